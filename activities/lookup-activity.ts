@@ -1,0 +1,48 @@
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { LookupInput, ProviderLookupResult } from '../schemas/lookup.js';
+import type { ProviderName } from '../schemas/providers.js';
+import { lookupActivityName } from '../workflows/ids.js';
+import { LookupError } from './providers/lookup-error.js';
+import type { Provider } from './providers/provider.js';
+
+export type LookupActivity = (input: LookupInput) => Promise<ProviderLookupResult>;
+export type LookupActivities = { [K in ProviderName as `lookup${Capitalize<K>}`]: LookupActivity };
+
+/** What a failed attempt carries to the workflow, so a final failure can say how many attempts were made. */
+export interface LookupFailureDetails {
+  attempt: number;
+  httpStatus?: number;
+}
+
+/**
+ * Wraps a provider as a Temporal activity: the attempt number goes into the result, and a {@link LookupError}
+ * becomes an `ApplicationFailure` of the same type, non-retryable when retrying cannot help, and with the
+ * provider's own retry time as `nextRetryDelay` (which the server lets override the policy's maximum interval).
+ */
+export function createLookupActivity(provider: Provider): LookupActivity {
+  return async function lookup(input: LookupInput): Promise<ProviderLookupResult> {
+    const { attempt } = Context.current().info;
+    const started = Date.now();
+    try {
+      const answer = await provider.lookup(input, Context.current().cancellationSignal);
+      log.info('lookup finished', { provider: provider.name, outcome: answer.outcome, attempt, ms: Date.now() - started });
+      return { ...answer, attempts: attempt };
+    } catch (err) {
+      if (!(err instanceof LookupError)) throw err;
+      log.warn('lookup attempt failed', { provider: provider.name, errorType: err.type, attempt, retryAfterMs: err.retryAfterMs });
+      const details: LookupFailureDetails = { attempt, ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}) };
+      throw ApplicationFailure.create({
+        type: err.type,
+        message: err.message,
+        nonRetryable: !err.retryable,
+        details: [details],
+        ...(err.retryAfterMs !== undefined ? { nextRetryDelay: Math.max(1, err.retryAfterMs) } : {}),
+      });
+    }
+  };
+}
+
+/** The activities one provider worker registers: just that provider's lookup, under its well-known name. */
+export function lookupActivitiesFor(provider: Provider): Partial<LookupActivities> {
+  return { [lookupActivityName(provider.name)]: createLookupActivity(provider) };
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { ProviderConfig } from '../../config.js';
+import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
+import { errorForStatus, LookupError } from './lookup-error.js';
+import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
+import { header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
+import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
+
+/**
+ * A user whose public profile email is the supporter's email. GitHub only lets verified addresses be public, so
+ * the link is strong, but a little weaker than a profile the email's owner published about themselves.
+ */
+const CONFIDENCE = 0.85;
+/** A Twitter/X handle the user typed on their GitHub profile: their claim, not verified by X. */
+const CLAIMED_LINK_CONFIDENCE = 0.6;
+/** GitHub's advice for a secondary limit without retry-after: wait at least a minute. */
+const SECONDARY_LIMIT_DEFAULT_MS = 60_000;
+
+export const GithubSearchSchema = z.object({
+  total_count: z.number().int().min(0),
+  items: z.array(z.object({ login: z.string(), html_url: z.string(), type: z.string() })),
+});
+
+export const GithubUserSchema = z.object({
+  login: z.string(),
+  html_url: z.string(),
+  name: z.string().nullish(),
+  company: z.string().nullish(),
+  blog: z.string().nullish(),
+  location: z.string().nullish(),
+  bio: z.string().nullish(),
+  avatar_url: z.string().nullish(),
+  twitter_username: z.string().nullish(),
+});
+export type GithubUser = z.infer<typeof GithubUserSchema>;
+
+/**
+ * GitHub signals an exhausted quota with 429, or with 403 and `x-ratelimit-remaining: 0` (primary limit), or
+ * with 403 and a retry-after or a "secondary rate limit" message. Any other 403 is a refusal.
+ * Returns the delay to wait, or undefined when the reply is not a rate limit.
+ */
+export function githubRateLimitDelay(reply: Pick<JsonReply, 'status' | 'headers' | 'body'>, now: number): number | undefined {
+  if (reply.status !== 403 && reply.status !== 429) return undefined;
+  const retryAfter = parseRetryAfter(header(reply.headers, 'retry-after'), now);
+  if (retryAfter !== undefined) return retryAfter;
+  if (header(reply.headers, 'x-ratelimit-remaining') === '0') {
+    return parseEpochSecondsReset(header(reply.headers, 'x-ratelimit-reset'), now) ?? SECONDARY_LIMIT_DEFAULT_MS;
+  }
+  const message = (reply.body as { message?: unknown } | undefined)?.message;
+  if (reply.status === 429 || (typeof message === 'string' && /rate limit/i.test(message))) return SECONDARY_LIMIT_DEFAULT_MS;
+  return undefined;
+}
+
+export function githubObservations(user: GithubUser, fetchedAt: string): ObservationInput[] {
+  const sourceUrl = user.html_url;
+  const obs: ObservationInput[] = [
+    { field: 'profiles', value: { network: 'github', handle: user.login, url: user.html_url, verified: true }, confidence: CONFIDENCE, sourceUrl, fetchedAt },
+  ];
+  const add = (field: string, value: string | null | undefined) => {
+    if (value && value.trim() !== '') obs.push({ field, value: value.trim(), confidence: CONFIDENCE, sourceUrl, fetchedAt });
+  };
+  add('name.display', user.name);
+  // GitHub companies are often written as an org mention ("@riverside-fb").
+  add('work.employer', user.company?.replace(/^@/, ''));
+  add('bio', user.bio);
+  add('avatarUrl', user.avatar_url);
+  if (user.twitter_username) {
+    obs.push({
+      field: 'profiles',
+      value: { network: 'twitter', handle: user.twitter_username, url: `https://x.com/${user.twitter_username}`, verified: false },
+      confidence: CLAIMED_LINK_CONFIDENCE,
+      sourceUrl,
+      fetchedAt,
+    });
+  }
+  return obs;
+}
+
+export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
+  const http = new ProviderHttpClient({
+    provider: 'github',
+    baseUrl: config.baseUrl,
+    timeoutMs: config.timeoutMs,
+    maxResponseBytes: deps.maxResponseBytes,
+    headers: {
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+      ...(deps.apiKey ? { authorization: `Bearer ${deps.apiKey}` } : {}),
+    },
+  });
+
+  async function getOk<T>(url: URL, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T | undefined> {
+    const reply = await http.getJson(url, signal);
+    if (reply.status === 404) return undefined;
+    const delay = githubRateLimitDelay(reply, Date.now());
+    if (delay !== undefined) throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `github rate limit reached (HTTP ${reply.status})`, delay, reply.status);
+    if (reply.status !== 200) throw errorForStatus('github', reply.status);
+    const parsed = schema.safeParse(reply.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.malformedResponse,
+        `github: unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        undefined,
+        200,
+      );
+    }
+    return parsed.data;
+  }
+
+  async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
+    // `in:email` searches public profile emails only; that is the only email lookup GitHub offers.
+    const search = await getOk(http.url('search/users', { q: `${input.email} in:email type:user` }), GithubSearchSchema, signal);
+    const users = (search?.items ?? []).filter((item) => item.type === 'User');
+    if (users.length === 0) return { outcome: 'no_match', observations: [] };
+    if (users.length > 1) {
+      throw new LookupError(LOOKUP_ERROR_TYPES.ambiguousMatch, `github: ${users.length} users show this email publicly`);
+    }
+    const login = users[0]!.login;
+    const user = await getOk(http.url(`users/${encodeURIComponent(login)}`), GithubUserSchema, signal);
+    if (!user) return { outcome: 'no_match', observations: [] };
+    return { outcome: 'matched', observations: githubObservations(user, new Date().toISOString()) };
+  }
+
+  return { name: 'github', lookup, close: () => http.close() };
+}

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ProviderConfig } from '../../config.js';
+import { normalizeEmail } from '../../schemas/email.js';
+import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
+import { errorForStatus, LookupError } from './lookup-error.js';
+import { ProviderHttpClient } from './provider-http-client.js';
+import { header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
+import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
+
+/** A profile reached through the supporter's own email hash: the email's owner published it. */
+const CONFIDENCE = 0.9;
+
+const optionalText = z.string().nullish();
+
+/** The parts of a Gravatar v3 profile we read (providers.md §1); other fields pass through unread. */
+export const GravatarProfileSchema = z.object({
+  hash: z.string(),
+  display_name: optionalText,
+  profile_url: z.string(),
+  avatar_url: optionalText,
+  location: optionalText,
+  description: optionalText,
+  job_title: optionalText,
+  company: optionalText,
+  verified_accounts: z
+    .array(z.object({ service_type: z.string(), service_label: optionalText, url: z.string(), is_hidden: z.boolean().optional() }))
+    .default([]),
+});
+export type GravatarProfile = z.infer<typeof GravatarProfileSchema>;
+
+/** Gravatar identifies a profile by the SHA-256 of the trimmed, lower-cased email (never MD5). */
+export function gravatarHash(email: string): string {
+  return createHash('sha256').update(normalizeEmail(email)).digest('hex');
+}
+
+/** The last path segment of a profile URL, without a leading @: the handle on that network. */
+export function handleFromUrl(url: string): string {
+  try {
+    const segments = new URL(url).pathname.split('/').filter(Boolean);
+    return (segments.at(-1) ?? url).replace(/^@/, '');
+  } catch {
+    return url;
+  }
+}
+
+export function gravatarObservations(profile: GravatarProfile, fetchedAt: string): ObservationInput[] {
+  const sourceUrl = profile.profile_url;
+  const obs: ObservationInput[] = [];
+  const add = (field: string, value: string | null | undefined) => {
+    if (value && value.trim() !== '') obs.push({ field, value: value.trim(), confidence: CONFIDENCE, sourceUrl, fetchedAt });
+  };
+  add('name.display', profile.display_name);
+  add('bio', profile.description);
+  add('avatarUrl', profile.avatar_url);
+  add('work.title', profile.job_title);
+  add('work.employer', profile.company);
+  obs.push({
+    field: 'profiles',
+    value: { network: 'gravatar', handle: handleFromUrl(profile.profile_url), url: profile.profile_url, verified: true },
+    confidence: CONFIDENCE,
+    sourceUrl,
+    fetchedAt,
+  });
+  // Accounts the owner verified on Gravatar are the strongest email-to-handle links there are; hidden ones stay hidden.
+  for (const account of profile.verified_accounts.filter((a) => !a.is_hidden)) {
+    obs.push({
+      field: 'profiles',
+      value: { network: account.service_type, handle: handleFromUrl(account.url), url: account.url, verified: true },
+      confidence: CONFIDENCE,
+      sourceUrl,
+      fetchedAt,
+    });
+  }
+  return obs;
+}
+
+export function createGravatarProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
+  const http = new ProviderHttpClient({
+    provider: 'gravatar',
+    baseUrl: config.baseUrl,
+    timeoutMs: config.timeoutMs,
+    maxResponseBytes: deps.maxResponseBytes,
+    headers: deps.apiKey ? { authorization: `Bearer ${deps.apiKey}` } : {},
+  });
+
+  async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
+    const reply = await http.getJson(http.url(`profiles/${gravatarHash(input.email)}`), signal);
+    if (reply.status === 404) return { outcome: 'no_match', observations: [] };
+    if (reply.status === 429) {
+      // Gravatar documents X-RateLimit-Reset as epoch seconds and no Retry-After; accept either.
+      const now = Date.now();
+      const delay = parseEpochSecondsReset(header(reply.headers, 'x-ratelimit-reset'), now) ?? parseRetryAfter(header(reply.headers, 'retry-after'), now);
+      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, 'gravatar rate limit reached', delay, 429);
+    }
+    if (reply.status !== 200) throw errorForStatus('gravatar', reply.status);
+    const parsed = GravatarProfileSchema.safeParse(reply.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.malformedResponse,
+        `gravatar: unexpected profile shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        undefined,
+        200,
+      );
+    }
+    return { outcome: 'matched', observations: gravatarObservations(parsed.data, new Date().toISOString()) };
+  }
+
+  return { name: 'gravatar', lookup, close: () => http.close() };
+}

@@ -1,0 +1,126 @@
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { LOOKUP_ERROR_TYPES } from '../../schemas/lookup.js';
+import { LookupError } from './lookup-error.js';
+
+export interface ProviderHttpClientOptions {
+  provider: string;
+  baseUrl: string;
+  /** Budget for one request, connect to last byte; keep it below the activity's startToClose. */
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** Sent with every request (auth, API version, user agent). */
+  headers?: Record<string, string>;
+}
+
+export interface JsonReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed body; undefined when the body was empty. */
+  body: unknown;
+  url: string;
+}
+
+const USER_AGENT = 'contact-enrichment/0.1 (+https://github.com/contact-enrichment)';
+
+/**
+ * HTTP for one provider: its own undici dispatcher (connection pool and timeouts), requests only to the
+ * configured origin, no redirects, a response size cap, and every transport failure classified as a
+ * {@link LookupError}.
+ */
+export class ProviderHttpClient {
+  readonly #options: ProviderHttpClientOptions;
+  readonly #base: URL;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(options: ProviderHttpClientOptions) {
+    this.#options = options;
+    this.#base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    this.#dispatcher = new Agent({
+      connect: { timeout: options.timeoutMs },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connections: 16,
+    });
+  }
+
+  /** Builds a URL under the base URL; path segments must already be encoded by the caller. */
+  url(path: string, query: Record<string, string> = {}): URL {
+    const url = new URL(path.replace(/^\/+/, ''), this.#base);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    return url;
+  }
+
+  async getJson(url: URL, signal?: AbortSignal): Promise<JsonReply> {
+    const { provider, timeoutMs, maxResponseBytes } = this.#options;
+    // Every outbound request goes to the provider's configured host, whatever the path was built from.
+    if (url.origin !== this.#base.origin) {
+      throw new LookupError(LOOKUP_ERROR_TYPES.forbiddenHost, `${provider}: refused request to ${url.origin}, not the configured host`);
+    }
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: 'GET',
+        dispatcher: this.#dispatcher,
+        signal: combined,
+        headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...this.#options.headers },
+      });
+    } catch (err) {
+      throw transportError(provider, err);
+    }
+    const text = await readCapped(response, maxResponseBytes, provider).catch((err: unknown) => {
+      throw err instanceof LookupError ? err : transportError(provider, err);
+    });
+    let body: unknown;
+    if (text.length > 0 && isJson(response.headers['content-type'])) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new LookupError(LOOKUP_ERROR_TYPES.malformedResponse, `${provider}: response body is not valid JSON`, undefined, response.statusCode);
+      }
+    }
+    return { status: response.statusCode, headers: response.headers, body, url: url.toString() };
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}
+
+function isJson(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  return value === undefined || /json/i.test(value);
+}
+
+async function readCapped(response: Dispatcher.ResponseData, maxBytes: number, provider: string): Promise<string> {
+  const declared = Number(response.headers['content-length']);
+  const tooLarge = () =>
+    new LookupError(LOOKUP_ERROR_TYPES.responseTooLarge, `${provider}: response larger than ${maxBytes} bytes`, undefined, response.statusCode);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    response.body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      response.body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function transportError(provider: string, err: unknown): LookupError {
+  const e = err as { name?: string; code?: string; message?: string };
+  const timedOut =
+    e.name === 'TimeoutError' ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError;
+  const what = timedOut ? 'timed out' : `failed (${e.code ?? e.name ?? 'error'}: ${e.message ?? String(err)})`;
+  return new LookupError(LOOKUP_ERROR_TYPES.network, `${provider}: request ${what}`);
+}

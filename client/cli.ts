@@ -1,0 +1,157 @@
+import { Command, Option } from 'commander';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { PROVIDER_NAMES } from '../schemas/providers.js';
+import { migrateToLatest } from '../store/migrate.js';
+import { openDatabase } from '../store/open-database.js';
+import { installTemporalRuntime } from '../worker/runtime.js';
+import { startWorkers } from '../worker/start-workers.js';
+import { buildApi } from './api/build-api.js';
+import { CommandError } from './commands/command-error.js';
+import { readContact } from './commands/contact.js';
+import { signup, type SignupOptions } from './commands/signup.js';
+import { startDevStack } from './dev/start-dev-stack.js';
+import { createTemporalClient, temporalAddress } from './temporal-client.js';
+
+/** Runs until SIGINT or SIGTERM, then calls `stop` once. */
+function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write('\nstopping…\n');
+      void stop().finally(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+function openStore(config: Config) {
+  return openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize });
+}
+
+const program = new Command('enrich')
+  .description('Enrich supporters with what is public about them, durably, on Temporal.')
+  .showHelpAfterError();
+
+program
+  .command('dev')
+  .description('run the whole stack locally: Temporal dev server + Web UI, embedded Postgres, migrations, workers and the API')
+  .option('--demo', 'also start the demo providers and point every provider at them (works offline)')
+  .action(async (opts: { demo?: boolean }) => {
+    const bootstrap = loadConfig();
+    const logger = createLogger(bootstrap.logLevel);
+    installTemporalRuntime(logger, 'WARN');
+    const stack = await startDevStack({ env: process.env, demo: Boolean(opts.demo), logger });
+    const lines = [
+      'contact-enrichment dev stack is up',
+      `  API            ${stack.apiUrl}   (POST /v1/signups with "Authorization: Bearer ${stack.signupToken}")`,
+      `  Temporal       ${stack.temporalAddress}`,
+      ...(stack.uiUrl ? [`  Temporal UI    ${stack.uiUrl}`] : []),
+      `  Database       ${stack.config.database.url ? 'DATABASE_URL' : `embedded PGlite in ${stack.config.database.pgliteDir}`}`,
+      ...(stack.demo ? [`  Demo Gravatar  ${stack.demo.gravatar.url}`, `  Demo GitHub    ${stack.demo.github.url}`] : []),
+      '',
+      'Try:  npx enrich signup dana.ruiz@example.org --given-name Dana --family-name Ruiz --consent-social',
+      '      npx enrich contact dana.ruiz@example.org',
+      'Ctrl-C stops everything.',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    await untilSignal(() => stack.stop());
+  });
+
+program
+  .command('worker')
+  .description('run workers against TEMPORAL_ADDRESS: the workflow queue and each enabled provider queue')
+  .addOption(new Option('--queues <list>', 'comma-separated subset: workflows and/or provider names').default(['workflows', ...PROVIDER_NAMES].join(',')))
+  .action(async (opts: { queues: string }) => {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel);
+    installTemporalRuntime(logger);
+    const allowed = new Set<string>(['workflows', ...PROVIDER_NAMES]);
+    const queues = opts.queues.split(',').map((q) => q.trim()).filter(Boolean);
+    const unknown = queues.filter((q) => !allowed.has(q));
+    if (unknown.length) throw new CommandError(`worker: unknown queue(s) ${unknown.join(', ')}; choose from ${[...allowed].join(', ')}`);
+    const database = await openStore(config);
+    const connection = await NativeConnection.connect({ address: temporalAddress(config) });
+    const workers = await startWorkers({ config, connection, db: database.db, queues: queues as Array<'workflows' | (typeof PROVIDER_NAMES)[number]> });
+    logger.info({ queues, address: temporalAddress(config) }, 'workers running');
+    const running = workers.run();
+    await untilSignal(async () => {
+      workers.shutdown();
+      await running;
+    });
+    await connection.close();
+    await database.close();
+  });
+
+program
+  .command('api')
+  .description('run the HTTP API (signups in, records out)')
+  .action(async () => {
+    const config = loadConfig();
+    if (!config.api.apiToken) throw new CommandError('api: API_TOKEN must be set');
+    if (!config.api.signupToken && !config.api.webhookSecret) throw new CommandError('api: set SIGNUP_TOKEN or WEBHOOK_SECRET so signups can be authenticated');
+    const logger = createLogger(config.logLevel);
+    const database = await openStore(config);
+    const temporal = await createTemporalClient(config);
+    const api = buildApi({ config, temporal, db: database.db, logger });
+    await api.listen({ host: config.api.host, port: config.api.port });
+    await untilSignal(async () => {
+      await api.close();
+      await temporal.connection.close();
+      await database.close();
+    });
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations (idempotent)')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openStore(config);
+    try {
+      const applied = await migrateToLatest(database.db);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('signup <email>')
+  .description('start one enrichment, as the signup webhook does')
+  .option('--given-name <name>')
+  .option('--family-name <name>')
+  .option('--address <line>', 'street address line')
+  .option('--postal-code <code>')
+  .option('--locality <city>')
+  .option('--region <region>')
+  .option('--country <code>', 'ISO 3166-1 alpha-2, e.g. US or FR')
+  .option('--source <source>', 'where the signup came from', 'cli')
+  .option('--consent-social', 'the supporter agreed to public social-profile matching')
+  .option('--wait', 'wait for the enrichment to finish and print its status')
+  .action(async (email: string, opts: SignupOptions) => {
+    const result = await signup(loadConfig(), email, opts);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  });
+
+program
+  .command('contact <ref>')
+  .description('print the unified record of a contact (by email, contact id or workflow id); exit 2 when not found')
+  .addOption(new Option('--format <format>', 'output format').choices(['json']).default('json'))
+  .action(async (ref: string) => {
+    const view = await readContact(loadConfig(), ref);
+    if (!view) throw new CommandError('contact not found', 2);
+    process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const exitCode = err instanceof CommandError ? err.exitCode : 1;
+  process.stderr.write(`enrich: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = exitCode;
+}

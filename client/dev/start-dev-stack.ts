@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../../config.js';
+import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
+import { migrateToLatest } from '../../store/migrate.js';
+import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
+import { buildApi } from '../api/build-api.js';
+import { resolveTemporalBinary } from './temporal-binary.js';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server.js';
+import { removeDevStackInfo, writeDevStackInfo } from './dev-stack-file.js';
+
+export interface DevStackOptions {
+  env: Record<string, string | undefined>;
+  demo: boolean;
+  logger: Logger;
+  /** Tests run without the Web UI. */
+  headless?: boolean;
+}
+
+export interface DevStack {
+  config: Config;
+  apiUrl: string;
+  apiToken: string;
+  signupToken: string;
+  temporalAddress: string;
+  uiUrl: string | undefined;
+  demo: DemoProviders | undefined;
+  stop(): Promise<void>;
+}
+
+/** Demo providers answer at once, so the demo runs at a brisk pace unless a rate is set explicitly. */
+const DEMO_RPS = '20';
+
+/**
+ * Everything `enrich dev` runs in one process tree: demo providers (with --demo), the Temporal dev server unless
+ * TEMPORAL_ADDRESS is set, the database (embedded PGlite unless DATABASE_URL is set) with migrations, the
+ * workers and the API. Stops in reverse order.
+ */
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const { logger } = options;
+  const stoppers: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+  };
+  try {
+    let env = { ...options.env };
+    let demo: DemoProviders | undefined;
+    if (options.demo) {
+      demo = await startDemoProviders();
+      stoppers.push(() => demo!.close());
+      env = {
+        PROVIDER_GRAVATAR_RPS: DEMO_RPS,
+        PROVIDER_GITHUB_RPS: DEMO_RPS,
+        ...env,
+        PROVIDER_GRAVATAR_BASE_URL: demo.gravatar.url,
+        PROVIDER_GITHUB_BASE_URL: demo.github.url,
+      };
+    }
+    // Tokens nobody set are made up for this run and handed to other commands through the dev-stack file.
+    env.API_TOKEN ??= randomBytes(24).toString('base64url');
+    env.SIGNUP_TOKEN ??= randomBytes(24).toString('base64url');
+    const config = loadConfig(env);
+    if (config.usingDevPseudonymKey) logger.warn('PSEUDONYM_KEY is not set: using the development key (never in production)');
+
+    let temporalAddress = config.temporal.address;
+    let uiUrl: string | undefined;
+    if (!temporalAddress) {
+      const server: TemporalDevServer = await startTemporalDevServer({
+        binary: resolveTemporalBinary('temporal', config.temporal.cli),
+        dbFile: config.temporal.dbFile,
+        port: config.temporal.port,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+        headless: options.headless ?? false,
+      });
+      stoppers.push(() => server.stop());
+      temporalAddress = server.address;
+      uiUrl = server.uiUrl;
+    }
+
+    const database: DatabaseHandle = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize });
+    stoppers.push(() => database.close());
+    await migrateToLatest(database.db);
+
+    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    stoppers.push(() => workerConnection.close());
+    const workers: WorkerGroup = await startWorkers({ config, connection: workerConnection, db: database.db });
+    const running = workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
+    stoppers.push(async () => {
+      workers.shutdown();
+      await running;
+    });
+
+    const clientConnection = await Connection.connect({ address: temporalAddress });
+    stoppers.push(() => clientConnection.close());
+    const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const api = buildApi({ config, temporal, db: database.db, logger });
+    await api.listen({ host: config.api.host, port: config.api.port });
+    stoppers.push(() => api.close());
+    const address = api.server.address();
+    const apiUrl = `http://${config.api.host}:${typeof address === 'object' && address ? address.port : config.api.port}`;
+
+    const apiToken = config.api.apiToken!;
+    const signupToken = config.api.signupToken!;
+    if (database.embedded) {
+      await writeDevStackInfo(config.database.pgliteDir, { pid: process.pid, apiUrl, apiToken, signupToken });
+      stoppers.push(() => removeDevStackInfo(config.database.pgliteDir));
+    }
+    return { config, apiUrl, apiToken, signupToken, temporalAddress, uiUrl, demo, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,68 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Config } from '../config.js';
+import type { EnrichContactInput } from '../schemas/enrichment.js';
+import { PROVIDER_NAMES } from '../schemas/providers.js';
+import { SignupSchema, type Signup } from '../schemas/signup.js';
+import { enrichContact } from '../workflows/enrich-contact.js';
+import { enrichContactWorkflowId } from '../workflows/ids.js';
+import { ContactKeyKey, EnrichmentStatusKey } from '../workflows/search-attributes.js';
+import { contactKeyFor } from './contact-key.js';
+
+export interface StartEnrichmentResult {
+  workflowId: string;
+  contactKey: string;
+  /** `started`: a new run; `existing`: this supporter's enrichment was already running or done. */
+  status: 'started' | 'existing';
+}
+
+/** Turns configuration into the workflow's plan: workflows never read configuration themselves. */
+export function buildEnrichContactInput(config: Config, contactKey: string, signup: Signup, receivedAt: Date): EnrichContactInput {
+  return {
+    contactKey,
+    signup,
+    receivedAt: receivedAt.toISOString(),
+    providers: PROVIDER_NAMES.map((name) => ({
+      name,
+      enabled: config.providers[name].enabled,
+      timeoutMs: config.providers[name].timeoutMs,
+      maxAttempts: config.providers[name].maxAttempts,
+    })),
+    retry: {
+      initialIntervalMs: config.retry.initialIntervalMs,
+      maximumIntervalMs: config.retry.maximumIntervalMs,
+      scheduleToCloseMs: config.retry.scheduleToCloseMs,
+    },
+    socialLookupBasis: config.socialLookupBasis,
+  };
+}
+
+/**
+ * Starts a supporter's enrichment, or finds the one already running or done: the workflow ID is derived from
+ * the email, a running run is reused, and a closed one is not started again (re-enrichment is a deliberate act).
+ * Resolves only once Temporal has acknowledged the start.
+ */
+export async function startEnrichment(client: Client, config: Config, input: Signup, receivedAt = new Date()): Promise<StartEnrichmentResult> {
+  // Parsed again here, whoever the caller is: what enters workflow history is always normalised and valid.
+  const signup = SignupSchema.parse(input);
+  const contactKey = contactKeyFor(signup.email, config.pseudonymKey);
+  const workflowId = enrichContactWorkflowId(contactKey);
+  try {
+    // FAIL on a running run and REJECT_DUPLICATE on a closed one: the server tells us whether this call started
+    // a run, which USE_EXISTING would hide (the TypeScript client does not expose the response's `started`).
+    await client.workflow.start(enrichContact, {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [buildEnrichContactInput(config, contactKey, signup, receivedAt)],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: EnrichmentStatusKey, value: 'running' },
+        { key: ContactKeyKey, value: contactKey },
+      ],
+    });
+    return { workflowId, contactKey, status: 'started' };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, contactKey, status: 'existing' };
+    throw err;
+  }
+}

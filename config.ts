@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { PROVIDER_NAMES, type ProviderName } from './schemas/providers.js';
+
+/**
+ * The one place that reads `process.env`. Every entry point calls {@link loadConfig} once and passes the frozen
+ * result down; nothing else looks at the environment. Defaults make `enrich dev --demo` work with nothing set.
+ */
+
+/** A development-only pseudonymisation key, used when PSEUDONYM_KEY is unset (with a warning at start-up). */
+export const DEV_PSEUDONYM_KEY = 'contact-enrichment-dev-only-pseudonym-key';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().positive();
+const optionalSecret = z.string().min(1).optional();
+
+/** The documented limits of each provider, in requests per second, and the default at 90% of it (providers.md §0). */
+const DOCUMENTED_RPS: Record<ProviderName, number> = {
+  gravatar: 1000 / 3600, // 1000/h with a key
+  github: 30 / 60, // search: 30/min with a token
+};
+
+const DEFAULT_BASE_URLS: Record<ProviderName, string> = {
+  gravatar: 'https://api.gravatar.com/v3',
+  github: 'https://api.github.com',
+};
+
+function providerSchema(name: ProviderName) {
+  const prefix = `PROVIDER_${name.toUpperCase()}_`;
+  return z
+    .object({
+      [`${prefix}BASE_URL`]: z.url({ protocol: /^https?$/ }).default(DEFAULT_BASE_URLS[name]),
+      [`${prefix}ENABLED`]: z.stringbool().default(true),
+      [`${prefix}RPS`]: positive.default(Number((DOCUMENTED_RPS[name] * 0.9).toFixed(4))),
+      [`${prefix}TIMEOUT_MS`]: z.coerce.number().int().min(100).max(120_000).default(10_000),
+      [`${prefix}MAX_ATTEMPTS`]: z.coerce.number().int().min(1).max(100).default(6),
+    })
+    .transform((v) => ({
+      name,
+      baseUrl: String(v[`${prefix}BASE_URL`]).replace(/\/+$/, ''),
+      enabled: Boolean(v[`${prefix}ENABLED`]),
+      rps: Number(v[`${prefix}RPS`]),
+      timeoutMs: Number(v[`${prefix}TIMEOUT_MS`]),
+      maxAttempts: Number(v[`${prefix}MAX_ATTEMPTS`]),
+    }));
+}
+
+const BaseEnvSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  PGLITE_DIR: z.string().min(1).default('data/pglite'),
+  PGLITE_PORT: port.default(54329),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('enrichment'),
+  TEMPORAL_CLI: z.string().min(1).optional(),
+  TEMPORAL_DB_FILE: z.string().min(1).default('data/temporal.db'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  API_TOKEN: optionalSecret,
+  SIGNUP_TOKEN: optionalSecret,
+  WEBHOOK_SECRET: optionalSecret,
+  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+
+  PSEUDONYM_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  SOCIAL_LOOKUP_BASIS: z.enum(['consent', 'legitimate_interest']).default('consent'),
+
+  GRAVATAR_API_KEY: optionalSecret,
+  GITHUB_TOKEN: optionalSecret,
+
+  HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  RETRY_MAXIMUM_INTERVAL_MS: z.coerce.number().int().min(10).default(60_000),
+  LOOKUP_SCHEDULE_TO_CLOSE_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
+
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type ProviderConfig = z.output<ReturnType<typeof providerSchema>>;
+
+/** The validated, frozen configuration of one process. */
+export type Config = ReturnType<typeof buildConfig>;
+
+function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<ProviderName, ProviderConfig>) {
+  return {
+    database: { url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR, pglitePort: env.PGLITE_PORT, poolSize: env.DB_POOL_SIZE },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      cli: env.TEMPORAL_CLI,
+      dbFile: env.TEMPORAL_DB_FILE,
+      port: env.TEMPORAL_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+    },
+    api: {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      apiToken: env.API_TOKEN,
+      signupToken: env.SIGNUP_TOKEN,
+      webhookSecret: env.WEBHOOK_SECRET,
+      bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
+    },
+    pseudonymKey: env.PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
+    usingDevPseudonymKey: env.PSEUDONYM_KEY === undefined,
+    socialLookupBasis: env.SOCIAL_LOOKUP_BASIS,
+    secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN },
+    http: { maxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES },
+    retry: {
+      initialIntervalMs: env.RETRY_INITIAL_INTERVAL_MS,
+      maximumIntervalMs: env.RETRY_MAXIMUM_INTERVAL_MS,
+      scheduleToCloseMs: env.LOOKUP_SCHEDULE_TO_CLOSE_MS,
+    },
+    providers,
+    logLevel: env.LOG_LEVEL,
+  } as const;
+}
+
+/** Raised when the environment does not validate; the message names each variable and the reason. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the environment into a frozen {@link Config}. Pure: pass any record in tests.
+ * Empty strings count as unset, as they do in most `.env` tooling.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const issues: string[] = [];
+  const base = BaseEnvSchema.safeParse(cleaned);
+  if (!base.success) issues.push(...base.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const providers = {} as Record<ProviderName, ProviderConfig>;
+  for (const name of PROVIDER_NAMES) {
+    const parsed = providerSchema(name).safeParse(cleaned);
+    if (parsed.success) providers[name] = parsed.data;
+    else issues.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  if (!base.success || issues.length > 0) throw new ConfigError(`invalid configuration: ${issues.join('; ')}`);
+  return deepFreeze(buildConfig(base.data, providers));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,110 @@
+/**
+ * Fault injection shared by the demo provider servers.
+ *
+ * A fault is attached to one demo entry (one person) and changes how the
+ * server answers requests that concern that entry. Counted faults
+ * (`rate_limit`, `server_error` with `times`) fire for the first N requests
+ * and then the entry answers normally, which is what a retrying client needs
+ * to prove it recovers.
+ */
+import { z } from 'zod';
+
+/** Default size for the `oversized` fault: just over a typical 2 MiB response cap. */
+export const DEFAULT_OVERSIZED_BYTES = 2 * 1024 * 1024;
+
+/** Default wait advertised by a rate-limit fault when none is given. */
+export const DEFAULT_RATE_LIMIT_RESET_SECONDS = 2;
+
+const Count = z.number().int().positive();
+
+/** zod schema for a fault as written in the demo JSON data files. */
+export const FaultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('rate_limit'),
+    /** How many requests get the over-limit reply before normal service resumes (default 1). */
+    times: Count.optional(),
+    /**
+     * Gravatar: seconds until `X-RateLimit-Reset` (default 2).
+     * GitHub: when present, the reply is a *secondary* limit with `retry-after`;
+     * when absent, a *primary* limit with `x-ratelimit-remaining: 0`.
+     */
+    retryAfterSeconds: z.number().int().nonnegative().optional(),
+    /** GitHub only: 403 (default) or 429; GitHub documents both. Gravatar always uses 429. */
+    status: z.union([z.literal(403), z.literal(429)]).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('server_error'),
+    /** Omitted = every request fails, which is how the demo shows a supporter being flagged. */
+    times: Count.optional(),
+  }),
+  z.strictObject({ kind: z.literal('slow'), delayMs: z.number().int().nonnegative() }),
+  z.strictObject({ kind: z.literal('malformed') }),
+  z.strictObject({ kind: z.literal('truncated') }),
+  z.strictObject({ kind: z.literal('oversized'), bytes: Count.optional() }),
+]);
+
+export type Fault = z.infer<typeof FaultSchema>;
+export type FaultKind = Fault['kind'];
+
+/**
+ * Per-key request counter. Keys are whatever identifies an entry on a server
+ * (the email hash for Gravatar, the email for GitHub), so a search and a user
+ * fetch for the same person share one count.
+ */
+export class FaultCounter {
+  readonly #counts = new Map<string, number>();
+
+  /** Records one more request for `key` and returns its 1-based ordinal. */
+  next(key: string): number {
+    const n = (this.#counts.get(key) ?? 0) + 1;
+    this.#counts.set(key, n);
+    return n;
+  }
+
+  /** Requests seen so far for `key`. */
+  count(key: string): number {
+    return this.#counts.get(key) ?? 0;
+  }
+
+  /** Forgets all counts, so counted faults fire again (used between tests). */
+  reset(): void {
+    this.#counts.clear();
+  }
+}
+
+/**
+ * Returns the fault that applies to the `attempt`-th request (1-based) for an
+ * entry, or undefined when the request should be answered normally.
+ */
+export function activeFault(fault: Fault | undefined, attempt: number): Fault | undefined {
+  if (fault === undefined) return undefined;
+  switch (fault.kind) {
+    case 'rate_limit':
+      return attempt <= (fault.times ?? 1) ? fault : undefined;
+    case 'server_error':
+      return fault.times === undefined || attempt <= fault.times ? fault : undefined;
+    default:
+      // Slow and body faults are permanent: they model a provider quirk, not a transient outage.
+      return fault;
+  }
+}
+
+/** Epoch seconds `seconds` from now, rounded up so a client waiting until then is never early. */
+export function epochSecondsFromNow(seconds: number, now: number = Date.now()): number {
+  return Math.ceil((now + seconds * 1000) / 1000);
+}
+
+/**
+ * Cuts a JSON text in half. The cut always lands inside the top-level value
+ * (its closing bracket is gone), so the result never parses, while the HTTP
+ * framing stays correct: the client sees a complete 200 with a broken body.
+ */
+export function truncateJson(json: string): string {
+  return json.slice(0, Math.max(1, Math.floor(json.length / 2)));
+}
+
+/** A string of at least `bytes` ASCII characters that looks like prose, to pad a JSON field. */
+export function fillerText(bytes: number): string {
+  const unit = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. ';
+  return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+}

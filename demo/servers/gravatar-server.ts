@@ -1,0 +1,183 @@
+/**
+ * A local stand-in for the Gravatar profiles API v3 (`GET /v3/profiles/{identifier}`),
+ * answering from demo entries with the real paths, status codes, headers and
+ * JSON shapes (see shared/docs/providers.md §1).
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
+import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
+import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
+import {
+  DEFAULT_OVERSIZED_BYTES,
+  DEFAULT_RATE_LIMIT_RESET_SECONDS,
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  epochSecondsFromNow,
+  fillerText,
+  truncateJson,
+} from './faults.js';
+import type { Fault } from './faults.js';
+import { RateWindow } from './rate-window.js';
+import { parseOrThrow } from './zod-issues.js';
+
+export interface GravatarDemoEntry {
+  email: string;
+  /** The v3 profile JSON served for this email; absent = 404. */
+  profile?: object | undefined;
+  fault?: Fault | undefined;
+}
+
+export interface GravatarDemoOptions extends ListenOptions {
+  entries: GravatarDemoEntry[];
+}
+
+/** Runtime check of entries handed in by code (tests), so a typo fails at start, not mid-test. */
+export const GravatarDemoEntrySchema = z.object({
+  email: z.string().min(1),
+  profile: z.looseObject({}).optional(),
+  fault: FaultSchema.optional(),
+});
+
+/** The keyed (authenticated) budget; the header is the same with or without a key, as the brief fixes it. */
+const RATE_LIMIT_PER_HOUR = 1000;
+const CONTENT_TYPE = 'application/json';
+
+/** Gravatar's identifier: SHA-256 hex of the trimmed, lowercased email (never MD5 in v3). */
+export function gravatarHash(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+}
+
+interface IndexedEntry {
+  hash: string;
+  entry: GravatarDemoEntry;
+}
+
+interface GravatarContext {
+  index: Map<string, IndexedEntry>;
+  counter: FaultCounter;
+  budget: RateWindow;
+}
+
+/** Starts the demo Gravatar server; its `url` ends in `/v3` like `https://api.gravatar.com/v3`. */
+export async function startGravatarDemo(opts: GravatarDemoOptions): Promise<DemoServer> {
+  const ctx: GravatarContext = {
+    index: indexEntries(opts.entries),
+    counter: new FaultCounter(),
+    budget: new RateWindow(RATE_LIMIT_PER_HOUR, 3600),
+  };
+  const demo = createDemoApp();
+  demo.app.get<{ Params: { identifier: string } }>('/v3/profiles/:identifier', (request, reply) =>
+    answerProfile(ctx, request.params.identifier, reply),
+  );
+  demo.app.setNotFoundHandler((_request, reply) =>
+    sendAnswer(reply, withRateHeaders(ctx, notFound()), CONTENT_TYPE),
+  );
+  return listenDemo(demo, {
+    port: opts.port,
+    host: opts.host,
+    basePath: '/v3',
+    resetFaults: () => ctx.counter.reset(),
+  });
+}
+
+/**
+ * Indexes entries by email hash and, like the real API, by the profile URL
+ * slug (`https://gravatar.com/danaruiz` → `danaruiz`).
+ */
+function indexEntries(entries: GravatarDemoEntry[]): Map<string, IndexedEntry> {
+  const index = new Map<string, IndexedEntry>();
+  const valid = parseOrThrow(z.array(GravatarDemoEntrySchema), entries, 'startGravatarDemo: invalid entries');
+  entries.forEach((raw, i) => {
+    const parsed = valid[i];
+    if (parsed === undefined) return;
+    // Serve the profile object as given: a parsed copy need not keep its key order.
+    const entry: GravatarDemoEntry = { ...parsed, profile: raw.profile };
+    const indexed: IndexedEntry = { hash: gravatarHash(entry.email), entry };
+    index.set(indexed.hash, indexed);
+    const slug = profileSlug(entry.profile);
+    if (slug !== undefined && !index.has(slug)) index.set(slug, indexed);
+  });
+  return index;
+}
+
+const ProfileUrlSchema = z.looseObject({ profile_url: z.string() });
+
+function profileSlug(profile: object | undefined): string | undefined {
+  const parsed = ProfileUrlSchema.safeParse(profile);
+  if (!parsed.success) return undefined;
+  const slug = parsed.data.profile_url.split('/').filter(Boolean).pop();
+  return slug?.toLowerCase();
+}
+
+async function answerProfile(
+  ctx: GravatarContext,
+  identifier: string,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const found = ctx.index.get(identifier.toLowerCase());
+  const fault = found && activeFault(found.entry.fault, ctx.counter.next(found.hash));
+  if (fault?.kind === 'slow') await delay(fault.delayMs);
+  const answer = fault && fault.kind !== 'slow' ? faultAnswer(fault, found) : normalAnswer(found);
+  return sendAnswer(reply, withRateHeaders(ctx, answer), CONTENT_TYPE);
+}
+
+function normalAnswer(found: IndexedEntry | undefined): DemoAnswer {
+  const profile = found?.entry.profile;
+  if (profile === undefined) return notFound();
+  return { status: 200, body: JSON.stringify(profile) };
+}
+
+function notFound(): DemoAnswer {
+  return { status: 404, body: JSON.stringify({ error: 'Profile not found', code: 'not_found' }) };
+}
+
+/** `found` is always set here: faults only exist on known entries. */
+function faultAnswer(fault: Exclude<Fault, { kind: 'slow' }>, found: IndexedEntry | undefined): DemoAnswer {
+  // A body fault on an entry without a profile still needs something profile-shaped to break.
+  const base = found?.entry.profile ?? { hash: found?.hash ?? '' };
+  switch (fault.kind) {
+    case 'rate_limit':
+      return rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS);
+    case 'server_error':
+      return {
+        status: 500,
+        body: JSON.stringify({ error: 'Internal Server Error', code: 'internal_error' }),
+      };
+    case 'malformed':
+      // Valid JSON, wrong types: only a client that validates the schema notices.
+      return { status: 200, body: JSON.stringify({ hash: 42, display_name: ['x'], verified_accounts: 'none' }) };
+    case 'truncated':
+      return { status: 200, body: truncateJson(JSON.stringify(base)) };
+    case 'oversized':
+      return {
+        status: 200,
+        body: JSON.stringify({ ...base, description: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) }),
+      };
+  }
+}
+
+/** Gravatar documents no Retry-After: the wait is only in `X-RateLimit-Reset` (epoch seconds). */
+function rateLimited(resetSeconds: number): DemoAnswer {
+  return {
+    status: 429,
+    body: JSON.stringify({ error: 'Rate limit exceeded', code: 'rate_limit_exceeded' }),
+    headers: { 'X-RateLimit-Remaining': 0, 'X-RateLimit-Reset': epochSecondsFromNow(resetSeconds) },
+  };
+}
+
+/** Every reply (200, 404, 429, …) carries the three headers; a fault's own values win. */
+function withRateHeaders(ctx: GravatarContext, answer: DemoAnswer): DemoAnswer {
+  const budget = ctx.budget.take();
+  return {
+    ...answer,
+    headers: {
+      'X-RateLimit-Limit': budget.limit,
+      'X-RateLimit-Remaining': budget.remaining,
+      'X-RateLimit-Reset': budget.reset,
+      ...answer.headers,
+    },
+  };
+}

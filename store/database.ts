@@ -1,0 +1,63 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+/** One row per supporter, keyed by the HMAC of the normalised email. */
+export interface ContactTable {
+  id: string;
+  email: string;
+  /** What the supporter typed at signup (the latest signup wins). */
+  signup: Json;
+  consent: Json | null;
+  status: string;
+  /** The unified record, derived from observations by the merge; null until the first merge. */
+  record: Json | null;
+  record_version: number | null;
+  workflow_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Append-only: every value a provider reported, with the evidence. Unique per contact, provider, field and value. */
+export interface ObservationTable {
+  id: Generated<string>;
+  contact_id: string;
+  provider: string;
+  field: string;
+  value: Json;
+  value_hash: string;
+  confidence: number;
+  source_url: string | null;
+  fetched_at: Timestamp;
+  workflow_id: string;
+  run_id: string;
+  recorded_at: Timestamp;
+}
+
+/** One row per contact and provider: how its latest lookup ended. */
+export interface LookupTable {
+  contact_id: string;
+  provider: string;
+  outcome: string;
+  reason: string | null;
+  attempts: number;
+  error_type: string | null;
+  last_error: string | null;
+  first_failed_at: Timestamp | null;
+  last_failed_at: Timestamp | null;
+  completed_at: Timestamp;
+  workflow_id: string;
+  run_id: string;
+}
+
+export interface Database {
+  contacts: ContactTable;
+  observations: ObservationTable;
+  lookups: LookupTable;
+}
+
+export type ContactRow = Selectable<ContactTable>;
+export type ObservationRow = Selectable<ObservationTable>;
+export type InsertableObservationRow = Insertable<ObservationTable>;
+export type LookupRow = Selectable<LookupTable>;

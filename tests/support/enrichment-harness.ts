@@ -1,0 +1,60 @@
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Config } from '../../config.js';
+import { startEnrichment, type StartEnrichmentResult } from '../../client/start-enrichment.js';
+import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
+import type { Signup } from '../../schemas/signup.js';
+import { migrateToLatest } from '../../store/migrate.js';
+import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import { startWorkers, WORKFLOWS_PATH } from '../../worker/start-workers.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { testConfig } from './test-config.js';
+
+/** Real Postgres (a database of its own) and the workflow bundle, shared by the tests of one file. */
+export interface EnrichmentHarness {
+  database: DatabaseHandle;
+  bundle: WorkflowBundleWithSourceMap;
+  close(): Promise<void>;
+}
+
+export async function createEnrichmentHarness(): Promise<EnrichmentHarness> {
+  const testDb: TestDatabase = await createTestDatabase();
+  const database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
+  await migrateToLatest(database.db);
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return {
+    database,
+    bundle,
+    close: async () => {
+      await database.close();
+      await testDb.drop();
+    },
+  };
+}
+
+const noop = () => undefined;
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+/** A configuration pointing every provider at the given (demo) servers, plus test overrides. */
+export function providerConfig(urls: { gravatar: string; github: string }, overrides: Record<string, string> = {}): Config {
+  return testConfig({ PROVIDER_GRAVATAR_BASE_URL: urls.gravatar, PROVIDER_GITHUB_BASE_URL: urls.github, ...overrides });
+}
+
+/** Starts an enrichment as the API would, runs the workers until it finishes, and returns its result. */
+export async function enrichWithWorkers(
+  env: TestWorkflowEnvironment,
+  harness: EnrichmentHarness,
+  config: Config,
+  signup: Signup,
+): Promise<{ started: StartEnrichmentResult; result: EnrichmentStatusView }> {
+  const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+  return workers.runUntil(
+    (async () => {
+      const started = await startEnrichment(env.client, config, signup);
+      const result = await env.client.workflow.getHandle(started.workflowId).result();
+      return { started, result: result as EnrichmentStatusView };
+    })(),
+  );
+}
+
+export const consented = { socialProfiles: true, at: '2026-11-01T12:00:00.000Z', noticeVersion: 'v1' };

@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow type this project registers.
+export { enrichContact, statusQuery } from './enrich-contact.js';
