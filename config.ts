@@ -64,6 +64,7 @@ const BaseEnvSchema = z.object({
   SIGNUP_TOKEN: optionalSecret,
   WEBHOOK_SECRET: optionalSecret,
   API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  API_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
 
   PSEUDONYM_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   SOCIAL_LOOKUP_BASIS: z.enum(['consent', 'legitimate_interest']).default('consent'),
@@ -103,6 +104,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
       signupToken: env.SIGNUP_TOKEN,
       webhookSecret: env.WEBHOOK_SECRET,
       bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
+      startTimeoutMs: env.API_START_TIMEOUT_MS,
     },
     pseudonymKey: env.PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
     usingDevPseudonymKey: env.PSEUDONYM_KEY === undefined,

@@ -46,10 +46,11 @@ class PGliteDriver implements Driver {
     return this.#connection;
   }
 
-  async releaseConnection(): Promise<void> {
+  releaseConnection(): Promise<void> {
     const release = this.#release;
     this.#release = undefined;
     release?.();
+    return Promise.resolve();
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -83,8 +84,7 @@ class PGliteConnection implements DatabaseConnection {
     };
   }
 
-  // eslint-disable-next-line require-yield
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not supported on embedded PGlite; page with limit/offset instead');
   }
 }

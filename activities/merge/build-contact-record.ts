@@ -68,7 +68,7 @@ function compareEvidence(a: MergeObservation, b: MergeObservation): number {
   return (
     rankOf(b.provider) - rankOf(a.provider) ||
     b.confidence - a.confidence ||
-    b.fetchedAt.localeCompare(a.fetchedAt) ||
+    Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt) ||
     a.provider.localeCompare(b.provider) ||
     JSON.stringify(a.value).localeCompare(JSON.stringify(b.value))
   );
@@ -88,13 +88,16 @@ function findConflict(field: string, evidence: MergeObservation[]): Conflict | u
   return distinct.size > 1 ? { field, values: [...distinct.values()] } : undefined;
 }
 
-/** Profiles are aggregated across providers, one per network and handle; verified if any source verified it. */
+/**
+ * Profiles are aggregated across providers, one per network and handle (case-insensitive); the best source's
+ * spelling wins (so `evidence` must be ordered best first), and it is verified if any source verified it.
+ */
 function mergeProfiles(evidence: MergeObservation[]): Profile[] {
   const byKey = new Map<string, Profile>();
   for (const o of evidence) {
     const parsed = ProfileSchema.safeParse(o.value);
     if (!parsed.success) continue;
-    const key = `${parsed.data.network}:${parsed.data.handle.toLowerCase()}`;
+    const key = `${parsed.data.network.toLowerCase()}:${parsed.data.handle.toLowerCase()}`;
     const existing = byKey.get(key);
     byKey.set(key, existing ? { ...existing, verified: existing.verified || parsed.data.verified } : parsed.data);
   }
@@ -112,16 +115,16 @@ function statusOf(lookups: MergeLookup[]): ContactStatus {
 export function buildContactRecord(input: MergeInput): ContactRecord {
   const byField = new Map<string, MergeObservation[]>();
   for (const o of input.observations) byField.set(o.field, [...(byField.get(o.field) ?? []), o]);
+  for (const evidence of byField.values()) evidence.sort(compareEvidence);
 
   const winners = new Map<string, unknown>();
   const provenance: Record<string, ProvenanceEntry[]> = {};
   const conflicts: Conflict[] = [];
   for (const [field, evidence] of [...byField.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const ordered = [...evidence].sort(compareEvidence);
-    provenance[field] = ordered.map(toProvenance);
+    provenance[field] = evidence.map(toProvenance);
     if (MULTI_VALUED_FIELDS.has(field)) continue;
-    winners.set(field, ordered[0]?.value);
-    const conflict = IDENTITY_FIELD.test(field) ? findConflict(field, ordered) : undefined;
+    winners.set(field, evidence[0]?.value);
+    const conflict = IDENTITY_FIELD.test(field) ? findConflict(field, evidence) : undefined;
     if (conflict) conflicts.push(conflict);
   }
 
@@ -153,7 +156,7 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
   }
 
   const times = [input.createdAt, ...input.observations.map((o) => o.fetchedAt), ...input.lookups.map((l) => l.completedAt)];
-  const updatedAt = times.reduce((latest, t) => (t > latest ? t : latest));
+  const updatedAt = new Date(Math.max(...times.map((t) => Date.parse(t)))).toISOString();
 
   return {
     schemaVersion: RECORD_SCHEMA_VERSION,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
+import { normalizeEmail } from '../../schemas/email.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import { errorForStatus, LookupError } from './lookup-error.js';
 import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
@@ -110,7 +111,7 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     // `in:email` searches public profile emails only; that is the only email lookup GitHub offers.
-    const search = await getOk(http.url('search/users', { q: `${input.email} in:email type:user` }), GithubSearchSchema, signal);
+    const search = await getOk(http.url('search/users', { q: `${normalizeEmail(input.email)} in:email type:user` }), GithubSearchSchema, signal);
     const users = (search?.items ?? []).filter((item) => item.type === 'User');
     if (users.length === 0) return { outcome: 'no_match', observations: [] };
     if (users.length > 1) {

@@ -11,12 +11,23 @@ export function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** An HTTP date (IMF-fixdate, RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+/** An ISO 8601 date-time, as Mastodon sends its reset. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+// Date.parse is lenient (it reads "version 2" as a date in 2001), so it only sees values of a known shape.
+function parseDateShaped(value: string, shape: RegExp, now: number): number | undefined {
+  if (!shape.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
+  if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return parseDateShaped(trimmed, HTTP_DATE, now);
 }
 
 export function parseEpochSecondsReset(value: string | undefined, now: number): number | undefined {
@@ -25,7 +36,5 @@ export function parseEpochSecondsReset(value: string | undefined, now: number): 
 }
 
 export function parseIsoReset(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const at = Date.parse(value.trim());
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return value === undefined ? undefined : parseDateShaped(value.trim(), ISO_DATE_TIME, now);
 }

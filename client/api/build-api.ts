@@ -19,6 +19,8 @@ export interface ApiDeps {
 
 /** Seconds a client should wait before retrying a signup that Temporal did not acknowledge. */
 const RETRY_AFTER_SECONDS = 5;
+/** A health check must answer quickly even when a dependency hangs. */
+const HEALTH_TIMEOUT_MS = 2000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,10 +34,12 @@ declare module 'fastify' {
  */
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { config, temporal, db } = deps;
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger, bodyLimit: config.api.bodyLimitBytes });
+  const loggerInstance: FastifyBaseLogger = deps.logger.child({ component: 'api' });
+  const app = Fastify({ loggerInstance, bodyLimit: config.api.bodyLimitBytes });
 
   // Keep the raw bytes: a webhook signature is over the body exactly as sent.
-  app.removeContentTypeParser('application/json');
+  // JSON only: any other media type is a 415, not a string for the validator to puzzle over.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
     req.rawBody = body;
     try {
@@ -69,7 +73,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   }
 
   app.get('/healthz', async (_req, reply) => {
-    const checks = await Promise.allSettled([temporal.workflowService.getSystemInfo({}), sql`select 1`.execute(db)]);
+    const checks = await Promise.allSettled([
+      temporal.connection.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({})),
+      sql`select 1`.execute(db),
+    ]);
     const failed = (['temporal', 'postgres'] as const).filter((_, i) => checks[i]?.status === 'rejected');
     return reply.code(failed.length ? 503 : 200).send({ ok: failed.length === 0, failed });
   });
@@ -84,7 +91,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       });
     }
     try {
-      const started = await startEnrichment(temporal, config, parsed.data);
+      // Bounded: a caller waiting on a Temporal that does not answer gets a 503 it can retry, not a hung request.
+      const started = await temporal.connection.withDeadline(Date.now() + config.api.startTimeoutMs, () =>
+        startEnrichment(temporal, config, parsed.data),
+      );
       req.log.info({ workflowId: started.workflowId, status: started.status }, 'signup accepted');
       return reply.code(202).send({ workflowId: started.workflowId, status: started.status });
     } catch (err) {

