@@ -8,6 +8,7 @@ import { listLookups } from '../../store/lookups.js';
 import { listObservations } from '../../store/observations.js';
 import { startWorkers } from '../../worker/start-workers.js';
 import { startEnrichment } from '../../client/start-enrichment.js';
+import { statusQuery } from '../../workflows/enrich-contact.js';
 import { EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
 import { consented, createEnrichmentHarness, enrichWithWorkers, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { createDevServerEnv } from '../support/temporal.js';
@@ -85,6 +86,10 @@ describe('enrichContact', () => {
 
     const handle = env.client.workflow.getHandle(started.workflowId);
     expect((await handle.describe()).typedSearchAttributes.get(FlaggedProvidersKey)).toEqual(['gravatar']);
+    // The `status` query answers from the closed run's history (the SDK replays it on a worker).
+    const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+    const status = await workers.runUntil(handle.query(statusQuery));
+    expect(status).toEqual(result);
     // Operators find it in the UI with EnrichmentStatus = "flagged" (visibility catches up within moments).
     let found: string[] = [];
     for (let i = 0; i < 50 && !found.includes(started.workflowId); i++) {
