@@ -17,18 +17,43 @@ const optionalSecret = z.string().min(1).optional();
 const DOCUMENTED_RPS: Record<ProviderName, number> = {
   gravatar: 1000 / 3600, // 1000/h with a key
   github: 30 / 60, // search: 30/min with a token
+  mastodon: 300 / 300, // 300 per 5 min per IP on a default instance
+  bluesky: 10, // "generous", unpublished: a deliberate guess, retune with PROVIDER_BLUESKY_RPS
+  fec: 1000 / 3600, // 1000/h on a personal api.data.gov key
+  census: 5, // none published; providers.md advises 2–5 concurrent
+  ban: 50, // 50/s per IP
 };
 
+/**
+ * Where each provider's requests go. Mastodon's `{instance}` is the handle's own server (an account is best
+ * looked up where it lives); a base URL without it sends every lookup to that one server.
+ */
 const DEFAULT_BASE_URLS: Record<ProviderName, string> = {
   gravatar: 'https://api.gravatar.com/v3',
   github: 'https://api.github.com',
+  mastodon: 'https://{instance}',
+  bluesky: 'https://public.api.bsky.app',
+  fec: 'https://api.open.fec.gov',
+  census: 'https://geocoding.geo.census.gov',
+  ban: 'https://api-adresse.data.gouv.fr',
 };
+
+/** A base URL; `{instance}` may stand for the host when the provider is asked on each account's own server. */
+const baseUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      return /^https?:$/.test(new URL(value.replace('{instance}', 'instance.example')).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
 
 function providerSchema(name: ProviderName) {
   const prefix = `PROVIDER_${name.toUpperCase()}_`;
   return z
     .object({
-      [`${prefix}BASE_URL`]: z.url({ protocol: /^https?$/ }).default(DEFAULT_BASE_URLS[name]),
+      [`${prefix}BASE_URL`]: baseUrl.default(DEFAULT_BASE_URLS[name]),
       [`${prefix}ENABLED`]: z.stringbool().default(true),
       [`${prefix}RPS`]: positive.default(Number((DOCUMENTED_RPS[name] * 0.9).toFixed(4))),
       [`${prefix}TIMEOUT_MS`]: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -71,6 +96,12 @@ const BaseEnvSchema = z.object({
 
   GRAVATAR_API_KEY: optionalSecret,
   GITHUB_TOKEN: optionalSecret,
+  FEC_API_KEY: optionalSecret,
+  /** BAN scores a match 0–1; below this the address is treated as not found. */
+  PROVIDER_BAN_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.6),
+
+  NATIONBUILDER_WEBHOOK_TOKEN: optionalSecret,
+  ACTION_NETWORK_WEBHOOK_SECRET: optionalSecret,
 
   HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
@@ -103,13 +134,16 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
       apiToken: env.API_TOKEN,
       signupToken: env.SIGNUP_TOKEN,
       webhookSecret: env.WEBHOOK_SECRET,
+      nationbuilderWebhookToken: env.NATIONBUILDER_WEBHOOK_TOKEN,
+      actionNetworkWebhookSecret: env.ACTION_NETWORK_WEBHOOK_SECRET,
       bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
       startTimeoutMs: env.API_START_TIMEOUT_MS,
     },
     pseudonymKey: env.PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
     usingDevPseudonymKey: env.PSEUDONYM_KEY === undefined,
     socialLookupBasis: env.SOCIAL_LOOKUP_BASIS,
-    secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN },
+    secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN, fecApiKey: env.FEC_API_KEY },
+    ban: { minScore: env.PROVIDER_BAN_MIN_SCORE },
     http: { maxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES },
     retry: {
       initialIntervalMs: env.RETRY_INITIAL_INTERVAL_MS,

@@ -10,6 +10,14 @@ export type ContactStatus = (typeof CONTACT_STATUSES)[number];
 
 const nullableString = z.string().nullable();
 
+export const DonationsSchema = z.object({
+  count: z.number().int().min(0),
+  total: z.number(),
+  lastDate: z.string().nullable(),
+  restricted: z.literal(true),
+});
+export type Donations = z.infer<typeof DonationsSchema>;
+
 export const ProvenanceEntrySchema = z.object({
   provider: z.string(),
   value: z.unknown(),
@@ -45,6 +53,8 @@ export const ContactRecordSchema = z.object({
   profiles: z.array(ProfileSchema),
   bio: nullableString,
   avatarUrl: nullableString,
+  /** Federal contributions (FEC). `restricted`: US law forbids using them to solicit contributions. */
+  donations: DonationsSchema.nullable(),
   lookups: z.record(
     z.string(),
     z.object({

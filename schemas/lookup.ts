@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PostalAddress } from './signup.js';
 
 /** How every lookup ends (product.md): never a crash, never a silent empty result. */
 export const LOOKUP_OUTCOMES = ['matched', 'no_match', 'skipped', 'failed'] as const;
@@ -59,10 +60,23 @@ export interface ObservationInput {
   fetchedAt: string;
 }
 
-/** What every social lookup starts from. Later stages add handles found by earlier ones. */
+/**
+ * What a provider looks a supporter up by: what the signup gave (stage 1), or an account that stage 1 found
+ * (stage 2). The workflow decides which fields a provider gets; a provider with too little input is skipped.
+ */
 export interface LookupInput {
   contactKey: string;
   email: string;
+  givenName?: string;
+  familyName?: string;
+  postalAddress?: PostalAddress;
+  /** Stage 2: the account to look up on this provider (`user@instance` on Mastodon, a handle on Bluesky, a login on GitHub). */
+  handle?: string;
+  /**
+   * Stage 2: how strongly the handle is tied to the supporter (a Gravatar-verified account 0.9, a link the user
+   * merely typed on another profile 0.6); the provider's observations carry it as their confidence.
+   */
+  linkConfidence?: number;
 }
 
 /** What a provider activity returns when the call itself succeeded. */

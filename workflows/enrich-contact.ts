@@ -12,9 +12,16 @@ import { RetryState } from '@temporalio/common';
 import type { LookupActivities, LookupFailureDetails } from '../activities/lookup-activity.js';
 import type { StoreActivities } from '../activities/store-activities.js';
 import type { EnrichContactInput, EnrichmentStatusView, ProviderPlan } from '../schemas/enrichment.js';
-import { NON_RETRYABLE_ERROR_TYPES, type LookupState, type ProviderLookupResult, type SkipReason } from '../schemas/lookup.js';
-import { SOCIAL_PROVIDERS } from '../schemas/providers.js';
+import {
+  NON_RETRYABLE_ERROR_TYPES,
+  type LookupInput,
+  type LookupState,
+  type ProviderLookupResult,
+  type SkipReason,
+} from '../schemas/lookup.js';
+import { SOCIAL_PROVIDERS, type ProviderName } from '../schemas/providers.js';
 import { lookupActivityName, providerTaskQueue } from './ids.js';
+import { STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from './lookup-plan.js';
 import { EnrichmentStatusKey, FlaggedProvidersKey } from './search-attributes.js';
 
 /** The `status` query: the contact's status, each lookup's state and the record's conflicts. */
@@ -46,8 +53,9 @@ function attemptsOf(failure: ActivityFailure, plan: ProviderPlan): number {
 }
 
 /**
- * Enriches one supporter: records what they typed, looks them up at every planned provider in parallel (each on
- * its own rate-limited task queue), records each outcome, then merges everything into the unified record.
+ * Enriches one supporter: records what they typed, looks them up in two stages (stage 1 from the signup, stage 2
+ * from the accounts stage 1 found), each provider on its own rate-limited task queue and each stage in parallel,
+ * records every outcome, then merges everything into the unified record.
  * A provider failing is data, not a crash: the lookup ends `failed`, is stored, and flags the contact.
  */
 export async function enrichContact(input: EnrichContactInput): Promise<EnrichmentStatusView> {
@@ -57,29 +65,17 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
 
   await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
 
-  async function runLookup(plan: ProviderPlan): Promise<void> {
-    const skipped = skipReason(plan, input);
+  /** Runs one provider's lookup (or records why it is skipped) and stores how it ended. */
+  async function runLookup(plan: ProviderPlan, lookupInput: LookupInput | undefined): Promise<ProviderLookupResult | undefined> {
+    const skipped = skipReason(plan, input) ?? (lookupInput ? undefined : 'missing_input');
     let state: LookupState;
     let result: ProviderLookupResult | undefined;
-    if (skipped) {
-      state = { outcome: 'skipped', reason: skipped, attempts: 0, at: new Date().toISOString() };
+    if (skipped || !lookupInput) {
+      state = { outcome: 'skipped', reason: skipped ?? 'missing_input', attempts: 0, at: new Date().toISOString() };
     } else {
       view.lookups[plan.name] = { outcome: 'pending', attempts: 0 };
-      const lookups = proxyActivities<LookupActivities>({
-        // Without an explicit queue the activity would run on the workflow's queue, outside the provider's rate limit.
-        taskQueue: providerTaskQueue(workflowInfo().taskQueue, plan.name),
-        startToCloseTimeout: plan.timeoutMs + 5_000,
-        scheduleToCloseTimeout: input.retry.scheduleToCloseMs,
-        retry: {
-          initialInterval: input.retry.initialIntervalMs,
-          backoffCoefficient: 2,
-          maximumInterval: input.retry.maximumIntervalMs,
-          maximumAttempts: plan.maxAttempts,
-          nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-        },
-      });
       try {
-        result = await lookups[lookupActivityName(plan.name)]({ contactKey: input.contactKey, email: input.signup.email });
+        result = await lookupProxy(plan)[lookupActivityName(plan.name)](lookupInput);
         state = { outcome: result.outcome, attempts: result.attempts, at: new Date().toISOString() };
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
@@ -96,9 +92,42 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
     }
     await store.recordLookup({ contactKey: input.contactKey, provider: plan.name, state, observations: result?.observations ?? [] });
     view.lookups[plan.name] = state;
+    return result;
   }
 
-  await Promise.all(input.providers.map(runLookup));
+  function lookupProxy(plan: ProviderPlan) {
+    return proxyActivities<LookupActivities>({
+      // Without an explicit queue the activity would run on the workflow's queue, outside the provider's rate limit.
+      taskQueue: providerTaskQueue(workflowInfo().taskQueue, plan.name),
+      startToCloseTimeout: plan.timeoutMs + 5_000,
+      scheduleToCloseTimeout: input.retry.scheduleToCloseMs,
+      retry: {
+        initialInterval: input.retry.initialIntervalMs,
+        backoffCoefficient: 2,
+        maximumInterval: input.retry.maximumIntervalMs,
+        maximumAttempts: plan.maxAttempts,
+        nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+      },
+    });
+  }
+
+  const plans = new Map(input.providers.map((plan) => [plan.name, plan]));
+  const planned = (names: readonly ProviderName[]) => names.flatMap((name) => plans.get(name) ?? []);
+
+  // Stage 1: what the signup gave (email, name, address).
+  const stageOne = await Promise.all(
+    planned(STAGE_ONE).map((plan) => runLookup(plan, stageOneInput(plan.name, input.contactKey, input.signup))),
+  );
+
+  // Stage 2: the accounts stage 1 found. GitHub runs again only when its email search missed but a verified link names the account.
+  const found = stageTwoInputs(input.contactKey, input.signup.email, stageOne.flatMap((r) => r?.observations ?? []), {
+    githubFound: view.lookups.github?.outcome === 'matched',
+  });
+  await Promise.all(
+    planned(STAGE_TWO)
+      .filter((plan) => plan.name !== 'github' || found.github)
+      .map((plan) => runLookup(plan, found[plan.name])),
+  );
 
   const merged = await store.mergeContact({ contactKey: input.contactKey });
   view.status = merged.status;

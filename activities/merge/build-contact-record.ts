@@ -1,5 +1,7 @@
 import {
+  DonationsSchema,
   RECORD_SCHEMA_VERSION,
+  type Donations,
   type Conflict,
   type ContactRecord,
   type ContactStatus,
@@ -104,6 +106,12 @@ function mergeProfiles(evidence: MergeObservation[]): Profile[] {
   return [...byKey.values()].sort((a, b) => a.network.localeCompare(b.network) || a.handle.localeCompare(b.handle));
 }
 
+/** FEC totals, always marked restricted whatever the observation said. */
+function donationsOf(value: unknown): Donations | null {
+  const parsed = DonationsSchema.safeParse({ ...(value as object), restricted: true });
+  return value && parsed.success ? parsed.data : null;
+}
+
 function statusOf(lookups: MergeLookup[]): ContactStatus {
   return lookups.some((l) => l.outcome === 'failed') ? 'flagged' : 'enriched';
 }
@@ -177,6 +185,7 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
     profiles: mergeProfiles(byField.get('profiles') ?? []),
     bio: str('bio'),
     avatarUrl: str('avatarUrl'),
+    donations: donationsOf(winners.get('donations')),
     lookups,
     provenance,
     conflicts,

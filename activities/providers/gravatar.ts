@@ -34,11 +34,17 @@ export function gravatarHash(email: string): string {
   return createHash('sha256').update(normalizeEmail(email)).digest('hex');
 }
 
-/** The last path segment of a profile URL, without a leading @: the handle on that network. */
+/**
+ * The handle in a profile URL: the last path segment without a leading @; for a fediverse URL
+ * (`https://host/@user`) the full address `user@host`, since `user` alone names different people on different servers.
+ */
 export function handleFromUrl(url: string): string {
   try {
-    const segments = new URL(url).pathname.split('/').filter(Boolean);
-    return (segments.at(-1) ?? url).replace(/^@/, '');
+    const parsed = new URL(url);
+    const segments = parsed.pathname.split('/').filter(Boolean);
+    const last = segments.at(-1) ?? url;
+    if (segments.length === 1 && last.startsWith('@') && !last.slice(1).includes('@')) return `${last.slice(1)}@${parsed.host.toLowerCase()}`;
+    return last.replace(/^@/, '');
   } catch {
     return url;
   }

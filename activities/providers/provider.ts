@@ -12,6 +12,8 @@ export interface ProviderDeps {
   maxResponseBytes: number;
   /** The provider's API key or token, from the environment; optional for every provider so far. */
   apiKey?: string | undefined;
+  /** For providers that score their matches (BAN): below this a candidate counts as no match. */
+  minScore?: number;
 }
 
 /**

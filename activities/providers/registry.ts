@@ -1,15 +1,27 @@
 import type { Config } from '../../config.js';
 import type { ProviderName } from '../../schemas/providers.js';
+import { createBanProvider } from './ban.js';
+import { createBlueskyProvider } from './bluesky.js';
+import { createCensusProvider } from './census.js';
+import { createFecProvider } from './fec.js';
 import { createGithubProvider } from './github.js';
 import { createGravatarProvider } from './gravatar.js';
-import type { Provider } from './provider.js';
+import { createMastodonProvider } from './mastodon.js';
+import type { Provider, ProviderDeps } from './provider.js';
 
-/** Every provider this build can call: its factory and which secret it takes from the environment. */
+function depsOf(config: Config, apiKey?: string): ProviderDeps {
+  return { maxResponseBytes: config.http.maxResponseBytes, apiKey };
+}
+
+/** Every provider this build can call: its factory, fed its own configuration and secret. */
 export const PROVIDER_FACTORIES: Record<ProviderName, (config: Config) => Provider> = {
-  gravatar: (config) =>
-    createGravatarProvider(config.providers.gravatar, { maxResponseBytes: config.http.maxResponseBytes, apiKey: config.secrets.gravatarApiKey }),
-  github: (config) =>
-    createGithubProvider(config.providers.github, { maxResponseBytes: config.http.maxResponseBytes, apiKey: config.secrets.githubToken }),
+  gravatar: (config) => createGravatarProvider(config.providers.gravatar, depsOf(config, config.secrets.gravatarApiKey)),
+  github: (config) => createGithubProvider(config.providers.github, depsOf(config, config.secrets.githubToken)),
+  mastodon: (config) => createMastodonProvider(config.providers.mastodon, depsOf(config)),
+  bluesky: (config) => createBlueskyProvider(config.providers.bluesky, depsOf(config)),
+  fec: (config) => createFecProvider(config.providers.fec, depsOf(config, config.secrets.fecApiKey)),
+  census: (config) => createCensusProvider(config.providers.census, depsOf(config)),
+  ban: (config) => createBanProvider(config.providers.ban, { ...depsOf(config), minScore: config.ban.minScore }),
 };
 
 export function createProvider(name: ProviderName, config: Config): Provider {

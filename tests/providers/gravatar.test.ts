@@ -93,7 +93,7 @@ describe('createGravatarProvider', () => {
       },
       {
         field: 'profiles',
-        value: { network: 'mastodon', handle: 'adaq', url: 'https://mastodon.example.net/@adaq', verified: true },
+        value: { network: 'mastodon', handle: 'adaq@mastodon.example.net', url: 'https://mastodon.example.net/@adaq', verified: true },
         confidence: 0.9,
         sourceUrl,
         fetchedAt,

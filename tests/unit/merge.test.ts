@@ -147,7 +147,7 @@ describe('buildContactRecord', () => {
     expect(record.profiles).toEqual([
       { network: 'github', handle: 'druiz-demo', url: 'https://github.com/druiz-demo', verified: true },
       { network: 'gravatar', handle: 'danaruiz', url: 'https://gravatar.com/danaruiz', verified: true },
-      { network: 'mastodon', handle: 'druiz', url: 'https://mastodon.example.net/@druiz', verified: true },
+      { network: 'mastodon', handle: 'druiz@mastodon.example.net', url: 'https://mastodon.example.net/@druiz', verified: true },
       { network: 'twitter', handle: 'danaruiz', url: 'https://x.com/danaruiz', verified: false },
     ]);
   });
@@ -394,6 +394,14 @@ describe('buildContactRecord', () => {
     expect(latestObservation.updatedAt).toBe('2026-05-02T00:00:00.000Z');
     expect(latestLookup.updatedAt).toBe('2026-05-03T00:00:00.000Z');
     expect(onlyCreation.updatedAt).toBe(CREATED_AT);
+  });
+
+  it('carries FEC donations as restricted, whatever the observation said', () => {
+    const record = buildContactRecord(
+      input([obs('fec', 'donations', { count: 3, total: 750, lastDate: '2025-10-14', restricted: false }, 0.6, GITHUB_AT)]),
+    );
+    expect(record.donations).toEqual({ count: 3, total: 750, lastDate: '2025-10-14', restricted: true });
+    expect(buildContactRecord(input([])).donations).toBeNull();
   });
 
   it('takes consent only from the input, never from an observation', () => {

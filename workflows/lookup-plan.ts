@@ -1,0 +1,97 @@
+import type { LookupInput, ObservationInput, Profile } from '../schemas/lookup.js';
+import type { ProviderName } from '../schemas/providers.js';
+import type { Signup } from '../schemas/signup.js';
+
+/**
+ * Which provider looks a supporter up with what. Pure, so the workflow can decide without I/O and tests can
+ * check every case. Stage 1 uses what the signup gave; stage 2 follows the accounts stage 1 found.
+ */
+
+export const STAGE_ONE: readonly ProviderName[] = ['gravatar', 'github', 'census', 'ban', 'fec'];
+export const STAGE_TWO: readonly ProviderName[] = ['mastodon', 'bluesky', 'github'];
+
+const US_ZIP = /^\d{5}(-?\d{4})?$/;
+
+function isUs(signup: Signup): boolean {
+  const country = signup.postalAddress?.country;
+  return country === 'US' || (country === undefined && US_ZIP.test(signup.postalAddress?.postalCode ?? ''));
+}
+
+/** The stage-1 input of a provider, or undefined when the signup lacks what it needs. */
+export function stageOneInput(provider: ProviderName, contactKey: string, signup: Signup): LookupInput | undefined {
+  const base = { contactKey, email: signup.email };
+  const address = signup.postalAddress;
+  switch (provider) {
+    case 'gravatar':
+    case 'github':
+      return base;
+    case 'census':
+      // The Census geocoder needs a street line and either a ZIP or a city and state.
+      return isUs(signup) && address?.lines?.length && (address.postalCode || (address.locality && address.region))
+        ? { ...base, postalAddress: address }
+        : undefined;
+    case 'ban':
+      return address?.country === 'FR' && (address.lines?.length || address.locality) ? { ...base, postalAddress: address } : undefined;
+    case 'fec':
+      // FEC records carry no email: a full name and a US ZIP are the least that can tell donors apart.
+      return isUs(signup) && signup.givenName && signup.familyName && US_ZIP.test(address?.postalCode ?? '')
+        ? { ...base, givenName: signup.givenName, familyName: signup.familyName, postalAddress: address }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** A fediverse profile URL (`https://host/@user`) as the account's full address `user@host`. */
+export function fediverseAcct(url: string): string | undefined {
+  const match = /^https?:\/\/([^/?#]+)\/@([^/?#@]+)\/?$/i.exec(url.trim());
+  return match ? `${match[2]}@${match[1]!.toLowerCase()}` : undefined;
+}
+
+/** A Bluesky profile URL (`https://bsky.app/profile/<handle or DID>`) as the handle or DID. */
+export function blueskyActor(url: string): string | undefined {
+  const match = /^https?:\/\/bsky\.app\/profile\/([^/?#]+)\/?$/i.exec(url.trim());
+  return match?.[1];
+}
+
+interface Candidate {
+  handle: string;
+  confidence: number;
+}
+
+function best(candidates: Candidate[]): Candidate | undefined {
+  return [...candidates].sort((a, b) => b.confidence - a.confidence || a.handle.localeCompare(b.handle))[0];
+}
+
+/**
+ * Stage-2 inputs from what stage 1 observed: accounts on Mastodon and Bluesky linked from the supporter's
+ * profiles, and a GitHub login when GitHub's email search found nothing but a verified link names the account.
+ * The link's confidence travels with the handle. Only the best-linked account per provider is followed.
+ */
+export function stageTwoInputs(
+  contactKey: string,
+  email: string,
+  observations: ObservationInput[],
+  options: { githubFound: boolean },
+): Partial<Record<ProviderName, LookupInput>> {
+  const profiles = observations
+    .filter((o) => o.field === 'profiles' && typeof o.value === 'object' && o.value !== null && !Array.isArray(o.value))
+    .map((o) => ({ profile: o.value as unknown as Profile, confidence: o.confidence }));
+  const candidates = (network: string, toHandle: (p: Profile) => string | undefined) =>
+    profiles
+      .filter(({ profile }) => profile.network.toLowerCase() === network)
+      .map(({ profile, confidence }) => ({ handle: toHandle(profile), confidence }))
+      .filter((c): c is Candidate => Boolean(c.handle));
+
+  const inputs: Partial<Record<ProviderName, LookupInput>> = {};
+  const add = (provider: ProviderName, candidate: Candidate | undefined) => {
+    if (candidate) inputs[provider] = { contactKey, email, handle: candidate.handle, linkConfidence: candidate.confidence };
+  };
+  add('mastodon', best(candidates('mastodon', (p) => fediverseAcct(p.url) ?? (p.handle.includes('@') ? p.handle.replace(/^@/, '') : undefined))));
+  add('bluesky', best(candidates('bluesky', (p) => blueskyActor(p.url) ?? (p.handle.includes('.') ? p.handle : undefined))));
+  if (!options.githubFound) {
+    const verified = profiles.filter(({ profile }) => profile.network.toLowerCase() === 'github' && profile.verified);
+    add('github', best(verified.map(({ profile, confidence }) => ({ handle: profile.handle, confidence }))));
+  }
+  return inputs;
+}
