@@ -4,7 +4,7 @@ import { normalizeEmail } from '../../schemas/email.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import { errorForStatus, LookupError } from './lookup-error.js';
 import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
-import { header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
+import { epochResetQuota, header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
 /**
@@ -83,6 +83,7 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
     baseUrl: config.baseUrl,
     timeoutMs: config.timeoutMs,
     maxResponseBytes: deps.maxResponseBytes,
+    quota: epochResetQuota,
     headers: {
       accept: 'application/vnd.github+json',
       'x-github-api-version': '2022-11-28',

@@ -5,7 +5,7 @@ import { normalizeEmail } from '../../schemas/email.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import { errorForStatus, LookupError } from './lookup-error.js';
 import { ProviderHttpClient } from './provider-http-client.js';
-import { header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
+import { epochResetQuota, header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
 /** A profile reached through the supporter's own email hash: the email's owner published it. */
@@ -87,6 +87,7 @@ export function createGravatarProvider(config: ProviderConfig, deps: ProviderDep
     baseUrl: config.baseUrl,
     timeoutMs: config.timeoutMs,
     maxResponseBytes: deps.maxResponseBytes,
+    quota: epochResetQuota,
     headers: deps.apiKey ? { authorization: `Bearer ${deps.apiKey}` } : {},
   });
 

