@@ -8,6 +8,7 @@ import { openDatabase } from '../store/open-database.js';
 import { installTemporalRuntime } from '../worker/runtime.js';
 import { startWorkers } from '../worker/start-workers.js';
 import { buildApi } from './api/build-api.js';
+import { runBackfill, DEFAULT_BACKFILL_CONCURRENCY, type BackfillCommandOptions } from './commands/backfill.js';
 import { CommandError } from './commands/command-error.js';
 import { readContact } from './commands/contact.js';
 import { signup, type SignupOptions } from './commands/signup.js';
@@ -136,6 +137,18 @@ program
   .action(async (email: string, opts: SignupOptions) => {
     const result = await signup(loadConfig(), email, opts);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  });
+
+program
+  .command('backfill <file>')
+  .description('start enrichment for every valid row of a CSV or JSONL file (- for stdin); re-running resumes')
+  .option('--concurrency <n>', 'starts in flight at once', String(DEFAULT_BACKFILL_CONCURRENCY))
+  .option('--dry-run', 'validate every row and write the rejects file, start nothing')
+  .option('--rejects <file>', 'write bad rows there as CSV: line,reason')
+  .option('--reenrich', 'start again for supporters already enriched (not supported yet)')
+  .option('--json', 'print the final summary as one JSON object: {rows, started, existing, rejected, suppressed}')
+  .action(async (file: string, opts: BackfillCommandOptions) => {
+    await runBackfill(loadConfig(), file, opts);
   });
 
 program

@@ -136,8 +136,9 @@ export function titleCase(text: string): string {
       const bare = upper.replace(/[^A-Z]/g, '');
       if (ACRONYMS.has(bare)) return upper;
       if (i > 0 && SMALL_WORDS.has(upper)) return word.toLowerCase();
-      // Capitalise after a hyphen, slash or apostrophe too: `SELF-EMPLOYED` → `Self-Employed`, `O'NEIL` → `O'Neil`.
-      return word.toLowerCase().replace(/(^|[-/'’&(])(\p{L})/gu, (_m, sep: string, letter: string) => sep + letter.toUpperCase());
+      // Capitalise after a hyphen or slash too, and after an apostrophe that starts a name, not a possessive:
+      // `SELF-EMPLOYED` → `Self-Employed`, `O'NEIL` → `O'Neil`, `MCDONALD'S` → `Mcdonald's`.
+      return word.toLowerCase().replace(/(^|[-/&(]|['’](?=\p{L}{2}))(\p{L})/gu, (_m, sep: string, letter: string) => sep + letter.toUpperCase());
     })
     .join(' ');
 }
@@ -150,8 +151,8 @@ export function workValue(text: string | null | undefined): string | undefined {
 }
 
 /**
- * Observations from the receipts of one donor, newest first or not: employer and occupation from the newest
- * receipt, and the totals. The totals are `restricted`: 52 U.S.C. §30111(a)(4) forbids using them to solicit
+ * Observations from the receipts of one donor, in any order: employer and occupation from the newest receipt,
+ * and the totals. The totals are `restricted`: 52 U.S.C. §30111(a)(4) forbids using them to solicit
  * contributions, so they belong in research views, never in fundraising segments. `fallbackSourceUrl` is used
  * when the newest receipt has no scanned image.
  */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
@@ -39,7 +40,7 @@ export const MastodonAccountSchema = z.object({
   suspended: z.boolean().nullish(),
   limited: z.boolean().nullish(),
   /** The Account the user moved to; null or absent when they have not moved. */
-  moved: z.unknown(),
+  moved: z.unknown().optional(),
 });
 export type MastodonAccount = z.infer<typeof MastodonAccountSchema>;
 
@@ -55,13 +56,23 @@ function isHttpUrl(value: string): boolean {
 const USERNAME = /^[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?$/i;
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-/** `user@host` (a leading `@` allowed) as its parts, the host lower-cased; anything else is refused. */
+/**
+ * A host lower-cased, and a Unicode name in its ASCII (punycode) form. Only a name without URL-special
+ * characters is converted: the converter parses hosts like a URL would (`evil.example/x` → `evil.example`).
+ */
+function asciiHost(host: string): string {
+  const lower = host.toLowerCase();
+  if (/^[ -~]*$/.test(lower) || /[\s/\\:?#[\]@%]/.test(lower)) return lower;
+  return domainToASCII(lower) || lower;
+}
+
+/** `user@host` (a leading `@` allowed) as its parts, the host lower-cased and in ASCII; anything else is refused. */
 export function parseMastodonHandle(handle: string): { user: string; host: string } {
   const match = /^@?([^@\s]+)@([^@\s]+)$/.exec(handle.trim());
   if (!match || !USERNAME.test(match[1]!)) {
     throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'mastodon: the handle is not a user@host address');
   }
-  return { user: match[1]!, host: match[2]!.toLowerCase() };
+  return { user: match[1]!, host: asciiHost(match[2]!) };
 }
 
 /**
@@ -83,7 +94,7 @@ export function isInstanceHost(host: string): boolean {
  * ForbiddenHost, a host that is not a public-looking DNS name or that the URL parser would read as something else.
  */
 export function instanceOrigin(baseUrl: string, host: string): string {
-  const normalized = host.toLowerCase();
+  const normalized = asciiHost(host);
   const refuse = () => new LookupError(LOOKUP_ERROR_TYPES.forbiddenHost, `mastodon: refused instance host ${JSON.stringify(host)}`);
   if (!isInstanceHost(normalized)) throw refuse();
   const base = baseUrl.replaceAll(INSTANCE_PLACEHOLDER, normalized);

@@ -23,6 +23,7 @@ import type { Fault } from './faults.js';
 import { parseSearchQuery } from './github-search-query.js';
 import type { SearchQuery, SearchQueryProblem } from './github-search-query.js';
 import { RateWindow } from './rate-window.js';
+import type { ProviderLimit } from './limit-enforcer.js';
 import type { RateSnapshot } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -98,7 +99,7 @@ const CORE_LIMIT_PER_HOUR = 5000;
 
 /** Starts the demo GitHub server; its `url` is the server root, like `https://api.github.com`. */
 export async function startGithubDemo(opts: GithubDemoOptions): Promise<DemoServer> {
-  const ctx = createContext(opts.entries);
+  const ctx = createContext(opts.entries, opts.limit);
   const demo = createDemoApp();
   demo.app.get<{ Querystring: { q?: string | string[] } }>('/search/users', (request, reply) =>
     answerSearch(ctx, firstValue(request.query.q), request.ip, reply),
@@ -118,14 +119,15 @@ export async function startGithubDemo(opts: GithubDemoOptions): Promise<DemoServ
   });
 }
 
-function createContext(entries: GithubDemoEntry[]): GithubContext {
+function createContext(entries: GithubDemoEntry[], limit: ProviderLimit | undefined): GithubContext {
   const ctx: GithubContext = {
     people: [],
     byEmail: new Map(),
     byLogin: new Map(),
     counter: new FaultCounter(),
     budgets: {
-      search: new RateWindow(SEARCH_LIMIT_PER_MINUTE, 60),
+      // An enforced limit is also what the search headers announce, as GitHub's would.
+      search: limit ? new RateWindow(limit.max, limit.windowMs / 1000) : new RateWindow(SEARCH_LIMIT_PER_MINUTE, 60),
       core: new RateWindow(CORE_LIMIT_PER_HOUR, 3600),
     },
   };

@@ -66,7 +66,8 @@ export async function startGravatarDemo(opts: GravatarDemoOptions): Promise<Demo
   const ctx: GravatarContext = {
     index: indexEntries(opts.entries),
     counter: new FaultCounter(),
-    budget: new RateWindow(RATE_LIMIT_PER_HOUR, 3600),
+    // An enforced limit is also what the headers announce, as a real provider's would.
+    budget: opts.limit ? new RateWindow(opts.limit.max, opts.limit.windowMs / 1000) : new RateWindow(RATE_LIMIT_PER_HOUR, 3600),
   };
   const demo = createDemoApp();
   demo.app.get<{ Params: { identifier: string } }>('/v3/profiles/:identifier', (request, reply) =>

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
 import { ONE_PARTITION_FLAGS } from '../../client/dev/temporal-dev-server.js';
 import { ContactKeyKey, EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
@@ -26,9 +26,9 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: {
-      EnrichmentStatus: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      FlaggedProviders: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-      ContactKey: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      EnrichmentStatus: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      FlaggedProviders: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+      ContactKey: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     },
   });
   return env;

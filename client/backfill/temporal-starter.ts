@@ -1,0 +1,15 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../config.js';
+import type { Signup } from '../../schemas/signup.js';
+import { startEnrichment, type StartEnrichmentResult } from '../start-enrichment.js';
+
+/** How long one start attempt may wait for Temporal before it counts as failed (and is retried). */
+export const START_ATTEMPT_TIMEOUT_MS = 10_000;
+
+/**
+ * The backfill's start function: `startEnrichment` (deterministic workflow ID, `existing` for a known supporter)
+ * with a deadline per attempt, so an unreachable server fails the attempt instead of hanging the row.
+ */
+export function temporalStarter(client: Client, config: Config, attemptTimeoutMs = START_ATTEMPT_TIMEOUT_MS): (signup: Signup) => Promise<StartEnrichmentResult> {
+  return (signup) => client.connection.withDeadline(Date.now() + attemptTimeoutMs, () => startEnrichment(client, config, signup));
+}

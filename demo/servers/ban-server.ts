@@ -1,0 +1,174 @@
+/**
+ * A local stand-in for the French Base Adresse Nationale geocoder (`GET /search/?q=`), answering from demo
+ * entries with the real path, parameters, status codes and GeoCodeJSON shape (see shared/docs/providers.md §7).
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
+import { addressKey } from './census-server.js';
+import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
+import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
+import {
+  DEFAULT_OVERSIZED_BYTES,
+  DEFAULT_RATE_LIMIT_RESET_SECONDS,
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  fillerText,
+  truncateJson,
+} from './faults.js';
+import type { Fault } from './faults.js';
+import { parseOrThrow } from './zod-issues.js';
+
+export interface BanDemoEntry {
+  /** The query as a client sends it, e.g. `14 rue Paul Bert 69003 Lyon`; matched ignoring case, accents, punctuation and word order. */
+  q: string;
+  /** GeoCodeJSON features for that query, best first; `[]` = nothing found. */
+  features: object[];
+  fault?: Fault | undefined;
+}
+
+export interface BanDemoOptions extends ListenOptions {
+  entries: BanDemoEntry[];
+}
+
+/** Runtime check of entries handed in by code (tests), so a typo fails at start, not mid-test. */
+export const BanDemoEntrySchema = z.object({
+  q: z.string().min(1),
+  features: z.array(z.looseObject({ properties: z.looseObject({}).optional() })),
+  fault: FaultSchema.optional(),
+});
+
+const CONTENT_TYPE = 'application/json; charset=utf-8';
+const DEFAULT_LIMIT = 5;
+const MAX_LIMIT = 50;
+/** Filters the API applies to feature properties of the same name. */
+const PROPERTY_FILTERS = ['postcode', 'citycode', 'type'] as const;
+
+interface KnownQuery {
+  key: string;
+  features: object[];
+  fault: Fault | undefined;
+}
+
+interface BanContext {
+  queries: Map<string, KnownQuery>;
+  counter: FaultCounter;
+}
+
+type Params = Record<string, string | string[] | undefined>;
+
+/** Starts the demo BAN server; its `url` is the server root, like `https://api-adresse.data.gouv.fr`. */
+export async function startBanDemo(opts: BanDemoOptions): Promise<DemoServer> {
+  const ctx: BanContext = { queries: indexQueries(opts.entries), counter: new FaultCounter() };
+  const demo = createDemoApp();
+  for (const path of ['/search/', '/search']) {
+    demo.app.get<{ Querystring: Params }>(path, (request, reply) => answerSearch(ctx, request.query, reply));
+  }
+  demo.app.setNotFoundHandler((_request, reply) => send(reply, { status: 404, body: JSON.stringify({ code: 404, message: 'Not Found' }) }));
+  return listenDemo(demo, {
+    port: opts.port,
+    host: opts.host,
+    basePath: '',
+    resetFaults: () => ctx.counter.reset(),
+  });
+}
+
+function indexQueries(entries: BanDemoEntry[]): Map<string, KnownQuery> {
+  const valid = parseOrThrow(z.array(BanDemoEntrySchema), entries, 'startBanDemo: invalid entries');
+  const queries = new Map<string, KnownQuery>();
+  entries.forEach((raw, i) => {
+    const key = addressKey(raw.q);
+    if (!queries.has(key)) queries.set(key, { key, features: raw.features, fault: valid[i]?.fault });
+  });
+  return queries;
+}
+
+function first(params: Params, name: string): string | undefined {
+  const value = params[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function send(reply: FastifyReply, answer: DemoAnswer): FastifyReply {
+  return sendAnswer(reply, answer, CONTENT_TYPE);
+}
+
+async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply): Promise<FastifyReply> {
+  const q = first(params, 'q')?.trim() ?? '';
+  // addok's own checks, with its wording.
+  if (q.length < 3 || q.length > 200 || !/^[\p{L}\p{N}]/u.test(q)) {
+    return send(reply, badRequest('q must contain between 3 and 200 chars and start with a number or a letter'));
+  }
+  const limitText = first(params, 'limit');
+  if (limitText !== undefined && !(/^\d+$/.test(limitText) && Number(limitText) >= 1 && Number(limitText) <= MAX_LIMIT)) {
+    return send(reply, badRequest(`limit must be an integer between 1 and ${MAX_LIMIT}`));
+  }
+  const limit = Number(limitText ?? DEFAULT_LIMIT);
+  const filters = Object.fromEntries(
+    PROPERTY_FILTERS.flatMap((name) => {
+      const value = first(params, name)?.trim();
+      return value ? [[name, value]] : [];
+    }),
+  );
+
+  const entry = ctx.queries.get(addressKey(q));
+  const fault = entry && activeFault(entry.fault, ctx.counter.next(entry.key));
+  if (fault?.kind === 'slow') await delay(fault.delayMs);
+  const features = (entry?.features ?? [])
+    .filter((feature) => Object.entries(filters).every(([name, value]) => propertyOf(feature, name) === value))
+    .slice(0, limit);
+  const body = (list: unknown[]) => JSON.stringify(collection(q, limit, filters, list));
+  if (fault === undefined || fault.kind === 'slow') return send(reply, { status: 200, body: body(features) });
+  switch (fault.kind) {
+    case 'rate_limit':
+      // Over 50 requests a second per IP; the gateway says when to come back.
+      return send(reply, {
+        status: 429,
+        body: JSON.stringify({ code: 429, message: 'Too Many Requests' }),
+        headers: { 'Retry-After': fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS },
+      });
+    case 'server_error':
+      return send(reply, { status: 502, body: JSON.stringify({ code: 502, message: 'Bad Gateway' }) });
+    case 'malformed':
+      // Valid JSON, wrong types: only a client that validates the schema notices.
+      return send(reply, {
+        status: 200,
+        body: body([{ type: 'Feature', geometry: { type: 'Point', coordinates: '4.85,45.76' }, properties: { score: 'high' } }]),
+      });
+    case 'truncated':
+      return send(reply, { status: 200, body: truncateJson(body(features)) });
+    case 'oversized':
+      return send(reply, {
+        status: 200,
+        body: body(features.map((feature) => ({ ...feature, properties: { ...propertiesOf(feature), label: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) } }))),
+      });
+  }
+}
+
+function propertiesOf(feature: object): Record<string, unknown> {
+  const properties = (feature as { properties?: unknown }).properties;
+  return typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>) : {};
+}
+
+function propertyOf(feature: object, name: string): string | undefined {
+  const value = propertiesOf(feature)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The GeoCodeJSON envelope (`version: "draft"`), with the query and filters echoed as the API does. */
+function collection(q: string, limit: number, filters: Record<string, string>, features: unknown[]): object {
+  return {
+    type: 'FeatureCollection',
+    version: 'draft',
+    features,
+    attribution: 'BAN',
+    licence: 'ETALAB-2.0',
+    query: q,
+    ...(Object.keys(filters).length > 0 ? { filters } : {}),
+    limit,
+  };
+}
+
+function badRequest(message: string): DemoAnswer {
+  return { status: 400, body: JSON.stringify({ code: 400, message }) };
+}

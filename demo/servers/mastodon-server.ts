@@ -1,0 +1,169 @@
+/**
+ * A local stand-in for Mastodon's account lookup (`GET /api/v1/accounts/lookup?acct=`), answering from demo
+ * entries with the real path, status codes, headers and JSON shapes (see shared/docs/providers.md §3).
+ *
+ * One server plays every instance: it knows each entry by its full address `user@host` and, like a server
+ * asked about its own accounts, by the bare `user` when only one entry has that username.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
+import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
+import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
+import {
+  DEFAULT_OVERSIZED_BYTES,
+  DEFAULT_RATE_LIMIT_RESET_SECONDS,
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  epochSecondsFromNow,
+  fillerText,
+  truncateJson,
+} from './faults.js';
+import type { Fault } from './faults.js';
+import { RateWindow } from './rate-window.js';
+import { parseOrThrow } from './zod-issues.js';
+
+export interface MastodonDemoEntry {
+  /** The account's full address, `user@host`. */
+  acct: string;
+  /** The Account JSON served for it; absent = 404 `Record not found`. */
+  account?: object | undefined;
+  fault?: Fault | undefined;
+}
+
+export interface MastodonDemoOptions extends ListenOptions {
+  entries: MastodonDemoEntry[];
+}
+
+/** Runtime check of entries handed in by code (tests), so a typo fails at start, not mid-test. */
+export const MastodonDemoEntrySchema = z.object({
+  acct: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be user@host'),
+  account: z.looseObject({}).optional(),
+  fault: FaultSchema.optional(),
+});
+
+/** Mastodon's default for `/api/*`: 300 requests per 5 minutes per IP (rack_attack.rb). */
+const RATE_LIMIT = 300;
+const RATE_WINDOW_SECONDS = 300;
+const CONTENT_TYPE = 'application/json; charset=utf-8';
+
+interface MastodonContext {
+  byAcct: Map<string, MastodonDemoEntry>;
+  byUsername: Map<string, MastodonDemoEntry[]>;
+  counter: FaultCounter;
+  budget: RateWindow;
+}
+
+/** Starts the demo Mastodon server; its `url` is the server root, like `https://mastodon.social`. */
+export async function startMastodonDemo(opts: MastodonDemoOptions): Promise<DemoServer> {
+  const ctx: MastodonContext = { ...indexEntries(opts.entries), counter: new FaultCounter(), budget: new RateWindow(RATE_LIMIT, RATE_WINDOW_SECONDS) };
+  const demo = createDemoApp();
+  demo.app.get<{ Querystring: { acct?: string | string[] } }>('/api/v1/accounts/lookup', (request, reply) =>
+    answerLookup(ctx, firstValue(request.query.acct), reply),
+  );
+  demo.app.setNotFoundHandler((_request, reply) => sendAnswer(reply, withRateHeaders(ctx, notFound()), CONTENT_TYPE));
+  return listenDemo(demo, {
+    port: opts.port,
+    host: opts.host,
+    limit: opts.limit,
+    basePath: '',
+    resetFaults: () => ctx.counter.reset(),
+  });
+}
+
+function indexEntries(entries: MastodonDemoEntry[]): Pick<MastodonContext, 'byAcct' | 'byUsername'> {
+  const valid = parseOrThrow(z.array(MastodonDemoEntrySchema), entries, 'startMastodonDemo: invalid entries');
+  const byAcct = new Map<string, MastodonDemoEntry>();
+  const byUsername = new Map<string, MastodonDemoEntry[]>();
+  entries.forEach((raw, i) => {
+    const parsed = valid[i];
+    if (parsed === undefined) return;
+    // Serve the account object as given: a parsed copy need not keep its key order.
+    const entry: MastodonDemoEntry = { ...parsed, acct: parsed.acct.toLowerCase(), account: raw.account };
+    if (byAcct.has(entry.acct)) throw new Error(`startMastodonDemo: [${i}].acct: duplicate ${entry.acct}`);
+    byAcct.set(entry.acct, entry);
+    const username = entry.acct.split('@')[0]!;
+    byUsername.set(username, [...(byUsername.get(username) ?? []), entry]);
+  });
+  return { byAcct, byUsername };
+}
+
+/** Fastify gives an array when `acct` is repeated; Rails uses the last, but any one will do for a demo. */
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function findEntry(ctx: MastodonContext, acct: string | undefined): MastodonDemoEntry | undefined {
+  const wanted = acct?.trim().replace(/^@/, '').toLowerCase();
+  if (!wanted) return undefined;
+  if (wanted.includes('@')) return ctx.byAcct.get(wanted);
+  const sameName = ctx.byUsername.get(wanted) ?? [];
+  return sameName.length === 1 ? sameName[0] : undefined;
+}
+
+async function answerLookup(ctx: MastodonContext, acct: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
+  const found = findEntry(ctx, acct);
+  const fault = found && activeFault(found.fault, ctx.counter.next(found.acct));
+  if (fault?.kind === 'slow') await delay(fault.delayMs);
+  const answer = fault && fault.kind !== 'slow' ? faultAnswer(fault, found) : normalAnswer(found);
+  return sendAnswer(reply, withRateHeaders(ctx, answer), CONTENT_TYPE);
+}
+
+function normalAnswer(found: MastodonDemoEntry | undefined): DemoAnswer {
+  if (found?.account === undefined) return notFound();
+  return { status: 200, body: JSON.stringify(found.account) };
+}
+
+function notFound(): DemoAnswer {
+  return { status: 404, body: JSON.stringify({ error: 'Record not found' }) };
+}
+
+/** `found` is always set here: faults only exist on known entries. */
+function faultAnswer(fault: Exclude<Fault, { kind: 'slow' }>, found: MastodonDemoEntry | undefined): DemoAnswer {
+  const username = found?.acct.split('@')[0] ?? 'demo';
+  // A body fault on an entry without an account still needs something account-shaped to break.
+  const base = found?.account ?? { id: '1', username, acct: found?.acct ?? username };
+  switch (fault.kind) {
+    case 'rate_limit':
+      return rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS);
+    case 'server_error':
+      // What Mastodon's API answers when something behind it failed (Api::BaseController).
+      return { status: 503, body: JSON.stringify({ error: 'Remote data could not be fetched' }) };
+    case 'malformed':
+      // Valid JSON, wrong types: only a client that validates the schema notices.
+      return { status: 200, body: JSON.stringify({ ...base, id: 109348211212, username: null, discoverable: 'yes' }) };
+    case 'truncated':
+      return { status: 200, body: truncateJson(JSON.stringify(base)) };
+    case 'oversized':
+      return { status: 200, body: JSON.stringify({ ...base, note: `<p>${fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES)}</p>` }) };
+  }
+}
+
+/** Mastodon's reset time: ISO 8601 in UTC with microseconds, e.g. `2026-07-02T10:15:00.000000Z`. */
+export function mastodonResetTime(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Mastodon sends no Retry-After: the wait is only in `X-RateLimit-Reset`, an ISO 8601 time. */
+function rateLimited(resetSeconds: number): DemoAnswer {
+  return {
+    status: 429,
+    body: JSON.stringify({ error: 'Too many requests' }),
+    headers: { 'X-RateLimit-Remaining': 0, 'X-RateLimit-Reset': mastodonResetTime(epochSecondsFromNow(resetSeconds)) },
+  };
+}
+
+/** Every reply (200, 404, 429, …) carries the three headers; a fault's own values win. */
+function withRateHeaders(ctx: MastodonContext, answer: DemoAnswer): DemoAnswer {
+  const budget = ctx.budget.take();
+  return {
+    ...answer,
+    headers: {
+      'X-RateLimit-Limit': budget.limit,
+      'X-RateLimit-Remaining': budget.remaining,
+      'X-RateLimit-Reset': mastodonResetTime(budget.reset),
+      ...answer.headers,
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProviderConfig } from '../../config.js';
+import { banQuery, createBanProvider } from '../../activities/providers/ban.js';
+import { LookupError } from '../../activities/providers/lookup-error.js';
+import type { Provider } from '../../activities/providers/provider.js';
+import type { LookupInput } from '../../schemas/lookup.js';
+import { startBanDemo, type BanDemoEntry } from '../../demo/servers/ban-server.js';
+import type { DemoServer } from '../../demo/servers/demo-server.js';
+import { loadBanEntries } from '../../demo/servers/records-demo-data.js';
+import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { startProviderStub } from '../support/provider-stub-server.js';
+
+const Q = '8 bd du Port 80000 Amiens';
+
+/** The BAN's answer for 8 boulevard du Port, Amiens (providers.md §7). */
+function portFeature(score = 0.9712): Record<string, unknown> {
+  return {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [2.290084, 49.897443] },
+    properties: {
+      label: '8 Boulevard du Port 80000 Amiens',
+      score,
+      housenumber: '8',
+      id: '80021_6590_00008',
+      name: '8 Boulevard du Port',
+      postcode: '80000',
+      citycode: '80021',
+      x: 648952.58,
+      y: 6977867.25,
+      city: 'Amiens',
+      context: '80, Somme, Hauts-de-France',
+      type: 'housenumber',
+      importance: 0.6715,
+      street: 'Boulevard du Port',
+    },
+  };
+}
+
+const CAMILLE: LookupInput = {
+  contactKey: 'k'.repeat(64),
+  email: 'camille.roux@example.org',
+  postalAddress: { lines: ['8 bd du Port'], locality: 'Amiens', postalCode: '80000', country: 'FR' },
+};
+
+const SEARCH_PATH = '/search/?q=8+bd+du+Port+80000+Amiens&limit=1&autocomplete=0&postcode=80000';
+
+function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
+  return { name: 'ban', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
+}
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+function providerAt(baseUrl: string, timeoutMs = 1000, minScore = 0.6): Provider {
+  const provider = createBanProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536, minScore });
+  closers.push(() => provider.close());
+  return provider;
+}
+
+async function demoWith(entries: BanDemoEntry[], timeoutMs = 1000, minScore = 0.6): Promise<{ server: DemoServer; provider: Provider }> {
+  const server = await startBanDemo({ entries });
+  closers.push(() => server.close());
+  return { server, provider: providerAt(server.url, timeoutMs, minScore) };
+}
+
+async function lookupError(provider: Provider, input: LookupInput = CAMILLE): Promise<LookupError> {
+  const err: unknown = await provider.lookup(input).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(LookupError);
+  return err as LookupError;
+}
+
+describe('createBanProvider', () => {
+  it('turns the best feature into coordinates (GeoJSON is [lon, lat]), commune, department and region', async () => {
+    const { provider, server } = await demoWith([{ q: Q, features: [portFeature()] }]);
+
+    const answer = await provider.lookup(CAMILLE);
+
+    const fetchedAt = expect.any(String) as unknown as string;
+    // A 0.97 score is capped at 0.9: the address is what the supporter typed, not more certain than that.
+    const common = { confidence: 0.9, sourceUrl: `${server.url}${SEARCH_PATH}`, fetchedAt };
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations).toEqual([
+      { field: 'location.lat', value: 49.897443, ...common },
+      { field: 'location.lon', value: 2.290084, ...common },
+      { field: 'location.locality', value: 'Amiens', ...common },
+      { field: 'location.postalCode', value: '80000', ...common },
+      { field: 'location.region', value: 'Hauts-de-France', ...common },
+      { field: 'location.districts.commune', value: '80021', ...common },
+      { field: 'location.districts.department', value: '80', ...common },
+    ]);
+    expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([['GET', SEARCH_PATH, 200]]);
+  });
+
+  it('answers no_match when nothing is found (200, features: [])', async () => {
+    const { provider, server } = await demoWith([{ q: Q, features: [portFeature()] }]);
+
+    const answer = await provider.lookup({ ...CAMILLE, postalAddress: { lines: ['1 rue Inconnue'], locality: 'Nulle-Part', postalCode: '99999', country: 'FR' } });
+
+    expect(answer).toEqual({ outcome: 'no_match', observations: [] });
+    expect(server.requestLog().map((r) => r.status)).toEqual([200]);
+  });
+
+  it('answers no_match below the minimum score, and matches with the score as confidence above it', async () => {
+    const { server } = await demoWith([{ q: Q, features: [portFeature(0.52)] }]);
+
+    const strict = await providerAt(server.url, 1000, 0.6).lookup(CAMILLE);
+    const lenient = await providerAt(server.url, 1000, 0.5).lookup(CAMILLE);
+
+    expect(strict).toEqual({ outcome: 'no_match', observations: [] });
+    expect(lenient.outcome).toBe('matched');
+    expect(new Set(lenient.observations.map((o) => o.confidence))).toEqual(new Set([0.52]));
+  });
+
+  it('classifies a 429 as RateLimited with the delay of Retry-After, or 1 s without one', async () => {
+    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'rate_limit', retryAfterSeconds: 3 } }]);
+    const stub = await startProviderStub(() => ({ status: 429, headers: { 'content-type': 'text/html' }, body: '<html>Too Many Requests</html>' }));
+    closers.push(() => stub.close());
+
+    const announced = await lookupError(provider);
+    const unannounced = await lookupError(providerAt(stub.url));
+
+    expect(announced.type).toBe('RateLimited');
+    expect(announced.retryable).toBe(true);
+    expect(announced.httpStatus).toBe(429);
+    expect(announced.retryAfterMs).toBe(3_000);
+    expect(unannounced.type).toBe('RateLimited');
+    expect(unannounced.retryAfterMs).toBe(1_000);
+  });
+
+  it('classifies a 400 (a query addok refuses) as a non-retryable ProviderRejected that quotes it', async () => {
+    const { provider } = await demoWith([]);
+
+    const err = await lookupError(provider, { ...CAMILLE, postalAddress: { locality: 'Y', country: 'FR' } });
+
+    expect(err.type).toBe('ProviderRejected');
+    expect(err.retryable).toBe(false);
+    expect(err.httpStatus).toBe(400);
+    expect(err.message).toContain('q must contain between 3 and 200 chars');
+  });
+
+  it('classifies a 5xx as ProviderUnavailable, which is retryable', async () => {
+    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'server_error' } }]);
+
+    const err = await lookupError(provider);
+
+    expect(err.type).toBe('ProviderUnavailable');
+    expect(err.retryable).toBe(true);
+    expect(err.httpStatus).toBe(502);
+  });
+
+  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
+    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'slow', delayMs: 1500 } }], 300);
+
+    const err = await lookupError(provider);
+
+    expect(err.type).toBe('NetworkError');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/timed out/);
+  });
+
+  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
+    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'malformed' } }]);
+
+    const err = await lookupError(provider);
+
+    expect(err.type).toBe('MalformedResponse');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/at features\.0\.geometry\.coordinates:/);
+  });
+
+  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
+    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'oversized', bytes: 100_000 } }]);
+
+    const err = await lookupError(provider);
+
+    expect(err.type).toBe('ResponseTooLarge');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
+    const pair = await startRedirectPair();
+    closers.push(() => pair.close());
+
+    const err = await lookupError(providerAt(pair.redirector.url));
+
+    expect(err.type).toBe('ForbiddenHost');
+    expect(err.retryable).toBe(false);
+    expect(err.httpStatus).toBe(302);
+    expect(pair.redirector.requests.map((r) => r.url)).toEqual([SEARCH_PATH]);
+    expect(pair.target.requests).toEqual([]);
+  });
+
+  it('builds the query from street lines, postcode and locality', () => {
+    expect(banQuery({ lines: ['27 rue Oberkampf', 'Bâtiment B'], postalCode: '75011', locality: 'Paris' })).toBe('27 rue Oberkampf Bâtiment B 75011 Paris');
+    expect(banQuery({ locality: 'Lyon' })).toBe('Lyon');
+  });
+});
+
+describe('demo/data/ban.json', () => {
+  it('places the French supporters of demo/supporters.csv except Paul Girard, whose best answer scores below 0.6', async () => {
+    const { provider } = await demoWith(await loadBanEntries());
+    const csv = await readFile(new URL('../../demo/supporters.csv', import.meta.url), 'utf8');
+    const rows = parse<Record<string, string>>(csv, { columns: true }).filter((row) => row['country'] === 'FR');
+
+    const outcomes: Record<string, string> = {};
+    for (const row of rows) {
+      const answer = await provider.lookup({
+        contactKey: 'k'.repeat(64),
+        email: row['email'] ?? '',
+        postalAddress: { lines: [row['address'] ?? ''], locality: row['locality'], region: row['region'], postalCode: row['postal_code'], country: 'FR' },
+      });
+      outcomes[row['email'] ?? ''] = answer.outcome;
+      if (answer.outcome === 'matched') {
+        expect(answer.observations).toContainEqual(expect.objectContaining({ field: 'location.postalCode', value: row['postal_code'] }));
+        expect(answer.observations).toContainEqual(expect.objectContaining({ field: 'location.region', value: row['region'] }));
+      }
+    }
+
+    expect(rows).toHaveLength(6);
+    expect(Object.entries(outcomes).filter(([, outcome]) => outcome === 'no_match')).toEqual([['paul.girard@example.org', 'no_match']]);
+  });
+
+  it('refuses a data file with [lat, lon] coordinates, naming the file and the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ban-data-'));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'ban.json'), JSON.stringify([{ q: Q, features: [{ ...portFeature(), geometry: { type: 'Point', coordinates: [49.897443, 2.290084] } }] }]));
+
+    await expect(loadBanEntries(dir)).rejects.toThrow(/ban\.json: invalid demo data\n {2}\[0\]\.features\[0\]\.geometry\.coordinates: must be \[lon, lat\] inside metropolitan France/);
+  });
+});

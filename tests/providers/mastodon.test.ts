@@ -1,0 +1,494 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProviderConfig } from '../../config.js';
+import { LookupError } from '../../activities/providers/lookup-error.js';
+import {
+  BoundedClientCache,
+  createMastodonProvider,
+  htmlToText,
+  instanceOrigin,
+  mastodonObservations,
+  MastodonAccountSchema,
+} from '../../activities/providers/mastodon.js';
+import type { Provider } from '../../activities/providers/provider.js';
+import { loadGravatarEntries } from '../../demo/servers/demo-data.js';
+import type { DemoServer } from '../../demo/servers/demo-server.js';
+import { startMastodonDemo, type MastodonDemoEntry } from '../../demo/servers/mastodon-server.js';
+import { loadMastodonEntries } from '../../demo/servers/social-demo-data.js';
+import type { LookupInput } from '../../schemas/lookup.js';
+import { fediverseAcct } from '../../workflows/lookup-plan.js';
+import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { startProviderStub, type StubReply } from '../support/provider-stub-server.js';
+
+const HOST = 'mastodon.example.net';
+const ADA = `adaq@${HOST}`;
+
+function account(username: string, host: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: '109348211212345678',
+    username,
+    acct: username,
+    display_name: 'Ada Quill',
+    locked: false,
+    bot: false,
+    discoverable: true,
+    indexable: true,
+    noindex: false,
+    group: false,
+    created_at: '2022-11-08T00:00:00.000Z',
+    note: '<p>Canvasser &amp; choir singer.</p><p>Akron, OH &#8212; <a href="https://ada.example.org" rel="me"><span class="invisible">https://</span><span>ada.example.org</span></a></p>',
+    url: `https://${host}/@${username}`,
+    uri: `https://${host}/users/${username}`,
+    avatar: `https://files.${host}/accounts/avatars/109/348/original/ada.png`,
+    header: `https://files.${host}/accounts/headers/109/348/original/ada.jpg`,
+    followers_count: 12,
+    following_count: 30,
+    statuses_count: 99,
+    last_status_at: '2026-06-30',
+    emojis: [],
+    fields: [],
+    ...extra,
+  };
+}
+
+const adaAccount = (extra: Record<string, unknown> = {}) => account('adaq', HOST, extra);
+
+function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
+  return { name: 'mastodon', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
+}
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+function track(provider: Provider): Provider {
+  closers.push(() => provider.close());
+  return provider;
+}
+
+async function demoWith(entries: MastodonDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
+  const server = await startMastodonDemo({ entries });
+  closers.push(() => server.close());
+  const provider = track(createMastodonProvider(providerConfig(server.url, timeoutMs), { maxResponseBytes: 65536 }));
+  return { server, provider };
+}
+
+async function stubWith(answer: () => StubReply, baseUrl?: (origin: string) => string) {
+  const stub = await startProviderStub(answer);
+  closers.push(() => stub.close());
+  const provider = track(createMastodonProvider(providerConfig(baseUrl ? baseUrl(stub.origin) : stub.url, 300), { maxResponseBytes: 65536 }));
+  return { stub, provider };
+}
+
+function input(handle: string | undefined, linkConfidence?: number): LookupInput {
+  return { contactKey: 'k'.repeat(64), email: 'ada.quill@example.org', handle, linkConfidence };
+}
+
+async function lookupError(provider: Provider, handle: string | undefined): Promise<LookupError> {
+  const err: unknown = await provider.lookup(input(handle, 0.9)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(LookupError);
+  return err as LookupError;
+}
+
+const fetchedAt = expect.any(String) as unknown as string;
+
+describe('createMastodonProvider', () => {
+  it('asks a fixed server for user@host and turns the account into observations', async () => {
+    const { provider, server } = await demoWith([{ acct: ADA, account: adaAccount() }]);
+
+    const answer = await provider.lookup(input('@AdaQ@Mastodon.Example.NET', 0.9));
+
+    const url = `https://${HOST}/@adaq`;
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations).toEqual([
+      { field: 'profiles', value: { network: 'mastodon', handle: ADA, url, verified: true }, confidence: 0.9, sourceUrl: url, fetchedAt },
+      { field: 'name.display', value: 'Ada Quill', confidence: 0.9, sourceUrl: url, fetchedAt },
+      { field: 'bio', value: 'Canvasser & choir singer. Akron, OH — https://ada.example.org', confidence: 0.9, sourceUrl: url, fetchedAt },
+      { field: 'avatarUrl', value: `https://files.${HOST}/accounts/avatars/109/348/original/ada.png`, confidence: 0.9, sourceUrl: url, fetchedAt },
+    ]);
+    expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([
+      ['GET', `/api/v1/accounts/lookup?acct=AdaQ%40${HOST}`, 200],
+    ]);
+  });
+
+  it('carries the link confidence, and marks the profile verified only from 0.9', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount() }]);
+
+    const typed = await provider.lookup(input(ADA, 0.6));
+    const unknown = await provider.lookup(input(ADA));
+
+    for (const answer of [typed, unknown]) {
+      expect(answer.observations[0]).toMatchObject({ field: 'profiles', value: { verified: false }, confidence: 0.6 });
+      expect(answer.observations.every((o) => o.confidence === 0.6)).toBe(true);
+    }
+  });
+
+  it('answers no_match for an account the server does not know (404 Record not found)', async () => {
+    const { provider, server } = await demoWith([{ acct: ADA, account: adaAccount() }]);
+
+    const answer = await provider.lookup(input(`nobody@${HOST}`, 0.9));
+
+    expect(answer).toEqual({ outcome: 'no_match', observations: [] });
+    expect(server.requestLog().map((r) => r.status)).toEqual([404]);
+  });
+
+  it('answers no_match for a 410 Gone', async () => {
+    const { provider } = await stubWith(() => ({ status: 410, body: { error: 'Gone' } }));
+
+    expect(await provider.lookup(input(ADA, 0.9))).toEqual({ outcome: 'no_match', observations: [] });
+  });
+
+  it.each([
+    ['discoverable: false', { discoverable: false }],
+    ['indexable: false', { indexable: false }],
+    ['noindex: true', { noindex: true }],
+    ['suspended', { suspended: true }],
+    ['limited', { limited: true }],
+    ['moved', { moved: account('adaq2', 'toot.example.org') }],
+  ])('respects an opt-out or a dead account (%s) with no_match and no observations', async (_label, flags) => {
+    const { provider, server } = await demoWith([{ acct: ADA, account: adaAccount(flags) }]);
+
+    const answer = await provider.lookup(input(ADA, 0.9));
+
+    expect(answer).toEqual({ outcome: 'no_match', observations: [] });
+    expect(server.requestLog().map((r) => r.status)).toEqual([200]);
+  });
+
+  it('treats opt-out flags a remote server left null as not set', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount({ discoverable: null, indexable: null, noindex: null, moved: null }) }]);
+
+    expect((await provider.lookup(input(ADA, 0.9))).outcome).toBe('matched');
+  });
+
+  it('classifies a 429 as RateLimited with the delay announced by the ISO 8601 X-RateLimit-Reset', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'rate_limit', retryAfterSeconds: 30 } }]);
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('RateLimited');
+    expect(err.retryable).toBe(true);
+    expect(err.httpStatus).toBe(429);
+    // The reset is now + 30 s rounded up to the second.
+    expect(err.retryAfterMs).toBeGreaterThan(28_500);
+    expect(err.retryAfterMs).toBeLessThanOrEqual(31_000);
+  });
+
+  it('answers normally once the rate-limited request has passed', async () => {
+    const { provider, server } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'rate_limit' } }]);
+
+    const first = await lookupError(provider, ADA);
+    const second = await provider.lookup(input(ADA, 0.9));
+
+    expect(first.type).toBe('RateLimited');
+    expect(second.outcome).toBe('matched');
+    expect(server.requestLog().map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it('waits 60 s on a 429 with neither X-RateLimit-Reset nor Retry-After', async () => {
+    const { provider } = await stubWith(() => ({ status: 429, body: { error: 'Too many requests' } }));
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('RateLimited');
+    expect(err.retryAfterMs).toBe(60_000);
+  });
+
+  it.each([401, 403])('classifies a %i (no anonymous API access) as a non-retryable ProviderRejected', async (status) => {
+    const { provider } = await stubWith(() => ({ status, body: { error: 'This API requires an authenticated user' } }));
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('ProviderRejected');
+    expect(err.retryable).toBe(false);
+    expect(err.httpStatus).toBe(status);
+    expect(err.message).toMatch(/anonymous/);
+  });
+
+  it('classifies a 503 as ProviderUnavailable, which is retryable', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'server_error' } }]);
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('ProviderUnavailable');
+    expect(err.retryable).toBe(true);
+    expect(err.httpStatus).toBe(503);
+  });
+
+  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'slow', delayMs: 1500 } }], 300);
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('NetworkError');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/timed out/);
+  });
+
+  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'malformed' } }]);
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('MalformedResponse');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/at id:/);
+  });
+
+  it('classifies a body cut off mid-JSON as MalformedResponse', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'truncated' } }]);
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('MalformedResponse');
+    expect(err.message).toMatch(/not valid JSON/);
+  });
+
+  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'oversized', bytes: 100_000 } }]);
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('ResponseTooLarge');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('refuses an account other than the one asked for', async () => {
+    const { provider } = await stubWith(() => ({ status: 200, body: account('someoneelse', HOST) }));
+    const remote = await stubWith(() => ({ status: 200, body: account('adaq', HOST, { acct: 'adaq@toot.example.org' }) }));
+
+    expect((await lookupError(provider, ADA)).type).toBe('MalformedResponse');
+    expect((await lookupError(remote.provider, ADA)).type).toBe('MalformedResponse');
+  });
+
+  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
+    const pair = await startRedirectPair();
+    closers.push(() => pair.close());
+    const provider = track(createMastodonProvider(providerConfig(pair.redirector.url), { maxResponseBytes: 65536 }));
+
+    const err = await lookupError(provider, ADA);
+
+    expect(err.type).toBe('ForbiddenHost');
+    expect(err.retryable).toBe(false);
+    expect(err.httpStatus).toBe(302);
+    expect(pair.redirector.requests.map((r) => r.url)).toEqual([`/api/v1/accounts/lookup?acct=adaq%40${HOST}`]);
+    expect(pair.target.requests).toEqual([]);
+  });
+
+  it('throws a plain Error without a handle, and refuses a handle that is not user@host without asking', async () => {
+    const { provider, stub } = await stubWith(() => ({ status: 404, body: { error: 'Record not found' } }));
+
+    const missing: unknown = await provider.lookup(input(undefined)).catch((e: unknown) => e);
+    const bare = await lookupError(provider, 'adaq');
+    const spaced = await lookupError(provider, 'ada q@mastodon.example.net');
+
+    expect(missing).toBeInstanceOf(Error);
+    expect(missing).not.toBeInstanceOf(LookupError);
+    expect(bare.type).toBe('ProviderRejected');
+    expect(spaced.type).toBe('ProviderRejected');
+    expect(stub.requests).toEqual([]);
+  });
+});
+
+describe('the {instance} base URL', () => {
+  it('puts the lower-cased host of the handle into the template', () => {
+    expect(instanceOrigin('https://{instance}', 'Mastodon.Example.NET')).toBe('https://mastodon.example.net');
+    expect(instanceOrigin('http://{instance}:8080', 'toot.example.org')).toBe('http://toot.example.org:8080');
+    expect(instanceOrigin('https://{instance}', 'xn--bcher-kva.example')).toBe('https://xn--bcher-kva.example');
+    expect(instanceOrigin('https://{instance}', 'Bücher.example')).toBe('https://xn--bcher-kva.example');
+  });
+
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '::1',
+    '[::1]',
+    'localhost',
+    'LOCALHOST',
+    'admin.localhost',
+    'intranet',
+    '127.1',
+    '0x7f.0.0.1',
+    'evil.0x7f',
+    '2130706433',
+    'mastodon.example.net:8443',
+    'mastodon.example.net.',
+    'a..example',
+    '-bad.example',
+    'under_score.example',
+    'user@evil.example',
+    'evil.example/path',
+    '１２７.０.０.１',
+    'bücher.example/path',
+    '',
+  ])('refuses %j as ForbiddenHost', (host) => {
+    const err: unknown = (() => {
+      try {
+        return instanceOrigin('https://{instance}', host);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(LookupError);
+    expect((err as LookupError).type).toBe('ForbiddenHost');
+  });
+
+  it('refuses a handle whose host is an IP literal or localhost before any request', async () => {
+    const { provider, stub } = await stubWith(
+      () => ({ status: 200, body: adaAccount() }),
+      (origin) => origin.replace('127.0.0.1', '{instance}'),
+    );
+
+    for (const handle of ['adaq@127.0.0.1', 'adaq@localhost', 'adaq@[::1]', 'adaq@intranet']) {
+      const err = await lookupError(provider, handle);
+      expect(err.type).toBe('ForbiddenHost');
+      expect(err.retryable).toBe(false);
+    }
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('asks the handle’s own server for an allowed host (a .invalid name, so the request fails in DNS, not in the check)', async () => {
+    const { provider } = await stubWith(
+      () => ({ status: 200, body: adaAccount() }),
+      (origin) => origin.replace('127.0.0.1', '{instance}'),
+    );
+
+    const err = await lookupError(provider, 'adaq@mastodon.invalid');
+
+    expect(err.type).toBe('NetworkError');
+  });
+});
+
+describe('BoundedClientCache', () => {
+  class FakeClient {
+    closed = 0;
+    constructor(readonly baseUrl: string) {}
+    close(): Promise<void> {
+      this.closed += 1;
+      return Promise.resolve();
+    }
+  }
+
+  it('keeps one client per base URL and closes the least recently used one past its bound', async () => {
+    const created: FakeClient[] = [];
+    const cache = new BoundedClientCache(2, (baseUrl) => {
+      const client = new FakeClient(baseUrl);
+      created.push(client);
+      return client;
+    });
+
+    const a = cache.get('https://a.example');
+    const b = cache.get('https://b.example');
+    expect(cache.get('https://a.example')).toBe(a);
+    cache.get('https://c.example');
+
+    expect(created.map((c) => c.baseUrl)).toEqual(['https://a.example', 'https://b.example', 'https://c.example']);
+    expect(cache.size).toBe(2);
+    expect(b.closed).toBe(1);
+    expect(a.closed).toBe(0);
+
+    await cache.close();
+    expect(created.map((c) => c.closed)).toEqual([1, 1, 1]);
+    expect(() => cache.get('https://a.example')).toThrow(/closed/);
+  });
+});
+
+describe('mastodonObservations', () => {
+  const parse = (extra: Record<string, unknown>) => MastodonAccountSchema.parse(adaAccount(extra));
+
+  it('turns note HTML into plain text: tags out, entities decoded once, whitespace collapsed', () => {
+    expect(htmlToText('<p>Vélo &gt; voiture.</p><p>Il n&#39;y a pas&nbsp;de <b>petite</b>\n victoire&#x21;</p>')).toBe(
+      "Vélo > voiture. Il n'y a pas de petite victoire!",
+    );
+    expect(htmlToText('<p>a<br>b<br/>c</p><script>alert(1)</script>&amp;lt;d&amp;gt; &#0; &bogus;')).toBe('a b c &lt;d&gt; \ufffd &bogus;');
+  });
+
+  it('leaves out an empty display name and note, and Mastodon’s placeholder avatar', () => {
+    const obs = mastodonObservations(
+      parse({ display_name: '', note: '<p></p>', avatar: `https://${HOST}/avatars/original/missing.png` }),
+      'Mastodon.Example.NET',
+      0.9,
+      '2026-07-01T00:00:00.000Z',
+    );
+
+    expect(obs.map((o) => o.field)).toEqual(['profiles']);
+    expect(obs[0]?.value).toEqual({ network: 'mastodon', handle: ADA, url: `https://${HOST}/@adaq`, verified: true });
+  });
+
+  it('refuses an account URL that is not http(s)', () => {
+    expect(MastodonAccountSchema.safeParse(adaAccount({ url: 'javascript:alert(1)' })).success).toBe(false);
+  });
+});
+
+describe('startMastodonDemo', () => {
+  it('speaks Mastodon’s rate-limit dialect: ISO 8601 reset with microseconds, and a 429 without Retry-After', async () => {
+    const { server } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'rate_limit' } }]);
+    const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+    const limited = await fetch(`${server.url}/api/v1/accounts/lookup?acct=${encodeURIComponent(ADA)}`);
+    const ok = await fetch(`${server.url}/api/v1/accounts/lookup?acct=adaq`);
+
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({ error: 'Too many requests' });
+    expect(limited.headers.get('retry-after')).toBeNull();
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(limited.headers.get('x-ratelimit-reset')).toMatch(iso);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-ratelimit-limit')).toBe('300');
+    expect(ok.headers.get('x-ratelimit-reset')).toMatch(iso);
+  });
+
+  it('finds a bare username only when one entry has it', async () => {
+    const { server } = await demoWith([
+      { acct: ADA, account: adaAccount() },
+      { acct: 'sam@mastodon.example.net', account: account('sam', HOST) },
+      { acct: 'sam@toot.example.org', account: account('sam', 'toot.example.org') },
+    ]);
+    const status = async (acct: string) => (await fetch(`${server.url}/api/v1/accounts/lookup?acct=${encodeURIComponent(acct)}`)).status;
+
+    expect(await status('adaq')).toBe(200);
+    expect(await status('sam')).toBe(404);
+    expect(await status('sam@toot.example.org')).toBe(200);
+    expect(await status('')).toBe(404);
+  });
+});
+
+describe('demo/data/mastodon.json', () => {
+  it('serves every Mastodon account verified on a demo Gravatar profile, with the opt-out and the 429 as documented', async () => {
+    const [gravatar, entries] = await Promise.all([loadGravatarEntries(), loadMastodonEntries()]);
+    const linked = gravatar.flatMap((g) =>
+      ((g.profile as { verified_accounts?: Array<{ service_type: string; url: string }> } | undefined)?.verified_accounts ?? [])
+        .filter((a) => a.service_type === 'mastodon')
+        .map((a) => fediverseAcct(a.url)),
+    );
+    expect(linked).toContain('druiz@mastodon.example.net');
+    expect(entries.map((e) => e.acct).sort()).toEqual(expect.arrayContaining(linked as string[]));
+
+    const server = await startMastodonDemo({ entries });
+    closers.push(() => server.close());
+    const provider = track(createMastodonProvider(providerConfig(server.url), { maxResponseBytes: 65536 }));
+    const outcomes: Record<string, string> = {};
+    for (const acct of linked as string[]) {
+      outcomes[acct] = await provider.lookup(input(acct, 0.9)).then(
+        (answer) => answer.outcome,
+        (e: unknown) => (e as LookupError).type,
+      );
+    }
+    expect(outcomes).toMatchObject({ 'druiz@mastodon.example.net': 'matched', 'nquinn@toot.example.org': 'no_match', 'rosad@mastodon.example.net': 'RateLimited' });
+    expect(Object.values(outcomes).filter((o) => o === 'matched')).toHaveLength(linked.length - 2);
+  });
+
+  it('reports a bad entry with its file and field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mastodon-demo-'));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    const [first] = await loadMastodonEntries();
+    await writeFile(join(dir, 'mastodon.json'), JSON.stringify([{ ...first, account: { ...first?.account, url: 'https://elsewhere.example.org/@druiz' } }]));
+
+    await expect(loadMastodonEntries(dir)).rejects.toThrow(/mastodon\.json: invalid demo data\n\s+\[0\]\.account\.url: must be https:\/\/mastodon\.example\.net\/@druiz/);
+  });
+});
