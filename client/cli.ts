@@ -53,7 +53,7 @@ program
       `  Temporal       ${stack.temporalAddress}`,
       ...(stack.uiUrl ? [`  Temporal UI    ${stack.uiUrl}`] : []),
       `  Database       ${stack.config.database.url ? 'DATABASE_URL' : `embedded PGlite in ${stack.config.database.pgliteDir}`}`,
-      ...(stack.demo ? [`  Demo Gravatar  ${stack.demo.gravatar.url}`, `  Demo GitHub    ${stack.demo.github.url}`] : []),
+      ...(stack.demo ? PROVIDER_NAMES.map((name) => `  Demo ${name.padEnd(10)}${stack.demo![name].url}`) : []),
       '',
       'Try:  npx enrich signup dana.ruiz@example.org --given-name Dana --family-name Ruiz --consent-social',
       '      npx enrich contact dana.ruiz@example.org',

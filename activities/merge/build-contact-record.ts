@@ -42,15 +42,20 @@ export interface MergeInput {
 }
 
 /**
- * How much a source is trusted, before confidence and recency: what the supporter typed outranks links the
- * person made themselves (a profile reached through their own email), which outrank public records, which
- * outrank inference. Unknown providers count as inference.
+ * How much a source is trusted, before confidence and recency: what the supporter typed outranks profiles the
+ * person published themselves (how strongly each is linked to them is its confidence), which outrank public
+ * records, which outrank inference. Unknown providers count as inference.
  */
 const SOURCE_RANK: Record<string, number> = {
   [SIGNUP_PROVIDER]: 4,
   gravatar: 3,
   github: 3,
+  mastodon: 3,
+  bluesky: 3,
   voterfile: 2,
+  census: 2,
+  ban: 2,
+  fec: 2,
 };
 const rankOf = (provider: string) => SOURCE_RANK[provider] ?? 1;
 

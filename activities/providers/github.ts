@@ -52,13 +52,13 @@ export function githubRateLimitDelay(reply: Pick<JsonReply, 'status' | 'headers'
   return undefined;
 }
 
-export function githubObservations(user: GithubUser, fetchedAt: string): ObservationInput[] {
+export function githubObservations(user: GithubUser, fetchedAt: string, confidence = CONFIDENCE): ObservationInput[] {
   const sourceUrl = user.html_url;
   const obs: ObservationInput[] = [
-    { field: 'profiles', value: { network: 'github', handle: user.login, url: user.html_url, verified: true }, confidence: CONFIDENCE, sourceUrl, fetchedAt },
+    { field: 'profiles', value: { network: 'github', handle: user.login, url: user.html_url, verified: confidence >= 0.85 }, confidence, sourceUrl, fetchedAt },
   ];
   const add = (field: string, value: string | null | undefined) => {
-    if (value && value.trim() !== '') obs.push({ field, value: value.trim(), confidence: CONFIDENCE, sourceUrl, fetchedAt });
+    if (value && value.trim() !== '') obs.push({ field, value: value.trim(), confidence, sourceUrl, fetchedAt });
   };
   add('name.display', user.name);
   // GitHub companies are often written as an org mention ("@riverside-fb").
@@ -69,7 +69,7 @@ export function githubObservations(user: GithubUser, fetchedAt: string): Observa
     obs.push({
       field: 'profiles',
       value: { network: 'twitter', handle: user.twitter_username, url: `https://x.com/${user.twitter_username}`, verified: false },
-      confidence: CLAIMED_LINK_CONFIDENCE,
+      confidence: Math.min(confidence, CLAIMED_LINK_CONFIDENCE),
       sourceUrl,
       fetchedAt,
     });
@@ -111,6 +111,12 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
   }
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
+    // Stage 2: a login that a verified link named; the link's strength is the observations' confidence.
+    if (input.handle) {
+      const user = await getOk(http.url(`users/${encodeURIComponent(input.handle)}`), GithubUserSchema, signal);
+      if (!user) return { outcome: 'no_match', observations: [] };
+      return { outcome: 'matched', observations: githubObservations(user, new Date().toISOString(), input.linkConfidence ?? CONFIDENCE) };
+    }
     // `in:email` searches public profile emails only; that is the only email lookup GitHub offers.
     const search = await getOk(http.url('search/users', { q: `${normalizeEmail(input.email)} in:email type:user` }), GithubSearchSchema, signal);
     const users = (search?.items ?? []).filter((item) => item.type === 'User');

@@ -90,7 +90,9 @@ export class ProviderHttpClient {
     const text = await readCapped(response, maxResponseBytes, provider).catch((err: unknown) => {
       throw err instanceof LookupError ? err : transportError(provider, err);
     });
-    this.#noteQuota(response.headers);
+    // A refusal carries its own retry time for that attempt; a success that spent the last of the quota is what
+    // must hold back this process's other lookups until the reset.
+    if (response.statusCode < 300) this.#noteQuota(response.headers);
     let body: unknown;
     if (text.length > 0 && isJson(response.headers['content-type'])) {
       try {

@@ -11,6 +11,15 @@ export interface StartRetryOptions {
 /** About 15 s of trying per row (0.5 + 1 + 2 + 4 + 8 s), enough to ride out a server restart, not to hide an outage. */
 export const DEFAULT_START_RETRY: StartRetryOptions = { attempts: 6, initialDelayMs: 500, maxDelayMs: 8000 };
 
+/** An error's message with its causes' (`Failed to start Workflow: 14 UNAVAILABLE: No connection established`). */
+function describe(err: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = err; e !== undefined && messages.length < 4; e = e instanceof Error ? e.cause : undefined) {
+    messages.push(e instanceof Error ? e.message : String(e));
+  }
+  return messages.join(': ');
+}
+
 /** Raised when a row's start was not acknowledged after every attempt; the row was not started. */
 export class StartNotAcknowledgedError extends Error {
   override readonly name = 'StartNotAcknowledgedError';
@@ -18,7 +27,7 @@ export class StartNotAcknowledgedError extends Error {
     readonly attempts: number,
     override readonly cause: unknown,
   ) {
-    super(`not acknowledged after ${attempts} attempt(s): ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`not acknowledged after ${attempts} attempt(s): ${describe(cause)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../config.js';
 import type { Signup } from '../../schemas/signup.js';
 import { startEnrichment, type StartEnrichmentResult } from '../start-enrichment.js';
@@ -12,4 +12,13 @@ export const START_ATTEMPT_TIMEOUT_MS = 10_000;
  */
 export function temporalStarter(client: Client, config: Config, attemptTimeoutMs = START_ATTEMPT_TIMEOUT_MS): (signup: Signup) => Promise<StartEnrichmentResult> {
   return (signup) => client.connection.withDeadline(Date.now() + attemptTimeoutMs, () => startEnrichment(client, config, signup));
+}
+
+/**
+ * A connection for a backfill: lazy, so an unreachable server fails the first starts (which are retried) rather than
+ * the command, and without the client's own gRPC retries, so a row's attempts and backoff are the backfill's alone
+ * (`start-with-retry.ts`) and an outage is reported in seconds, not minutes.
+ */
+export function backfillClient(address: string, namespace: string): Client {
+  return new Client({ connection: Connection.lazy({ address, interceptors: [] }), namespace });
 }

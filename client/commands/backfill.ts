@@ -1,14 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { backfill, backfillSummary, type BackfillFormat, type BackfillResult } from '../backfill/backfill.js';
 import { CsvHeaderError } from '../backfill/column-aliases.js';
 import { CsvInputError } from '../backfill/csv-rows.js';
 import { createProgressBar } from '../backfill/progress-bar.js';
-import { temporalStarter } from '../backfill/temporal-starter.js';
+import { backfillClient, temporalStarter } from '../backfill/temporal-starter.js';
 import { temporalAddress } from '../temporal-client.js';
 import { CommandError } from './command-error.js';
 
@@ -72,8 +71,8 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
   }
   const { input, size, format } = await openInput(file);
 
-  const connection = options.dryRun ? undefined : Connection.lazy({ address: temporalAddress(config) });
-  const start = connection ? temporalStarter(new Client({ connection, namespace: config.temporal.namespace }), config) : undefined;
+  const client = options.dryRun ? undefined : backfillClient(temporalAddress(config), config.temporal.namespace);
+  const start = client ? temporalStarter(client, config) : undefined;
 
   const controller = new AbortController();
   let signals = 0;
@@ -109,7 +108,7 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
     bar.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await connection?.close();
+    await client?.connection.close();
     if (input === process.stdin) process.stdin.destroy();
   }
 

@@ -3,7 +3,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config.js';
-import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
+import { demoProviderEnv, startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
+import { PROVIDER_NAMES } from '../../schemas/providers.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
 import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
@@ -51,13 +52,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (options.demo) {
       demo = await startDemoProviders();
       stoppers.push(() => demo!.close());
-      env = {
-        PROVIDER_GRAVATAR_RPS: DEMO_RPS,
-        PROVIDER_GITHUB_RPS: DEMO_RPS,
-        ...env,
-        PROVIDER_GRAVATAR_BASE_URL: demo.gravatar.url,
-        PROVIDER_GITHUB_BASE_URL: demo.github.url,
-      };
+      const rates = Object.fromEntries(PROVIDER_NAMES.map((name) => [`PROVIDER_${name.toUpperCase()}_RPS`, DEMO_RPS]));
+      env = { ...rates, ...env, ...demoProviderEnv(demo) };
     }
     // Tokens nobody set are made up for this run and handed to other commands through the dev-stack file.
     env.API_TOKEN ??= randomBytes(24).toString('base64url');

@@ -1,46 +1,84 @@
 /**
- * Starts both demo providers from the data files: what `enrich dev --demo`
- * and the integration tests point their Gravatar and GitHub clients at.
+ * Starts every demo provider from the data files: what `enrich dev --demo` and the integration tests point the
+ * providers at. Each server speaks its real API (paths, status codes, headers, JSON) from `demo/data/`.
  */
+import type { ProviderName } from '../../schemas/providers.js';
+import { startBanDemo } from './ban-server.js';
+import { startBlueskyDemo } from './bluesky-server.js';
+import { startCensusDemo } from './census-server.js';
 import { DEFAULT_DATA_DIR, loadGithubEntries, loadGravatarEntries } from './demo-data.js';
-import type { DemoServer } from './demo-server.js';
+import type { DemoServer, ListenOptions } from './demo-server.js';
+import { startFecDemo } from './fec-server.js';
 import { startGithubDemo } from './github-server.js';
 import { startGravatarDemo } from './gravatar-server.js';
+import { startMastodonDemo } from './mastodon-server.js';
+import { loadBanEntries, loadCensusEntries, loadFecEntries } from './records-demo-data.js';
+import { loadBlueskyEntries, loadMastodonEntries } from './social-demo-data.js';
 
 export interface DemoProvidersOptions {
   host?: string | undefined;
   /** 0 or absent = a random free port. */
-  ports?: { gravatar?: number | undefined; github?: number | undefined } | undefined;
-  /** Folder holding `gravatar.json` and `github.json`; defaults to `demo/data/`. */
+  ports?: Partial<Record<ProviderName, number | undefined>> | undefined;
+  /** Folder holding the data files; defaults to `demo/data/`. */
   dataDir?: string | undefined;
 }
 
-export interface DemoProviders {
-  gravatar: DemoServer;
-  github: DemoServer;
-  close(): Promise<void>;
-}
+export type DemoProviders = Record<ProviderName, DemoServer> & { close(): Promise<void> };
+
+/** How to load each provider's demo data and start its server. */
+const DEMO_STARTERS: Record<ProviderName, (dataDir: string) => Promise<(listen: ListenOptions) => Promise<DemoServer>>> = {
+  gravatar: async (dir) => {
+    const entries = await loadGravatarEntries(dir);
+    return (listen) => startGravatarDemo({ entries, ...listen });
+  },
+  github: async (dir) => {
+    const entries = await loadGithubEntries(dir);
+    return (listen) => startGithubDemo({ entries, ...listen });
+  },
+  mastodon: async (dir) => {
+    const entries = await loadMastodonEntries(dir);
+    return (listen) => startMastodonDemo({ entries, ...listen });
+  },
+  bluesky: async (dir) => {
+    const entries = await loadBlueskyEntries(dir);
+    return (listen) => startBlueskyDemo({ entries, ...listen });
+  },
+  fec: async (dir) => {
+    const entries = await loadFecEntries(dir);
+    return (listen) => startFecDemo({ entries, ...listen });
+  },
+  census: async (dir) => {
+    const entries = await loadCensusEntries(dir);
+    return (listen) => startCensusDemo({ entries, ...listen });
+  },
+  ban: async (dir) => {
+    const entries = await loadBanEntries(dir);
+    return (listen) => startBanDemo({ entries, ...listen });
+  },
+};
 
 export async function startDemoProviders(opts: DemoProvidersOptions = {}): Promise<DemoProviders> {
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
-  // Load both files before starting anything, so bad data never leaves a server running.
-  const [gravatarEntries, githubEntries] = await Promise.all([
-    loadGravatarEntries(dataDir),
-    loadGithubEntries(dataDir),
-  ]);
-  const gravatar = await startGravatarDemo({ entries: gravatarEntries, host: opts.host, port: opts.ports?.gravatar });
-  let github: DemoServer;
+  const names = Object.keys(DEMO_STARTERS) as ProviderName[];
+  // Load every file before starting anything, so bad data never leaves a server running.
+  const starters = await Promise.all(names.map((name) => DEMO_STARTERS[name](dataDir)));
+  const started: Array<[ProviderName, DemoServer]> = [];
+  const closeAll = async () => {
+    await Promise.all(started.map(([, server]) => server.close()));
+  };
   try {
-    github = await startGithubDemo({ entries: githubEntries, host: opts.host, port: opts.ports?.github });
+    for (const [i, name] of names.entries()) {
+      started.push([name, await starters[i]!({ host: opts.host, port: opts.ports?.[name] })]);
+    }
   } catch (error) {
-    await gravatar.close(); // e.g. the GitHub port is taken: don't leak the first server
+    await closeAll(); // e.g. a port is taken: don't leak the servers already started
     throw error;
   }
-  return {
-    gravatar,
-    github,
-    close: async () => {
-      await Promise.all([gravatar.close(), github.close()]);
-    },
-  };
+  return { ...(Object.fromEntries(started) as Record<ProviderName, DemoServer>), close: closeAll };
+}
+
+/** The environment that points every provider at its demo server. */
+export function demoProviderEnv(demo: DemoProviders): Record<string, string> {
+  const names = Object.keys(DEMO_STARTERS) as ProviderName[];
+  return Object.fromEntries(names.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url]));
 }

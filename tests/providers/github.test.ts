@@ -170,6 +170,16 @@ describe('createGithubProvider', () => {
     expect(stub.requests.map((r) => r.url.split('?')[0])).toEqual(['/search/users', '/users/gone-user']);
   });
 
+  it('fetches a login named by a verified link directly, with that link as its confidence', async () => {
+    const { provider, server } = await demoWith([{ email: 'grace.kim@example.com', user: githubUser('gkim-designs', null) }]);
+
+    const answer = await provider.lookup({ contactKey: 'k'.repeat(64), email: 'grace.kim@example.com', handle: 'gkim-designs', linkConfidence: 0.9 });
+
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations[0]).toMatchObject({ value: { network: 'github', handle: 'gkim-designs', verified: true }, confidence: 0.9 });
+    expect(server.requestLog().map((r) => r.url)).toEqual(['/users/gkim-designs']);
+  });
+
   it('finds the user of a mixed-case email with one email search', async () => {
     const { provider, server } = await demoWith([{ email: 'lena.okafor@example.org', user: githubUser('lokafor', 'lena.okafor@example.org') }]);
 

@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import { startEnrichment, type StartEnrichmentResult } from '../../client/start-enrichment.js';
 import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import type { Signup } from '../../schemas/signup.js';
+import { PROVIDER_NAMES, type ProviderName } from '../../schemas/providers.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
 import { startWorkers, WORKFLOWS_PATH } from '../../worker/start-workers.js';
@@ -35,9 +36,18 @@ export async function createEnrichmentHarness(): Promise<EnrichmentHarness> {
 const noop = () => undefined;
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
-/** A configuration pointing every provider at the given (demo) servers, plus test overrides. */
-export function providerConfig(urls: { gravatar: string; github: string }, overrides: Record<string, string> = {}): Config {
-  return testConfig({ PROVIDER_GRAVATAR_BASE_URL: urls.gravatar, PROVIDER_GITHUB_BASE_URL: urls.github, ...overrides });
+/**
+ * A configuration pointing providers at the given (demo) servers, plus test overrides. A provider without a
+ * server is disabled, so no test ever reaches a real provider.
+ */
+export function providerConfig(urls: Partial<Record<ProviderName, string>>, overrides: Record<string, string> = {}): Config {
+  const env: Record<string, string> = {};
+  for (const name of PROVIDER_NAMES) {
+    const url = urls[name];
+    if (url) env[`PROVIDER_${name.toUpperCase()}_BASE_URL`] = url;
+    else env[`PROVIDER_${name.toUpperCase()}_ENABLED`] = 'false';
+  }
+  return testConfig({ ...env, ...overrides });
 }
 
 /** Starts an enrichment as the API would, runs the workers until it finishes, and returns its result. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../config.js';
+import { PROVIDER_NAMES } from '../../schemas/providers.js';
 
 /**
  * A configuration for tests: quick retries, a task queue of its own (so tests sharing a server never take each
@@ -11,12 +12,12 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     PSEUDONYM_KEY: 'test-pseudonym-key-0123456789',
     RETRY_INITIAL_INTERVAL_MS: '100',
     RETRY_MAXIMUM_INTERVAL_MS: '500',
-    PROVIDER_GRAVATAR_MAX_ATTEMPTS: '3',
-    PROVIDER_GITHUB_MAX_ATTEMPTS: '3',
-    PROVIDER_GRAVATAR_TIMEOUT_MS: '2000',
-    PROVIDER_GITHUB_TIMEOUT_MS: '2000',
-    PROVIDER_GRAVATAR_RPS: '50',
-    PROVIDER_GITHUB_RPS: '50',
+    ...Object.fromEntries(
+      PROVIDER_NAMES.flatMap((name) => {
+        const prefix = `PROVIDER_${name.toUpperCase()}_`;
+        return [[`${prefix}MAX_ATTEMPTS`, '3'], [`${prefix}TIMEOUT_MS`, '2000'], [`${prefix}RPS`, '50']];
+      }),
+    ),
     SOCIAL_LOOKUP_BASIS: 'consent',
     LOG_LEVEL: 'warn',
     ...overrides,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createStoreActivities } from '../../activities/store-activities.js';
 import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
+import { PROVIDER_NAMES } from '../../schemas/providers.js';
 import { ContactRecordSchema } from '../../schemas/contact-record.js';
 import { findContactById } from '../../store/contacts.js';
 import { listLookups } from '../../store/lookups.js';
@@ -18,7 +19,7 @@ describe('enrichContact', () => {
   let env: TestWorkflowEnvironment;
   let harness: EnrichmentHarness;
   let demo: DemoProviders;
-  const urls = () => ({ gravatar: demo.gravatar.url, github: demo.github.url });
+  const urls = () => Object.fromEntries(PROVIDER_NAMES.map((name) => [name, demo[name].url]));
 
   beforeAll(async () => {
     [env, harness, demo] = await Promise.all([createDevServerEnv(), createEnrichmentHarness(), startDemoProviders()]);
@@ -45,9 +46,16 @@ describe('enrichContact', () => {
     expect(started.workflowId).toBe(`enrich-contact:${started.contactKey}`);
     expect(started.workflowId).not.toContain('dana');
     expect(result.status).toBe('enriched');
-    expect(result.lookups).toEqual({
-      gravatar: expect.objectContaining({ outcome: 'matched', attempts: 1 }),
-      github: expect.objectContaining({ outcome: 'matched', attempts: 1 }),
+    expect(result.lookups).toMatchObject({
+      gravatar: { outcome: 'matched', attempts: 1 },
+      github: { outcome: 'matched', attempts: 1 },
+      // Stage 2 follows her Gravatar-verified Mastodon account. No street was given, so no geocoding; her name
+      // and ZIP reach the FEC, where no donor of that name gave from this ZIP.
+      mastodon: { outcome: 'matched', attempts: 1 },
+      bluesky: { outcome: 'skipped', reason: 'missing_input' },
+      census: { outcome: 'skipped', reason: 'missing_input' },
+      fec: { outcome: 'no_match' },
+      ban: { outcome: 'skipped', reason: 'missing_input' },
     });
 
     const record = await recordOf(started.contactKey);
@@ -62,8 +70,9 @@ describe('enrichContact', () => {
         expect.objectContaining({ network: 'mastodon', verified: true }),
       ]),
     );
-    // Every field shows its sources, best first: what she typed outranks both providers.
-    expect(record.provenance['name.display']?.map((p) => p.provider)).toEqual(['signup', 'gravatar', 'github']);
+    // Every field shows its sources, best first: what she typed outranks every profile; among profiles linked
+    // equally strongly (0.9) the more recent wins (Mastodon, found in stage 2); GitHub's email link is weaker (0.85).
+    expect(record.provenance['name.display']?.map((p) => p.provider)).toEqual(['signup', 'mastodon', 'gravatar', 'github']);
     expect(record.provenance['work.title']?.[0]).toMatchObject({ provider: 'gravatar', confidence: 0.9, sourceUrl: expect.stringContaining('gravatar') });
     expect(record.provenance['profiles']?.some((p) => p.provider === 'github')).toBe(true);
 
@@ -71,6 +80,32 @@ describe('enrichContact', () => {
     expect(description.typedSearchAttributes.get(EnrichmentStatusKey)).toBe('enriched');
     // An empty keyword list is stored as no value at all.
     expect(description.typedSearchAttributes.get(FlaggedProvidersKey) ?? []).toEqual([]);
+  });
+
+  it('geocodes the address to districts and finds the donor record, marked restricted', async () => {
+    const { started, result } = await enrichWithWorkers(env, harness, providerConfig(urls()), {
+      email: 'tomas.lindqvist@example.net',
+      givenName: 'Tomas',
+      familyName: 'Lindqvist',
+      postalAddress: { lines: ['482 W Market St'], locality: 'Akron', region: 'OH', postalCode: '44303', country: 'US' },
+      consent: consented,
+    });
+    expect(result.lookups).toMatchObject({ census: { outcome: 'matched' }, fec: { outcome: 'matched' }, ban: { outcome: 'skipped' } });
+    const record = await recordOf(started.contactKey);
+    expect(record.location.districts).toMatchObject({ congressional: 'OH-13', county: 'Summit County' });
+    expect(record.location.lat).toBeCloseTo(41.087, 2);
+    expect(record.work.occupation).toBe('Physician');
+    expect(record.provenance['work.occupation']?.[0]?.provider).toBe('fec');
+    expect(record.donations).toMatchObject({ count: 2, restricted: true });
+  });
+
+  it('follows a verified GitHub account by login when the email search finds nothing', async () => {
+    const { result, started } = await enrichWithWorkers(env, harness, providerConfig(urls()), { email: 'grace.kim@example.com', consent: consented });
+    expect(result.lookups.github).toMatchObject({ outcome: 'matched' });
+    expect(result.lookups.bluesky).toMatchObject({ outcome: 'matched' });
+    const record = await recordOf(started.contactKey);
+    expect(record.profiles).toEqual(expect.arrayContaining([expect.objectContaining({ network: 'github', handle: 'gkim-designs', verified: true })]));
+    expect(record.provenance['profiles']?.some((p) => p.provider === 'github')).toBe(true);
   });
 
   it('flags the contact when a provider keeps failing, and stores why', async () => {
@@ -123,9 +158,11 @@ describe('enrichContact', () => {
   it('skips social lookups without consent and calls no provider', async () => {
     const before = demo.gravatar.requests() + demo.github.requests();
     const { started, result } = await enrichWithWorkers(env, harness, providerConfig(urls()), { email: 'omar.haddad@example.net' });
-    expect(result.lookups).toEqual({
-      gravatar: expect.objectContaining({ outcome: 'skipped', reason: 'no_lawful_basis' }),
-      github: expect.objectContaining({ outcome: 'skipped', reason: 'no_lawful_basis' }),
+    expect(result.lookups).toMatchObject({
+      gravatar: { outcome: 'skipped', reason: 'no_lawful_basis' },
+      github: { outcome: 'skipped', reason: 'no_lawful_basis' },
+      mastodon: { outcome: 'skipped', reason: 'no_lawful_basis' },
+      bluesky: { outcome: 'skipped', reason: 'no_lawful_basis' },
     });
     expect(demo.gravatar.requests() + demo.github.requests()).toBe(before);
     expect((await recordOf(started.contactKey)).profiles).toEqual([]);
