@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     await migrateToLatest(handle.db);
     await handle.close();
 
-    const providers: BenchProvider[] = await startBenchProviders();
+    const providers: BenchProvider[] = await startBenchProviders(CONTACTS);
     cleanups.push(() => Promise.all(providers.map((p) => p.server.close())));
     const rates = Object.fromEntries(providers.map((p) => [p.name, burstSafeRate({ max: p.limit.max, windowSeconds: p.limit.windowMs / 1000 })]));
 

@@ -186,6 +186,6 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
     format: sniffed.format,
     encoding: decoding.encoding,
     interrupted,
-    ...(startError !== undefined ? { startError: startError instanceof Error ? startError.message : String(startError) } : {}),
+    ...(startError !== undefined ? { startError: startError instanceof Error ? startError.message : JSON.stringify(startError) } : {}),
   };
 }

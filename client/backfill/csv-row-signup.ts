@@ -52,7 +52,7 @@ export function csvRowSignup(record: CsvRecord, line: number, header: CsvHeaderM
   };
   const issues: FieldIssue[] = [];
   if (draft.body.email === undefined) issues.push({ path: name('email'), message: 'is empty' });
-  if (consent === 'invalid') issues.push({ path: name('consentSocial'), message: 'must be true or false (yes/no, 1/0)' });
+  if (consent === 'invalid') issues.push({ path: name('consentSocial'), message: 'must be true or false (or yes/no, 1/0)' });
   const result = validateSignupDraft(draft);
   if (!result.success) issues.push(...result.issues.filter((i) => !(draft.body.email === undefined && i.path === name('email'))));
   if (issues.length || !result.success) return { line, reason: reasonFromIssues(issues) };

@@ -1,5 +1,5 @@
 import { SignupSchema } from '../../schemas/signup.js';
-import { fieldIssues } from '../api/mappers/signup-draft.js';
+import { fieldIssues, requiredMessage } from '../api/mappers/signup-draft.js';
 import { reasonFromIssues, type BackfillRow } from './backfill-row.js';
 
 /** A JSONL line longer than this is not a signup body; it is rejected without being held in memory. */
@@ -50,7 +50,7 @@ export async function* jsonlRows(text: AsyncIterable<string>, defaultSource: str
       yield { line, reason: 'line: must be a JSON object (one signup body per line)' };
       continue;
     }
-    const parsed = SignupSchema.safeParse({ source: defaultSource, ...value });
+    const parsed = SignupSchema.safeParse({ source: defaultSource, ...value }, { error: requiredMessage });
     yield parsed.success ? { line, signup: parsed.data } : { line, reason: reasonFromIssues(fieldIssues(parsed.error)) };
   }
 }

@@ -15,7 +15,7 @@ export const DEFAULT_START_RETRY: StartRetryOptions = { attempts: 6, initialDela
 function describe(err: unknown): string {
   const messages: string[] = [];
   for (let e: unknown = err; e !== undefined && messages.length < 4; e = e instanceof Error ? e.cause : undefined) {
-    messages.push(e instanceof Error ? e.message : String(e));
+    messages.push(e instanceof Error ? e.message : JSON.stringify(e));
   }
   return messages.join(': ');
 }

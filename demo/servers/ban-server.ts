@@ -66,12 +66,7 @@ export async function startBanDemo(opts: BanDemoOptions): Promise<DemoServer> {
     demo.app.get<{ Querystring: Params }>(path, (request, reply) => answerSearch(ctx, request.query, reply));
   }
   demo.app.setNotFoundHandler((_request, reply) => send(reply, { status: 404, body: JSON.stringify({ code: 404, message: 'Not Found' }) }));
-  return listenDemo(demo, {
-    port: opts.port,
-    host: opts.host,
-    basePath: '',
-    resetFaults: () => ctx.counter.reset(),
-  });
+  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
 function indexQueries(entries: BanDemoEntry[]): Map<string, KnownQuery> {

@@ -82,13 +82,7 @@ export async function startBlueskyDemo(opts: BlueskyDemoOptions): Promise<DemoSe
   demo.app.setNotFoundHandler((_request, reply) =>
     send(reply, withRateHeaders(ctx, { status: 501, body: JSON.stringify({ error: 'MethodNotImplemented', message: 'Method Not Implemented' }) })),
   );
-  return listenDemo(demo, {
-    port: opts.port,
-    host: opts.host,
-    limit: opts.limit,
-    basePath: '',
-    resetFaults: () => ctx.counter.reset(),
-  });
+  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
 /** Indexes entries by lower-cased handle and by DID (from the entry, else from its profile). */

@@ -97,12 +97,7 @@ export async function startCensusDemo(opts: CensusDemoOptions): Promise<DemoServ
     );
   }
   demo.app.setNotFoundHandler((_request, reply) => send(reply, { status: 404, body: JSON.stringify({ errors: ['Not Found'], status: '404' }) }));
-  return listenDemo(demo, {
-    port: opts.port,
-    host: opts.host,
-    basePath: '',
-    resetFaults: () => ctx.counter.reset(),
-  });
+  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
 function indexPlaces(entries: CensusDemoEntry[]): Map<string, Place> {

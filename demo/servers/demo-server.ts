@@ -65,7 +65,8 @@ export function createDemoApp(): DemoApp {
  */
 export async function listenDemo(
   demo: DemoApp,
-  opts: ListenOptions & { basePath: string; resetFaults: () => void },
+  opts: ListenOptions,
+  serving: { basePath: string; resetFaults: () => void },
 ): Promise<DemoServer> {
   const host = opts.host ?? DEFAULT_DEMO_HOST;
   const enforcer = opts.limit ? new LimitEnforcer(opts.limit) : undefined;
@@ -84,10 +85,10 @@ export async function listenDemo(
   const { port } = demo.app.server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${formatHost(host)}:${port}${opts.basePath}`,
+    url: `http://${formatHost(host)}:${port}${serving.basePath}`,
     requests: () => demo.log.length,
     requestLog: () => demo.log.map((entry) => ({ ...entry })),
-    resetFaults: opts.resetFaults,
+    resetFaults: serving.resetFaults,
     violations: () => enforcer?.violations ?? 0,
     // Memoised so a test teardown and a signal handler can both call it.
     close: () => (closing ??= demo.app.close()),

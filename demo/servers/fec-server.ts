@@ -115,12 +115,7 @@ export async function startFecDemo(opts: FecDemoOptions): Promise<DemoServer> {
   demo.app.setNotFoundHandler((_request, reply) =>
     sendAnswer(reply, { status: 404, body: JSON.stringify({ message: 'The requested URL was not found on the server.', status: 404 }) }, CONTENT_TYPE),
   );
-  return listenDemo(demo, {
-    port: opts.port,
-    host: opts.host,
-    basePath: '',
-    resetFaults: () => ctx.counter.reset(),
-  });
+  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
 function indexDonors(entries: FecDemoEntry[]): Donor[] {

@@ -110,13 +110,7 @@ export async function startGithubDemo(opts: GithubDemoOptions): Promise<DemoServ
   demo.app.setNotFoundHandler((_request, reply) =>
     send(reply, withRateHeaders(ctx, 'core', notFound())),
   );
-  return listenDemo(demo, {
-    port: opts.port,
-    host: opts.host,
-    limit: opts.limit,
-    basePath: '',
-    resetFaults: () => ctx.counter.reset(),
-  });
+  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
 function createContext(entries: GithubDemoEntry[], limit: ProviderLimit | undefined): GithubContext {

@@ -76,13 +76,7 @@ export async function startGravatarDemo(opts: GravatarDemoOptions): Promise<Demo
   demo.app.setNotFoundHandler((_request, reply) =>
     sendAnswer(reply, withRateHeaders(ctx, notFound()), CONTENT_TYPE),
   );
-  return listenDemo(demo, {
-    port: opts.port,
-    host: opts.host,
-    limit: opts.limit,
-    basePath: '/v3',
-    resetFaults: () => ctx.counter.reset(),
-  });
+  return listenDemo(demo, opts, { basePath: '/v3', resetFaults: () => ctx.counter.reset() });
 }
 
 /**

@@ -63,13 +63,7 @@ export async function startMastodonDemo(opts: MastodonDemoOptions): Promise<Demo
     answerLookup(ctx, firstValue(request.query.acct), reply),
   );
   demo.app.setNotFoundHandler((_request, reply) => sendAnswer(reply, withRateHeaders(ctx, notFound()), CONTENT_TYPE));
-  return listenDemo(demo, {
-    port: opts.port,
-    host: opts.host,
-    limit: opts.limit,
-    basePath: '',
-    resetFaults: () => ctx.counter.reset(),
-  });
+  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
 function indexEntries(entries: MastodonDemoEntry[]): Pick<MastodonContext, 'byAcct' | 'byUsername'> {

@@ -55,6 +55,12 @@ export function parseFlag(value: unknown): boolean | undefined | 'invalid' {
   return 'invalid';
 }
 
+/**
+ * zod's messages, except for a missing field: "is required" rather than "expected string, received undefined".
+ * Pass as `safeParse(value, { error: requiredMessage })`.
+ */
+export const requiredMessage = (issue: { input?: unknown }): string | undefined => (issue.input === undefined ? 'is required' : undefined);
+
 /** Field issues of a zod error, with paths rewritten by `rename` (identity by default); the root is `(body)`. */
 export function fieldIssues(error: z.ZodError, rename: (path: string) => string = (p) => p): FieldIssue[] {
   return error.issues.map((issue) => ({ path: rename(issue.path.map(String).join('.')) || '(body)', message: issue.message }));
@@ -82,7 +88,7 @@ function compact<T extends object>(value: T): T | undefined {
 export function validateSignupDraft(draft: SignupDraft): SignupDraftResult {
   const { postalAddress, ...rest } = draft.body;
   const body = compact({ ...rest, postalAddress: postalAddress ? compact(postalAddress) : undefined }) ?? {};
-  const parsed = SignupSchema.safeParse(body);
+  const parsed = SignupSchema.safeParse(body, { error: requiredMessage });
   if (parsed.success) return { success: true, signup: parsed.data };
   return { success: false, issues: fieldIssues(parsed.error, (path) => originOf(path, draft.origins)) };
 }
