@@ -11,6 +11,25 @@ import { burstSafeRate, type DocumentedLimit } from './schemas/rate-budget.js';
 export const DEV_PSEUDONYM_KEY = 'contact-enrichment-dev-only-pseudonym-key';
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** A comma-separated list of durations such as `1h,6h,24h` (units ms, s, m, h, d); `none` or empty for none. */
+const durationList = z
+  .string()
+  .transform((text, ctx) => {
+    const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '' && p !== 'none');
+    const delays: number[] = [];
+    for (const part of parts) {
+      const match = /^(\d+)(ms|s|m|h|d)$/.exec(part);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not a duration like 30s, 15m, 6h or 1d` });
+        return z.NEVER;
+      }
+      delays.push(Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS]);
+    }
+    return delays;
+  })
+  .or(z.array(z.number()));
 const positive = z.coerce.number().positive();
 const optionalSecret = z.string().min(1).optional();
 
@@ -62,14 +81,25 @@ function providerSchema(name: ProviderName) {
       [`${prefix}RPS`]: positive.default(burstSafeRate(DOCUMENTED_LIMITS[name])),
       [`${prefix}TIMEOUT_MS`]: z.coerce.number().int().min(100).max(120_000).default(10_000),
       [`${prefix}MAX_ATTEMPTS`]: z.coerce.number().int().min(1).max(100).default(6),
+      // Unset: the global RETRY_* / LOOKUP_SCHEDULE_TO_CLOSE_MS values.
+      [`${prefix}RETRY_INITIAL_INTERVAL_MS`]: z.coerce.number().int().min(10).optional(),
+      [`${prefix}RETRY_MAXIMUM_INTERVAL_MS`]: z.coerce.number().int().min(10).optional(),
+      [`${prefix}RETRY_BACKOFF`]: z.coerce.number().min(1).max(10).optional(),
+      [`${prefix}SCHEDULE_TO_CLOSE_MS`]: z.coerce.number().int().min(1000).optional(),
     })
-    .transform((v) => ({
+    .transform((v): ProviderConfig => ({
       name,
       baseUrl: String(v[`${prefix}BASE_URL`]).replace(/\/+$/, ''),
       enabled: Boolean(v[`${prefix}ENABLED`]),
       rps: Number(v[`${prefix}RPS`]),
       timeoutMs: Number(v[`${prefix}TIMEOUT_MS`]),
       maxAttempts: Number(v[`${prefix}MAX_ATTEMPTS`]),
+      retryOverrides: {
+        initialIntervalMs: v[`${prefix}RETRY_INITIAL_INTERVAL_MS`] as number | undefined,
+        maximumIntervalMs: v[`${prefix}RETRY_MAXIMUM_INTERVAL_MS`] as number | undefined,
+        backoffCoefficient: v[`${prefix}RETRY_BACKOFF`] as number | undefined,
+        scheduleToCloseMs: v[`${prefix}SCHEDULE_TO_CLOSE_MS`] as number | undefined,
+      },
     }));
 }
 
@@ -110,12 +140,31 @@ const BaseEnvSchema = z.object({
   HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   RETRY_MAXIMUM_INTERVAL_MS: z.coerce.number().int().min(10).default(60_000),
+  RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2),
   LOOKUP_SCHEDULE_TO_CLOSE_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
+  /** When a flagged contact's failed lookups are retried again automatically, after its retries ran out. */
+  LOOKUP_RETRY_SCHEDULE: durationList.default([3_600_000, 6 * 3_600_000, 24 * 3_600_000]),
 
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
-export type ProviderConfig = z.output<ReturnType<typeof providerSchema>>;
+/** One provider's settings: where its requests go, its queue rate, and how its lookups are retried. */
+export interface ProviderConfig {
+  name: ProviderName;
+  baseUrl: string;
+  enabled: boolean;
+  /** The queue's rate limit, enforced by the Temporal server across every worker. */
+  rps: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  /** Where set, these replace the global RETRY_* values for this provider. */
+  retryOverrides?: {
+    initialIntervalMs?: number | undefined;
+    maximumIntervalMs?: number | undefined;
+    backoffCoefficient?: number | undefined;
+    scheduleToCloseMs?: number | undefined;
+  };
+}
 
 /** The validated, frozen configuration of one process. */
 export type Config = ReturnType<typeof buildConfig>;
@@ -152,7 +201,9 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
     retry: {
       initialIntervalMs: env.RETRY_INITIAL_INTERVAL_MS,
       maximumIntervalMs: env.RETRY_MAXIMUM_INTERVAL_MS,
+      backoffCoefficient: env.RETRY_BACKOFF,
       scheduleToCloseMs: env.LOOKUP_SCHEDULE_TO_CLOSE_MS,
+      automaticDelaysMs: env.LOOKUP_RETRY_SCHEDULE,
     },
     providers,
     logLevel: env.LOG_LEVEL,

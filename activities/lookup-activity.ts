@@ -21,10 +21,13 @@ export interface LookupFailureDetails {
  */
 export function createLookupActivity(provider: Provider): LookupActivity {
   return async function lookup(input: LookupInput): Promise<ProviderLookupResult> {
-    const { attempt } = Context.current().info;
+    const context = Context.current();
+    const { attempt } = context.info;
     const started = Date.now();
+    // Heartbeats let a cancellation reach the request (through the signal) and a dead worker show up early.
+    const heartbeats = setInterval(() => context.heartbeat(), 1000);
     try {
-      const answer = await provider.lookup(input, Context.current().cancellationSignal);
+      const answer = await provider.lookup(input, context.cancellationSignal);
       log.info('lookup finished', { provider: provider.name, outcome: answer.outcome, attempt, ms: Date.now() - started });
       return { ...answer, attempts: attempt };
     } catch (err) {
@@ -38,6 +41,8 @@ export function createLookupActivity(provider: Provider): LookupActivity {
         details: [details],
         ...(err.retryAfterMs !== undefined ? { nextRetryDelay: Math.max(1, err.retryAfterMs) } : {}),
       });
+    } finally {
+      clearInterval(heartbeats);
     }
   };
 }

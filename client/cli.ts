@@ -1,15 +1,15 @@
 import { Command, Option } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { PROVIDER_NAMES } from '../schemas/providers.js';
 import { migrateToLatest } from '../store/migrate.js';
-import { openDatabase } from '../store/open-database.js';
 import { installTemporalRuntime } from '../worker/runtime.js';
 import { startWorkers } from '../worker/start-workers.js';
 import { buildApi } from './api/build-api.js';
 import { runBackfill, DEFAULT_BACKFILL_CONCURRENCY, type BackfillCommandOptions } from './commands/backfill.js';
 import { CommandError } from './commands/command-error.js';
+import { openStore } from './open-store.js';
 import { readContact } from './commands/contact.js';
 import { signup, type SignupOptions } from './commands/signup.js';
 import { startDevStack } from './dev/start-dev-stack.js';
@@ -30,9 +30,6 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
   });
 }
 
-function openStore(config: Config) {
-  return openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize });
-}
 
 const program = new Command('enrich')
   .description('Enrich supporters with what is public about them, durably, on Temporal.')
@@ -75,7 +72,7 @@ program
     const queues = opts.queues.split(',').map((q) => q.trim()).filter(Boolean);
     const unknown = queues.filter((q) => !allowed.has(q));
     if (unknown.length) throw new CommandError(`worker: unknown queue(s) ${unknown.join(', ')}; choose from ${[...allowed].join(', ')}`);
-    const database = await openStore(config);
+    const database = await openStore(config, logger);
     const connection = await NativeConnection.connect({ address: temporalAddress(config) });
     const workers = await startWorkers({ config, connection, db: database.db, queues: queues as Array<'workflows' | (typeof PROVIDER_NAMES)[number]> });
     logger.info({ queues, address: temporalAddress(config) }, 'workers running');
@@ -96,7 +93,7 @@ program
     if (!config.api.apiToken) throw new CommandError('api: API_TOKEN must be set');
     if (!config.api.signupToken && !config.api.webhookSecret) throw new CommandError('api: set SIGNUP_TOKEN or WEBHOOK_SECRET so signups can be authenticated');
     const logger = createLogger(config.logLevel);
-    const database = await openStore(config);
+    const database = await openStore(config, logger);
     const temporal = await createTemporalClient(config);
     const api = buildApi({ config, temporal, db: database.db, logger });
     await api.listen({ host: config.api.host, port: config.api.port });
@@ -133,7 +130,7 @@ program
   .option('--country <code>', 'ISO 3166-1 alpha-2, e.g. US or FR')
   .option('--source <source>', 'where the signup came from', 'cli')
   .option('--consent-social', 'the supporter agreed to public social-profile matching')
-  .option('--wait', 'wait for the enrichment to finish and print its status')
+  .option('--wait', 'wait until the enrichment has settled (enriched, or flagged) and print its status')
   .action(async (email: string, opts: SignupOptions) => {
     const result = await signup(loadConfig(), email, opts);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

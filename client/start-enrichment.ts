@@ -21,17 +21,21 @@ export function buildEnrichContactInput(config: Config, contactKey: string, sign
     contactKey,
     signup,
     receivedAt: receivedAt.toISOString(),
-    providers: PROVIDER_NAMES.map((name) => ({
-      name,
-      enabled: config.providers[name].enabled,
-      timeoutMs: config.providers[name].timeoutMs,
-      maxAttempts: config.providers[name].maxAttempts,
-    })),
-    retry: {
-      initialIntervalMs: config.retry.initialIntervalMs,
-      maximumIntervalMs: config.retry.maximumIntervalMs,
-      scheduleToCloseMs: config.retry.scheduleToCloseMs,
-    },
+    providers: PROVIDER_NAMES.map((name) => {
+      const provider = config.providers[name];
+      const overrides = provider.retryOverrides ?? {};
+      return {
+        name,
+        enabled: provider.enabled,
+        timeoutMs: provider.timeoutMs,
+        maxAttempts: provider.maxAttempts,
+        initialIntervalMs: overrides.initialIntervalMs ?? config.retry.initialIntervalMs,
+        backoffCoefficient: overrides.backoffCoefficient ?? config.retry.backoffCoefficient,
+        maximumIntervalMs: overrides.maximumIntervalMs ?? config.retry.maximumIntervalMs,
+        scheduleToCloseMs: overrides.scheduleToCloseMs ?? config.retry.scheduleToCloseMs,
+      };
+    }),
+    retry: { automaticDelaysMs: [...config.retry.automaticDelaysMs] },
     socialLookupBasis: config.socialLookupBasis,
   };
 }

@@ -1,22 +1,41 @@
 import type { ProviderName } from './providers.js';
 import type { Signup } from './signup.js';
 import type { ContactStatus, Conflict } from './contact-record.js';
-import type { LookupState } from './lookup.js';
+import type { LookupInput, LookupState } from './lookup.js';
 
-/** How one provider is to be called, decided by the client from configuration (workflows never read config). */
+/** How one provider is to be called and retried, decided by the client from configuration (workflows never read config). */
 export interface ProviderPlan {
   name: ProviderName;
   enabled: boolean;
   /** Per-attempt HTTP budget; the activity's startToClose is a little longer. */
   timeoutMs: number;
   maxAttempts: number;
-}
-
-export interface RetryPlan {
   initialIntervalMs: number;
+  backoffCoefficient: number;
+  /** The policy's cap on backoff; a provider's own retry time (429 + reset) overrides it. */
   maximumIntervalMs: number;
   /** The whole budget of one lookup including every retry and its wait on the rate-limited queue. */
   scheduleToCloseMs: number;
+}
+
+export interface RetryPlan {
+  /**
+   * After a contact is flagged, its failed transient lookups (rate limits, outages, timeouts) run again after
+   * each of these delays; the workflow completes when nothing failed is left or the schedule is spent.
+   */
+  automaticDelaysMs: number[];
+}
+
+/** What `retryLookups` asks for: every failed lookup, or only those of `providers`. */
+export interface RetryLookupsRequest {
+  providers?: ProviderName[];
+}
+
+/** What a run carries into the next when it continues as new: the lookups so far and what is left of the schedule. */
+export interface EnrichmentResume {
+  lookups: Partial<Record<ProviderName, LookupState>>;
+  inputs: Partial<Record<ProviderName, LookupInput>>;
+  remainingDelaysMs: number[];
 }
 
 /** The input of `enrichContact`. It carries what the signup said; the key is an HMAC, never the email. */
@@ -28,6 +47,8 @@ export interface EnrichContactInput {
   providers: ProviderPlan[];
   retry: RetryPlan;
   socialLookupBasis: 'consent' | 'legitimate_interest';
+  /** Set only by the workflow itself when it continues as new. */
+  resume?: EnrichmentResume;
 }
 
 /** What the `status` query answers. */

@@ -14,6 +14,8 @@ export interface OpenDatabaseOptions {
   /** A folder, or `memory://` for a throwaway database. */
   pgliteDir: string;
   poolSize?: number;
+  /** Told about idle connections the server closed (they are replaced on next use). */
+  onIdleError?: (err: Error) => void;
 }
 
 export interface DatabaseHandle {
@@ -27,6 +29,9 @@ export interface DatabaseHandle {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection dropped by the server (a Postgres restart, a terminated backend) must not crash the
+    // process: the pool discards that client and the next query opens a new one; activities retry meanwhile.
+    pool.on('error', (err) => options.onIdleError?.(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, embedded: false, close: () => db.destroy() };
   }

@@ -1,2 +1,2 @@
 // The worker's workflowsPath: every workflow type this project registers.
-export { enrichContact, statusQuery } from './enrich-contact.js';
+export { enrichContact, retryLookupsSignal, retryLookupsUpdate, statusQuery } from './enrich-contact.js';

@@ -11,16 +11,17 @@ async function* lines(text: AsyncIterable<string>): AsyncGenerator<{ line: numbe
   let line = 1;
   let tooLong = false;
   for await (const chunk of text) {
-    rest += chunk;
-    let at: number;
-    while ((at = rest.indexOf('\n')) !== -1) {
-      yield { line, text: tooLong ? '' : rest.slice(0, at), tooLong };
-      rest = rest.slice(at + 1);
+    const buffer = rest + chunk;
+    let from = 0;
+    for (let at = buffer.indexOf('\n'); at !== -1; at = buffer.indexOf('\n', from)) {
+      yield { line, text: tooLong ? '' : buffer.slice(from, at), tooLong };
+      from = at + 1;
       line++;
       tooLong = false;
     }
+    rest = buffer.slice(from);
     if (rest.length > MAX_JSONL_LINE_CHARS) {
-      tooLong = true;
+      tooLong = true; // the rest of this line is skipped, not held
       rest = '';
     }
   }

@@ -6,6 +6,14 @@ function csvField(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** Raised when the rejects file cannot be opened or written; the message names the path and the system's code. */
+export class RejectsFileError extends Error {
+  override readonly name = 'RejectsFileError';
+}
+
+const describe = (path: string, err: unknown) =>
+  new RejectsFileError(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+
 /** Where rejected rows go: `line,reason`, one per bad row, in input order. */
 export interface RejectsFile {
   write(line: number, reason: string): Promise<void>;
@@ -19,9 +27,10 @@ export interface RejectsFile {
  */
 export async function openRejectsFile(path: string): Promise<RejectsFile> {
   const stream: WriteStream = createWriteStream(path, { flags: 'w' });
-  await Promise.race([once(stream, 'open'), once(stream, 'error').then(([err]) => Promise.reject(err as Error))]);
+  // `once` rejects when the stream emits 'error' first (a missing folder, no permission).
+  await once(stream, 'open').catch((err: unknown) => Promise.reject(describe(path, err)));
   let failure: Error | undefined;
-  stream.on('error', (err) => (failure = err));
+  stream.on('error', (err) => (failure = describe(path, err)));
   const write = async (text: string) => {
     if (failure) throw failure;
     if (!stream.write(text)) await once(stream, 'drain');

@@ -7,6 +7,7 @@ import { backfill, backfillSummary, type BackfillFormat, type BackfillResult } f
 import { CsvHeaderError } from '../backfill/column-aliases.js';
 import { CsvInputError } from '../backfill/csv-rows.js';
 import { createProgressBar } from '../backfill/progress-bar.js';
+import { RejectsFileError } from '../backfill/rejects-file.js';
 import { backfillClient, temporalStarter } from '../backfill/temporal-starter.js';
 import { temporalAddress } from '../temporal-client.js';
 import { CommandError } from './command-error.js';
@@ -99,9 +100,8 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
       onProgress: (p) => bar.update(p),
     });
   } catch (err) {
-    if (err instanceof CsvHeaderError || err instanceof CsvInputError) throw new CommandError(`backfill: ${err.message}`);
-    if (err instanceof Error && 'code' in err && options.rejects && err.message.includes(options.rejects)) {
-      throw new CommandError(`backfill: cannot write ${options.rejects} (${String(err.code)})`);
+    if (err instanceof CsvHeaderError || err instanceof CsvInputError || err instanceof RejectsFileError) {
+      throw new CommandError(`backfill: ${err.message}`);
     }
     throw err;
   } finally {
@@ -113,11 +113,14 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
   }
 
   process.stdout.write(options.json ? `${JSON.stringify(backfillSummary(result))}\n` : `${humanSummary(result, options.dryRun)}\n`);
+  if (result.interrupted) {
+    const notStarted = result.notStarted ? ` (${result.notStarted} of them valid but not started)` : '';
+    throw new CommandError(`backfill: interrupted after ${result.rows} rows${notStarted}; re-run the same command to resume`);
+  }
   if (result.notStarted > 0) {
     throw new CommandError(
       `backfill: ${result.notStarted} valid row(s) were not started: Temporal did not acknowledge (${result.startError ?? 'unknown error'}); re-run the same command to start them`,
     );
   }
-  if (result.interrupted) throw new CommandError(`backfill: interrupted after ${result.rows} rows; re-run the same command to resume`);
   return result;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../../config.js';
 import { findContactView, type ContactView } from '../../store/contacts.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { openDatabase } from '../../store/open-database.js';
+import { openStore } from '../open-store.js';
 import { contactKeyFromRef } from '../contact-key.js';
 import { readDevStackInfo } from '../dev/dev-stack-file.js';
 import { CommandError } from './command-error.js';
@@ -19,7 +19,7 @@ export async function readContact(config: Config, ref: string): Promise<ContactV
     if (dev) return readThroughApi(dev.apiUrl, dev.apiToken, key);
     if (!existsSync(config.database.pgliteDir)) return undefined;
   }
-  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: 1 });
+  const database = await openStore(config, undefined, 1);
   try {
     if (database.embedded) await migrateToLatest(database.db);
     return await findContactView(database.db, key);

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import { SignupSchema, type Signup } from '../../schemas/signup.js';
 import { createTemporalClient } from '../temporal-client.js';
 import { startEnrichment, type StartEnrichmentResult } from '../start-enrichment.js';
+import { waitForSettled } from '../wait-for-settled.js';
 import { CommandError } from './command-error.js';
 
 export interface SignupOptions {
@@ -50,8 +51,7 @@ export async function signup(config: Config, email: string, options: SignupOptio
   try {
     const started = await startEnrichment(client, config, body);
     if (!options.wait) return started;
-    const result: unknown = await client.workflow.getHandle(started.workflowId).result();
-    return { ...started, result };
+    return { ...started, result: await waitForSettled(client, started.workflowId) };
   } finally {
     await client.connection.close();
   }

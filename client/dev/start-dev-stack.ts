@@ -6,7 +6,8 @@ import { loadConfig, type Config } from '../../config.js';
 import { demoProviderEnv, startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
 import { PROVIDER_NAMES } from '../../schemas/providers.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
+import { openStore } from '../open-store.js';
 import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
 import { buildApi } from '../api/build-api.js';
 import { resolveTemporalBinary } from './temporal-binary.js';
@@ -77,7 +78,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       uiUrl = server.uiUrl;
     }
 
-    const database: DatabaseHandle = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize });
+    const database: DatabaseHandle = await openStore(config, logger);
     stoppers.push(() => database.close());
     await migrateToLatest(database.db);
 

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,20 @@ async function enrich(args: string[]): Promise<{ code: number; stdout: string; s
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/** Runs `enrich` with `input` on its stdin. */
+function enrichWithStdin(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', ['bin/enrich.js', ...args], { env: { ...process.env, LOG_LEVEL: 'silent' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 describe('enrich backfill (the command)', () => {
@@ -43,5 +57,14 @@ describe('enrich backfill (the command)', () => {
     expect(reenrich.code).toBe(1);
     expect(reenrich.stderr).toMatch(/--reenrich is not supported yet/);
     expect(await readFile(join(dir, 'rejects.csv'), 'utf8').catch(() => 'none')).toBe('line,reason\n');
+  });
+
+  it('reads JSONL from stdin (-) and writes the rejects file', async () => {
+    const rejects = join(dir, 'stdin-rejects.csv');
+    const input = ['{"email": "stdin.one@example.org"}', '{"email": "broken"}', '{"email": "stdin.two@example.org", "birthYear": 1990}', ''].join('\n');
+    const { code, stdout, stderr } = await enrichWithStdin(['backfill', '-', '--dry-run', '--json', '--rejects', rejects], input);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout)).toEqual({ rows: 3, started: 0, existing: 0, rejected: 1, suppressed: 0 });
+    expect(await readFile(rejects, 'utf8')).toBe('line,reason\n2,email: must be an email address\n');
   });
 });

@@ -19,6 +19,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
       }),
     ),
     SOCIAL_LOOKUP_BASIS: 'consent',
+    // No automatic retries after a contact is flagged, so a workflow completes as soon as it has settled.
+    LOOKUP_RETRY_SCHEDULE: 'none',
     LOG_LEVEL: 'warn',
     ...overrides,
   });

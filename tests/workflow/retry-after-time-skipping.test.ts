@@ -1,13 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startGithubDemo } from '../../demo/servers/github-server.js';
-import { startGravatarDemo } from '../../demo/servers/gravatar-server.js';
+import { gravatarHash, startGravatarDemo } from '../../demo/servers/gravatar-server.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { consented, createEnrichmentHarness, enrichWithWorkers, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
 const EMAIL = 'hour.wait@example.org';
+const TRANSIENT = 'auto.retry@example.org';
+const BROKEN = 'auto.malformed@example.org';
 const ONE_HOUR_S = 3600;
+
+const profile = (name: string) => ({
+  hash: '0'.repeat(64),
+  display_name: name,
+  profile_url: `https://gravatar.com/${name.toLowerCase().replace(/ /g, '')}`,
+  avatar_url: 'https://0.gravatar.com/avatar/x',
+  verified_accounts: [],
+});
 
 /**
  * A provider that says "come back in an hour" must be waited for, not hammered and not given up on. The
@@ -25,17 +35,7 @@ describe('enrichContact under a one-hour rate-limit reset', () => {
       createEnrichmentHarness(),
       startGravatarDemo({
         entries: [
-          {
-            email: EMAIL,
-            profile: {
-              hash: '0'.repeat(64),
-              display_name: 'Hour Wait',
-              profile_url: 'https://gravatar.com/hourwait',
-              avatar_url: 'https://0.gravatar.com/avatar/x',
-              verified_accounts: [],
-            },
-            fault: { kind: 'rate_limit', times: 1, retryAfterSeconds: ONE_HOUR_S },
-          },
+          { email: EMAIL, profile: profile('Hour Wait'), fault: { kind: 'rate_limit', times: 1, retryAfterSeconds: ONE_HOUR_S } },
         ],
       }),
       startGithubDemo({ entries: [] }),
@@ -52,7 +52,7 @@ describe('enrichContact under a one-hour rate-limit reset', () => {
     expect(result.lookups.gravatar).toMatchObject({ outcome: 'matched', attempts: 2 });
     expect(result.status).toBe('enriched');
 
-    const statuses = gravatar.requestLog().map((r) => r.status);
+    const statuses = gravatar.requestLog().filter((r) => r.url.endsWith(gravatarHash(EMAIL))).map((r) => r.status);
     expect(statuses).toEqual([429, 200]);
 
     const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
@@ -66,5 +66,53 @@ describe('enrichContact under a one-hour rate-limit reset', () => {
     // The reset is epoch seconds, so the wait is the hour minus at most one second of rounding.
     expect(seconds(startedEvent) - seconds(scheduled)).toBeGreaterThanOrEqual(ONE_HOUR_S - 2);
     expect(seconds(startedEvent) - seconds(scheduled)).toBeLessThan(ONE_HOUR_S + 120);
+  });
+});
+
+/** After a contact is flagged, transient failures are retried on a schedule (here one hour), durably. */
+describe('enrichContact automatic retries of a flagged contact', () => {
+  let env: TestWorkflowEnvironment;
+  let harness: EnrichmentHarness;
+  let gravatar: DemoServer;
+  let github: DemoServer;
+
+  beforeAll(async () => {
+    [env, harness, gravatar, github] = await Promise.all([
+      createTimeSkippingEnv(),
+      createEnrichmentHarness(),
+      startGravatarDemo({
+        entries: [
+          // Fails every attempt of the first lookup (three in tests), then answers.
+          { email: TRANSIENT, profile: profile('Auto Retry'), fault: { kind: 'server_error', times: 3 } },
+          { email: BROKEN, profile: profile('Auto Broken'), fault: { kind: 'malformed' } },
+        ],
+      }),
+      startGithubDemo({ entries: [] }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([env?.teardown(), harness?.close(), gravatar?.close(), github?.close()]);
+  });
+
+  const requestsFor = (email: string) => gravatar.requestLog().filter((r) => r.url.endsWith(gravatarHash(email))).map((r) => r.status);
+
+  it('retries a transient failure after the scheduled hour and completes enriched', async () => {
+    const config = providerConfig({ gravatar: gravatar.url, github: github.url }, { LOOKUP_RETRY_SCHEDULE: '1h,6h' });
+    const { started, result } = await enrichWithWorkers(env, harness, config, { email: TRANSIENT, consent: consented });
+    expect(result.status).toBe('enriched');
+    expect(result.lookups.gravatar).toMatchObject({ outcome: 'matched' });
+    expect(requestsFor(TRANSIENT)).toEqual([500, 500, 500, 200]);
+
+    const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
+    const timers = (history.events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds)] : []));
+    expect(timers).toEqual([ONE_HOUR_S]);
+  });
+
+  it('does not retry a malformed reply on its own, and completes flagged when the schedule is spent', async () => {
+    const config = providerConfig({ gravatar: gravatar.url, github: github.url }, { LOOKUP_RETRY_SCHEDULE: '1h,6h' });
+    const { result } = await enrichWithWorkers(env, harness, config, { email: BROKEN, consent: consented });
+    expect(result.status).toBe('flagged');
+    expect(result.lookups.gravatar).toMatchObject({ outcome: 'failed', errorType: 'MalformedResponse' });
+    expect(requestsFor(BROKEN)).toEqual([200]);
   });
 });
