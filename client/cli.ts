@@ -11,6 +11,8 @@ import { runBackfill, DEFAULT_BACKFILL_CONCURRENCY, type BackfillCommandOptions 
 import { CommandError } from './commands/command-error.js';
 import { openStore } from './open-store.js';
 import { readContact } from './commands/contact.js';
+import { formatFlagged, readFlagged } from './commands/flagged.js';
+import { retryAllFlagged, retryContact, retryTarget } from './commands/retry.js';
 import { signup, type SignupOptions } from './commands/signup.js';
 import { startDevStack } from './dev/start-dev-stack.js';
 import { createTemporalClient, temporalAddress } from './temporal-client.js';
@@ -156,6 +158,31 @@ program
     const view = await readContact(loadConfig(), ref);
     if (!view) throw new CommandError('contact not found', 2);
     process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+  });
+
+program
+  .command('flagged')
+  .description('list contacts with failed lookups, and why')
+  .option('--json', 'print the failed lookups as one JSON array')
+  .action(async (opts: { json?: boolean }) => {
+    const lookups = await readFlagged(loadConfig());
+    process.stdout.write(opts.json ? `${JSON.stringify(lookups, null, 2)}\n` : formatFlagged(lookups));
+  });
+
+program
+  .command('retry [ref]')
+  .description('retry the failed lookups of a contact (email, contact id or workflow id) now, or of every flagged contact')
+  .option('--all-flagged', 'every contact whose latest enrichment is flagged')
+  .action(async (ref: string | undefined, opts: { allFlagged?: boolean }) => {
+    const config = loadConfig();
+    if (!ref && !opts.allFlagged) throw new CommandError('retry: give a contact, or --all-flagged');
+    const client = await createTemporalClient(config);
+    try {
+      const results = opts.allFlagged ? await retryAllFlagged(client, config) : [await retryContact(client, config, retryTarget(config, ref!))];
+      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    } finally {
+      await client.connection.close();
+    }
   });
 
 try {

@@ -60,3 +60,39 @@ export async function upsertLookup(db: Db, row: LookupUpsert): Promise<void> {
 export async function listLookups(db: Db, contactId: string): Promise<LookupRow[]> {
   return db.selectFrom('lookups').selectAll().where('contact_id', '=', contactId).orderBy('provider').execute();
 }
+
+/** A failed lookup of a flagged contact, with enough to decide what to do about it. */
+export interface FailedLookup {
+  contactId: string;
+  email: string;
+  provider: string;
+  errorType: string | null;
+  lastError: string | null;
+  attempts: number;
+  firstFailedAt: string | null;
+  lastFailedAt: string | null;
+}
+
+/** Every failed lookup, oldest failure first: the work list behind `enrich flagged`. */
+export async function listFailedLookups(db: Db, limit = 10_000): Promise<FailedLookup[]> {
+  const rows = await db
+    .selectFrom('lookups')
+    .innerJoin('contacts', 'contacts.id', 'lookups.contact_id')
+    .select(['contacts.id', 'contacts.email', 'lookups.provider', 'lookups.error_type', 'lookups.last_error', 'lookups.attempts', 'lookups.first_failed_at', 'lookups.last_failed_at'])
+    .where('lookups.outcome', '=', 'failed')
+    .orderBy('lookups.first_failed_at')
+    .orderBy('contacts.id')
+    .orderBy('lookups.provider')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    contactId: r.id,
+    email: r.email,
+    provider: r.provider,
+    errorType: r.error_type,
+    lastError: r.last_error,
+    attempts: r.attempts,
+    firstFailedAt: r.first_failed_at?.toISOString() ?? null,
+    lastFailedAt: r.last_failed_at?.toISOString() ?? null,
+  }));
+}

@@ -83,6 +83,18 @@ describe('enrich dev --demo', () => {
     expect(record.lookups.gravatar).toMatchObject({ outcome: 'failed', attempts: 3 });
   });
 
+  it('lists the flagged contact with `enrich flagged` and retries it with `enrich retry`', async () => {
+    const flagged = JSON.parse((await enrich('flagged', '--json')).stdout) as Array<{ email: string; provider: string; errorType: string }>;
+    expect(flagged).toContainEqual(expect.objectContaining({ email: 'fiona.flaky@example.org', provider: 'gravatar', errorType: 'ProviderUnavailable' }));
+    expect((await enrich('flagged')).stdout).toMatch(/fiona\.flaky@example\.org\s+enrich-contact:[0-9a-f]{64}\n\s+gravatar\s+ProviderUnavailable/);
+
+    const before = stack.demo!.gravatar.requests();
+    // Her workflow is still open (flagged, waiting for scheduled retries): the update re-runs the lookup now.
+    const retried = JSON.parse((await enrich('retry', 'fiona.flaky@example.org')).stdout) as Array<{ action: string; status: string }>;
+    expect(retried).toEqual([expect.objectContaining({ action: 'retried', status: 'flagged' })]);
+    expect(stack.demo!.gravatar.requests() - before).toBe(3);
+  });
+
   it('exits 2 with a one-line reason when the contact is unknown', async () => {
     const failure = await enrich('contact', 'nobody@example.org').then(
       () => undefined,

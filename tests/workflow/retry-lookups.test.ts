@@ -7,6 +7,8 @@ import type { Fault } from '../../demo/servers/faults.js';
 import { startGravatarDemo } from '../../demo/servers/gravatar-server.js';
 import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import { listLookups } from '../../store/lookups.js';
+import { findContactView } from '../../store/contacts.js';
+import { flaggedWorkflowIds, retryContact } from '../../client/commands/retry.js';
 import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
 import { retryLookupsSignal, retryLookupsUpdate } from '../../workflows/enrich-contact.js';
 import { FlaggedProvidersKey } from '../../workflows/search-attributes.js';
@@ -80,6 +82,24 @@ describe('retryLookups', () => {
     expect((refusal as Error & { cause?: Error }).cause?.message).toMatch(/unknown provider\(s\): myspace/);
     expect(gravatar!.requests()).toBe(3);
     await handle.terminate('test done');
+  });
+
+  it('starts a closed flagged enrichment again for `enrich retry`, with the signup it had', async () => {
+    const email = 'retry.closed@example.org';
+    gravatar = await startGravatarDemo({ entries: [{ email, profile: profile(email), fault: { kind: 'server_error', times: 3 } }] });
+    // No scheduled retries: the workflow completes flagged as soon as it has settled.
+    const config = providerConfig({ gravatar: gravatar.url }, { LOOKUP_RETRY_SCHEDULE: 'none' });
+    workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+    running = workers.run();
+    const started = await startEnrichment(env.client, config, { email, givenName: 'Closed', consent: consented });
+    expect(((await env.client.workflow.getHandle(started.workflowId).result()) as EnrichmentStatusView).status).toBe('flagged');
+
+    expect(await flaggedWorkflowIds(env.client)).toContain(started.workflowId);
+    const retried = await retryContact(env.client, config, started.workflowId);
+    expect(retried).toEqual({ workflowId: started.workflowId, action: 'restarted', status: 'enriched' });
+    expect(await flaggedWorkflowIds(env.client)).not.toContain(started.workflowId);
+    const record = await findContactView(harness.database.db, started.contactKey);
+    expect(record).toMatchObject({ status: 'enriched', name: { given: 'Closed' } });
   });
 
   it('re-runs failed lookups on the signal too', async () => {
