@@ -212,9 +212,10 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
   const delays = [...(input.resume?.remainingDelaysMs ?? input.retry.automaticDelaysMs)];
   while (failedProviders().length > 0 && delays.length > 0) {
     const delay = delays[0]!;
-    const asked = await condition(() => signalled !== undefined || failedProviders().length === 0, delay);
-    if (failedProviders().length === 0) break;
+    // While an update re-runs lookups they are pending, not failed: only a settled state may end the wait.
+    const asked = await condition(() => !busy && (signalled !== undefined || failedProviders().length === 0), delay);
     await condition(() => !busy);
+    if (failedProviders().length === 0) break;
     if (asked && signalled) {
       const request = signalled;
       signalled = undefined;

@@ -75,6 +75,17 @@ describe('retryLookups', () => {
     expect(gravatar!.requestLog().map((r) => r.status)).toEqual([500, 500, 500, 200]);
   });
 
+  it('stays open, still flagged, when the lookup the update re-ran fails again', async () => {
+    const { handle } = await flaggedContact('retry.again@example.org', { kind: 'malformed' });
+    const answer = await handle.executeUpdate(retryLookupsUpdate, { args: [{}] });
+    expect(answer.status).toBe('flagged');
+    expect(answer.lookups.gravatar).toMatchObject({ outcome: 'failed', errorType: 'MalformedResponse' });
+    expect(gravatar!.requests()).toBe(2);
+    // The re-run was pending, not failed, for a moment: that must not have ended the wait for operators.
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    await handle.terminate('test done');
+  });
+
   it('refuses an update naming a provider it does not know, and changes nothing', async () => {
     const { handle } = await flaggedContact('retry.refused@example.org', { kind: 'server_error' });
     const refusal = await handle.executeUpdate(retryLookupsUpdate, { args: [{ providers: ['myspace' as 'gravatar'] }] }).catch((err: Error) => err);
