@@ -126,6 +126,17 @@ const BaseEnvSchema = z.object({
   API_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
 
   PSEUDONYM_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** `id:base64(32 bytes)[,…]`, newest first; unset = a key derived from PSEUDONYM_KEY. */
+  PAYLOAD_KEYS: z
+    .string()
+    .regex(/^\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*(,\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*)*$/, 'must be id:base64key[,id:base64key…]')
+    .optional(),
+  /** Encrypt Temporal payloads (on by default; `off` only for tests and debugging). */
+  PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
+  /** Bearer token the Web UI's codec requests must carry; unset = codec endpoints answer only on a loopback API. */
+  CODEC_TOKEN: optionalSecret,
+  /** The Web UI origin allowed to call the codec endpoints (CORS); unset = the dev UI, http://localhost:$TEMPORAL_UI_PORT. */
+  CODEC_CORS_ORIGIN: z.string().min(1).optional(),
   SOCIAL_LOOKUP_BASIS: z.enum(['consent', 'legitimate_interest']).default('consent'),
 
   GRAVATAR_API_KEY: optionalSecret,
@@ -193,6 +204,8 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
       startTimeoutMs: env.API_START_TIMEOUT_MS,
     },
     pseudonymKey: env.PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
+    payloads: { encryption: env.PAYLOAD_ENCRYPTION === 'on', keys: env.PAYLOAD_KEYS },
+    codec: { token: env.CODEC_TOKEN, corsOrigin: env.CODEC_CORS_ORIGIN ?? `http://localhost:${env.TEMPORAL_UI_PORT}` },
     usingDevPseudonymKey: env.PSEUDONYM_KEY === undefined,
     socialLookupBasis: env.SOCIAL_LOOKUP_BASIS,
     secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN, fecApiKey: env.FEC_API_KEY },

@@ -24,12 +24,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Vitest's asymmetric matchers (expect.objectContaining, …) are typed `any` by design.
     files: ['tests/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
   {
-    files: ['eslint.config.js', 'bin/*.js'],
+    files: ['eslint.config.js', 'bin/*.js', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

@@ -21,6 +21,7 @@ import { loadConfig } from '../config.js';
 import { resolveTemporalBinary } from '../client/dev/temporal-binary.js';
 import { startTemporalDevServer, stopChild } from '../client/dev/temporal-dev-server.js';
 import { startEnrichment } from '../client/start-enrichment.js';
+import { dataConverterFor } from '../client/codec/data-converter.js';
 import type { DemoServer } from '../demo/servers/demo-server.js';
 import { benchSignups, startBenchProviders, type BenchProvider } from './support/bench-providers.js';
 import { reportBench } from './support/bench-results.js';
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
     const config = loadConfig(env);
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: dataConverterFor(config) });
     // Every worker polls every provider queue before the first contact arrives, so the rate is the server's alone.
     await waitForPollers(client, providers.map((p) => providerTaskQueue(TASK_QUEUE, p.name)), WORKERS);
     const limit = pLimit(20);

@@ -2,8 +2,11 @@ import { z } from 'zod';
 import { ConsentSchema } from './signup.js';
 import { LOOKUP_OUTCOMES, ProfileSchema } from './lookup.js';
 
-/** Bumped whenever the record's shape changes; stored with every record. */
-export const RECORD_SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the record's shape changes; stored with every record. 2 added `voter`. Records stored under an
+ * older version stay readable ({@link parseStoredRecord}); `enrich remerge` re-derives them.
+ */
+export const RECORD_SCHEMA_VERSION = 2;
 
 export const CONTACT_STATUSES = ['running', 'enriched', 'flagged', 'suppressed'] as const;
 export type ContactStatus = (typeof CONTACT_STATUSES)[number];
@@ -33,6 +36,24 @@ export const ConflictSchema = z.object({
 });
 export type Conflict = z.infer<typeof ConflictSchema>;
 
+/**
+ * The supporter's registration in the imported voter file (provider `voterfile`, observation field `voter`).
+ * Loose: what the matcher adds beyond these keys (a county, a birth year) is kept.
+ */
+export const VoterSchema = z.looseObject({
+  voterId: z.string(),
+  status: nullableString.default(null),
+  party: nullableString.default(null),
+  precinct: nullableString.default(null),
+  registrationDate: nullableString.default(null),
+  districts: z.record(z.string(), z.string()).optional(),
+  /** Turnout history, one object per election, as the voter file has it. */
+  votes: z.array(z.record(z.string(), z.json())).optional(),
+  /** How sure the matcher is that this registration is the supporter's. */
+  matchScore: z.number(),
+});
+export type Voter = z.infer<typeof VoterSchema>;
+
 /** The unified record of product.md: one per supporter, every field traceable to its sources. */
 export const ContactRecordSchema = z.object({
   schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
@@ -53,6 +74,7 @@ export const ContactRecordSchema = z.object({
   profiles: z.array(ProfileSchema),
   bio: nullableString,
   avatarUrl: nullableString,
+  voter: VoterSchema.nullable(),
   /** Federal contributions (FEC). `restricted`: US law forbids using them to solicit contributions. */
   donations: DonationsSchema.nullable(),
   lookups: z.record(
@@ -71,3 +93,18 @@ export const ContactRecordSchema = z.object({
   updatedAt: z.string(),
 });
 export type ContactRecord = z.infer<typeof ContactRecordSchema>;
+
+/** The record as version 1 stored it: no `voter`. */
+const ContactRecordV1Schema = ContactRecordSchema.omit({ voter: true }).extend({ schemaVersion: z.literal(1) });
+
+/**
+ * Reads a stored record of any schema version into the current shape (an older one gets the fields added since,
+ * empty), or undefined when it is not a record at all. The stored `record_version` says which rules derived it.
+ */
+export function parseStoredRecord(raw: unknown): ContactRecord | undefined {
+  const current = ContactRecordSchema.safeParse(raw);
+  if (current.success) return current.data;
+  const v1 = ContactRecordV1Schema.safeParse(raw);
+  if (v1.success) return ContactRecordSchema.parse({ ...v1.data, schemaVersion: RECORD_SCHEMA_VERSION, voter: null });
+  return undefined;
+}

@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { resolveTemporalBinary } from '../client/dev/temporal-binary.js';
 import { startTemporalDevServer } from '../client/dev/temporal-dev-server.js';
 import { startEnrichment } from '../client/start-enrichment.js';
+import { dataConverterFor } from '../client/codec/data-converter.js';
 import { waitForSettled } from '../client/wait-for-settled.js';
 import { startDemoProviders } from '../demo/servers/start-demo-providers.js';
 import { PROVIDER_NAMES } from '../schemas/providers.js';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const workers = await startWorkers({ config, connection: nativeConnection, db: database.db });
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: dataConverterFor(config) });
 
   const save = async (name: string, workflowId: string, runId?: string) => {
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();

@@ -2,6 +2,8 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T = unknown> = ColumnType<T, string, string>;
+/** A selection column: optional on insert (null until the first merge). */
+type SelectionText = ColumnType<string | null, string | null | undefined, string | null>;
 
 /** One row per supporter, keyed by the HMAC of the normalised email. */
 export interface ContactTable {
@@ -14,6 +16,24 @@ export interface ContactTable {
   /** The unified record, derived from observations by the merge; null until the first merge. */
   record: Json | null;
   record_version: number | null;
+  /** Selection columns, copied from the record by `updateContactRecord` (migration 0002); null until the first merge. */
+  occupation: SelectionText;
+  employer: SelectionText;
+  postal_code: SelectionText;
+  locality: SelectionText;
+  region: SelectionText;
+  country: SelectionText;
+  congressional: SelectionText;
+  state_upper: SelectionText;
+  state_lower: SelectionText;
+  county: SelectionText;
+  precinct: SelectionText;
+  party: SelectionText;
+  voter_status: SelectionText;
+  /** The networks of the record's profiles, lower-cased. */
+  networks: ColumnType<string[], string[] | undefined, string[]>;
+  /** The record fields decided by restricted (FEC) data, e.g. `donations`, `work.occupation`. */
+  restricted_fields: ColumnType<string[], string[] | undefined, string[]>;
   workflow_id: string;
   created_at: Timestamp;
   updated_at: Timestamp;

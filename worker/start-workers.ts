@@ -9,6 +9,7 @@ import { createStoreActivities } from '../activities/store-activities.js';
 import { PROVIDER_NAMES, type ProviderName } from '../schemas/providers.js';
 import type { Database } from '../store/database.js';
 import { providerTaskQueue } from '../workflows/ids.js';
+import { dataConverterFor } from '../client/codec/data-converter.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -39,7 +40,8 @@ export interface WorkerGroup {
 export async function startWorkers(options: StartWorkersOptions): Promise<WorkerGroup> {
   const { config, connection, db } = options;
   const queues = new Set(options.queues ?? ['workflows', ...PROVIDER_NAMES]);
-  const common = { connection, namespace: config.temporal.namespace };
+  // Every worker encrypts what it sends and decrypts what it receives, like every client (see dataConverterFor).
+  const common = { connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) };
   const workers: Worker[] = [];
   const providers: Provider[] = [];
 

@@ -1,7 +1,9 @@
 import {
   DonationsSchema,
   RECORD_SCHEMA_VERSION,
+  VoterSchema,
   type Donations,
+  type Voter,
   type Conflict,
   type ContactRecord,
   type ContactStatus,
@@ -35,7 +37,13 @@ export interface MergeLookup {
 export interface MergeInput {
   id: string;
   email: string;
+  /** From the contact's own signups; the record carries it as is, whatever the observations say. */
   consent: Consent | null;
+  /**
+   * The supporter opted out (the contact row says so): the record's status is `suppressed`, whatever the lookups
+   * and conflicts. Only the contact row decides this, never an observation.
+   */
+  suppressed?: boolean;
   createdAt: string;
   observations: MergeObservation[];
   lookups: MergeLookup[];
@@ -44,7 +52,7 @@ export interface MergeInput {
 /**
  * How much a source is trusted, before confidence and recency: what the supporter typed outranks profiles the
  * person published themselves (how strongly each is linked to them is its confidence), which outrank public
- * records, which outrank inference. Unknown providers count as inference.
+ * records (the voter file, geocoders, the FEC), which outrank inference. Unknown providers count as inference.
  */
 const SOURCE_RANK: Record<string, number> = {
   [SIGNUP_PROVIDER]: 4,
@@ -62,6 +70,9 @@ const rankOf = (provider: string) => SOURCE_RANK[provider] ?? 1;
 /** Confident sources that disagree below this are noise, not a conflict. */
 const CONFLICT_MIN_CONFIDENCE = 0.7;
 
+/** Two values this sure of themselves that disagree on who the person is or where they live flag the contact. */
+export const HIGH_CONFIDENCE = 0.85;
+
 const MULTI_VALUED_FIELDS = new Set(['profiles']);
 
 /**
@@ -70,29 +81,61 @@ const MULTI_VALUED_FIELDS = new Set(['profiles']);
  */
 const IDENTITY_FIELD = /^(name\.|location\.|work\.)/;
 
+/**
+ * Identity fields whose high-confidence conflict flags the contact for a person to look at: a name or an address
+ * that two sure sources disagree on suggests a profile of someone else. Work fields are listed as conflicts but do
+ * not flag: people hold several jobs and spell employers many ways (`Riverside Food Bank` on Gravatar,
+ * `@riverside-fb` on GitHub), which says nothing about whether the match is right.
+ */
+const FLAGGING_FIELD = /^(name\.|location\.)/;
+
+/**
+ * Fields enrichment never writes: consent and suppression come only from the contact's own signups and opt-outs,
+ * and the record's own bookkeeping only from the merge. An observation of one of these is ignored entirely.
+ */
+const PROTECTED_FIELD = /^(consent|suppressed|suppression|status|id|email|schemaVersion|updatedAt|lookups|provenance|conflicts)(\.|$)/;
+
+/** Code-unit order: unlike localeCompare, it tells apart every two different strings (`é` and `e` + U+0301 too). */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Best first: source rank, then confidence, then recency; provider and value break the last ties, so order never matters. */
 function compareEvidence(a: MergeObservation, b: MergeObservation): number {
   return (
     rankOf(b.provider) - rankOf(a.provider) ||
     b.confidence - a.confidence ||
     Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt) ||
-    a.provider.localeCompare(b.provider) ||
-    JSON.stringify(a.value).localeCompare(JSON.stringify(b.value))
+    byCodeUnits(a.provider, b.provider) ||
+    byCodeUnits(JSON.stringify(a.value) ?? '', JSON.stringify(b.value) ?? '')
   );
 }
 
+/** Case, spacing and accents aside (`Île-de-France` = `ile-de-france`), the same text is the same value. */
 const comparable = (value: unknown) =>
-  typeof value === 'string' ? value.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ') : JSON.stringify(value);
+  typeof value === 'string'
+    ? value.normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ')
+    : JSON.stringify(value);
 
 function toProvenance(o: MergeObservation): ProvenanceEntry {
   return { provider: o.provider, value: o.value, confidence: o.confidence, fetchedAt: o.fetchedAt, sourceUrl: o.sourceUrl };
 }
 
-function findConflict(field: string, evidence: MergeObservation[]): Conflict | undefined {
-  const confident = evidence.filter((o) => o.confidence >= CONFLICT_MIN_CONFIDENCE);
+/** How many distinct values (as {@link comparable} sees them) sources at least this confident give, best first. */
+function distinctValues(evidence: MergeObservation[], minConfidence: number): Array<{ provider: string; value: unknown }> {
   const distinct = new Map<string, { provider: string; value: unknown }>();
-  for (const o of confident) if (!distinct.has(comparable(o.value))) distinct.set(comparable(o.value), { provider: o.provider, value: o.value });
-  return distinct.size > 1 ? { field, values: [...distinct.values()] } : undefined;
+  for (const o of evidence) {
+    if (o.confidence >= minConfidence && !distinct.has(comparable(o.value))) distinct.set(comparable(o.value), { provider: o.provider, value: o.value });
+  }
+  return [...distinct.values()];
+}
+
+function findConflict(field: string, evidence: MergeObservation[]): Conflict | undefined {
+  const values = distinctValues(evidence, CONFLICT_MIN_CONFIDENCE);
+  return values.length > 1 ? { field, values } : undefined;
+}
+
+/** A conflict two sources at {@link HIGH_CONFIDENCE} or more take part in, on a field that flags. */
+function isHighConfidenceConflict(field: string, evidence: MergeObservation[]): boolean {
+  return FLAGGING_FIELD.test(field) && distinctValues(evidence, HIGH_CONFIDENCE).length > 1;
 }
 
 /**
@@ -117,28 +160,48 @@ function donationsOf(value: unknown): Donations | null {
   return value && parsed.success ? parsed.data : null;
 }
 
-function statusOf(lookups: MergeLookup[]): ContactStatus {
-  return lookups.some((l) => l.outcome === 'failed') ? 'flagged' : 'enriched';
+/** The voter-file registration, or null when there is none or the observation is not one. */
+function voterOf(value: unknown): Voter | null {
+  const parsed = VoterSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Suppression first (nothing overrides an opt-out), then anything a person must look at, else enriched. */
+function statusOf(input: MergeInput, highConfidenceConflict: boolean): ContactStatus {
+  if (input.suppressed) return 'suppressed';
+  return input.lookups.some((l) => l.outcome === 'failed') || highConfidenceConflict ? 'flagged' : 'enriched';
 }
 
 /**
  * Derives the unified record from what is stored about a contact. Pure and order-independent: the same facts
  * always give the same record (updatedAt included), which is what makes a repeated merge a no-op.
+ *
+ * Per field the best evidence wins: source rank (typed > self-published profiles > public records > inference),
+ * then confidence, then recency. `profiles` aggregates every source's items. Every observation of a record field
+ * shows under `provenance`, best first; observations of consent, suppression or the record's bookkeeping are
+ * ignored, so enrichment can never change them.
  */
 export function buildContactRecord(input: MergeInput): ContactRecord {
   const byField = new Map<string, MergeObservation[]>();
-  for (const o of input.observations) byField.set(o.field, [...(byField.get(o.field) ?? []), o]);
+  for (const o of input.observations) {
+    if (PROTECTED_FIELD.test(o.field)) continue;
+    byField.set(o.field, [...(byField.get(o.field) ?? []), o]);
+  }
   for (const evidence of byField.values()) evidence.sort(compareEvidence);
 
   const winners = new Map<string, unknown>();
   const provenance: Record<string, ProvenanceEntry[]> = {};
   const conflicts: Conflict[] = [];
-  for (const [field, evidence] of [...byField.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  let highConfidenceConflict = false;
+  for (const [field, evidence] of [...byField.entries()].sort(([a], [b]) => byCodeUnits(a, b))) {
     provenance[field] = evidence.map(toProvenance);
     if (MULTI_VALUED_FIELDS.has(field)) continue;
     winners.set(field, evidence[0]?.value);
     const conflict = IDENTITY_FIELD.test(field) ? findConflict(field, evidence) : undefined;
-    if (conflict) conflicts.push(conflict);
+    if (conflict) {
+      conflicts.push(conflict);
+      highConfidenceConflict ||= isHighConfidenceConflict(field, evidence);
+    }
   }
 
   const str = (field: string) => {
@@ -158,7 +221,7 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
   const typedDisplay = [given, family].filter(Boolean).join(' ') || null;
 
   const lookups: ContactRecord['lookups'] = {};
-  for (const l of [...input.lookups].sort((a, b) => a.provider.localeCompare(b.provider))) {
+  for (const l of [...input.lookups].sort((a, b) => byCodeUnits(a.provider, b.provider))) {
     lookups[l.provider] = {
       outcome: l.outcome,
       attempts: l.attempts,
@@ -175,7 +238,7 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
     schemaVersion: RECORD_SCHEMA_VERSION,
     id: input.id,
     email: input.email,
-    status: statusOf(input.lookups),
+    status: statusOf(input, highConfidenceConflict),
     name: { given, family, display: str('name.display') ?? typedDisplay },
     location: {
       locality: str('location.locality'),
@@ -190,6 +253,7 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
     profiles: mergeProfiles(byField.get('profiles') ?? []),
     bio: str('bio'),
     avatarUrl: str('avatarUrl'),
+    voter: voterOf(winners.get('voter')),
     donations: donationsOf(winners.get('donations')),
     lookups,
     provenance,

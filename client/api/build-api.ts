@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
+import { codecRoutes } from './routes/codec.js';
 import { contactsRoutes } from './routes/contacts.js';
 import { healthRoutes } from './routes/health.js';
 import { signupsRoutes } from './routes/signups.js';
@@ -49,5 +50,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   nationBuilderWebhookRoutes(app, deps);
   actionNetworkWebhookRoutes(app, deps);
   contactsRoutes(app, deps);
+  codecRoutes(app, deps);
   return app;
 }

@@ -8,6 +8,7 @@ import { PROVIDER_NAMES } from '../../schemas/providers.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import type { DatabaseHandle } from '../../store/open-database.js';
 import { openStore } from '../open-store.js';
+import { dataConverterFor } from '../codec/data-converter.js';
 import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
 import { buildApi } from '../api/build-api.js';
 import { resolveTemporalBinary } from './temporal-binary.js';
@@ -72,6 +73,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         uiPort: config.temporal.uiPort,
         namespace: config.temporal.namespace,
         headless: options.headless ?? false,
+        // The UI decodes encrypted payloads through the API's codec endpoints (known once the API port is fixed).
+        ...(config.payloads.encryption && config.api.port !== 0 ? { codecEndpoint: `http://${config.api.host}:${config.api.port}/codec` } : {}),
       });
       stoppers.push(() => server.stop());
       temporalAddress = server.address;
@@ -93,7 +96,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
     stoppers.push(() => clientConnection.close());
-    const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
     const api = buildApi({ config, temporal, db: database.db, logger });
     await api.listen({ host: config.api.host, port: config.api.port });
     stoppers.push(() => api.close());

@@ -21,6 +21,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     SOCIAL_LOOKUP_BASIS: 'consent',
     // No automatic retries after a contact is flagged, so a workflow completes as soon as it has settled.
     LOOKUP_RETRY_SCHEDULE: 'none',
+    // Test environments' own clients carry no codec; the encryption tests turn it on with their own clients.
+    PAYLOAD_ENCRYPTION: 'off',
     LOG_LEVEL: 'warn',
     ...overrides,
   });

@@ -1,0 +1,114 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fault } from '../../demo/servers/faults.js';
+import { startWorkers } from '../../worker/start-workers.js';
+import {
+  connectClient,
+  createFaultDatabase,
+  expectSameAsReference,
+  faultConfig,
+  faultEnv,
+  faultEvidence,
+  faultWorkflowBundle,
+  referenceRun,
+  snapshotContacts,
+  startAll,
+  startFaultProviders,
+  startFaultTemporal,
+  waitForAllClosed,
+  type FaultTemporal,
+} from '../support/fault-run.js';
+import { faultSupporters } from '../support/fault-supporters.js';
+
+/**
+ * Fault: every provider answers 429 or 500 for a while. Each supporter's first requests to Gravatar and to GitHub
+ * are refused (Gravatar: 429 with X-RateLimit-Reset, or 500; GitHub: 429 with retry-after, 403 with an exhausted
+ * primary quota, or 500) before the provider answers normally. Every contact must still end enriched, with what
+ * a run without faults leaves.
+ */
+const CONTACTS = 40;
+const MAX_ATTEMPTS = 20;
+
+const gravatarFault = (i: number): Fault =>
+  i % 2 === 0 ? { kind: 'rate_limit', times: 2, retryAfterSeconds: 1 } : { kind: 'server_error', times: 3 };
+const githubFault = (i: number): Fault =>
+  [
+    { kind: 'rate_limit', times: 1, retryAfterSeconds: 1, status: 429 } as const,
+    { kind: 'rate_limit', times: 1, status: 403 } as const,
+    { kind: 'server_error', times: 2 } as const,
+  ][i % 3]!;
+
+describe('fault: every provider answering 429 or 500 for a while', () => {
+  let dir: string;
+  let temporal: FaultTemporal;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'enrich-fault-providers-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    temporal = await startFaultTemporal(dir);
+    cleanups.push(() => temporal.stop());
+    await faultWorkflowBundle();
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('ends every contact enriched, with the records and observations of a run without faults', async () => {
+    const clean = faultSupporters(CONTACTS);
+    const faulty = faultSupporters(CONTACTS, { gravatarFault, githubFault });
+    const [cleanProviders, faultyProviders] = await Promise.all([startFaultProviders(clean), startFaultProviders(faulty)]);
+    cleanups.push(() => cleanProviders.close(), () => faultyProviders.close());
+
+    const began = Date.now();
+    const reference = await referenceRun({ temporalAddress: temporal.address, signups: clean.signups, urls: cleanProviders.urls, maxAttempts: MAX_ATTEMPTS });
+    const referenceMs = Date.now() - began;
+    expect([...reference.values()].every((c) => c.status === 'enriched')).toBe(true);
+
+    const database = await createFaultDatabase();
+    cleanups.push(() => database.close());
+    const env = faultEnv({ temporalAddress: temporal.address, databaseUrl: database.url, urls: faultyProviders.urls, maxAttempts: MAX_ATTEMPTS });
+    const config = faultConfig(env);
+    const connection = await NativeConnection.connect({ address: temporal.address });
+    cleanups.push(() => connection.close());
+    const client = await connectClient(config);
+    cleanups.push(() => client.connection.close());
+    const workers = await startWorkers({ config, connection, db: database.db, workflowBundle: await faultWorkflowBundle() });
+    const runBegan = Date.now();
+    const { ids, closed } = await workers.runUntil(
+      (async () => {
+        const ids = await startAll(client, config, faulty.signups);
+        return { ids, closed: await waitForAllClosed(client, ids, 90_000) };
+      })(),
+    );
+    const runMs = Date.now() - runBegan;
+
+    // Every workflow completed, every contact enriched (none flagged: the faults only lasted a while).
+    expect([...closed.values()].map((c) => c.status)).toEqual(ids.map(() => 'COMPLETED'));
+    expect([...closed.values()].map((c) => c.result?.status)).toEqual(ids.map(() => 'enriched'));
+
+    // The providers really did refuse every supporter's first requests: the demo servers count each fault exactly.
+    const statuses = (server: typeof faultyProviders.gravatar) => server.requestLog().map((r) => r.status);
+    const count = (list: number[], status: number) => list.filter((s) => s === status).length;
+    const evens = Math.ceil(CONTACTS / 2);
+    const gravatarStatuses = statuses(faultyProviders.gravatar);
+    expect(count(gravatarStatuses, 429)).toBe(2 * evens);
+    expect(count(gravatarStatuses, 500)).toBe(3 * (CONTACTS - evens));
+    const githubStatuses = statuses(faultyProviders.github);
+    const third = (r: number) => Array.from({ length: CONTACTS }, (_, i) => i).filter((i) => i % 3 === r).length;
+    expect(count(githubStatuses, 429)).toBe(third(0));
+    expect(count(githubStatuses, 403)).toBe(third(1));
+    expect(count(githubStatuses, 500)).toBe(2 * third(2));
+
+    const snapshot = await snapshotContacts(database.db);
+    expectSameAsReference(snapshot, reference);
+
+    const evidence = await faultEvidence(client, ids);
+    const maxAttempts = Math.max(...[...closed.values()].flatMap((c) => Object.values(c.result?.lookups ?? {}).map((l) => l?.attempts ?? 0)));
+    expect(maxAttempts).toBeLessThan(MAX_ATTEMPTS);
+    console.info(`[faults] providers: reference ${referenceMs} ms, faulty run ${runMs} ms, most attempts ${maxAttempts}, retried ${JSON.stringify(evidence.retriedActivities)}`);
+  }, 150_000);
+});
