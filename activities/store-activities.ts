@@ -7,6 +7,7 @@ import type { Database } from '../store/database.js';
 import { findContactById, updateContactRecord, upsertContact } from '../store/contacts.js';
 import { listLookups, upsertLookup } from '../store/lookups.js';
 import { insertObservations, listObservations } from '../store/observations.js';
+import { findSuppression, type SuppressionReason } from '../store/privacy.js';
 import { buildContactRecord, SIGNUP_PROVIDER, type MergeLookup } from './merge/build-contact-record.js';
 import { signupObservations } from './merge/signup-observations.js';
 
@@ -41,16 +42,23 @@ function currentRun() {
  */
 export function createStoreActivities(db: Kysely<Database>) {
   return {
-    /** Creates or refreshes the contact and records what the supporter typed as observations of the `signup` source. */
-    async saveSignup(input: SaveSignupInput): Promise<void> {
+    /**
+     * Creates or refreshes the contact and records what the supporter typed as observations of the `signup` source —
+     * unless the person is on the suppression list (opted out, or erased): then nothing is written and the reason
+     * is answered, whoever started the workflow.
+     */
+    async saveSignup(input: SaveSignupInput): Promise<{ suppressed?: SuppressionReason }> {
       const run = currentRun();
-      await db.transaction().execute(async (trx) => {
+      return db.transaction().execute(async (trx) => {
+        const suppressed = await findSuppression(trx, input.contactKey);
+        if (suppressed) return { suppressed };
         await upsertContact(trx, { id: input.contactKey, signup: input.signup, workflowId: run.workflowId });
         await insertObservations(
           trx,
           { contactId: input.contactKey, provider: SIGNUP_PROVIDER, ...run },
           signupObservations(input.signup, input.receivedAt),
         );
+        return {};
       });
     },
 

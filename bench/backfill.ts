@@ -85,7 +85,7 @@ const server = await startTemporalDevServer({
   headless: true,
 });
 const config = loadConfig({ TEMPORAL_ADDRESS: server.address, PSEUDONYM_KEY: 'bench-backfill-pseudonym-key', TEMPORAL_TASK_QUEUE: 'bench-backfill', LOG_LEVEL: 'silent' });
-const client = backfillClient(server.address, config.temporal.namespace);
+const client = backfillClient(server.address, config);
 
 try {
   const baselineRss = process.memoryUsage().rss;

@@ -10,12 +10,19 @@ import { buildApi } from './api/build-api.js';
 import { runBackfill, DEFAULT_BACKFILL_CONCURRENCY, type BackfillCommandOptions } from './commands/backfill.js';
 import { CommandError } from './commands/command-error.js';
 import { openStore } from './open-store.js';
-import { readContact } from './commands/contact.js';
+import { CONTACT_FORMATS, readContact, readContactOsdi, type ContactFormat } from './commands/contact.js';
+import { DEFAULT_REMERGE_BATCH, runRemerge } from './commands/remerge.js';
+import { runSegment, type SegmentCommandOptions } from './commands/segment.js';
+import { SEGMENT_FORMATS } from './osdi/segment-export.js';
+import { EXPORT_PURPOSES } from '../activities/merge/restricted-fields.js';
 import { formatFlagged, readFlagged } from './commands/flagged.js';
 import { retryAllFlagged, retryContact, retryTarget } from './commands/retry.js';
 import { signup, type SignupOptions } from './commands/signup.js';
 import { startDevStack } from './dev/start-dev-stack.js';
 import { createTemporalClient, temporalAddress } from './temporal-client.js';
+import { contactKeyFromRef } from './contact-key.js';
+import { startPrivacyRequest } from './privacy-requests.js';
+import { userInfo } from 'node:os';
 
 /** Runs until SIGINT or SIGTERM, then calls `stop` once. */
 function untilSignal(stop: () => Promise<void>): Promise<void> {
@@ -153,11 +160,38 @@ program
 program
   .command('contact <ref>')
   .description('print the unified record of a contact (by email, contact id or workflow id); exit 2 when not found')
-  .addOption(new Option('--format <format>', 'output format').choices(['json']).default('json'))
-  .action(async (ref: string) => {
-    const view = await readContact(loadConfig(), ref);
+  .addOption(new Option('--format <format>', 'json: the unified record; osdi: an OSDI 1.2 person (FEC data left out)').choices(CONTACT_FORMATS).default('json'))
+  .action(async (ref: string, opts: { format: ContactFormat }) => {
+    const view = opts.format === 'osdi' ? await readContactOsdi(loadConfig(), ref) : await readContact(loadConfig(), ref);
     if (!view) throw new CommandError('contact not found', 2);
     process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+  });
+
+program
+  .command('segment')
+  .description('stream the contacts matching every --where filter as CSV, JSONL or OSDI (never raw SQL)')
+  .option(
+    '--where <expr>',
+    'a filter, repeatable (all must hold): field=value, field~text, field>=n, field<=n, field>n, field<n, field? — e.g. work.occupation~physician',
+    (expr: string, previous: string[]) => [...previous, expr],
+    [] as string[],
+  )
+  .addOption(new Option('--format <format>', 'output format').choices(SEGMENT_FORMATS).default('csv'))
+  .option('--out <file>', 'write there instead of stdout')
+  .addOption(new Option('--purpose <purpose>', 'research also exports and filters on FEC data (restricted by US law)').choices(EXPORT_PURPOSES).default('outreach'))
+  .action(async (opts: SegmentCommandOptions) => {
+    const count = await runSegment(loadConfig(), opts);
+    if (opts.out) process.stderr.write(`segment: ${count === undefined ? 'contacts' : `${count} contact${count === 1 ? '' : 's'}`} written to ${opts.out}\n`);
+  });
+
+program
+  .command('remerge')
+  .description('re-derive records from the stored observations with the current merge rules; prints how many changed')
+  .option('--all', 'every contact (default: those never merged or merged under an older record schema)')
+  .option('--batch <n>', 'contacts per batch', String(DEFAULT_REMERGE_BATCH))
+  .action(async (opts: { all?: boolean; batch: string }) => {
+    const result = await runRemerge(loadConfig(), { all: Boolean(opts.all), batch: Number(opts.batch) });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
   });
 
 program
@@ -184,6 +218,29 @@ program
       await client.connection.close();
     }
   });
+
+for (const action of ['suppress', 'erase'] as const) {
+  program
+    .command(`${action} <ref>`)
+    .description(
+      action === 'erase'
+        ? 'erase everything held about a person (record, observations, lookups); keep only a keyed hash so they are never enriched again; prints a receipt'
+        : 'opt a person out: never enriched again (a keyed hash on the suppression list); what is held stays, marked suppressed',
+    )
+    .action(async (ref: string) => {
+      const config = loadConfig();
+      const key = contactKeyFromRef(ref, config.pseudonymKey);
+      if (!key) throw new CommandError(`${action}: give an email, a contact id or an enrich-contact workflow id`);
+      const client = await createTemporalClient(config);
+      try {
+        const workflowId = await startPrivacyRequest(client, config, action, key, `cli:${userInfo().username}`);
+        const result: unknown = await client.workflow.getHandle(workflowId).result();
+        process.stdout.write(`${JSON.stringify({ workflowId, ...(result as object) }, null, 2)}\n`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -11,8 +11,11 @@ import { contactKeyFor } from './contact-key.js';
 export interface StartEnrichmentResult {
   workflowId: string;
   contactKey: string;
-  /** `started`: a new run; `existing`: this supporter's enrichment was already running or done. */
-  status: 'started' | 'existing';
+  /**
+   * `started`: a new run; `existing`: this supporter's enrichment was already running or done; `suppressed`: the
+   * person opted out or was erased, and nothing was started (only callers that can see the store answer this).
+   */
+  status: 'started' | 'existing' | 'suppressed';
 }
 
 /** Turns configuration into the workflow's plan: workflows never read configuration themselves. */

@@ -71,10 +71,30 @@ export interface LookupTable {
   run_id: string;
 }
 
+/** Keyed hashes of people who opted out or were erased: never enriched again. */
+export interface SuppressionTable {
+  key: string;
+  reason: 'opt_out' | 'erasure';
+  created_at: Timestamp;
+}
+
+/** Privacy actions and reads of personal data: who, what, when, for what purpose. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  subject_key: string | null;
+  purpose: string | null;
+  detail: Json;
+}
+
 export interface Database {
   contacts: ContactTable;
   observations: ObservationTable;
   lookups: LookupTable;
+  suppressions: SuppressionTable;
+  audit_log: AuditLogTable;
 }
 
 export type ContactRow = Selectable<ContactTable>;

@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import * as initial from './migrations/0001-initial.js';
 import * as recordColumns from './migrations/0002-record-columns.js';
 import * as voterFile from './migrations/0003-voter-file.js';
+import * as privacy from './migrations/0004-privacy.js';
 
 /** Every migration, in order. Listed in code (not read from a folder) so bundlers and tsx see the same set. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-record-columns': recordColumns,
   '0003-voter-file': voterFile,
+  '0004-privacy': privacy,
 };
 
 /** Applies every pending migration; a no-op when the schema is current. Throws with the failing migration's name. */

@@ -32,6 +32,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // An idle connection dropped by the server (a Postgres restart, a terminated backend) must not crash the
     // process: the pool discards that client and the next query opens a new one; activities retry meanwhile.
     pool.on('error', (err) => options.onIdleError?.(err));
+    // A connection the server drops while it is checked out (a restart during a query or a transaction) emits
+    // 'error' too, where the pool listens no more; unheard, that event would crash the process. The query in
+    // flight fails on its own (its activity retries), and the pool discards the broken connection on release.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, embedded: false, close: () => db.destroy() };
   }

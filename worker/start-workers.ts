@@ -6,6 +6,7 @@ import { lookupActivitiesFor } from '../activities/lookup-activity.js';
 import { createProvider } from '../activities/providers/registry.js';
 import type { Provider } from '../activities/providers/provider.js';
 import { createStoreActivities } from '../activities/store-activities.js';
+import { createPrivacyActivities } from '../activities/privacy-activities.js';
 import { PROVIDER_NAMES, type ProviderName } from '../schemas/providers.js';
 import type { Database } from '../store/database.js';
 import { providerTaskQueue } from '../workflows/ids.js';
@@ -51,7 +52,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         ...common,
         taskQueue: config.temporal.taskQueue,
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-        activities: createStoreActivities(db),
+        activities: { ...createStoreActivities(db), ...createPrivacyActivities(db) },
       }),
     );
   }

@@ -187,7 +187,14 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
 
   if (!input.resume) {
     upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'running' }]);
-    await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
+    const saved = await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
+    // Opted out or erased: nothing is looked up or kept. (Histories recorded before suppression existed took the
+    // other branch with an empty answer, so they replay unchanged.)
+    if (saved?.suppressed) {
+      view.status = 'suppressed';
+      upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'suppressed' }]);
+      return view;
+    }
 
     // Stage 1: what the signup gave (email, name, address).
     const stageOne = await Promise.all(

@@ -5,6 +5,14 @@ export function enrichContactWorkflowId(contactKey: string): string {
   return `enrich-contact:${contactKey}`;
 }
 
+/** The workflow IDs of a contact's privacy requests; one of each per contact at a time. */
+export function eraseContactWorkflowId(contactKey: string): string {
+  return `erase-contact:${contactKey}`;
+}
+export function suppressContactWorkflowId(contactKey: string): string {
+  return `suppress-contact:${contactKey}`;
+}
+
 /** The contact key inside an enrichment workflow ID, or undefined when the ID is not one. */
 export function contactKeyFromWorkflowId(workflowId: string): string | undefined {
   const match = /^enrich-contact:([0-9a-f]{64})$/.exec(workflowId);

@@ -231,8 +231,13 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
     };
   }
 
-  const times = [input.createdAt, ...input.observations.map((o) => o.fetchedAt), ...input.lookups.map((l) => l.completedAt)];
-  const updatedAt = new Date(Math.max(...times.map((t) => Date.parse(t)))).toISOString();
+  // The latest fact the record rests on: ignored observations (protected fields) do not count.
+  const times = [input.createdAt, ...[...byField.values()].flat().map((o) => o.fetchedAt), ...input.lookups.map((l) => l.completedAt)];
+  const latest = times.reduce((max, t) => {
+    const ms = Date.parse(t);
+    return Number.isNaN(ms) ? max : Math.max(max, ms);
+  }, Date.parse(input.createdAt));
+  const updatedAt = new Date(latest).toISOString();
 
   return {
     schemaVersion: RECORD_SCHEMA_VERSION,

@@ -47,7 +47,7 @@ function clearField(record: Record<string, unknown>, field: string): void {
 export function recordForPurpose(record: ContactRecord, purpose: ExportPurpose): ContactRecord {
   if (purpose === 'research') return record;
   const copy = structuredClone(record);
-  for (const field of restrictedFields(record)) clearField(copy as unknown as Record<string, unknown>, field);
+  for (const field of restrictedFields(record)) clearField(copy, field);
   copy.donations = null;
   const provenance: ContactRecord['provenance'] = {};
   for (const [field, entries] of Object.entries(copy.provenance)) {

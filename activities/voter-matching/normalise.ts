@@ -151,3 +151,13 @@ export function matchKeys(person: PersonFields): MatchKeys {
     locality: localityKey(person.locality),
   };
 }
+
+/**
+ * A supporter's match keys, or undefined when there is too little to match on: a given name, a family name, and a
+ * ZIP or a locality are needed (a name alone, statewide, is never enough).
+ */
+export function supporterMatchKeys(person: PersonFields): MatchKeys | undefined {
+  const keys = matchKeys(person);
+  if (keys.first === '' || keys.last === '' || (keys.zip5 === undefined && keys.locality === undefined)) return undefined;
+  return keys;
+}

@@ -241,6 +241,9 @@ export type MatchDecision<T> =
   | { outcome: 'ambiguous'; best: ScoredCandidate<T>; ranked: ScoredCandidate<T>[]; probabilityTopTwo: number }
   | { outcome: 'no_match'; best?: ScoredCandidate<T>; ranked: ScoredCandidate<T>[] };
 
+/** Plain code-unit order (SQL's `collate "C"`), the same on every platform and in every database. */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * Weighs the candidates against each other and decides. Each candidate's probability is 2^L / (1 + Σ 2^L): the 1
  * is "none of them". The best at or above `high` is a match. Otherwise, when the best two together reach `low`
@@ -256,7 +259,7 @@ export function decideMatch<T>(
   const total = candidates.reduce((sum, c) => sum + 2 ** c.breakdown.logOdds, 0);
   const ranked = candidates
     .map((c) => ({ ...c, probability: 2 ** c.breakdown.logOdds / (1 + total) }))
-    .sort((a, b) => b.breakdown.logOdds - a.breakdown.logOdds || tieBreak(a.candidate).localeCompare(tieBreak(b.candidate)));
+    .sort((a, b) => b.breakdown.logOdds - a.breakdown.logOdds || byCodeUnits(tieBreak(a.candidate), tieBreak(b.candidate)));
   const best = ranked[0];
   if (best === undefined) return { outcome: 'no_match', ranked };
   if (best.probability >= thresholds.high) return { outcome: 'matched', best, ranked };

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
 import { codecRoutes } from './routes/codec.js';
 import { contactsRoutes } from './routes/contacts.js';
+import { segmentsRoutes } from './routes/segments.js';
 import { healthRoutes } from './routes/health.js';
 import { signupsRoutes } from './routes/signups.js';
 import { actionNetworkWebhookRoutes } from './routes/webhooks-action-network.js';
@@ -50,6 +51,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   nationBuilderWebhookRoutes(app, deps);
   actionNetworkWebhookRoutes(app, deps);
   contactsRoutes(app, deps);
+  segmentsRoutes(app, deps);
   codecRoutes(app, deps);
   return app;
 }

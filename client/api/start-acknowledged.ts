@@ -2,6 +2,9 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Signup } from '../../schemas/signup.js';
 import { startEnrichment, type StartEnrichmentResult } from '../start-enrichment.js';
 import type { ApiDeps } from './api-deps.js';
+import { contactKeyFor } from '../contact-key.js';
+import { findSuppression } from '../../store/privacy.js';
+import { enrichContactWorkflowId } from '../../workflows/ids.js';
 
 /** Seconds a sender should wait before retrying a delivery that Temporal did not acknowledge. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -12,9 +15,14 @@ export const RETRY_AFTER_SECONDS = 5;
  * not a hung request. Every gRPC call made inside `run` shares the one deadline, so a batch is bounded as a whole.
  */
 export function withStartDeadline<T>(deps: ApiDeps, run: (start: (signup: Signup) => Promise<StartEnrichmentResult>) => Promise<T>): Promise<T> {
-  const { temporal, config } = deps;
+  const { temporal, config, db } = deps;
   return temporal.connection.withDeadline(Date.now() + config.api.startTimeoutMs, () =>
-    run((signup) => startEnrichment(temporal, config, signup)),
+    run(async (signup) => {
+      // A person who opted out or was erased is acknowledged (the sender must not retry) and nothing starts.
+      const contactKey = contactKeyFor(signup.email, config.pseudonymKey);
+      if (await findSuppression(db, contactKey)) return { workflowId: enrichContactWorkflowId(contactKey), contactKey, status: 'suppressed' };
+      return startEnrichment(temporal, config, signup);
+    }),
   );
 }
 

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../config.js';
 import type { Signup } from '../../schemas/signup.js';
 import { startEnrichment, type StartEnrichmentResult } from '../start-enrichment.js';
+import { dataConverterFor } from '../codec/data-converter.js';
 
 /** How long one start attempt may wait for Temporal before it counts as failed (and is retried). */
 export const START_ATTEMPT_TIMEOUT_MS = 10_000;
@@ -19,6 +20,7 @@ export function temporalStarter(client: Client, config: Config, attemptTimeoutMs
  * the command, and without the client's own gRPC retries, so a row's attempts and backoff are the backfill's alone
  * (`start-with-retry.ts`) and an outage is reported in seconds, not minutes.
  */
-export function backfillClient(address: string, namespace: string): Client {
-  return new Client({ connection: Connection.lazy({ address, interceptors: [] }), namespace });
+export function backfillClient(address: string, config: Config): Client {
+  // Encrypted like every client of the project: the signups it starts carry personal data.
+  return new Client({ connection: Connection.lazy({ address, interceptors: [] }), namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
 }

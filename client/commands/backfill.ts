@@ -72,7 +72,7 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
   }
   const { input, size, format } = await openInput(file);
 
-  const client = options.dryRun ? undefined : backfillClient(temporalAddress(config), config.temporal.namespace);
+  const client = options.dryRun ? undefined : backfillClient(temporalAddress(config), config);
   const start = client ? temporalStarter(client, config) : undefined;
 
   const controller = new AbortController();

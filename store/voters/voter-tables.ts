@@ -127,7 +127,8 @@ export interface ReviewCandidate {
   breakdown: unknown;
 }
 
-export interface VoterTables {
+/** A type alias (not an interface) so kysely's `withTables` accepts it. */
+export type VoterTables = {
   voters: VoterTable;
   voter_votes: VoterVoteTable;
   voter_name_counts: VoterNameCountTable;
@@ -136,7 +137,7 @@ export interface VoterTables {
   voter_contact_keys: VoterContactKeyTable;
   voter_matches: VoterMatchTable;
   voter_match_reviews: VoterMatchReviewTable;
-}
+};
 
 /** The store's tables plus the voter file's. */
 export type VoterDatabase = Database & VoterTables;

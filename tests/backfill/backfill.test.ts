@@ -184,7 +184,7 @@ describe('backfill', () => {
 
   it('retries a start Temporal does not acknowledge, then counts every valid row not started instead of dropping it', async () => {
     const config = configFor('unreachable');
-    const unreachable = backfillClient('127.0.0.1:1', config.temporal.namespace);
+    const unreachable = backfillClient('127.0.0.1:1', config);
     try {
       let attempts = 0;
       const start = temporalStarter(unreachable, config, 2000);

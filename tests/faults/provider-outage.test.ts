@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../demo/servers/faults.js';
@@ -12,6 +10,7 @@ import {
   faultConfig,
   faultEnv,
   faultEvidence,
+  faultTempDir,
   faultWorkflowBundle,
   referenceRun,
   snapshotContacts,
@@ -47,7 +46,7 @@ describe('fault: every provider answering 429 or 500 for a while', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'enrich-fault-providers-'));
+    dir = await faultTempDir('enrich-fault-providers-');
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     temporal = await startFaultTemporal(dir);
     cleanups.push(() => temporal.stop());

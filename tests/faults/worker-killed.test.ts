@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../client/backfill/backfill.js';
@@ -15,6 +13,7 @@ import {
   faultConfig,
   faultEnv,
   faultEvidence,
+  faultTempDir,
   faultWorkflowBundle,
   referenceRun,
   settledCount,
@@ -50,7 +49,7 @@ describe('fault: worker killed during a backfill', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'enrich-fault-kill-'));
+    dir = await faultTempDir('enrich-fault-kill-');
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     temporal = await startFaultTemporal(dir);
     cleanups.push(() => temporal.stop());

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -146,6 +149,20 @@ export interface FaultTemporal {
   start(): Promise<void>;
 }
 
+/**
+ * A temporary folder for a dev server's SQLite file, in memory (`/dev/shm`) where the machine has it: on a disk,
+ * SQLite's syncs make the server several times slower, and the fault tests measure recovery, not the disk.
+ */
+export async function faultTempDir(prefix: string): Promise<string> {
+  const shm = '/dev/shm';
+  try {
+    await access(shm, constants.W_OK);
+    return await mkdtemp(join(shm, prefix));
+  } catch {
+    return mkdtemp(join(tmpdir(), prefix));
+  }
+}
+
 /** A Temporal dev server (one partition per queue, our search attributes) on a free port, keeping its state in `dir`. */
 export async function startFaultTemporal(dir: string): Promise<FaultTemporal> {
   const options = {
@@ -218,6 +235,8 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** The end of its stderr (JSON logs), for a failure message. */
   stderrTail(): string;
+  /** Throws (with the end of its log) when the process has exited. */
+  assertAlive(): void;
   /** `kill -9`: no shutdown, no goodbye to the server; resolves once the process is gone. */
   kill9(): Promise<void>;
   /** SIGTERM (a graceful shutdown), SIGKILL after a grace period. */
@@ -235,6 +254,11 @@ export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
     pid: child.pid,
     child,
     stderrTail: () => tail,
+    assertAlive() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`worker process ${child.pid} exited (${child.exitCode ?? child.signalCode}): ${tail.trim().slice(-3000)}`);
+      }
+    },
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
@@ -279,11 +303,15 @@ export async function settledCount(db: Kysely<Database>): Promise<number> {
   return Number(row.n);
 }
 
-/** Polls the store until at least `count` contacts have settled; a failing query (the store is down) is retried. */
-export async function waitForSettledCount(db: Kysely<Database>, count: number, timeoutMs: number): Promise<number> {
+/**
+ * Polls the store until at least `count` contacts have settled; a failing query (the store is down) is retried.
+ * `check` runs at every poll, to fail at once when something the run needs has died.
+ */
+export async function waitForSettledCount(db: Kysely<Database>, count: number, timeoutMs: number, check?: () => void): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
   for (;;) {
+    check?.();
     try {
       last = await settledCount(db);
       if (last >= count) return last;

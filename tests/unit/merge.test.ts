@@ -5,7 +5,7 @@ import { githubObservations, GithubUserSchema } from '../../activities/providers
 import { gravatarObservations, GravatarProfileSchema } from '../../activities/providers/gravatar.js';
 import { CommandError } from '../../client/commands/command-error.js';
 import { signupFromOptions } from '../../client/commands/signup.js';
-import { ContactRecordSchema } from '../../schemas/contact-record.js';
+import { ContactRecordSchema, parseStoredRecord, RECORD_SCHEMA_VERSION } from '../../schemas/contact-record.js';
 import type { JsonValue, ObservationInput } from '../../schemas/lookup.js';
 import { SignupSchema, type Consent } from '../../schemas/signup.js';
 
@@ -119,7 +119,7 @@ describe('buildContactRecord', () => {
 
     expect(ContactRecordSchema.parse(record)).toEqual(record);
     expect(record).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: RECORD_SCHEMA_VERSION,
       id: 'c'.repeat(64),
       email: 'dana.ruiz@example.org',
       status: 'enriched',
@@ -128,6 +128,7 @@ describe('buildContactRecord', () => {
       work: { employer: 'Riverside Food Bank', occupation: null, title: 'Program Manager' },
       bio: 'Organizer, bike commuter.',
       avatarUrl: 'https://0.gravatar.com/avatar/d1468e34',
+      voter: null,
       lookups: {
         github: { outcome: 'matched', attempts: 2, at: '2026-05-01T10:00:06.500Z' },
         gravatar: { outcome: 'matched', attempts: 1, at: '2026-05-01T10:00:05.200Z' },
@@ -410,6 +411,111 @@ describe('buildContactRecord', () => {
     expect(buildContactRecord(input([sneaky], [], null)).consent).toBeNull();
     expect(buildContactRecord(input([sneaky], [], { socialProfiles: false })).consent).toEqual({ socialProfiles: false });
     expect(buildContactRecord(input([], [], CONSENT)).consent).toEqual(CONSENT);
+  });
+});
+
+describe('buildContactRecord: voter file, flags, suppression (record schema 2)', () => {
+  const VOTER = { voterId: 'BN12345', status: 'A', party: 'DEM', precinct: '05-07', registrationDate: '2012-10-01', matchScore: 0.93 };
+
+  it('carries the voter-file registration as `voter`, with its provenance, ranked as a public record', () => {
+    const record = buildContactRecord(
+      input([
+        obs('voterfile', 'voter', { ...VOTER, districts: { congressional: 'NC-04' }, votes: [{ election: '11/05/2024', method: 'ABSENTEE' }] }, 0.93, GITHUB_AT),
+        obs('voterfile', 'location.locality', 'Durham', 0.93, GITHUB_AT),
+        obs('inference', 'location.locality', 'Raleigh', 0.95, GITHUB_AT),
+      ]),
+    );
+
+    expect(record.voter).toEqual({ ...VOTER, districts: { congressional: 'NC-04' }, votes: [{ election: '11/05/2024', method: 'ABSENTEE' }] });
+    expect(record.provenance.voter?.[0]).toMatchObject({ provider: 'voterfile', confidence: 0.93 });
+    expect(record.location.locality).toBe('Durham');
+    expect(ContactRecordSchema.parse(record)).toEqual(record);
+  });
+
+  it('fills what a voter observation leaves out with null, and ignores one that is not a registration', () => {
+    expect(buildContactRecord(input([obs('voterfile', 'voter', { voterId: 'X1', matchScore: 0.9 }, 0.9, GITHUB_AT)])).voter).toEqual({
+      voterId: 'X1',
+      status: null,
+      party: null,
+      precinct: null,
+      registrationDate: null,
+      matchScore: 0.9,
+    });
+    expect(buildContactRecord(input([obs('voterfile', 'voter', 'BN12345', 0.9, GITHUB_AT)])).voter).toBeNull();
+  });
+
+  it('flags the contact when two sources of 0.85 or more disagree on a name or an address', () => {
+    const name = buildContactRecord(input([obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT), obs('github', 'name.family', 'Alvarez', 0.85, GITHUB_AT)]));
+    const place = buildContactRecord(
+      input([obs(SIGNUP_PROVIDER, 'location.postalCode', '43201', 1, CREATED_AT), obs('voterfile', 'location.postalCode', '27705', 0.9, GITHUB_AT)]),
+    );
+
+    expect(name.status).toBe('flagged');
+    expect(name.conflicts.map((c) => c.field)).toEqual(['name.family']);
+    expect(place.status).toBe('flagged');
+  });
+
+  it('lists but does not flag a conflict below 0.85, or one on a work field', () => {
+    const weak = buildContactRecord(input([obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT), obs('github', 'name.family', 'Alvarez', 0.8, GITHUB_AT)]));
+    const work = buildContactRecord(
+      input([obs('gravatar', 'work.employer', 'Riverside Food Bank', 0.9, GRAVATAR_AT), obs('github', 'work.employer', 'riverside-fb', 0.85, GITHUB_AT)]),
+    );
+
+    expect(weak.conflicts).toHaveLength(1);
+    expect(weak.status).toBe('enriched');
+    expect(work.conflicts).toHaveLength(1);
+    expect(work.status).toBe('enriched');
+  });
+
+  it('sees no conflict in values that differ only by accents', () => {
+    const record = buildContactRecord(
+      input([obs(SIGNUP_PROVIDER, 'location.region', 'Île-de-France', 1, CREATED_AT), obs('ban', 'location.region', 'Ile-de-France', 0.9, GITHUB_AT)]),
+    );
+
+    expect(record.conflicts).toEqual([]);
+    expect(record.location.region).toBe('Île-de-France');
+  });
+
+  it('is suppressed when the contact is, whatever its lookups and conflicts', () => {
+    const record = buildContactRecord({
+      ...input([obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT), obs('github', 'name.family', 'Alvarez', 0.9, GITHUB_AT)], [lookup('github', 'failed', GITHUB_AT)]),
+      suppressed: true,
+    });
+
+    expect(record.status).toBe('suppressed');
+    expect(buildContactRecord({ ...input([]), suppressed: false }).status).toBe('enriched');
+  });
+
+  it('ignores observations of consent, suppression, status and the record bookkeeping entirely', () => {
+    const record = buildContactRecord(
+      input(
+        [
+          obs('github', 'consent', { socialProfiles: false }, 1, GITHUB_AT),
+          obs('github', 'consent.socialProfiles', false, 1, GITHUB_AT),
+          obs('gravatar', 'status', 'enriched', 1, GRAVATAR_AT),
+          obs('gravatar', 'suppressed', false, 1, GRAVATAR_AT),
+          obs('gravatar', 'email', 'other@example.org', 1, GRAVATAR_AT),
+          obs('gravatar', 'bio', 'Organizer', 0.9, GRAVATAR_AT),
+        ],
+        [],
+        CONSENT,
+      ),
+    );
+
+    expect(Object.keys(record.provenance)).toEqual(['bio']);
+    expect(record.consent).toEqual(CONSENT);
+    expect(record.email).toBe('dana.ruiz@example.org');
+  });
+});
+
+describe('parseStoredRecord', () => {
+  it('reads a record stored under schema 1 in the current shape, and refuses what is not a record', () => {
+    const current = buildContactRecord(danaInput());
+    const { voter: _voter, ...v1 } = { ...current, schemaVersion: 1 };
+
+    expect(parseStoredRecord(v1)).toEqual({ ...current, voter: null });
+    expect(parseStoredRecord(current)).toEqual(current);
+    expect(parseStoredRecord({ id: 'x', status: 'running' })).toBeUndefined();
   });
 });
 

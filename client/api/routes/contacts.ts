@@ -2,21 +2,43 @@ import type { FastifyInstance } from 'fastify';
 import { findContactView } from '../../../store/contacts.js';
 import { listFailedLookups } from '../../../store/lookups.js';
 import { contactKeyFromRef } from '../../contact-key.js';
+import { contactViewAsOsdi } from '../../osdi/osdi-person.js';
 import type { ApiDeps } from '../api-deps.js';
 import { requireApiToken } from '../api-token.js';
+import { startPrivacyRequest } from '../../privacy-requests.js';
+import { replyUnavailable } from '../start-acknowledged.js';
 
 /**
- * `GET /v1/contacts/:ref`: a contact's unified record by email, contact id or workflow id; `GET /v1/flagged`:
- * every failed lookup, oldest first. Both for `Bearer $API_TOKEN`.
+ * `GET /v1/contacts/:ref`: a contact's unified record by email, contact id or workflow id (`?format=osdi`: as an
+ * OSDI 1.2 person, FEC data left out); `GET /v1/flagged`: every failed lookup, oldest first. Both for
+ * `Bearer $API_TOKEN`.
  */
-export function contactsRoutes(app: FastifyInstance, { config, db }: ApiDeps): void {
-  app.get<{ Params: { ref: string } }>('/v1/contacts/:ref', async (req, reply) => {
+export function contactsRoutes(app: FastifyInstance, { config, db, temporal }: ApiDeps): void {
+  app.get<{ Params: { ref: string }; Querystring: { format?: string } }>('/v1/contacts/:ref', async (req, reply) => {
     if (!requireApiToken(config, req, reply)) return reply;
+    const format = req.query.format ?? 'json';
+    if (format !== 'json' && format !== 'osdi') return reply.code(400).send({ error: 'format must be json or osdi' });
     const key = contactKeyFromRef(req.params.ref, config.pseudonymKey);
     if (!key) return reply.code(400).send({ error: 'ref must be an email, a contact id or an enrich-contact workflow id' });
     const view = await findContactView(db, key);
     if (!view) return reply.code(404).send({ error: 'contact not found' });
+    if (format === 'osdi') return reply.type('application/hal+json; charset=utf-8').send(contactViewAsOsdi(view));
     return reply.send(view);
+  });
+
+  // Erasure: 202 once Temporal has accepted the erasure workflow; its result is the receipt.
+  app.delete<{ Params: { ref: string } }>('/v1/contacts/:ref', async (req, reply) => {
+    if (!requireApiToken(config, req, reply)) return reply;
+    const key = contactKeyFromRef(req.params.ref, config.pseudonymKey);
+    if (!key) return reply.code(400).send({ error: 'ref must be an email, a contact id or an enrich-contact workflow id' });
+    try {
+      const workflowId = await temporal.connection.withDeadline(Date.now() + config.api.startTimeoutMs, () =>
+        startPrivacyRequest(temporal, config, 'erase', key, 'api'),
+      );
+      return reply.code(202).send({ workflowId, status: 'erasing' });
+    } catch (err) {
+      return replyUnavailable(reply, req.log, err);
+    }
   });
 
   app.get('/v1/flagged', async (req, reply) => {

@@ -23,7 +23,7 @@ export interface ActionNetworkEventResult {
   type?: string;
   idempotencyKey?: string;
   /** `duplicate`: an earlier element of this delivery had the same idempotency key. */
-  status: 'started' | 'existing' | 'ignored' | 'duplicate';
+  status: 'started' | 'existing' | 'suppressed' | 'ignored' | 'duplicate';
   workflowId?: string;
   reason?: string;
 }

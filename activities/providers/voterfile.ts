@@ -1,0 +1,139 @@
+import type { Kysely } from 'kysely';
+import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
+import type { ProviderName } from '../../schemas/providers.js';
+import type { Database } from '../../store/database.js';
+import { findBlockedVoters, findSimilarNameVoters, findVotes, recordVoterDecision, type CandidateSearch, type VoterCandidate } from '../../store/voters/voter-lookups.js';
+import { withVoterTables, type ReviewCandidate, type VoterDb } from '../../store/voters/voter-tables.js';
+import { supporterMatchKeys, type MatchKeys } from '../voter-matching/normalise.js';
+import { decideMatch, scoreCandidate, type MatchDecision, type MatchThresholds } from '../voter-matching/score.js';
+import { roundedBreakdown, roundScore, voterObservationValue } from '../voter-matching/voter-observation.js';
+import { LookupError } from './lookup-error.js';
+import type { Provider, ProviderAnswer } from './provider.js';
+
+export interface VoterfileProviderOptions {
+  /** A candidate at or above this probability is the supporter. */
+  highThreshold: number;
+  /** From here up to `highThreshold` (or two candidates that together reach it), a person decides. */
+  lowThreshold: number;
+}
+
+/** What the voter-file lookup reads from its input: the signup's name, address and (when the plan passes it) birth year. */
+export type VoterLookupInput = LookupInput & { birthYear?: number | undefined };
+
+/** Most candidates kept in a review, best first; fewer when the rest are below REVIEW_MIN_PROBABILITY. */
+const REVIEW_MAX_CANDIDATES = 5;
+const REVIEW_MIN_PROBABILITY = 0.01;
+
+/** The supporter's match keys, or undefined when there is too little to match on (see `supporterMatchKeys`). */
+export function voterLookupKeys(input: VoterLookupInput): MatchKeys | undefined {
+  const address = input.postalAddress;
+  return supporterMatchKeys({
+    givenName: input.givenName,
+    familyName: input.familyName,
+    birthYear: input.birthYear,
+    street: address?.lines?.[0],
+    postalCode: address?.postalCode,
+    locality: address?.locality,
+  });
+}
+
+export interface VoterMatch {
+  importId: string | null;
+  decision: MatchDecision<VoterCandidate>;
+}
+
+function decide(keys: MatchKeys, search: CandidateSearch, thresholds: MatchThresholds): MatchDecision<VoterCandidate> {
+  const scored = search.candidates.map((candidate) => ({
+    candidate,
+    breakdown: scoreCandidate(keys, candidate.keys, {
+      population: search.population,
+      firstName: candidate.counts.firstName,
+      lastName: candidate.counts.lastName,
+      zip: candidate.counts.zip,
+      locality: candidate.counts.locality,
+    }),
+  }));
+  return decideMatch(scored, thresholds, (c) => c.voterId);
+}
+
+/**
+ * Finds the supporter's registration: stage one's blocks, and when they give no match, the trigram stage added to
+ * them; then every candidate is scored and weighed against the others. `enrich voters rematch` runs the same
+ * stages and arithmetic in SQL (store/voters/rematch-voters.ts).
+ */
+export async function matchVoter(db: VoterDb, keys: MatchKeys, thresholds: MatchThresholds): Promise<VoterMatch> {
+  const blocked = await findBlockedVoters(db, keys);
+  let decision = decide(keys, blocked, thresholds);
+  if (decision.outcome !== 'matched') {
+    const similar = await findSimilarNameVoters(db, keys);
+    const seen = new Set(blocked.candidates.map((c) => c.voterId));
+    const added = similar.candidates.filter((c) => !seen.has(c.voterId));
+    if (added.length) decision = decide(keys, { ...blocked, population: similar.population, candidates: [...blocked.candidates, ...added] }, thresholds);
+  }
+  return { importId: blocked.importId, decision };
+}
+
+/** The candidates of an ambiguous match as kept for review: the likeliest few, with why each scored so. */
+export function reviewCandidates(decision: MatchDecision<VoterCandidate>): ReviewCandidate[] {
+  return decision.ranked
+    .filter((c, i) => i < 2 || c.probability >= REVIEW_MIN_PROBABILITY)
+    .slice(0, REVIEW_MAX_CANDIDATES)
+    .map((c) => ({
+      voterId: c.candidate.voterId,
+      probability: roundScore(c.probability),
+      name: c.candidate.name,
+      address: c.candidate.address,
+      birthYear: c.candidate.keys.birthYear ?? null,
+      breakdown: roundedBreakdown(c.breakdown),
+    }));
+}
+
+/**
+ * The `voterfile` provider: matches a supporter to one registration of the imported voter file (store/voters),
+ * locally, in the database; no network. Matched → one `voter` observation (voter id, status, party, precinct,
+ * registration date, districts, votes when a history was loaded, the match score and its breakdown), with the
+ * score as confidence. Ambiguous → the candidates go to `voter_match_reviews` and the lookup fails with
+ * `AmbiguousMatch` (not retried; the contact is flagged). No candidate good enough → no_match. Each decision is also
+ * kept in `voter_matches`, which `enrich voters rematch` compares the next file against.
+ */
+export function createVoterfileProvider(db: Kysely<Database>, options: VoterfileProviderOptions): Provider {
+  if (!(options.lowThreshold > 0 && options.lowThreshold <= options.highThreshold && options.highThreshold <= 1)) {
+    throw new Error(`voterfile: thresholds must satisfy 0 < low (${options.lowThreshold}) <= high (${options.highThreshold}) <= 1`);
+  }
+  const voters = withVoterTables(db);
+  const thresholds: MatchThresholds = { high: options.highThreshold, low: options.lowThreshold };
+
+  async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
+    const keys = voterLookupKeys(input as VoterLookupInput);
+    if (keys === undefined) {
+      throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'voterfile: a given name, a family name and a ZIP or locality are needed');
+    }
+    const { importId, decision } = await matchVoter(voters, keys, thresholds);
+    signal?.throwIfAborted();
+    const contactId = input.contactKey;
+    if (decision.outcome === 'ambiguous') {
+      const candidates = reviewCandidates(decision);
+      await recordVoterDecision(voters, contactId, { state: 'ambiguous', candidates, probabilityTopTwo: decision.probabilityTopTwo, importId }, 'lookup');
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.ambiguousMatch,
+        `voterfile: ${candidates.length} registrations could be this supporter (best ${roundScore(decision.best.probability)}); kept for review`,
+      );
+    }
+    if (decision.outcome === 'no_match') {
+      await recordVoterDecision(voters, contactId, { state: 'no_match', importId }, 'lookup');
+      return { outcome: 'no_match', observations: [] };
+    }
+    const { best } = decision;
+    const votes = await findVotes(voters, [best.candidate.voterId]);
+    await recordVoterDecision(voters, contactId, { state: 'matched', candidate: best.candidate, score: best.probability, importId }, 'lookup');
+    const observation: ObservationInput = {
+      field: 'voter',
+      value: voterObservationValue(best.candidate.facts, votes?.get(best.candidate.voterId) ?? null, best.probability, roundedBreakdown(best.breakdown)),
+      confidence: roundScore(best.probability),
+      fetchedAt: new Date().toISOString(),
+    };
+    return { outcome: 'matched', observations: [observation] };
+  }
+
+  return { name: 'voterfile' as ProviderName, lookup, close: () => Promise.resolve() };
+}

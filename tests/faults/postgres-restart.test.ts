@@ -1,0 +1,107 @@
+import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  createFaultDatabase,
+  expectSameAsReference,
+  faultConfig,
+  faultEnv,
+  FAULT_PROVIDERS,
+  faultEvidence,
+  faultTempDir,
+  faultWorkflowBundle,
+  referenceRun,
+  settledCount,
+  snapshotContacts,
+  spawnWorkerProcess,
+  startAll,
+  startFaultProviders,
+  startFaultTemporal,
+  waitForAllClosed,
+  waitForSettledCount,
+  waitForWorkerPolling,
+  type FaultTemporal,
+  type WorkerProcess,
+} from '../support/fault-run.js';
+import { startPrivatePostgres, type PrivatePostgres } from '../support/fault-postgres.js';
+import { faultSupporters } from '../support/fault-supporters.js';
+
+/**
+ * Fault: Postgres is restarted (fast shutdown: sessions cut, then a new start) in the middle of a run. It is a
+ * private cluster of this test's own, so the shared server the other tests use is never touched. The store
+ * activities of the worker process fail while it is away and retry until it is back; every contact must end as a run without faults
+ * leaves it.
+ */
+const CONTACTS = 40;
+const STOP_AFTER = Math.floor(CONTACTS / 4);
+const DOWN_MS = 3000;
+
+const STORE_ACTIVITIES = ['saveSignup', 'recordLookup', 'mergeContact'];
+
+describe('fault: Postgres restarted during a run', () => {
+  let dir: string;
+  let temporal: FaultTemporal;
+  let postgres: PrivatePostgres;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    dir = await faultTempDir('enrich-fault-postgres-');
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    [temporal, postgres] = await Promise.all([startFaultTemporal(dir), startPrivatePostgres()]);
+    cleanups.push(() => temporal.stop(), () => postgres.destroy());
+    await faultWorkflowBundle();
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('retries the store writes until Postgres is back and settles every contact as a run without faults would', async () => {
+    const data = faultSupporters(CONTACTS, { flagged: true });
+    const providers = await startFaultProviders(data);
+    cleanups.push(() => providers.close());
+    // The test reads through its own pool; the worker is a process of its own (`enrich worker`), as deployed.
+    const database = await createFaultDatabase(postgres.url);
+    cleanups.push(() => database.close());
+    const env = faultEnv({ temporalAddress: temporal.address, databaseUrl: postgres.url, urls: providers.urls });
+    const config = faultConfig(env);
+    const client = await connectClient(config);
+    cleanups.push(() => client.connection.close());
+    const worker: WorkerProcess = spawnWorkerProcess(env);
+    cleanups.push(() => worker.stop());
+
+    const began = Date.now();
+    const reference = await referenceRun({ temporalAddress: temporal.address, signups: data.signups, urls: providers.urls });
+    const referenceMs = Date.now() - began;
+    await waitForWorkerPolling(client, config.temporal.taskQueue, FAULT_PROVIDERS, worker.pid);
+
+    const runBegan = Date.now();
+    const ids = await startAll(client, config, data.signups);
+    await waitForSettledCount(database.db, STOP_AFTER, 60_000);
+    const settledAtStop = await settledCount(database.db);
+    await postgres.stop();
+    await sleep(DOWN_MS);
+    await postgres.start();
+    await waitForSettledCount(database.db, CONTACTS, 120_000, () => worker.assertAlive());
+    const closed = await waitForAllClosed(client, ids, 60_000);
+    // The worker carried on through the outage: it is the same process, still running.
+    expect(worker.child.exitCode, worker.stderrTail()).toBeNull();
+    expect(worker.child.signalCode).toBeNull();
+    const runMs = Date.now() - runBegan;
+    expect(settledAtStop).toBeLessThan(CONTACTS);
+
+    expect([...closed.values()].map((c) => c.status)).toEqual(ids.map(() => 'COMPLETED'));
+    const snapshot = await snapshotContacts(database.db);
+    expect([...snapshot.values()].filter((c) => c.status === 'flagged')).toHaveLength(data.flaggedCount);
+    expectSameAsReference(snapshot, reference);
+
+    // Postgres really was away while writes were due: some store activity failed and ran again.
+    const evidence = await faultEvidence(client, ids);
+    const storeRetries = STORE_ACTIVITIES.reduce((sum, type) => sum + (evidence.retriedActivities[type] ?? 0), 0);
+    expect(storeRetries).toBeGreaterThan(0);
+    console.info(
+      `[faults] postgres restarted: ${CONTACTS} contacts, stopped at ${settledAtStop} settled for ${DOWN_MS} ms; reference ${referenceMs} ms, ` +
+        `run with the restart ${runMs} ms; retried ${JSON.stringify(evidence.retriedActivities)}`,
+    );
+  }, 180_000);
+});
