@@ -187,7 +187,7 @@ program
 program
   .command('remerge')
   .description('re-derive records from the stored observations with the current merge rules; prints how many changed')
-  .option('--all', 'every contact (default: those never merged or merged under an older record schema)')
+  .option('--all', 'every contact with a record (default: records derived under an older record schema)')
   .option('--batch <n>', 'contacts per batch', String(DEFAULT_REMERGE_BATCH))
   .action(async (opts: { all?: boolean; batch: string }) => {
     const result = await runRemerge(loadConfig(), { all: Boolean(opts.all), batch: Number(opts.batch) });

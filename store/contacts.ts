@@ -123,8 +123,9 @@ export async function findContactRecord(db: Db, id: string): Promise<ContactReco
 export type RemergeCandidate = Pick<ContactRow, 'id' | 'email' | 'consent' | 'status' | 'created_at' | 'record' | 'record_version'>;
 
 /**
- * One batch of contacts to re-derive, in id order after `after`: every contact with `all`, else those whose record
- * is missing or was derived under an older schema version than `currentVersion`.
+ * One batch of contacts to re-derive, in id order after `after`: every contact that has a record with `all`, else
+ * those whose record was derived under an older schema version than `currentVersion`. A contact without a record
+ * yet is left to its workflow, whose merge will make it.
  */
 export async function listRemergeCandidates(
   db: Db,
@@ -135,10 +136,9 @@ export async function listRemergeCandidates(
     .select(['id', 'email', 'consent', 'status', 'created_at', 'record', 'record_version'])
     .orderBy('id')
     .limit(options.limit);
+  query = query.where('record', 'is not', null);
   if (options.after !== undefined) query = query.where('id', '>', options.after);
-  if (!options.all) {
-    query = query.where((eb) => eb.or([eb('record', 'is', null), eb('record_version', 'is', null), eb('record_version', '<', options.currentVersion)]));
-  }
+  if (!options.all) query = query.where((eb) => eb.or([eb('record_version', 'is', null), eb('record_version', '<', options.currentVersion)]));
   return query.execute();
 }
 

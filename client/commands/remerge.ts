@@ -14,7 +14,7 @@ import { CommandError } from './command-error.js';
 export const DEFAULT_REMERGE_BATCH = 500;
 
 export interface RemergeOptions {
-  /** Every contact; otherwise those never merged or merged under an older record schema version. */
+  /** Every contact with a record; otherwise those whose record was derived under an older record schema version. */
   all: boolean;
   /** Contacts read, merged and written per round. */
   batch: number;
@@ -46,7 +46,7 @@ export async function remergeContacts(db: Kysely<Database>, options: RemergeOpti
       const { observations, lookups } = facts.get(contact.id) ?? { observations: [], lookups: [] };
       const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
       result.examined++;
-      const same = contact.record !== null && contact.record_version === record.schemaVersion && canonicalJson(contact.record) === canonicalJson(record);
+      const same = contact.record_version === record.schemaVersion && canonicalJson(contact.record) === canonicalJson(record);
       if (same) continue;
       if (await updateContactRecord(db, contact.id, record, { ifRecordIs: contact.record })) result.changed++;
     }

@@ -17,13 +17,13 @@ export const keyOf = (email: string) => createHash('sha256').update(email).diges
 type Facts = Record<string, Array<Omit<ObservationInput, 'fetchedAt'> & { fetchedAt?: string }>>;
 
 const profile = (network: string, handle: string) => ({ network, handle, url: `https://${network}.example.net/${handle}`, verified: true });
-const voter = (party: string, status = 'A', precinct = '05-07') => ({
+const voter = (party: string, status: string, precinct: string, matchScore: number) => ({
   voterId: `NC${party}${precinct}`,
   status,
   party,
   precinct,
   registrationDate: '2012-10-01',
-  matchScore: 0.93,
+  matchScore,
 });
 
 /**
@@ -53,7 +53,7 @@ export const PEOPLE: Record<string, { facts: Facts; suppressed?: boolean; failed
         { field: 'location.districts.county', value: 'Durham County', confidence: 0.9 },
         { field: 'location.districts.tract', value: '37063000101', confidence: 0.9 },
       ],
-      voterfile: [{ field: 'voter', value: voter('DEM'), confidence: 0.93 }],
+      voterfile: [{ field: 'voter', value: voter('DEM', 'A', '05-07', 0.93), confidence: 0.93 }],
     },
   },
   'ben@example.org': {
@@ -72,7 +72,7 @@ export const PEOPLE: Record<string, { facts: Facts; suppressed?: boolean; failed
     facts: {
       gravatar: [{ field: 'work.occupation', value: 'Nurse', confidence: 0.9 }],
       census: [{ field: 'location.districts.congressional', value: 'NC-04', confidence: 0.9 }],
-      voterfile: [{ field: 'voter', value: voter('REP', 'I', '12-01'), confidence: 0.9 }],
+      voterfile: [{ field: 'voter', value: voter('REP', 'I', '12-01', 0.88), confidence: 0.9 }],
     },
     failed: 'github',
   },

@@ -1,0 +1,496 @@
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { supporterMatchKeys } from '../../activities/voter-matching/normalise.js';
+import { nicknameRows } from '../../activities/voter-matching/nicknames.js';
+import type { AddressLevel, BirthYearLevel, FirstNameLevel, LastNameLevel, MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
+import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKind } from '../../activities/voter-matching/voter-observation.js';
+import type { JsonValue } from '../../schemas/lookup.js';
+import type { Database } from '../database.js';
+import { hashValue } from '../observations.js';
+import { scorePairsSql } from './score-sql.js';
+import { findVotes } from './voter-lookups.js';
+import { withVoterTables, type ReviewCandidate, type VoterDatabase } from './voter-tables.js';
+
+export interface RematchOptions {
+  thresholds: MatchThresholds;
+  /** Contacts read (and observations written) per round trip. */
+  pageSize?: number;
+}
+
+/** The counts `enrich voters rematch` reports. */
+export interface RematchResult {
+  importId: string | null;
+  /** Contacts considered: those with enough to match on, plus those matched before. */
+  contacts: number;
+  /** Contacts whose signup has too little to match on (no given name, family name, or ZIP/locality). */
+  skipped: number;
+  matched: number;
+  ambiguous: number;
+  noMatch: number;
+  changes: Record<VoterChangeKind, number>;
+  /** Contacts with new observations or a changed voter-file lookup: the records to re-merge. */
+  changedContactIds: string[];
+  elapsedMs: number;
+}
+
+/** The provider the rematch writes as, and the workflow id its observations carry (no workflow runs it). */
+const PROVIDER = 'voterfile';
+const REMATCH_WORKFLOW_ID = 'voters-rematch';
+const REVIEW_MAX_CANDIDATES = 5;
+const REVIEW_MIN_PROBABILITY = 0.01;
+
+const CHANGE_KINDS: VoterChangeKind[] = ['new_match', 'moved', 'updated', 'dropped', 'other_voter'];
+
+type Trx = Transaction<VoterDatabase>;
+
+async function run<R = Record<string, unknown>>(trx: Trx, text: string, params: unknown[] = []): Promise<R[]> {
+  return (await trx.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
+}
+
+/** The signup fields matching reads, as stored in `contacts.signup`. */
+interface StoredSignup {
+  givenName?: string;
+  familyName?: string;
+  birthYear?: number;
+  postalAddress?: { lines?: string[]; locality?: string; postalCode?: string };
+}
+
+/** Rebuilds every contact's match keys from its signup, a page at a time; returns how many had too little. */
+async function refreshContactKeys(trx: Trx, pageSize: number): Promise<{ keyed: number; skipped: number }> {
+  await run(trx, 'delete from voter_contact_keys');
+  let after = '';
+  let keyed = 0;
+  let skipped = 0;
+  for (;;) {
+    const page = await run<{ id: string; signup: StoredSignup }>(trx, 'select id, signup from contacts where id > $1 order by id limit $2', [after, pageSize]);
+    if (page.length === 0) break;
+    after = page[page.length - 1]!.id;
+    const rows = page.flatMap(({ id, signup }) => {
+      const keys = supporterMatchKeys({
+        givenName: signup.givenName,
+        familyName: signup.familyName,
+        birthYear: signup.birthYear,
+        street: signup.postalAddress?.lines?.[0],
+        postalCode: signup.postalAddress?.postalCode,
+        locality: signup.postalAddress?.locality,
+      });
+      if (!keys) {
+        skipped++;
+        return [];
+      }
+      return [
+        {
+          contact_id: id,
+          first_norm: keys.first,
+          middle_norm: keys.middle,
+          last_norm: keys.last,
+          last_phonetic: keys.lastPhonetic,
+          birth_year: keys.birthYear ?? null,
+          house_number: keys.houseNumber ?? null,
+          street_core: keys.streetCore ?? null,
+          zip5: keys.zip5 ?? null,
+          city_norm: keys.locality ?? null,
+        },
+      ];
+    });
+    keyed += rows.length;
+    if (rows.length) {
+      await run(
+        trx,
+        `insert into voter_contact_keys (contact_id, first_norm, middle_norm, last_norm, last_phonetic, birth_year, house_number, street_core, zip5, city_norm)
+         select contact_id, first_norm, middle_norm, last_norm, last_phonetic, birth_year, house_number, street_core, zip5, city_norm
+           from json_populate_recordset(null::voter_contact_keys, $1::json)`,
+        [JSON.stringify(rows)],
+      );
+    }
+  }
+  return { keyed, skipped };
+}
+
+/** The same address key as `addressKeyOf` in voter-lookups.ts, for a voter row `v`. */
+const ADDRESS_KEY_SQL = `case when v.street_core is null and v.zip5 is null then null
+  else coalesce(v.house_number, '') || '|' || coalesce(v.street_core, '') || '|' || coalesce(v.zip5, v.city_norm, '') end`;
+
+/** A scored pair as read back for observations and reviews. */
+interface RankedRow {
+  contact_id: string;
+  voter_id: string;
+  probability: number;
+  first_level: FirstNameLevel;
+  last_level: LastNameLevel;
+  address_level: AddressLevel;
+  birth_level: BirthYearLevel;
+  first_weight: number;
+  last_weight: number;
+  address_weight: number;
+  birth_weight: number;
+  prior: number;
+  log_odds: number;
+}
+
+function breakdownOf(row: RankedRow): ScoreBreakdown {
+  return {
+    prior: row.prior,
+    firstName: { level: row.first_level, weight: row.first_weight },
+    lastName: { level: row.last_level, weight: row.last_weight },
+    address: { level: row.address_level, weight: row.address_weight },
+    birthYear: { level: row.birth_level, weight: row.birth_weight },
+    logOdds: row.log_odds,
+  };
+}
+
+interface ChangeRow extends Omit<Partial<RankedRow>, 'voter_id' | 'contact_id'> {
+  contact_id: string;
+  kind: VoterChangeKind;
+  voter_id: string | null;
+  previous_voter_id: string | null;
+  score: number;
+  from_precinct: string | null;
+  present: boolean;
+  status: string | null;
+  party: string | null;
+  precinct: string | null;
+  registration_date: string | null;
+  districts: Record<string, string> | null;
+  county: string | null;
+}
+
+/**
+ * Re-matches every contact against the current voter file, in set-based SQL inside one transaction (the same
+ * blocks, levels, weights and decision as the online lookup; see score-sql.ts), and records what changed:
+ *
+ * - A contact already matched keeps its voter while that voter id is in the file (the id is stable; the person
+ *   may have moved since signing up). Its registration is compared with what was last reported: a new address
+ *   or precinct is `moved`; a status that became removed or denied is `dropped`; another status, party,
+ *   registration date or district is `updated`.
+ * - Every other contact (never matched, ambiguous, no match, or whose voter left the file) is matched afresh:
+ *   `new_match`, or `other_voter` when its old voter left the file and another fits; `dropped` when its voter
+ *   left the file and nothing fits. An ambiguous outcome replaces the contact's review.
+ *
+ * Each change is written as observations of provider `voterfile` (`voter` with the registration as it is now,
+ * and `voter.change` with what happened), the contact's `voter_matches` state is updated, and its `voterfile`
+ * lookup row follows the new outcome. Records are not re-merged here: `changedContactIds` lists who to re-merge.
+ */
+export async function rematchVoters(db: Kysely<Database>, options: RematchOptions): Promise<RematchResult> {
+  const started = Date.now();
+  const pageSize = options.pageSize ?? 5_000;
+  const { high, low } = options.thresholds;
+  const now = new Date();
+  return withVoterTables(db)
+    .transaction()
+    .execute(async (trx) => {
+      const [file] = await run<{ id: string; voters: number }>(trx, `select id::text as id, voters from voter_imports where state = 'active'`);
+      const { keyed, skipped } = await refreshContactKeys(trx, pageSize);
+      const changes = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<VoterChangeKind, number>;
+      if (!file) {
+        return { importId: null, contacts: keyed, skipped, matched: 0, ambiguous: 0, noMatch: keyed, changes, changedContactIds: [], elapsedMs: Date.now() - started };
+      }
+      await run(trx, 'delete from voter_nicknames');
+      await run(trx, `insert into voter_nicknames (name, group_id) select name, group_id from json_populate_recordset(null::voter_nicknames, $1::json)`, [
+        JSON.stringify(nicknameRows().map((r) => ({ name: r.name, group_id: r.groupId }))),
+      ]);
+
+      // Who is considered, and what each had before.
+      await run(
+        trx,
+        `create temp table rm_prev on commit drop as
+         select c.contact_id, m.state as prev_state, m.voter_id as prev_voter, m.score as prev_score, m.address_key, m.precinct,
+                m.status, m.party, m.registration_date, m.districts,
+                coalesce(m.state = 'matched' and v.voter_id is not null, false) as kept,
+                k.contact_id is not null as has_keys
+           from (select contact_id from voter_contact_keys union select contact_id from voter_matches where state = 'matched') c
+           left join voter_contact_keys k on k.contact_id = c.contact_id
+           left join voter_matches m on m.contact_id = c.contact_id
+           left join voters v on m.state = 'matched' and v.voter_id = m.voter_id`,
+      );
+      await run(trx, `create temp table rm_fresh on commit drop as select contact_id from rm_prev where has_keys and not kept`);
+      await run(trx, 'create unique index on rm_fresh (contact_id)');
+      await run(trx, 'analyze rm_fresh');
+
+      // Stage one: the three blocks.
+      await run(
+        trx,
+        `create temp table rm_pairs on commit drop as
+         select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
+           join voters v on v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
+         union
+         select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
+           join voters v on v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
+         union
+         select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
+           join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm`,
+      );
+      await run(trx, `create temp table rm_scored on commit drop as ${scorePairsSql('rm_pairs')}`);
+
+      // Stage two, for contacts stage one did not match: trigram-similar family names in the same ZIP or locality.
+      await run(
+        trx,
+        `create temp table rm_pairs2 on commit drop as
+         select k.contact_id, v.voter_id
+           from rm_fresh r
+           join voter_contact_keys k on k.contact_id = r.contact_id
+           left join (select contact_id, max(log_odds) as best, sum(power(2::float8, log_odds)) as total from rm_scored group by contact_id) s
+             on s.contact_id = r.contact_id
+           join voter_name_counts n on n.kind = 'last' and n.name % k.last_norm
+           join voters v on v.last_norm = n.name and (v.zip5 = k.zip5 or v.city_norm = k.city_norm)
+          where (s.contact_id is null or power(2::float8, s.best) / (1 + s.total) < $1)
+            and not exists (select 1 from rm_pairs p where p.contact_id = k.contact_id and p.voter_id = v.voter_id)`,
+        [high],
+      );
+      await run(trx, `insert into rm_scored ${scorePairsSql('rm_pairs2')}`);
+
+      // The decision, as decideMatch makes it.
+      await run(
+        trx,
+        `create temp table rm_ranked on commit drop as
+         select s.*,
+                power(2::float8, s.log_odds) / (1 + sum(power(2::float8, s.log_odds)) over (partition by s.contact_id)) as probability,
+                row_number() over (partition by s.contact_id order by s.log_odds desc, s.voter_id collate "C") as rank
+           from rm_scored s`,
+      );
+      await run(
+        trx,
+        `create temp table rm_decided on commit drop as
+         select r.contact_id,
+                case when b.p_best >= $1 then 'matched' when b.p_top2 >= $2 then 'ambiguous' else 'no_match' end as outcome,
+                b.best_voter, b.p_best, b.p_top2
+           from rm_fresh r
+           left join (select contact_id,
+                             max(voter_id) filter (where rank = 1) as best_voter,
+                             max(probability) filter (where rank = 1) as p_best,
+                             sum(probability) filter (where rank <= 2) as p_top2
+                        from rm_ranked group by contact_id) b on b.contact_id = r.contact_id`,
+        [high, low],
+      );
+
+      // What changed.
+      await run(
+        trx,
+        `create temp table rm_changes on commit drop as
+         select d.contact_id,
+                case when d.outcome = 'matched' and p.prev_state = 'matched' then 'other_voter'
+                     when d.outcome = 'matched' then 'new_match'
+                     else 'dropped' end as kind,
+                case when d.outcome = 'matched' then d.best_voter else p.prev_voter end as voter_id,
+                case when p.prev_state = 'matched' then p.prev_voter end as previous_voter_id,
+                case when d.outcome = 'matched' then d.p_best else p.prev_score end as score,
+                p.precinct as from_precinct
+           from rm_decided d join rm_prev p on p.contact_id = d.contact_id
+          where d.outcome = 'matched' or p.prev_state = 'matched'
+         union all
+         select p.contact_id, 'dropped', p.prev_voter, p.prev_voter, p.prev_score, p.precinct
+           from rm_prev p where p.prev_state = 'matched' and not p.kept and not p.has_keys
+         union all
+         select p.contact_id,
+                case when v.status in ('removed', 'denied') and p.status is distinct from v.status then 'dropped'
+                     when p.address_key is distinct from (${ADDRESS_KEY_SQL}) or p.precinct is distinct from v.precinct then 'moved'
+                     else 'updated' end,
+                p.prev_voter, p.prev_voter, p.prev_score, p.precinct
+           from rm_prev p join voters v on v.voter_id = p.prev_voter
+          where p.kept
+            and (p.address_key is distinct from (${ADDRESS_KEY_SQL}) or p.precinct is distinct from v.precinct
+                 or p.status is distinct from v.status or p.party is distinct from v.party
+                 or p.registration_date is distinct from v.registration_date or coalesce(p.districts, '{}'::jsonb) <> v.districts)`,
+      );
+
+      // The new state of each contact.
+      await run(
+        trx,
+        `insert into voter_matches (contact_id, state, voter_id, score, address_key, precinct, status, party, registration_date, districts, import_id, decided_by, updated_at)
+         select d.contact_id, d.outcome, v.voter_id, case when d.outcome = 'matched' then d.p_best end,
+                case when v.voter_id is not null then ${ADDRESS_KEY_SQL} end, v.precinct, v.status, v.party, v.registration_date, v.districts,
+                $1::bigint, 'rematch', $2::timestamptz
+           from rm_decided d left join voters v on d.outcome = 'matched' and v.voter_id = d.best_voter
+         on conflict (contact_id) do update set state = excluded.state, voter_id = excluded.voter_id, score = excluded.score,
+           address_key = excluded.address_key, precinct = excluded.precinct, status = excluded.status, party = excluded.party,
+           registration_date = excluded.registration_date, districts = excluded.districts, import_id = excluded.import_id,
+           decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
+        [file.id, now],
+      );
+      await run(
+        trx,
+        `update voter_matches m set address_key = ${ADDRESS_KEY_SQL}, precinct = v.precinct, status = v.status, party = v.party,
+                registration_date = v.registration_date, districts = v.districts, import_id = $1::bigint, decided_by = 'rematch', updated_at = $2::timestamptz
+           from rm_changes c join voters v on v.voter_id = c.voter_id
+          where m.contact_id = c.contact_id and c.kind in ('moved', 'updated', 'dropped') and m.state = 'matched' and m.voter_id = c.voter_id`,
+        [file.id, now],
+      );
+      await run(
+        trx,
+        `update voter_matches m set state = 'no_match', voter_id = null, score = null, import_id = $1::bigint, decided_by = 'rematch', updated_at = $2::timestamptz
+           from rm_prev p where p.contact_id = m.contact_id and p.prev_state = 'matched' and not p.kept and not p.has_keys`,
+        [file.id, now],
+      );
+
+      // Reviews: the ambiguous get their candidates; everyone else decided here has no open review.
+      await run(trx, `delete from voter_match_reviews r using rm_decided d where d.contact_id = r.contact_id and d.outcome <> 'ambiguous'`);
+      await writeReviews(trx, file.id, now, pageSize);
+
+      // The voterfile lookup of each contact whose outcome changed (not for contacts that merely stay unmatched).
+      const runId = `rematch:${file.id}:${now.toISOString()}`;
+      const lookupChanged = await run<{ contact_id: string }>(
+        trx,
+        `insert into lookups (contact_id, provider, outcome, reason, attempts, error_type, last_error, first_failed_at, last_failed_at, completed_at, workflow_id, run_id)
+         select d.contact_id, $1, case d.outcome when 'ambiguous' then 'failed' else d.outcome end, null, 1,
+                case when d.outcome = 'ambiguous' then 'AmbiguousMatch' end,
+                case when d.outcome = 'ambiguous' then 'voterfile: several registrations could be this supporter (rematch); kept for review' end,
+                case when d.outcome = 'ambiguous' then $2::timestamptz end, case when d.outcome = 'ambiguous' then $2::timestamptz end,
+                $2::timestamptz, $3, $4
+           from rm_decided d join rm_prev p on p.contact_id = d.contact_id
+          where d.outcome is distinct from coalesce(p.prev_state, 'no_match') or (d.outcome = 'matched' and p.prev_state = 'matched')
+         on conflict (contact_id, provider) do update set outcome = excluded.outcome, reason = null, attempts = excluded.attempts,
+           error_type = excluded.error_type, last_error = excluded.last_error,
+           first_failed_at = case when excluded.outcome = 'failed' then coalesce(lookups.first_failed_at, excluded.first_failed_at) end,
+           last_failed_at = case when excluded.outcome = 'failed' then excluded.last_failed_at else lookups.last_failed_at end,
+           completed_at = excluded.completed_at, workflow_id = excluded.workflow_id, run_id = excluded.run_id
+         returning contact_id`,
+        [PROVIDER, now, REMATCH_WORKFLOW_ID, runId],
+      );
+
+      const observed = await writeChangeObservations(trx, file.id, now, runId, pageSize, changes);
+
+      const [totals] = await run<{ matched: number; ambiguous: number; no_match: number; contacts: number }>(
+        trx,
+        `select count(*) filter (where m.state = 'matched')::int as matched, count(*) filter (where m.state = 'ambiguous')::int as ambiguous,
+                count(*) filter (where m.state is distinct from 'matched' and m.state is distinct from 'ambiguous')::int as no_match,
+                count(*)::int as contacts
+           from rm_prev p left join voter_matches m on m.contact_id = p.contact_id`,
+      );
+      const changedContactIds = [...new Set([...observed, ...lookupChanged.map((r) => r.contact_id)])].sort();
+      return {
+        importId: file.id,
+        contacts: totals?.contacts ?? 0,
+        skipped,
+        matched: totals?.matched ?? 0,
+        ambiguous: totals?.ambiguous ?? 0,
+        noMatch: totals?.no_match ?? 0,
+        changes,
+        changedContactIds,
+        elapsedMs: Date.now() - started,
+      };
+    });
+}
+
+/** Review candidates for the contacts decided ambiguous, built like the online lookup's. */
+async function writeReviews(trx: Trx, importId: string, now: Date, pageSize: number): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await run<RankedRow & { name: string; address: string | null; birth_year: number | null; p_top2: number }>(
+      trx,
+      `select r.*, concat_ws(' ', nullif(v.first_name, ''), v.middle_name, v.last_name, v.name_suffix) as name,
+              nullif(concat_ws(', ', v.res_address, v.city, v.state, v.zip5), '') as address, v.birth_year, d.p_top2
+         from rm_ranked r
+         join rm_decided d on d.contact_id = r.contact_id and d.outcome = 'ambiguous'
+         join voters v on v.voter_id = r.voter_id
+        where r.rank <= $1 and r.contact_id in (select contact_id from rm_decided where outcome = 'ambiguous' and contact_id > $2 order by contact_id limit $3)
+        order by r.contact_id, r.rank`,
+      [REVIEW_MAX_CANDIDATES, after, pageSize],
+    );
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]!.contact_id;
+    const byContact = new Map<string, typeof rows>();
+    for (const row of rows) byContact.set(row.contact_id, [...(byContact.get(row.contact_id) ?? []), row]);
+    const reviews = [...byContact.entries()].map(([contactId, ranked]) => ({
+      contact_id: contactId,
+      import_id: importId,
+      candidates: ranked
+        .filter((c, i) => i < 2 || c.probability >= REVIEW_MIN_PROBABILITY)
+        .map(
+          (c): ReviewCandidate => ({
+            voterId: c.voter_id,
+            probability: roundScore(c.probability),
+            name: c.name,
+            address: c.address,
+            birthYear: c.birth_year,
+            breakdown: roundedBreakdown(breakdownOf(c)),
+          }),
+        ),
+      probability_top_two: ranked[0]!.p_top2,
+      decided_by: 'rematch',
+      updated_at: now.toISOString(),
+    }));
+    await run(
+      trx,
+      `insert into voter_match_reviews (contact_id, import_id, candidates, probability_top_two, decided_by, updated_at)
+       select contact_id, import_id, candidates, probability_top_two, decided_by, updated_at
+         from json_populate_recordset(null::voter_match_reviews, $1::json)
+       on conflict (contact_id) do update set import_id = excluded.import_id, candidates = excluded.candidates,
+         probability_top_two = excluded.probability_top_two, decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
+      [JSON.stringify(reviews)],
+    );
+  }
+}
+
+/** Writes the `voter` and `voter.change` observations of every change, a page at a time; returns the contacts. */
+async function writeChangeObservations(trx: Trx, importId: string, now: Date, runId: string, pageSize: number, counts: Record<VoterChangeKind, number>): Promise<string[]> {
+  const contacts: string[] = [];
+  const fetchedAt = now.toISOString();
+  let after = '';
+  for (;;) {
+    const rows = await run<ChangeRow>(
+      trx,
+      `select c.contact_id, c.kind, c.voter_id, c.previous_voter_id, c.score, c.from_precinct, v.voter_id is not null as present,
+              v.status, v.party, v.precinct, to_char(v.registration_date, 'YYYY-MM-DD') as registration_date, v.districts, v.county,
+              r.first_level, r.last_level, r.address_level, r.birth_level, r.first_weight, r.last_weight, r.address_weight,
+              r.birth_weight, r.prior, r.log_odds, r.probability
+         from rm_changes c
+         left join voters v on v.voter_id = c.voter_id
+         left join rm_ranked r on c.kind in ('new_match', 'other_voter') and r.contact_id = c.contact_id and r.rank = 1
+        where c.contact_id > $1
+        order by c.contact_id
+        limit $2`,
+      [after, pageSize],
+    );
+    if (rows.length === 0) return contacts;
+    after = rows[rows.length - 1]!.contact_id;
+    const votes = await findVotes(trx, rows.flatMap((r) => (r.present && r.voter_id ? [r.voter_id] : [])));
+    const observations = rows.flatMap((row) => {
+      counts[row.kind]++;
+      contacts.push(row.contact_id);
+      const score = roundScore(row.score ?? 0);
+      const fresh = row.kind === 'new_match' || row.kind === 'other_voter';
+      const voterValue: JsonValue = row.present
+        ? voterObservationValue(
+            {
+              voterId: row.voter_id!,
+              status: row.status,
+              party: row.party,
+              precinct: row.precinct,
+              registrationDate: row.registration_date,
+              districts: row.districts ?? {},
+              county: row.county,
+            },
+            votes?.get(row.voter_id!) ?? null,
+            row.score,
+            fresh && row.log_odds !== undefined ? roundedBreakdown(breakdownOf(row as RankedRow)) : null,
+          )
+        : { voterId: row.voter_id!, status: 'dropped', party: null, precinct: null, registrationDate: null, matchScore: score };
+      const change: JsonValue = {
+        kind: row.kind,
+        voterId: row.voter_id,
+        ...(row.previous_voter_id && row.previous_voter_id !== row.voter_id ? { previousVoterId: row.previous_voter_id } : {}),
+        ...(row.kind === 'moved' ? { fromPrecinct: row.from_precinct, toPrecinct: row.precinct } : {}),
+        importId,
+      };
+      return [
+        { field: 'voter', value: voterValue },
+        { field: 'voter.change', value: change },
+      ].map((o) => ({
+        contact_id: row.contact_id,
+        provider: PROVIDER,
+        field: o.field,
+        value: JSON.stringify(o.value),
+        value_hash: hashValue(o.value),
+        confidence: score,
+        source_url: null,
+        fetched_at: fetchedAt,
+        workflow_id: REMATCH_WORKFLOW_ID,
+        run_id: runId,
+      }));
+    });
+    await trx
+      .insertInto('observations')
+      .values(observations)
+      .onConflict((oc) => oc.constraint('observations_identity').doNothing())
+      .execute();
+  }
+}
