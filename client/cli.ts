@@ -8,6 +8,7 @@ import { installTemporalRuntime } from '../worker/runtime.js';
 import { startWorkers } from '../worker/start-workers.js';
 import { buildApi } from './api/build-api.js';
 import { runBackfill, DEFAULT_BACKFILL_CONCURRENCY, type BackfillCommandOptions } from './commands/backfill.js';
+import { runVotersImport, runVotersRematch, VOTER_FILE_FORMATS, type VotersImportOptions, type VotersRematchOptions } from './commands/voters.js';
 import { CommandError } from './commands/command-error.js';
 import { openStore } from './open-store.js';
 import { CONTACT_FORMATS, readContact, readContactOsdi, type ContactFormat } from './commands/contact.js';
@@ -217,6 +218,30 @@ program
     } finally {
       await client.connection.close();
     }
+  });
+
+const voters = program.command('voters').description('the voter file: import a new one, re-match every contact against it');
+
+voters
+  .command('import <file>')
+  .description('load a voter file (UTF-8 or Latin-1) as the current one: streamed, indexed, then swapped in atomically')
+  .addOption(new Option('--format <format>', 'ncvoter (North Carolina) or csv (with --mapping)').choices([...VOTER_FILE_FORMATS]).makeOptionMandatory())
+  .option('--mapping <file>', 'JSON column mapping for other layouts (Ohio, a French list, …)')
+  .option('--history <file>', 'vote history (ncvhis for North Carolina), one row per vote')
+  .option('--rejects <file>', 'write rows that were not loaded there as CSV: line,reason')
+  .option('--json', 'print the summary as one JSON object')
+  .action(async (file: string, opts: VotersImportOptions) => {
+    process.stdout.write(await runVotersImport(loadConfig(), file, opts));
+  });
+
+voters
+  .command('rematch')
+  .description('re-match every contact against the current voter file (set-based SQL) and record what changed')
+  .option('--high <p>', 'match threshold (0–1)')
+  .option('--low <p>', 'review threshold (0–1)')
+  .option('--json', 'print the counts as one JSON object')
+  .action(async (opts: VotersRematchOptions) => {
+    process.stdout.write(await runVotersRematch(loadConfig(), opts));
   });
 
 for (const action of ['suppress', 'erase'] as const) {

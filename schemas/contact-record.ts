@@ -97,11 +97,73 @@ export type ContactRecord = z.infer<typeof ContactRecordSchema>;
 /** The record as version 1 stored it: no `voter`. */
 const ContactRecordV1Schema = ContactRecordSchema.omit({ voter: true }).extend({ schemaVersion: z.literal(1) });
 
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The keys of `value` in `keys` order, then any others (jsonb stores keys shortest first). */
+function inOrder(value: unknown, keys: readonly string[]): unknown {
+  if (!isObject(value)) return value;
+  const ordered: Json = {};
+  for (const key of keys) if (Object.hasOwn(value, key)) ordered[key] = value[key];
+  for (const key of Object.keys(value)) if (!Object.hasOwn(ordered, key)) ordered[key] = value[key];
+  return ordered;
+}
+
+const shape = ContactRecordSchema.shape;
+const KEYS = {
+  record: Object.keys(shape),
+  name: Object.keys(shape.name.shape),
+  location: Object.keys(shape.location.shape),
+  work: Object.keys(shape.work.shape),
+  profile: Object.keys(ProfileSchema.shape),
+  voter: Object.keys(VoterSchema.shape),
+  donations: Object.keys(DonationsSchema.shape),
+  lookup: Object.keys(shape.lookups.valueType.shape),
+  provenance: Object.keys(ProvenanceEntrySchema.shape),
+  conflict: Object.keys(ConflictSchema.shape),
+  conflictValue: Object.keys(ConflictSchema.shape.values.element.shape),
+  consent: Object.keys(ConsentSchema.shape),
+};
+const mapValues = (value: unknown, f: (v: unknown) => unknown) =>
+  isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, f(v)])) : value;
+
+/**
+ * A record of the current version as the store wrote it (from a validated record): checked for its structure and
+ * given back its documented key order, without validating every value again — exports do this for every row.
+ */
+function currentRecord(raw: Json): ContactRecord | undefined {
+  const { name, location, work, profiles, provenance, conflicts, lookups } = raw;
+  if (typeof raw.id !== 'string' || typeof raw.email !== 'string' || typeof raw.status !== 'string') return undefined;
+  if (!isObject(name) || !isObject(location) || !isObject(location.districts) || !isObject(work) || !isObject(provenance) || !isObject(lookups)) return undefined;
+  if (!Array.isArray(profiles) || !Array.isArray(conflicts) || !Object.values(provenance).every(Array.isArray)) return undefined;
+  const record = inOrder(raw, KEYS.record) as Json;
+  record.name = inOrder(name, KEYS.name);
+  record.location = inOrder(location, KEYS.location);
+  record.work = inOrder(work, KEYS.work);
+  record.profiles = profiles.map((p) => inOrder(p, KEYS.profile));
+  record.voter = inOrder(raw.voter, KEYS.voter);
+  record.donations = inOrder(raw.donations, KEYS.donations);
+  record.lookups = mapValues(lookups, (l) => inOrder(l, KEYS.lookup));
+  record.provenance = mapValues(provenance, (entries) => (entries as unknown[]).map((e) => inOrder(e, KEYS.provenance)));
+  record.conflicts = conflicts.map((c) => {
+    const conflict = inOrder(c, KEYS.conflict) as Json;
+    if (Array.isArray(conflict.values)) conflict.values = conflict.values.map((v) => inOrder(v, KEYS.conflictValue));
+    return conflict;
+  });
+  record.consent = inOrder(raw.consent, KEYS.consent);
+  return record as ContactRecord;
+}
+
 /**
  * Reads a stored record of any schema version into the current shape (an older one gets the fields added since,
  * empty), or undefined when it is not a record at all. The stored `record_version` says which rules derived it.
+ * A record of the current version is trusted to be what the store wrote (only its structure is checked).
  */
 export function parseStoredRecord(raw: unknown): ContactRecord | undefined {
+  if (isObject(raw) && raw.schemaVersion === RECORD_SCHEMA_VERSION) {
+    const fast = currentRecord(raw);
+    if (fast) return fast;
+  }
   const current = ContactRecordSchema.safeParse(raw);
   if (current.success) return current.data;
   const v1 = ContactRecordV1Schema.safeParse(raw);

@@ -25,38 +25,51 @@ export function restrictedFields(record: ContactRecord): string[] {
   return [...fields].sort();
 }
 
-/** Sets a dotted field of the (copied) record to null; a district is removed, as absent districts are. */
-function clearField(record: Record<string, unknown>, field: string): void {
-  const parts = field.split('.');
-  let node: unknown = record;
-  for (const part of parts.slice(0, -1)) {
-    if (!node || typeof node !== 'object') return;
-    node = (node as Record<string, unknown>)[part];
+/**
+ * The record with one dotted field emptied, copying only the objects on the way to it (the rest is shared): a
+ * district is removed, as absent districts are; any other field becomes null.
+ */
+function withoutField(node: Record<string, unknown>, parts: string[], district: boolean): Record<string, unknown> {
+  const [head, ...rest] = parts as [string, ...string[]];
+  if (!Object.hasOwn(node, head)) return node;
+  if (rest.length === 0) {
+    if (!district) return { ...node, [head]: null };
+    const { [head]: _removed, ...others } = node;
+    return others;
   }
-  const last = parts.at(-1)!;
-  if (!node || typeof node !== 'object' || !(last in node)) return;
-  if (parts[0] === 'location' && parts[1] === 'districts') delete (node as Record<string, unknown>)[last];
-  else (node as Record<string, unknown>)[last] = null;
+  const child = node[head];
+  if (!child || typeof child !== 'object' || Array.isArray(child)) return node;
+  return { ...node, [head]: withoutField(child as Record<string, unknown>, rest, district) };
 }
+
+const fromRestricted = (e: { provider: string }) => RESTRICTED_PROVIDERS.has(e.provider);
 
 /**
  * The record as an export for `purpose` may show it. For research, all of it. Otherwise the restricted fields are
  * emptied (`donations` null, a work field known only from the FEC null), and what restricted providers reported
- * is dropped from `provenance` and `conflicts`, so nothing of it leaks through the evidence either.
+ * is dropped from `provenance` and `conflicts`, so nothing of it leaks through the evidence either. The record
+ * given is not changed (what is changed is copied; exports run this for every row, so nothing else is).
  */
 export function recordForPurpose(record: ContactRecord, purpose: ExportPurpose): ContactRecord {
   if (purpose === 'research') return record;
-  const copy = structuredClone(record);
-  for (const field of restrictedFields(record)) clearField(copy, field);
-  copy.donations = null;
-  const provenance: ContactRecord['provenance'] = {};
-  for (const [field, entries] of Object.entries(copy.provenance)) {
-    const kept = entries.filter((e) => !RESTRICTED_PROVIDERS.has(e.provider));
-    if (kept.length > 0) provenance[field] = kept;
+  let copy = record as unknown as Record<string, unknown>;
+  for (const field of restrictedFields(record)) {
+    const parts = field.split('.');
+    copy = withoutField(copy, parts, parts[0] === 'location' && parts[1] === 'districts' && parts.length === 3);
   }
-  copy.provenance = provenance;
-  copy.conflicts = copy.conflicts
-    .map((c) => ({ ...c, values: c.values.filter((v) => !RESTRICTED_PROVIDERS.has(v.provider)) }))
-    .filter((c) => c.values.length > 1);
-  return copy;
+  const result = { ...(copy as unknown as ContactRecord), donations: null };
+  if (Object.values(record.provenance).some((entries) => entries.some(fromRestricted))) {
+    const provenance: ContactRecord['provenance'] = {};
+    for (const [field, entries] of Object.entries(record.provenance)) {
+      const kept = entries.some(fromRestricted) ? entries.filter((e) => !fromRestricted(e)) : entries;
+      if (kept.length > 0) provenance[field] = kept;
+    }
+    result.provenance = provenance;
+  }
+  if (record.conflicts.some((c) => c.values.some(fromRestricted))) {
+    result.conflicts = record.conflicts
+      .map((c) => (c.values.some(fromRestricted) ? { ...c, values: c.values.filter((v) => !fromRestricted(v)) } : c))
+      .filter((c) => c.values.length > 1);
+  }
+  return result;
 }

@@ -104,7 +104,7 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
   const thresholds: MatchThresholds = { high: options.highThreshold, low: options.lowThreshold };
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
-    const keys = voterLookupKeys(input as VoterLookupInput);
+    const keys = voterLookupKeys(input);
     if (keys === undefined) {
       throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'voterfile: a given name, a family name and a ZIP or locality are needed');
     }

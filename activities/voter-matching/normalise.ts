@@ -7,8 +7,9 @@ import { phoneticCode } from './phonetic.js';
  */
 export function foldWords(text: string | null | undefined): string[] {
   if (!text) return [];
-  const folded = text
-    .normalize('NFKD')
+  // Most names and streets are plain ASCII already: skip the Unicode work for them.
+  const ascii = /^[\x20-\x7e]*$/.test(text);
+  const folded = (ascii ? text : text.normalize('NFKD'))
     .replace(/\p{M}/gu, '')
     // Letters NFKD does not decompose.
     .replace(/[ßÆæØøŒœÐðÞþŁł]/g, (c) => FOLD_EXTRA[c] ?? c)

@@ -75,4 +75,4 @@ export function voterObservationValue(
 }
 
 /** What a rematch saw change for a contact: reported as a `voter.change` observation. */
-export type VoterChangeKind = 'new_match' | 'moved' | 'updated' | 'dropped' | 'other_voter' | 'unmatched';
+export type VoterChangeKind = 'new_match' | 'moved' | 'updated' | 'dropped' | 'other_voter';

@@ -152,8 +152,8 @@ export function formatRematch(result: RematchResult, json: boolean): string {
   return [
     `voters rematch: ${result.contacts} contacts against import ${result.importId ?? '(none)'} in ${seconds.toFixed(1)} s (${Math.round(result.contacts / Math.max(seconds, 0.001))} contacts/s)`,
     `  now: ${result.matched} matched, ${result.ambiguous} ambiguous (kept for review), ${result.noMatch} no match, ${result.skipped} without enough to match on`,
-    `  changed: ${c.new_match} new matches, ${c.moved} moved, ${c.updated} updated, ${c.dropped} dropped from the rolls, ${c.other_voter} matched another voter, ${c.unmatched} no longer matched`,
-    `  ${result.changedContactIds.length} contacts have new observations; their records are re-merged at their next merge`,
+    `  changed: ${c.new_match} new matches, ${c.moved} moved, ${c.updated} updated, ${c.dropped} dropped from the rolls, ${c.other_voter} matched another voter`,
+    `  ${result.changedContactIds.length} contacts have new observations or a new voterfile outcome; their records show it once re-merged`,
     '',
   ].join('\n');
 }

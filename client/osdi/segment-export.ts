@@ -103,9 +103,27 @@ async function* osdiChunks(records: AsyncIterable<ContactRecord>): AsyncGenerato
  * exports add the FEC columns), JSON Lines (one record per line), or OSDI (one collection document of people).
  */
 export function encodeSegment(records: AsyncIterable<ContactRecord>, format: SegmentFormat, purpose: ExportPurpose): AsyncGenerator<string> {
-  if (format === 'csv') return csvChunks(records, purpose);
-  if (format === 'jsonl') return jsonlChunks(records);
-  return osdiChunks(records);
+  if (format === 'csv') return batched(csvChunks(records, purpose));
+  if (format === 'jsonl') return batched(jsonlChunks(records));
+  return batched(osdiChunks(records));
+}
+
+/** About this much text per chunk: a write per record would wait on the file or socket once per record. */
+const CHUNK_CHARS = 64 * 1024;
+
+async function* batched(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let pending: string[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size >= CHUNK_CHARS) {
+      yield pending.join('');
+      pending = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield pending.join('');
 }
 
 /** Counts what passes through, for the summary line. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryExecutorProvider } from 'kysely';
 
 /** Selection columns copied from the record, each with the record path it comes from. */
 const TEXT_COLUMNS: Array<[column: string, path: string]> = [
@@ -52,7 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
  * Fills the selection columns of every stored record, as `updateContactRecord` does for new ones. Exported so the
  * tests can check that both agree.
  */
-export async function backfillRecordColumns(db: Kysely<unknown>): Promise<void> {
+export async function backfillRecordColumns(db: QueryExecutorProvider): Promise<void> {
   const assignments = TEXT_COLUMNS.map(([column, path]) => sql`${sql.id(column)} = record #>> ${sql.lit(path)}`);
   await sql`
     update contacts set

@@ -178,6 +178,9 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
   return withVoterTables(db)
     .transaction()
     .execute(async (trx) => {
+      // The scoring statements are large CASE expressions over many rows: JIT compiling them costs seconds and saves
+      // nothing here.
+      await run(trx, 'set local jit = off');
       const [file] = await run<{ id: string; voters: number }>(trx, `select id::text as id, voters from voter_imports where state = 'active'`);
       const { keyed, skipped } = await refreshContactKeys(trx, pageSize);
       const changes = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<VoterChangeKind, number>;
@@ -214,14 +217,14 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
            join voters v on v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
          union
          select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
-           join voters v on v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
+           join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
          union
          select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
            join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm`,
       );
       await run(trx, `create temp table rm_scored on commit drop as ${scorePairsSql('rm_pairs')}`);
 
-      // Stage two, for contacts stage one did not match: trigram-similar family names in the same ZIP or locality.
+      // Stage two, for contacts stage one did not match: trigram-similar family names in the same ZIP (or locality).
       await run(
         trx,
         `create temp table rm_pairs2 on commit drop as
@@ -230,8 +233,10 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
            join voter_contact_keys k on k.contact_id = r.contact_id
            left join (select contact_id, max(log_odds) as best, sum(power(2::float8, log_odds)) as total from rm_scored group by contact_id) s
              on s.contact_id = r.contact_id
-           join voter_name_counts n on n.kind = 'last' and n.name % k.last_norm
-           join voters v on v.last_norm = n.name and (v.zip5 = k.zip5 or v.city_norm = k.city_norm)
+           cross join lateral (select array(select n.name from voter_name_counts n where n.kind = 'last' and n.name % k.last_norm) as names) similar
+           cross join lateral (select v.voter_id from voters v
+                                where (v.zip5 = k.zip5 or v.city_norm = case when k.zip5 is null then k.city_norm end)
+                                  and v.last_norm = any(similar.names)) v
           where (s.contact_id is null or power(2::float8, s.best) / (1 + s.total) < $1)
             and not exists (select 1 from rm_pairs p where p.contact_id = k.contact_id and p.voter_id = v.voter_id)`,
         [high],

@@ -122,21 +122,28 @@ function searchOf(rows: CandidateRow[], fallback: { importId: string | null; pop
 }
 
 /**
- * Stage one of blocking: voters with the supporter's phonetic family name in the same ZIP, or the same locality, or
- * anywhere in the file with the same first name and birth year (someone who moved). Each arm has its own index.
+ * The locality blocks on only when the supporter gave no ZIP: a city can hold hundreds of thousands of voters
+ * (thousands of Smiths in Charlotte), a ZIP some thousands.
+ */
+const cityBlock = (keys: MatchKeys) => (keys.zip5 === undefined ? (keys.locality ?? null) : null);
+
+/**
+ * Stage one of blocking: voters with the supporter's phonetic family name in the same ZIP (or, without a ZIP, the
+ * same locality), or anywhere in the file with the same first name and birth year (someone who moved). Each arm has
+ * its own index.
  */
 export async function findBlockedVoters(db: VoterDb, keys: MatchKeys): Promise<CandidateSearch> {
   const { rows } = await sql<CandidateRow>`
     select ${candidateColumns}
       from voters v ${candidateJoins}
      where (v.zip5 = ${keys.zip5 ?? null} and v.last_phonetic = ${keys.lastPhonetic})
-        or (v.city_norm = ${keys.locality ?? null} and v.last_phonetic = ${keys.lastPhonetic})
+        or (v.city_norm = ${cityBlock(keys)} and v.last_phonetic = ${keys.lastPhonetic})
         or (v.last_phonetic = ${keys.lastPhonetic} and v.birth_year = ${keys.birthYear ?? null} and v.first_norm = ${keys.first})`.execute(db);
   return searchOf(rows, rows.length ? { importId: null, population: 0 } : await activeFile(db));
 }
 
 /**
- * Stage two, when stage one found no match: voters in the same ZIP or locality whose family name is
+ * Stage two, when stage one found no match: voters in the same ZIP (or locality, without a ZIP) whose family name is
  * trigram-similar to the supporter's (a misspelling that changed the phonetic code: `Smiht`). The similar names come
  * from the trigram index over the file's distinct family names, so the search stays small.
  */
@@ -145,7 +152,7 @@ export async function findSimilarNameVoters(db: VoterDb, keys: MatchKeys): Promi
   const { rows } = await sql<CandidateRow>`
     select ${candidateColumns}
       from voters v ${candidateJoins}
-     where (v.zip5 = ${keys.zip5 ?? null} or v.city_norm = ${keys.locality ?? null})
+     where (v.zip5 = ${keys.zip5 ?? null} or v.city_norm = ${cityBlock(keys)})
        and v.last_norm = any(array(select s.name from voter_name_counts s where s.kind = 'last' and s.name % ${keys.last}))`.execute(db);
   return searchOf(rows, rows.length ? { importId: null, population: 0 } : await activeFile(db));
 }
@@ -155,17 +162,20 @@ export async function findSimilarNameVoters(db: VoterDb, keys: MatchKeys): Promi
  * changed), or null when no history file was ever loaded.
  */
 export async function findVotes(db: VoterDb, voterIds: string[]): Promise<Map<string, VoteFact[]> | null> {
-  const { rows: loaded } = await sql<{ loaded: boolean }>`select exists (select 1 from voter_votes) as loaded`.execute(db);
-  if (!loaded[0]?.loaded) return null;
+  const { rows } = await sql<{ loaded: boolean; voter_id: string | null; date: string | null; election: string | null; method: string | null; party: string | null }>`
+    select h.loaded, x.voter_id, x.date, x.election, x.method, x.party
+      from (select exists (select 1 from voter_votes) as loaded) h
+      left join (
+        select distinct on (voter_id, coalesce(election_date::text, election))
+               voter_id, to_char(election_date, 'YYYY-MM-DD') as date, election, method, party
+          from voter_votes
+         where voter_id in (select jsonb_array_elements_text(${JSON.stringify(voterIds)}::jsonb))
+         order by voter_id, coalesce(election_date::text, election), source_line) x on true`.execute(db);
+  if (!rows[0]?.loaded) return null;
   const votes = new Map<string, VoteFact[]>(voterIds.map((id) => [id, []]));
-  if (voterIds.length === 0) return votes;
-  const { rows } = await sql<{ voter_id: string; date: string | null; election: string; method: string | null; party: string | null }>`
-    select distinct on (voter_id, coalesce(election_date::text, election))
-           voter_id, to_char(election_date, 'YYYY-MM-DD') as date, election, method, party
-      from voter_votes
-     where voter_id in (select jsonb_array_elements_text(${JSON.stringify(voterIds)}::jsonb))
-     order by voter_id, coalesce(election_date::text, election), source_line`.execute(db);
-  for (const row of rows) votes.get(row.voter_id)?.push({ date: row.date, election: row.election, method: row.method, party: row.party });
+  for (const row of rows) {
+    if (row.voter_id !== null) votes.get(row.voter_id)?.push({ date: row.date, election: row.election ?? '', method: row.method, party: row.party });
+  }
   return votes;
 }
 
@@ -182,42 +192,29 @@ export type VoterDecisionRecord =
 export async function recordVoterDecision(db: VoterDb, contactId: string, decision: VoterDecisionRecord, decidedBy: 'lookup' | 'rematch'): Promise<void> {
   const now = new Date();
   const matched = decision.state === 'matched' ? decision : undefined;
-  const { contact_id: _matchKey, ...update } = {
-    contact_id: contactId,
-    state: decision.state,
-    voter_id: matched?.candidate.voterId ?? null,
-    score: matched?.score ?? null,
-    address_key: matched?.candidate.addressKey ?? null,
-    precinct: matched?.candidate.facts.precinct ?? null,
-    status: matched?.candidate.facts.status ?? null,
-    party: matched?.candidate.facts.party ?? null,
-    registration_date: matched?.candidate.facts.registrationDate ?? null,
-    districts: matched ? JSON.stringify(matched.candidate.facts.districts) : null,
-    import_id: decision.importId,
-    decided_by: decidedBy,
-    updated_at: now,
-  };
-  await db
-    .insertInto('voter_matches')
-    .values({ contact_id: contactId, ...update })
-    .onConflict((oc) => oc.column('contact_id').doUpdateSet(update))
-    .execute();
-  if (decision.state === 'ambiguous') {
-    const review = {
-      import_id: decision.importId,
-      candidates: JSON.stringify(decision.candidates),
-      probability_top_two: decision.probabilityTopTwo,
-      decided_by: decidedBy,
-      updated_at: now,
-    };
-    await db
-      .insertInto('voter_match_reviews')
-      .values({ contact_id: contactId, ...review })
-      .onConflict((oc) => oc.column('contact_id').doUpdateSet(review))
-      .execute();
-  } else {
-    await db.deleteFrom('voter_match_reviews').where('contact_id', '=', contactId).execute();
-  }
+  const review = decision.state === 'ambiguous' ? decision : undefined;
+  // One statement (the state, and the review opened or closed), so a lookup costs one round trip to record.
+  await sql`
+    with state as (
+      insert into voter_matches (contact_id, state, voter_id, score, address_key, precinct, status, party, registration_date, districts, import_id, decided_by, updated_at)
+      values (${contactId}, ${decision.state}, ${matched?.candidate.voterId ?? null}, ${matched?.score ?? null}, ${matched?.candidate.addressKey ?? null},
+              ${matched?.candidate.facts.precinct ?? null}, ${matched?.candidate.facts.status ?? null}, ${matched?.candidate.facts.party ?? null},
+              ${matched?.candidate.facts.registrationDate ?? null}::date, ${matched ? JSON.stringify(matched.candidate.facts.districts) : null}::jsonb,
+              ${decision.importId}::bigint, ${decidedBy}, ${now})
+      on conflict (contact_id) do update set state = excluded.state, voter_id = excluded.voter_id, score = excluded.score,
+        address_key = excluded.address_key, precinct = excluded.precinct, status = excluded.status, party = excluded.party,
+        registration_date = excluded.registration_date, districts = excluded.districts, import_id = excluded.import_id,
+        decided_by = excluded.decided_by, updated_at = excluded.updated_at
+      returning contact_id
+    ), opened as (
+      insert into voter_match_reviews (contact_id, import_id, candidates, probability_top_two, decided_by, updated_at)
+      select ${contactId}, ${decision.importId}::bigint, ${review ? JSON.stringify(review.candidates) : null}::jsonb, ${review?.probabilityTopTwo ?? null}::float8, ${decidedBy}, ${now}
+       where ${review !== undefined}
+      on conflict (contact_id) do update set import_id = excluded.import_id, candidates = excluded.candidates,
+        probability_top_two = excluded.probability_top_two, decided_by = excluded.decided_by, updated_at = excluded.updated_at
+      returning contact_id
+    )
+    delete from voter_match_reviews where contact_id = ${contactId} and ${review === undefined}`.execute(db);
 }
 
 /** The open review of a contact's voter match, if any. */

@@ -1,6 +1,31 @@
-import { familyNameKey, givenNameKey, localityKey, plausibleBirthYear, streetKeys, zip5 } from '../../activities/voter-matching/normalise.js';
-import { phoneticCode } from '../../activities/voter-matching/phonetic.js';
+import * as normalise from '../../activities/voter-matching/normalise.js';
+import { plausibleBirthYear, zip5 } from '../../activities/voter-matching/normalise.js';
+import { phoneticCode as phonetic } from '../../activities/voter-matching/phonetic.js';
 import type { DateFormat, HistoryMapping, ResolvedHeader, VoterFileMapping } from './voter-file-format.js';
+
+/**
+ * A pure function of one string, remembered: a voter file repeats the same names, streets and cities millions of
+ * times, so folding each distinct value once is most of the import's speed. Forgets everything past `limit`.
+ */
+function memo<T>(fn: (text: string) => T, limit = 200_000): (text: string | null) => T {
+  const seen = new Map<string, T>();
+  return (text) => {
+    const key = text ?? '';
+    let value = seen.get(key);
+    if (value === undefined) {
+      if (seen.size >= limit) seen.clear();
+      value = fn(key);
+      seen.set(key, value);
+    }
+    return value;
+  };
+}
+
+const givenNameKey = memo(normalise.givenNameKey);
+const familyNameKey = memo(normalise.familyNameKey);
+const streetKeys = memo(normalise.streetKeys);
+const localityKey = memo(normalise.localityKey);
+const phoneticCode = memo(phonetic);
 
 /** One voter as loaded: what the file says (for display and the record) and the match keys (for blocking and scoring). */
 export interface VoterRow {
@@ -59,8 +84,8 @@ export interface RowReject {
 
 /** Trimmed, inner runs of spaces collapsed (`1187  NEIL AVE ` → `1187 NEIL AVE`); null when blank. */
 function clean(value: string | undefined): string | null {
-  if (value === undefined) return null;
-  const text = value.replace(/\s+/g, ' ').trim();
+  if (value === undefined || value === '') return null;
+  const text = /\s\s|^\s|\s$|[\t\r\n]/.test(value) ? value.replace(/\s+/g, ' ').trim() : value;
   return text === '' ? null : text;
 }
 

@@ -28,7 +28,7 @@ import { migrateToLatest } from '../../store/migrate.js';
 import { canonicalJson } from '../../store/observations.js';
 import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
 import { startWorkers, WORKFLOWS_PATH } from '../../worker/start-workers.js';
-import { providerTaskQueue } from '../../workflows/ids.js';
+import { enrichContactWorkflowId, providerTaskQueue } from '../../workflows/ids.js';
 import type { FaultSupporters } from './fault-supporters.js';
 import { freePort } from './free-port.js';
 import { createTestDatabase } from './postgres.js';
@@ -208,7 +208,7 @@ export function faultWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** Waits until a worker whose identity starts with `${pid}@` polls the workflow queue and every provider queue. */
-export async function waitForWorkerPolling(client: Client, taskQueue: string, providers: ProviderName[], pid: number, timeoutMs = 60_000): Promise<void> {
+export async function waitForWorkerPolling(client: Client, taskQueue: string, providers: ProviderName[], pid: number, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
   const queues = [
@@ -324,6 +324,16 @@ export async function waitForSettledCount(db: Kysely<Database>, count: number, t
 }
 
 // ---------------------------------------------------------------- starting and waiting
+
+/** Polls `condition` every 50 ms until it holds; `check` runs at every poll, to fail at once when something died. */
+export async function waitUntil(what: string, condition: () => boolean, timeoutMs: number, check?: () => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    check?.();
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await sleep(50);
+  }
+}
 
 /** Starts every supporter's enrichment (at most `concurrency` starts in flight); returns the workflow IDs in order. */
 export async function startAll(client: Client, config: Config, signups: Signup[], concurrency = 16): Promise<string[]> {
@@ -452,6 +462,22 @@ export function expectSameAsReference(actual: Map<string, ContactSnapshot>, refe
   expect(pick(actual)).toEqual(pick(reference));
 }
 
+/**
+ * Every contact is in a terminal state: its workflow completed (none left running, none failed or timed out), the
+ * status it answered is the store's, and that status is `enriched` or `flagged`.
+ */
+export function expectAllSettled(closed: Map<string, ClosedRun>, snapshot: Map<string, ContactSnapshot>): void {
+  expect(snapshot.size).toBe(closed.size);
+  const problems: string[] = [];
+  for (const [id, run] of closed) if (run.status !== 'COMPLETED') problems.push(`${id}: ${run.status}`);
+  for (const [email, contact] of snapshot) {
+    const answered = closed.get(enrichContactWorkflowId(contact.contactId))?.result?.status;
+    if (contact.status !== 'enriched' && contact.status !== 'flagged') problems.push(`${email}: ${contact.status} in the store`);
+    if (answered !== contact.status) problems.push(`${email}: the workflow answered ${answered}, the store says ${contact.status}`);
+  }
+  expect(problems, 'contacts not settled').toEqual([]);
+}
+
 // ---------------------------------------------------------------- evidence that the fault was felt
 
 export interface FaultEvidence {
@@ -488,6 +514,13 @@ export async function faultEvidence(client: Client, workflowIds: string[]): Prom
 }
 
 // ---------------------------------------------------------------- the reference run
+
+/** Runs `task` and says how long it took. */
+export async function timed<T>(task: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const began = Date.now();
+  const value = await task();
+  return { value, ms: Date.now() - began };
+}
 
 export interface ReferenceRunOptions {
   temporalAddress: string;
