@@ -204,20 +204,27 @@ try {
   }
 
   const physicianNc04 = ['work.occupation~physician', 'location.districts.congressional=NC-04'];
-  const runs: Array<[name: string, where: string[], format: SegmentFormat, purpose: ExportPurpose, expected: number]> = [
+  // Segments of a few hundred to a few thousand contacts must take a few seconds at most; a third of the store
+  // (the bulk export) is held to a throughput instead.
+  const runs: Array<[name: string, where: string[], format: SegmentFormat, purpose: ExportPurpose, expected: number, bulk?: true]> = [
     ['physician_nc04_research_csv', physicianNc04, 'csv', 'research', truth.physicianNc04Research],
     ['physician_nc04_research_osdi', physicianNc04, 'osdi', 'research', truth.physicianNc04Research],
     ['physician_nc04_outreach_csv', physicianNc04, 'csv', 'outreach', truth.physicianNc04Outreach],
     ['mastodon_dem_jsonl', ['profiles.network=mastodon', 'voter.party=DEM'], 'jsonl', 'outreach', truth.mastodonDem],
-    ['region_nc_csv', ['location.region=nc'], 'csv', 'outreach', truth.inNc],
+    ['region_nc_csv', ['location.region=nc'], 'csv', 'outreach', truth.inNc, true],
   ];
   let allRight = true;
-  for (const [name, where, format, purpose, expected] of runs) {
+  for (const [name, where, format, purpose, expected, bulk] of runs) {
     const { seconds, rows } = await timeExport(where, format, purpose);
     figures[`${name}_seconds`] = seconds;
     figures[`${name}_rows`] = rows;
     figures[`${name}_rows_wrong`] = Math.abs(rows - expected);
-    targets[`${name}_seconds`] = { max: 5 };
+    if (bulk) {
+      figures[`${name}_rows_per_second`] = Math.round(rows / seconds);
+      targets[`${name}_rows_per_second`] = { min: 3000 };
+    } else {
+      targets[`${name}_seconds`] = { max: 5 };
+    }
     targets[`${name}_rows_wrong`] = { max: 0 };
     allRight &&= rows === expected;
     process.stderr.write(`${name}: ${rows} rows (expected ${expected}) in ${seconds.toFixed(2)} s\n`);

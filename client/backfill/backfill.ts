@@ -31,7 +31,10 @@ export interface BackfillOptions {
   source?: string;
 }
 
-/** The final summary of product.md (`--json`): `suppressed` stays 0 until the suppression list exists. */
+/**
+ * The final summary of product.md (`--json`). `suppressed` counts rows the start function answered `suppressed`;
+ * the CLI's start (`temporal-starter.ts`) does not consult the suppression list yet, so there it stays 0.
+ */
 export interface BackfillSummary {
   rows: number;
   started: number;

@@ -222,26 +222,38 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
          select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
            join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm`,
       );
+      // Fresh statistics for the tables rebuilt in this transaction, or the planner guesses them empty and loops.
+      await run(trx, 'analyze voter_contact_keys');
+      await run(trx, 'analyze rm_pairs');
       await run(trx, `create temp table rm_scored on commit drop as ${scorePairsSql('rm_pairs')}`);
 
       // Stage two, for contacts stage one did not match: trigram-similar family names in the same ZIP (or locality).
       await run(
         trx,
-        `create temp table rm_pairs2 on commit drop as
-         select k.contact_id, v.voter_id
+        `create temp table rm_stage2 on commit drop as
+         select r.contact_id
            from rm_fresh r
-           join voter_contact_keys k on k.contact_id = r.contact_id
            left join (select contact_id, max(log_odds) as best, sum(power(2::float8, log_odds)) as total from rm_scored group by contact_id) s
              on s.contact_id = r.contact_id
-           cross join lateral (select array(select n.name from voter_name_counts n where n.kind = 'last' and n.name % k.last_norm) as names) similar
-           cross join lateral (select v.voter_id from voters v
-                                where (v.zip5 = k.zip5 or v.city_norm = case when k.zip5 is null then k.city_norm end)
-                                  and v.last_norm = any(similar.names)) v
-          where (s.contact_id is null or power(2::float8, s.best) / (1 + s.total) < $1)
-            and not exists (select 1 from rm_pairs p where p.contact_id = k.contact_id and p.voter_id = v.voter_id)`,
+          where s.contact_id is null or power(2::float8, s.best) / (1 + s.total) < $1`,
         [high],
       );
+      await run(trx, 'analyze rm_stage2');
+      await run(
+        trx,
+        `create temp table rm_pairs2 on commit drop as
+         select k.contact_id, v.voter_id
+           from rm_stage2 r
+           join voter_contact_keys k on k.contact_id = r.contact_id
+           cross join lateral (select array(select n.name from voter_name_counts n where n.kind = 'last' and n.name % k.last_norm) as names) sim
+           cross join lateral (select v.voter_id from voters v
+                                where (v.zip5 = k.zip5 or v.city_norm = case when k.zip5 is null then k.city_norm end)
+                                  and v.last_norm = any(sim.names)) v
+          where not exists (select 1 from rm_pairs p where p.contact_id = k.contact_id and p.voter_id = v.voter_id)`,
+      );
+      await run(trx, 'analyze rm_pairs2');
       await run(trx, `insert into rm_scored ${scorePairsSql('rm_pairs2')}`);
+      await run(trx, 'analyze rm_scored');
 
       // The decision, as decideMatch makes it.
       await run(

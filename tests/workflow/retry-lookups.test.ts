@@ -102,7 +102,8 @@ describe('retryLookups', () => {
     const config = providerConfig({ gravatar: gravatar.url }, { LOOKUP_RETRY_SCHEDULE: 'none' });
     workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
     running = workers.run();
-    const started = await startEnrichment(env.client, config, { email, givenName: 'Closed', consent: consented });
+    // The typed name agrees with the profile (a confident disagreement would flag the contact on its own).
+    const started = await startEnrichment(env.client, config, { email, givenName: 'Retry', familyName: 'Person', consent: consented });
     expect(((await env.client.workflow.getHandle(started.workflowId).result()) as EnrichmentStatusView).status).toBe('flagged');
 
     expect(await flaggedWorkflowIds(env.client)).toContain(started.workflowId);
@@ -110,7 +111,7 @@ describe('retryLookups', () => {
     expect(retried).toEqual({ workflowId: started.workflowId, action: 'restarted', status: 'enriched' });
     expect(await flaggedWorkflowIds(env.client)).not.toContain(started.workflowId);
     const record = await findContactView(harness.database.db, started.contactKey);
-    expect(record).toMatchObject({ status: 'enriched', name: { given: 'Closed' } });
+    expect(record).toMatchObject({ status: 'enriched', name: { given: 'Retry', family: 'Person' } });
   });
 
   it('re-runs failed lookups on the signal too', async () => {
