@@ -152,7 +152,7 @@ program
   .option('--concurrency <n>', 'starts in flight at once', String(DEFAULT_BACKFILL_CONCURRENCY))
   .option('--dry-run', 'validate every row and write the rejects file, start nothing')
   .option('--rejects <file>', 'write bad rows there as CSV: line,reason')
-  .option('--reenrich', 'start again for supporters already enriched (not supported yet)')
+  .option('--reenrich', 'start a new enrichment for supporters whose enrichment has finished (running ones are left alone)')
   .option('--json', 'print the final summary as one JSON object: {rows, started, existing, rejected, suppressed}')
   .action(async (file: string, opts: BackfillCommandOptions) => {
     await runBackfill(loadConfig(), file, opts);

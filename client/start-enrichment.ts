@@ -48,7 +48,21 @@ export function buildEnrichContactInput(config: Config, contactKey: string, sign
  * the email, a running run is reused, and a closed one is not started again (re-enrichment is a deliberate act).
  * Resolves only once Temporal has acknowledged the start.
  */
-export async function startEnrichment(client: Client, config: Config, input: Signup, receivedAt = new Date()): Promise<StartEnrichmentResult> {
+export interface StartEnrichmentOptions {
+  /**
+   * Start a new run for a supporter whose enrichment has finished (a running one is still `existing`). Re-running
+   * a re-enrichment re-enriches again; records stay consistent since observations are idempotent.
+   */
+  reenrich?: boolean;
+}
+
+export async function startEnrichment(
+  client: Client,
+  config: Config,
+  input: Signup,
+  receivedAt = new Date(),
+  options: StartEnrichmentOptions = {},
+): Promise<StartEnrichmentResult> {
   // Parsed again here, whoever the caller is: what enters workflow history is always normalised and valid.
   const signup = SignupSchema.parse(input);
   const contactKey = contactKeyFor(signup.email, config.pseudonymKey);
@@ -61,7 +75,7 @@ export async function startEnrichment(client: Client, config: Config, input: Sig
       taskQueue: config.temporal.taskQueue,
       args: [buildEnrichContactInput(config, contactKey, signup, receivedAt)],
       workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdReusePolicy: options.reenrich ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       typedSearchAttributes: [
         { key: EnrichmentStatusKey, value: 'running' },
         { key: ContactKeyKey, value: contactKey },

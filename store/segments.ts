@@ -265,7 +265,13 @@ const embeddedByDb = new WeakMap<Kysely<Database>, Promise<boolean>>();
 export function isEmbeddedDatabase(db: Kysely<Database>): Promise<boolean> {
   let known = embeddedByDb.get(db);
   if (!known) {
-    known = sql<{ embedded: boolean }>`select version() like '%PGlite%' as embedded`.execute(db).then((r) => Boolean(r.rows[0]?.embedded));
+    known = sql<{ embedded: boolean }>`select version() like '%PGlite%' as embedded`.execute(db).then(
+      (r) => Boolean(r.rows[0]?.embedded),
+      (err: unknown) => {
+        embeddedByDb.delete(db); // ask again next time: the database may be back
+        throw err;
+      },
+    );
     embeddedByDb.set(db, known);
   }
   return known;
@@ -303,24 +309,30 @@ async function* keysetPages(db: Kysely<Database>, query: SegmentQuery, pageSize:
 async function* cursorPages(db: Kysely<Database>, query: SegmentQuery, pageSize: number): AsyncGenerator<SegmentRow[]> {
   const trx = await db.startTransaction().setAccessMode('read only').execute();
   let open = true;
+  let next: Promise<{ rows: SegmentRow[] }> | undefined;
   try {
     await sql`declare segment_rows no scroll cursor for ${selectSegment(db, query).orderBy('contacts.id')}`.execute(trx);
     const fetchPage = () => sql<SegmentRow>`fetch forward ${sql.lit(pageSize)} from segment_rows`.execute(trx);
     // The next page is fetched while the reader handles this one: the server's work and the round trip overlap
     // the encoding, at the cost of holding two pages.
-    let next = fetchPage();
+    let pending = fetchPage();
+    next = pending;
     for (;;) {
-      const { rows } = await next;
+      const { rows } = await pending;
       const more = rows.length === pageSize;
-      if (more) next = fetchPage();
+      if (more) next = pending = fetchPage();
       if (rows.length > 0) yield rows;
       if (!more) break;
     }
     open = false;
     await trx.commit().execute();
   } finally {
-    // The consumer stopped early, or a fetch failed: end the read-only transaction (and with it the cursor).
-    if (open) await trx.rollback().execute();
+    // The consumer stopped early, or a fetch failed: end the read-only transaction (and with it the cursor), once
+    // the page fetched ahead is in (its failure, if any, no longer matters).
+    if (open) {
+      await next?.catch(() => undefined);
+      await trx.rollback().execute();
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../config.js';
 import type { Signup } from '../../schemas/signup.js';
-import { startEnrichment, type StartEnrichmentResult } from '../start-enrichment.js';
+import { startEnrichment, type StartEnrichmentOptions, type StartEnrichmentResult } from '../start-enrichment.js';
 import { dataConverterFor } from '../codec/data-converter.js';
 
 /** How long one start attempt may wait for Temporal before it counts as failed (and is retried). */
@@ -11,8 +11,13 @@ export const START_ATTEMPT_TIMEOUT_MS = 10_000;
  * The backfill's start function: `startEnrichment` (deterministic workflow ID, `existing` for a known supporter)
  * with a deadline per attempt, so an unreachable server fails the attempt instead of hanging the row.
  */
-export function temporalStarter(client: Client, config: Config, attemptTimeoutMs = START_ATTEMPT_TIMEOUT_MS): (signup: Signup) => Promise<StartEnrichmentResult> {
-  return (signup) => client.connection.withDeadline(Date.now() + attemptTimeoutMs, () => startEnrichment(client, config, signup));
+export function temporalStarter(
+  client: Client,
+  config: Config,
+  attemptTimeoutMs = START_ATTEMPT_TIMEOUT_MS,
+  options: StartEnrichmentOptions = {},
+): (signup: Signup) => Promise<StartEnrichmentResult> {
+  return (signup) => client.connection.withDeadline(Date.now() + attemptTimeoutMs, () => startEnrichment(client, config, signup, new Date(), options));
 }
 
 /**

@@ -65,15 +65,10 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
     throw new CommandError(`backfill: --${issue?.path.join('.') ?? 'option'}: ${issue?.message ?? 'invalid'}`);
   }
   const options = parsed.data;
-  if (options.reenrich) {
-    throw new CommandError(
-      'backfill: --reenrich is not supported yet: re-enriching a finished contact needs a start that allows a new run of its workflow ID (client/start-enrichment.ts rejects duplicates); run without it to enrich only new supporters',
-    );
-  }
   const { input, size, format } = await openInput(file);
 
   const client = options.dryRun ? undefined : backfillClient(temporalAddress(config), config);
-  const start = client ? temporalStarter(client, config) : undefined;
+  const start = client ? temporalStarter(client, config, undefined, { reenrich: options.reenrich }) : undefined;
 
   const controller = new AbortController();
   let signals = 0;

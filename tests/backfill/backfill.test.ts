@@ -60,6 +60,21 @@ describe('backfill', () => {
     expect(backfillSummary(again)).toEqual({ rows: 50, started: 0, existing: 50, rejected: 0, suppressed: 0 });
   });
 
+  it('starts a new run for a supporter whose enrichment finished with reenrich, and leaves running ones alone', async () => {
+    const config = configFor('reenrich');
+    const csv = () => Readable.from(['email,given_name\nre.done@example.org,Done\nre.running@example.org,Running\n']);
+    expect(backfillSummary(await run(config, csv(), { format: 'csv' }))).toMatchObject({ started: 2, existing: 0 });
+    // One finishes (here: terminated); the other is still running.
+    await env.client.workflow.getHandle(workflowIdOf(config, 're.done@example.org')).terminate('finished for the test');
+
+    const plain = await run(config, csv(), { format: 'csv' });
+    expect(backfillSummary(plain)).toMatchObject({ started: 0, existing: 2 });
+    const again = await backfill({ input: csv(), format: 'csv', concurrency: 2, start: temporalStarter(env.client, config, undefined, { reenrich: true }) });
+    expect(backfillSummary(again)).toMatchObject({ started: 1, existing: 1 });
+    // The latest run of the finished supporter is a new one, running.
+    expect((await env.client.workflow.getHandle(workflowIdOf(config, 're.done@example.org')).describe()).status.name).toBe('RUNNING');
+  });
+
   it('writes each bad row to the rejects file with its line and a reason naming the column as the header writes it', async () => {
     const config = configFor('rejects');
     const csv = [

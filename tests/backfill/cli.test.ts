@@ -47,15 +47,12 @@ describe('enrich backfill (the command)', () => {
     expect(JSON.parse(stdout)).toEqual({ rows: 50, started: 0, existing: 0, rejected: 0, suppressed: 0 });
   });
 
-  it('exits 1 with a one-line reason for a header without an email column, and for --reenrich', async () => {
+  it('exits 1 with a one-line reason for a header without an email column', async () => {
     const path = join(dir, 'no-email.csv');
     await writeFile(path, 'name,city\nDana,Columbus\n');
     const noEmail = await enrich(['backfill', path, '--dry-run', '--rejects', join(dir, 'rejects.csv')]);
     expect(noEmail.code).toBe(1);
     expect(noEmail.stderr).toMatch(/^enrich: backfill: the header has no email column .*\n$/);
-    const reenrich = await enrich(['backfill', 'demo/supporters.csv', '--reenrich']);
-    expect(reenrich.code).toBe(1);
-    expect(reenrich.stderr).toMatch(/--reenrich is not supported yet/);
     expect(await readFile(join(dir, 'rejects.csv'), 'utf8').catch(() => 'none')).toBe('line,reason\n');
   });
 

@@ -36,7 +36,7 @@ import { faultSupporters } from '../support/fault-supporters.js';
  * activities of the worker process fail while it is away and retry until it is back; every contact must end as a run without faults
  * leaves it.
  */
-const CONTACTS = 40;
+const CONTACTS = 30;
 /** Stop once a quarter of the Gravatar lookups have been answered: every workflow is then still in stage 1 or before. */
 const STOP_AFTER_LOOKUPS = Math.floor(CONTACTS / 4);
 const DOWN_MS = 3000;

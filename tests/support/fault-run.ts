@@ -553,7 +553,7 @@ export async function referenceRun(options: ReferenceRunOptions): Promise<Map<st
       const closed = await workers.runUntil(
         (async () => {
           const ids = await startAll(client, config, options.signups);
-          return waitForAllClosed(client, ids, options.timeoutMs ?? 60_000);
+          return waitForAllClosed(client, ids, options.timeoutMs ?? 120_000);
         })(),
       );
       const notCompleted = [...closed.values()].filter((c) => c.status !== 'COMPLETED');
