@@ -42,7 +42,8 @@ export const retryLookupsSignal = defineSignal<[RetryLookupsRequest]>('retryLook
  * Each write is an idempotent upsert, so a repeated attempt changes nothing.
  */
 const store = proxyActivities<StoreActivities>({
-  startToCloseTimeout: '30 seconds',
+  // Short: a write takes milliseconds, and after a worker crash its lost attempt is retried this much later.
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
