@@ -8,7 +8,8 @@ import { findContactById, updateContactRecord, upsertContact } from '../store/co
 import { listLookups, upsertLookup } from '../store/lookups.js';
 import { insertObservations, listObservations } from '../store/observations.js';
 import { findSuppression, type SuppressionReason } from '../store/privacy.js';
-import { buildContactRecord, SIGNUP_PROVIDER, type MergeLookup } from './merge/build-contact-record.js';
+import { buildContactRecord, SIGNUP_PROVIDER } from './merge/build-contact-record.js';
+import { mergeInputFromRows } from './merge/merge-input.js';
 import { signupObservations } from './merge/signup-observations.js';
 
 export interface SaveSignupInput {
@@ -88,30 +89,8 @@ export function createStoreActivities(db: Kysely<Database>) {
       const contact = await findContactById(db, input.contactKey);
       if (!contact) throw new Error(`mergeContact: no contact ${input.contactKey}`);
       const [observations, lookups] = await Promise.all([listObservations(db, contact.id), listLookups(db, contact.id)]);
-      const record = buildContactRecord({
-        id: contact.id,
-        email: contact.email,
-        consent: (contact.consent as Signup['consent']) ?? null,
-        createdAt: contact.created_at.toISOString(),
-        observations: observations.map((o) => ({
-          provider: o.provider,
-          field: o.field,
-          value: o.value,
-          confidence: o.confidence,
-          fetchedAt: o.fetched_at.toISOString(),
-          sourceUrl: o.source_url,
-        })),
-        lookups: lookups.map(
-          (l): MergeLookup => ({
-            provider: l.provider,
-            outcome: l.outcome as MergeLookup['outcome'],
-            attempts: l.attempts,
-            completedAt: l.completed_at.toISOString(),
-            reason: l.reason,
-            lastError: l.last_error,
-          }),
-        ),
-      });
+      // The same derivation as `enrich remerge`; a suppressed contact stays suppressed.
+      const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
       await updateContactRecord(db, contact.id, record);
       return { status: record.status, conflicts: record.conflicts };
     },
