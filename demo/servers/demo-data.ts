@@ -111,7 +111,8 @@ export async function loadGithubEntries(dataDir: string = DEFAULT_DATA_DIR): Pro
   return entries;
 }
 
-async function readJson(file: string): Promise<unknown> {
+/** Reads a demo data file as JSON; a missing file or bad JSON is a DemoDataError naming the file. */
+export async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -126,14 +127,14 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 /** Names the file and each bad field, e.g. `gravatar.json: … [3].profile.hash: must be a SHA-256 hex digest`. */
-function parseFile<T>(file: string, data: unknown, schema: z.ZodType<T>): T {
+export function parseFile<T>(file: string, data: unknown, schema: z.ZodType<T>): T {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   throw new DemoDataError(`${file}: invalid demo data\n${formatIssues(result.error)}`, { cause: result.error });
 }
 
 /** A duplicate would silently shadow an entry in the servers' indexes, so refuse it. */
-function assertUnique<T>(file: string, entries: T[], field: string, keyOf: (entry: T) => string | undefined): void {
+export function assertUnique<T>(file: string, entries: T[], field: string, keyOf: (entry: T) => string | undefined): void {
   const seen = new Map<string, number>();
   entries.forEach((entry, index) => {
     const key = keyOf(entry);

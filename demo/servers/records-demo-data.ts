@@ -4,16 +4,14 @@
  * must use the providers' full shapes, while tests may hand the servers minimal objects. A valid file is returned
  * as read, not as parsed, so the servers answer with the file's key order, as the real APIs would.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { BanDemoEntry } from './ban-server.js';
 import { addressKey } from './census-server.js';
 import type { CensusDemoEntry } from './census-server.js';
-import { DEFAULT_DATA_DIR, DemoDataError } from './demo-data.js';
+import { DEFAULT_DATA_DIR, DemoDataError, parseFile, readJson } from './demo-data.js';
 import type { FecDemoEntry } from './fec-server.js';
 import { FaultSchema } from './faults.js';
-import { formatIssues } from './zod-issues.js';
 
 export const FEC_DATA_FILE = 'fec.json';
 export const CENSUS_DATA_FILE = 'census.json';
@@ -181,27 +179,6 @@ export async function loadBanEntries(dataDir: string = DEFAULT_DATA_DIR): Promis
   const entries = parseFile(file, data, z.array(BanFileEntrySchema));
   assertUnique(file, entries.map((entry, i) => ({ at: `[${i}]`, key: addressKey(entry.q) })), 'q');
   return data as BanDemoEntry[];
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let content: string;
-  try {
-    content = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new DemoDataError(`${file}: cannot read demo data file`, { cause });
-  }
-  try {
-    return JSON.parse(content) as unknown;
-  } catch (cause) {
-    throw new DemoDataError(`${file}: not valid JSON (${(cause as Error).message})`, { cause });
-  }
-}
-
-/** Names the file and each bad field, e.g. `census.json: … [3].addressMatches[0].coordinates: must be in the United States`. */
-function parseFile<T>(file: string, data: unknown, schema: z.ZodType<T>): T {
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  throw new DemoDataError(`${file}: invalid demo data\n${formatIssues(result.error)}`, { cause: result.error });
 }
 
 /** A duplicate would silently shadow an entry in the servers' indexes, so refuse it. */

@@ -3,14 +3,12 @@
  * `demo-data.ts`, the file schemas are the providers' full shapes, stricter than the servers' own entry checks, and
  * a bad entry is reported with its file and field.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { BlueskyDemoEntry } from './bluesky-server.js';
-import { DEFAULT_DATA_DIR, DemoDataError } from './demo-data.js';
+import { assertUnique, DEFAULT_DATA_DIR, parseFile, readJson } from './demo-data.js';
 import { FaultSchema } from './faults.js';
 import type { MastodonDemoEntry } from './mastodon-server.js';
-import { formatIssues } from './zod-issues.js';
 
 export const MASTODON_DATA_FILE = 'mastodon.json';
 export const BLUESKY_DATA_FILE = 'bluesky.json';
@@ -150,41 +148,4 @@ export async function loadBlueskyEntries(dataDir: string = DEFAULT_DATA_DIR): Pr
   assertUnique(file, entries, 'actor', (entry) => entry.actor);
   assertUnique(file, entries, 'did', (entry) => entry.did ?? entry.profile?.did);
   return entries;
-}
-
-// ---------------------------------------------------------------- shared
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new DemoDataError(`${file}: cannot read demo data file`, { cause });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new DemoDataError(`${file}: not valid JSON (${(cause as Error).message})`, { cause });
-  }
-}
-
-/** Names the file and each bad field, e.g. `mastodon.json: … [3].account.url: must be https://…`. */
-function parseFile<T>(file: string, data: unknown, schema: z.ZodType<T>): T {
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  throw new DemoDataError(`${file}: invalid demo data\n${formatIssues(result.error)}`, { cause: result.error });
-}
-
-/** A duplicate would silently shadow an entry in the servers' indexes, so refuse it. */
-function assertUnique<T>(file: string, entries: T[], field: string, keyOf: (entry: T) => string | undefined): void {
-  const seen = new Map<string, number>();
-  entries.forEach((entry, index) => {
-    const key = keyOf(entry);
-    if (key === undefined) return;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      throw new DemoDataError(`${file}: [${index}].${field}: duplicates [${first}].${field} (${key})`);
-    }
-    seen.set(key, index);
-  });
 }
