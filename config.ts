@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PROVIDER_NAMES, type ProviderName } from './schemas/providers.js';
+import { DEFAULT_MATCH_THRESHOLDS } from './activities/voter-matching/score.js';
+import { isLocalProvider, PROVIDER_NAMES, type HttpProviderName, type LocalProviderName, type ProviderName } from './schemas/providers.js';
 import { burstSafeRate, type DocumentedLimit } from './schemas/rate-budget.js';
 
 /**
@@ -31,13 +32,24 @@ const durationList = z
   })
   .or(z.array(z.number()));
 const positive = z.coerce.number().positive();
+/** A comma-separated list of host names, lower-cased (`a.example, b.example`). */
+const hostList = z.string().transform((text) => text.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean)).or(z.array(z.string()));
+/** A comma-separated list of ISO 3166-1 alpha-2 country codes (`FR,DE`), upper-cased; `none` for none. */
+const countryList = z
+  .string()
+  .transform((text) => text.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== '' && c !== 'NONE'))
+  .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes such as FR,DE')));
+/** A number of days, or `0`/`off` for never (null). */
+const daysOrOff = z
+  .union([z.literal('off'), z.coerce.number().int().min(0).max(36_500)], { error: 'must be a number of days (0 to 36500), or off' })
+  .transform((value) => (value === 'off' || value === 0 ? null : value));
 const optionalSecret = z.string().min(1).optional();
 
 /**
  * Each provider's documented limit (providers.md §0). The default queue rate is 90% of it, lowered where the
  * Temporal server's start-up burst could otherwise break a short window (see {@link burstSafeRate}).
  */
-export const DOCUMENTED_LIMITS: Record<ProviderName, DocumentedLimit> = {
+export const DOCUMENTED_LIMITS: Record<HttpProviderName, DocumentedLimit> = {
   gravatar: { max: 1000, windowSeconds: 3600 }, // 1000/h with a key
   github: { max: 30, windowSeconds: 60 }, // search: 30/min with a token
   mastodon: { max: 300, windowSeconds: 300 }, // 300 per 5 min per IP on a default instance
@@ -48,10 +60,21 @@ export const DOCUMENTED_LIMITS: Record<ProviderName, DocumentedLimit> = {
 };
 
 /**
+ * The default queue rate of each provider answered from our own database: no one else's limit to respect, so what
+ * Postgres can spare beside the workers' writes. A voter-file lookup is a few indexed queries (bench/voterfile.ts
+ * matches several hundred a second on two cores); 100/s keeps a large backfill from crowding out everything else.
+ */
+export const LOCAL_DEFAULT_RPS: Record<LocalProviderName, number> = { voterfile: 100 };
+
+function defaultRate(name: ProviderName): number {
+  return isLocalProvider(name) ? LOCAL_DEFAULT_RPS[name] : burstSafeRate(DOCUMENTED_LIMITS[name]);
+}
+
+/**
  * Where each provider's requests go. Mastodon's `{instance}` is the handle's own server (an account is best
  * looked up where it lives); a base URL without it sends every lookup to that one server.
  */
-const DEFAULT_BASE_URLS: Record<ProviderName, string> = {
+const DEFAULT_BASE_URLS: Record<HttpProviderName, string> = {
   gravatar: 'https://api.gravatar.com/v3',
   github: 'https://api.github.com',
   mastodon: 'https://{instance}',
@@ -72,13 +95,14 @@ const baseUrl = z
     }
   }, 'must be an http(s) URL');
 
+/** One provider's `PROVIDER_<NAME>_*` variables; a local provider (the voter file) has no base URL. */
 function providerSchema(name: ProviderName) {
   const prefix = `PROVIDER_${name.toUpperCase()}_`;
   return z
     .object({
-      [`${prefix}BASE_URL`]: baseUrl.default(DEFAULT_BASE_URLS[name]),
+      ...(isLocalProvider(name) ? {} : { [`${prefix}BASE_URL`]: baseUrl.default(DEFAULT_BASE_URLS[name]) }),
       [`${prefix}ENABLED`]: z.stringbool().default(true),
-      [`${prefix}RPS`]: positive.default(burstSafeRate(DOCUMENTED_LIMITS[name])),
+      [`${prefix}RPS`]: positive.default(defaultRate(name)),
       [`${prefix}TIMEOUT_MS`]: z.coerce.number().int().min(100).max(120_000).default(10_000),
       [`${prefix}MAX_ATTEMPTS`]: z.coerce.number().int().min(1).max(100).default(6),
       // Unset: the global RETRY_* / LOOKUP_SCHEDULE_TO_CLOSE_MS values.
@@ -86,10 +110,12 @@ function providerSchema(name: ProviderName) {
       [`${prefix}RETRY_MAXIMUM_INTERVAL_MS`]: z.coerce.number().int().min(10).optional(),
       [`${prefix}RETRY_BACKOFF`]: z.coerce.number().min(1).max(10).optional(),
       [`${prefix}SCHEDULE_TO_CLOSE_MS`]: z.coerce.number().int().min(1000).optional(),
+      // Hosts learned from data (a Mastodon handle's instance) that may resolve to private addresses: trusted explicitly.
+      [`${prefix}ALLOWED_HOSTS`]: hostList.default([]),
     })
-    .transform((v): ProviderConfig => ({
+    .transform((v): ProviderSettings => ({
       name,
-      baseUrl: String(v[`${prefix}BASE_URL`]).replace(/\/+$/, ''),
+      ...(isLocalProvider(name) ? {} : { baseUrl: String(v[`${prefix}BASE_URL`]).replace(/\/+$/, '') }),
       enabled: Boolean(v[`${prefix}ENABLED`]),
       rps: Number(v[`${prefix}RPS`]),
       timeoutMs: Number(v[`${prefix}TIMEOUT_MS`]),
@@ -100,6 +126,7 @@ function providerSchema(name: ProviderName) {
         backoffCoefficient: v[`${prefix}RETRY_BACKOFF`] as number | undefined,
         scheduleToCloseMs: v[`${prefix}SCHEDULE_TO_CLOSE_MS`] as number | undefined,
       },
+      allowedHosts: v[`${prefix}ALLOWED_HOSTS`] as string[],
     }));
 }
 
@@ -116,6 +143,15 @@ const BaseEnvSchema = z.object({
   TEMPORAL_DB_FILE: z.string().min(1).default('data/temporal.db'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  /** Temporal Cloud (or any server behind auth): an API key, sent as a bearer token; implies TLS. */
+  TEMPORAL_API_KEY: optionalSecret,
+  /** mTLS: PEM files of this client's certificate and key (Temporal Cloud's other way in); implies TLS. */
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  /** TLS without a client certificate or API key (a self-hosted frontend behind TLS). */
+  TEMPORAL_TLS: z.stringbool().default(false),
+  /** Where the Temporal runtime serves its own Prometheus metrics (`host:port`); unset = not served. Workers only. */
+  TEMPORAL_METRICS_BIND_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port').optional(),
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
@@ -138,12 +174,26 @@ const BaseEnvSchema = z.object({
   /** The Web UI origin allowed to call the codec endpoints (CORS); unset = the dev UI, http://localhost:$TEMPORAL_UI_PORT. */
   CODEC_CORS_ORIGIN: z.string().min(1).optional(),
   SOCIAL_LOOKUP_BASIS: z.enum(['consent', 'legitimate_interest']).default('consent'),
+  /** The operator's jurisdiction (ISO 3166-1 alpha-2); an address without a country is taken to be there. */
+  JURISDICTION: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as FR or US').optional(),
+  /** Where social lookups need the person's consent whatever SOCIAL_LOOKUP_BASIS says (the contact's or the operator's). */
+  CONSENT_ONLY_JURISDICTIONS: countryList.default(['FR']),
+  /** Provider observations older than this many days are purged (`0` or `off`: kept until erasure). */
+  RETENTION_OBSERVATIONS_DAYS: daysOrOff.default(395),
+  /** When the retention purge runs (a Temporal Schedule; cron, UTC). */
+  RETENTION_PURGE_CRON: z.string().trim().regex(/^\S+(\s+\S+){4}$/, 'must be a five-field cron expression such as "17 3 * * *"').default('17 3 * * *'),
 
   GRAVATAR_API_KEY: optionalSecret,
   GITHUB_TOKEN: optionalSecret,
   FEC_API_KEY: optionalSecret,
   /** BAN scores a match 0–1; below this the address is treated as not found. */
   PROVIDER_BAN_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.6),
+  /**
+   * Voter-file match probabilities (activities/voter-matching/score.ts): at or above HIGH the registration is the
+   * supporter's; from LOW (the best two together) a person decides; below, no match. Defaults as bench/voterfile.ts tuned.
+   */
+  VOTERFILE_HIGH_THRESHOLD: z.coerce.number().gt(0).max(1).default(DEFAULT_MATCH_THRESHOLDS.high),
+  VOTERFILE_LOW_THRESHOLD: z.coerce.number().gt(0).max(1).default(DEFAULT_MATCH_THRESHOLDS.low),
 
   NATIONBUILDER_WEBHOOK_TOKEN: optionalSecret,
   ACTION_NETWORK_WEBHOOK_SECRET: optionalSecret,
@@ -157,12 +207,19 @@ const BaseEnvSchema = z.object({
   LOOKUP_RETRY_SCHEDULE: durationList.default([3_600_000, 6 * 3_600_000, 24 * 3_600_000]),
 
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  /** `enrich worker` serves `/metrics` (Prometheus) on this port; unset = no metrics server. */
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Bearer token `/metrics` requires (API and worker); unset = open (metrics carry counts only, never personal data). */
+  METRICS_TOKEN: optionalSecret,
 });
 
-/** One provider's settings: where its requests go, its queue rate, and how its lookups are retried. */
-export interface ProviderConfig {
+/** One provider's settings: its queue rate, and how its lookups are retried. */
+export interface ProviderSettings {
   name: ProviderName;
-  baseUrl: string;
+  /** Where its requests go; absent for a provider answered from our own database (the voter file). */
+  baseUrl?: string;
   enabled: boolean;
   /** The queue's rate limit, enforced by the Temporal server across every worker. */
   rps: number;
@@ -175,12 +232,22 @@ export interface ProviderConfig {
     backoffCoefficient?: number | undefined;
     scheduleToCloseMs?: number | undefined;
   };
+  /** Hosts learned from data that may be asked even when they resolve to private addresses (Mastodon instances). */
+  allowedHosts?: readonly string[];
 }
+
+/** An HTTP provider's settings: where its requests go (and only there), besides the rest. */
+export interface ProviderConfig extends ProviderSettings {
+  baseUrl: string;
+}
+
+/** Every provider's settings: a base URL for each HTTP provider, none for the local ones. */
+export type ProvidersConfig = Record<HttpProviderName, ProviderConfig> & Record<LocalProviderName, ProviderSettings>;
 
 /** The validated, frozen configuration of one process. */
 export type Config = ReturnType<typeof buildConfig>;
 
-function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<ProviderName, ProviderConfig>) {
+function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersConfig) {
   return {
     database: { url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR, pglitePort: env.PGLITE_PORT, poolSize: env.DB_POOL_SIZE },
     temporal: {
@@ -191,6 +258,13 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
       dbFile: env.TEMPORAL_DB_FILE,
       port: env.TEMPORAL_PORT,
       uiPort: env.TEMPORAL_UI_PORT,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: {
+        enabled: env.TEMPORAL_TLS || env.TEMPORAL_API_KEY !== undefined || env.TEMPORAL_TLS_CERT_PATH !== undefined,
+        certPath: env.TEMPORAL_TLS_CERT_PATH,
+        keyPath: env.TEMPORAL_TLS_KEY_PATH,
+      },
+      metricsBindAddress: env.TEMPORAL_METRICS_BIND_ADDRESS,
     },
     api: {
       host: env.API_HOST,
@@ -208,8 +282,11 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
     codec: { token: env.CODEC_TOKEN, corsOrigin: env.CODEC_CORS_ORIGIN ?? `http://localhost:${env.TEMPORAL_UI_PORT}` },
     usingDevPseudonymKey: env.PSEUDONYM_KEY === undefined,
     socialLookupBasis: env.SOCIAL_LOOKUP_BASIS,
+    jurisdiction: { default: env.JURISDICTION, consentOnly: env.CONSENT_ONLY_JURISDICTIONS },
+    retention: { observationsDays: env.RETENTION_OBSERVATIONS_DAYS, purgeCron: env.RETENTION_PURGE_CRON },
     secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN, fecApiKey: env.FEC_API_KEY },
     ban: { minScore: env.PROVIDER_BAN_MIN_SCORE },
+    voterfile: { highThreshold: env.VOTERFILE_HIGH_THRESHOLD, lowThreshold: env.VOTERFILE_LOW_THRESHOLD },
     http: { maxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES },
     retry: {
       initialIntervalMs: env.RETRY_INITIAL_INTERVAL_MS,
@@ -220,6 +297,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
     },
     providers,
     logLevel: env.LOG_LEVEL,
+    metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT, token: env.METRICS_TOKEN },
   } as const;
 }
 
@@ -227,6 +305,12 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: Record<Prov
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
+
+/** Every environment variable the configuration reads (deployment files are checked against it). */
+export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze([
+  ...Object.keys(BaseEnvSchema.shape),
+  ...PROVIDER_NAMES.flatMap((name) => Object.keys(providerSchema(name).in.shape)),
+]);
 
 /**
  * Parses the environment into a frozen {@link Config}. Pure: pass any record in tests.
@@ -237,14 +321,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const issues: string[] = [];
   const base = BaseEnvSchema.safeParse(cleaned);
   if (!base.success) issues.push(...base.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  const providers = {} as Record<ProviderName, ProviderConfig>;
+  const providers = {} as Record<ProviderName, ProviderSettings>;
   for (const name of PROVIDER_NAMES) {
     const parsed = providerSchema(name).safeParse(cleaned);
     if (parsed.success) providers[name] = parsed.data;
     else issues.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
+  if (base.success && (base.data.TEMPORAL_TLS_CERT_PATH === undefined) !== (base.data.TEMPORAL_TLS_KEY_PATH === undefined)) {
+    issues.push('TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: set both or neither');
+  }
+  if (base.success && base.data.VOTERFILE_LOW_THRESHOLD > base.data.VOTERFILE_HIGH_THRESHOLD) {
+    issues.push(`VOTERFILE_LOW_THRESHOLD: must not be above VOTERFILE_HIGH_THRESHOLD (${base.data.VOTERFILE_HIGH_THRESHOLD})`);
+  }
   if (!base.success || issues.length > 0) throw new ConfigError(`invalid configuration: ${issues.join('; ')}`);
-  return deepFreeze(buildConfig(base.data, providers));
+  return deepFreeze(buildConfig(base.data, providers as ProvidersConfig));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -2,6 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { LookupInput, ProviderLookupResult } from '../schemas/lookup.js';
 import type { ProviderName } from '../schemas/providers.js';
 import { lookupActivityName } from '../workflows/ids.js';
+import { lookupDuration, lookupErrorsTotal, lookupQueueWait, lookupsTotal } from '../worker/metrics.js';
 import { LookupError } from './providers/lookup-error.js';
 import type { Provider } from './providers/provider.js';
 
@@ -24,13 +25,19 @@ export function createLookupActivity(provider: Provider): LookupActivity {
     const context = Context.current();
     const { attempt } = context.info;
     const started = Date.now();
+    const labels = { provider: provider.name };
+    // Time since this attempt was scheduled: on a provider queue, mostly its rate limit.
+    lookupQueueWait.observe(labels, Math.max(0, started - context.info.currentAttemptScheduledTimestampMs) / 1000);
     // Heartbeats let a cancellation reach the request (through the signal) and a dead worker show up early.
     const heartbeats = setInterval(() => context.heartbeat(), 1000);
     try {
       const answer = await provider.lookup(input, context.cancellationSignal);
+      lookupsTotal.inc({ ...labels, outcome: answer.outcome });
       log.info('lookup finished', { provider: provider.name, outcome: answer.outcome, attempt, ms: Date.now() - started });
       return { ...answer, attempts: attempt };
     } catch (err) {
+      lookupsTotal.inc({ ...labels, outcome: 'error' });
+      lookupErrorsTotal.inc({ ...labels, error_type: err instanceof LookupError ? err.type : 'Unexpected' });
       if (!(err instanceof LookupError)) throw err;
       log.warn('lookup attempt failed', { provider: provider.name, errorType: err.type, attempt, retryAfterMs: err.retryAfterMs });
       const details: LookupFailureDetails = { attempt, ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}) };
@@ -43,6 +50,7 @@ export function createLookupActivity(provider: Provider): LookupActivity {
       });
     } finally {
       clearInterval(heartbeats);
+      lookupDuration.observe(labels, (Date.now() - started) / 1000);
     }
   };
 }

@@ -2,9 +2,10 @@ import { Command, Option } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { PROVIDER_NAMES } from '../schemas/providers.js';
+import { HTTP_PROVIDER_NAMES, PROVIDER_NAMES } from '../schemas/providers.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { installTemporalRuntime } from '../worker/runtime.js';
+import { startMetricsServer } from '../worker/metrics-server.js';
 import { startWorkers } from '../worker/start-workers.js';
 import { buildApi } from './api/build-api.js';
 import { runBackfill, DEFAULT_BACKFILL_CONCURRENCY, type BackfillCommandOptions } from './commands/backfill.js';
@@ -20,9 +21,11 @@ import { formatFlagged, readFlagged } from './commands/flagged.js';
 import { retryAllFlagged, retryContact, retryTarget } from './commands/retry.js';
 import { signup, type SignupOptions } from './commands/signup.js';
 import { startDevStack } from './dev/start-dev-stack.js';
-import { createTemporalClient, temporalAddress } from './temporal-client.js';
+import { createTemporalClient, temporalAddress, temporalConnectionOptions } from './temporal-client.js';
 import { contactKeyFromRef } from './contact-key.js';
 import { startPrivacyRequest } from './privacy-requests.js';
+import { ensureRetentionSchedule, runRetentionPurgeNow } from './retention-schedule.js';
+import { cliActor } from './audit.js';
 import { userInfo } from 'node:os';
 
 /** Runs until SIGINT or SIGTERM, then calls `stop` once. */
@@ -52,7 +55,7 @@ program
   .action(async (opts: { demo?: boolean }) => {
     const bootstrap = loadConfig();
     const logger = createLogger(bootstrap.logLevel);
-    installTemporalRuntime(logger, 'WARN');
+    installTemporalRuntime(logger, 'WARN', { metricsBindAddress: bootstrap.temporal.metricsBindAddress });
     const stack = await startDevStack({ env: process.env, demo: Boolean(opts.demo), logger });
     const lines = [
       'contact-enrichment dev stack is up',
@@ -60,7 +63,7 @@ program
       `  Temporal       ${stack.temporalAddress}`,
       ...(stack.uiUrl ? [`  Temporal UI    ${stack.uiUrl}`] : []),
       `  Database       ${stack.config.database.url ? 'DATABASE_URL' : `embedded PGlite in ${stack.config.database.pgliteDir}`}`,
-      ...(stack.demo ? PROVIDER_NAMES.map((name) => `  Demo ${name.padEnd(10)}${stack.demo![name].url}`) : []),
+      ...(stack.demo ? HTTP_PROVIDER_NAMES.map((name) => `  Demo ${name.padEnd(10)}${stack.demo![name].url}`) : []),
       '',
       'Try:  npx enrich signup dana.ruiz@example.org --given-name Dana --family-name Ruiz --consent-social',
       '      npx enrich contact dana.ruiz@example.org',
@@ -77,20 +80,35 @@ program
   .action(async (opts: { queues: string }) => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
-    installTemporalRuntime(logger);
+    installTemporalRuntime(logger, 'INFO', { metricsBindAddress: config.temporal.metricsBindAddress });
     const allowed = new Set<string>(['workflows', ...PROVIDER_NAMES]);
     const queues = opts.queues.split(',').map((q) => q.trim()).filter(Boolean);
     const unknown = queues.filter((q) => !allowed.has(q));
     if (unknown.length) throw new CommandError(`worker: unknown queue(s) ${unknown.join(', ')}; choose from ${[...allowed].join(', ')}`);
     const database = await openStore(config, logger);
-    const connection = await NativeConnection.connect({ address: temporalAddress(config) });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+    const metrics = config.metrics.port === undefined ? undefined : await startMetricsServer({ ...config.metrics, port: config.metrics.port });
+    if (metrics) logger.info({ url: metrics.url }, 'metrics served');
     const workers = await startWorkers({ config, connection, db: database.db, queues: queues as Array<'workflows' | (typeof PROVIDER_NAMES)[number]> });
     logger.info({ queues, address: temporalAddress(config) }, 'workers running');
+    if (queues.includes('workflows')) {
+      // The workflow workers run the retention purge, so they keep its schedule in line with the configuration. A
+      // failure here does not stop the workers (another worker or `enrich retention` can set it), but it is loud.
+      const client = await createTemporalClient(config);
+      try {
+        logger.info(await ensureRetentionSchedule(client, config), 'retention schedule');
+      } catch (err) {
+        logger.error({ err }, 'could not create or update the retention schedule; run `enrich retention`');
+      } finally {
+        await client.connection.close();
+      }
+    }
     const running = workers.run();
     await untilSignal(async () => {
       workers.shutdown();
       await running;
     });
+    await metrics?.close();
     await connection.close();
     await database.close();
   });
@@ -133,6 +151,7 @@ program
   .description('start one enrichment, as the signup webhook does')
   .option('--given-name <name>')
   .option('--family-name <name>')
+  .option('--birth-year <year>', 'helps the voter-file match tell namesakes apart')
   .option('--address <line>', 'street address line')
   .option('--postal-code <code>')
   .option('--locality <city>')
@@ -162,8 +181,11 @@ program
   .command('contact <ref>')
   .description('print the unified record of a contact (by email, contact id or workflow id); exit 2 when not found')
   .addOption(new Option('--format <format>', 'json: the unified record; osdi: an OSDI 1.2 person (FEC data left out)').choices(CONTACT_FORMATS).default('json'))
-  .action(async (ref: string, opts: { format: ContactFormat }) => {
-    const view = opts.format === 'osdi' ? await readContactOsdi(loadConfig(), ref) : await readContact(loadConfig(), ref);
+  .option('--purpose <text>', 'why the record is read (support request, access request, …): kept in the audit log')
+  .option('--actor <name>', 'who reads, for the audit log (default cli:<OS user>)')
+  .action(async (ref: string, opts: { format: ContactFormat; purpose?: string; actor?: string }) => {
+    const read = { purpose: opts.purpose, actor: opts.actor };
+    const view = opts.format === 'osdi' ? await readContactOsdi(loadConfig(), ref, read) : await readContact(loadConfig(), ref, read);
     if (!view) throw new CommandError('contact not found', 2);
     process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
   });
@@ -180,6 +202,7 @@ program
   .addOption(new Option('--format <format>', 'output format').choices(SEGMENT_FORMATS).default('csv'))
   .option('--out <file>', 'write there instead of stdout')
   .addOption(new Option('--purpose <purpose>', 'research also exports and filters on FEC data (restricted by US law)').choices(EXPORT_PURPOSES).default('outreach'))
+  .option('--actor <name>', 'who exports, for the audit log (default cli:<OS user>)')
   .action(async (opts: SegmentCommandOptions) => {
     const count = await runSegment(loadConfig(), opts);
     if (opts.out) process.stderr.write(`segment: ${count === undefined ? 'contacts' : `${count} contact${count === 1 ? '' : 's'}`} written to ${opts.out}\n`);
@@ -242,6 +265,23 @@ voters
   .option('--json', 'print the counts as one JSON object')
   .action(async (opts: VotersRematchOptions) => {
     process.stdout.write(await runVotersRematch(loadConfig(), opts));
+  });
+
+program
+  .command('retention')
+  .description('make the retention schedule match RETENTION_OBSERVATIONS_DAYS and RETENTION_PURGE_CRON (workers do this at start); --run-now also purges now')
+  .option('--run-now', 'purge expired observations now and print what was deleted')
+  .option('--actor <name>', 'who runs the purge, for the audit log (default cli:<OS user>)')
+  .action(async (opts: { runNow?: boolean; actor?: string }) => {
+    const config = loadConfig();
+    const client = await createTemporalClient(config);
+    try {
+      const schedule = await ensureRetentionSchedule(client, config);
+      const purged = opts.runNow ? await runRetentionPurgeNow(client, config, cliActor(opts.actor)) : undefined;
+      process.stdout.write(`${JSON.stringify({ schedule, ...(purged ? { purged } : {}) }, null, 2)}\n`);
+    } finally {
+      await client.connection.close();
+    }
   });
 
 for (const action of ['suppress', 'erase'] as const) {

@@ -7,6 +7,7 @@ import { enrichContact } from '../workflows/enrich-contact.js';
 import { enrichContactWorkflowId } from '../workflows/ids.js';
 import { ContactKeyKey, EnrichmentStatusKey } from '../workflows/search-attributes.js';
 import { contactKeyFor } from './contact-key.js';
+import { socialLookupBasisFor, withPresumedCountry } from './jurisdiction.js';
 
 export interface StartEnrichmentResult {
   workflowId: string;
@@ -18,8 +19,14 @@ export interface StartEnrichmentResult {
   status: 'started' | 'existing' | 'suppressed';
 }
 
-/** Turns configuration into the workflow's plan: workflows never read configuration themselves. */
-export function buildEnrichContactInput(config: Config, contactKey: string, signup: Signup, receivedAt: Date): EnrichContactInput {
+/**
+ * Turns configuration into the workflow's plan: workflows never read configuration themselves. The jurisdiction
+ * defaults are applied here (see `jurisdiction.ts`): an address without a country gets the operator's
+ * `JURISDICTION`, so the workflow's plan geocodes it with that country's geocoder (BAN for FR, never the US
+ * Census), and social lookups need consent wherever a consent-only jurisdiction applies.
+ */
+export function buildEnrichContactInput(config: Config, contactKey: string, input: Signup, receivedAt: Date): EnrichContactInput {
+  const signup = withPresumedCountry(input, config.jurisdiction.default);
   return {
     contactKey,
     signup,
@@ -39,7 +46,7 @@ export function buildEnrichContactInput(config: Config, contactKey: string, sign
       };
     }),
     retry: { automaticDelaysMs: [...config.retry.automaticDelaysMs] },
-    socialLookupBasis: config.socialLookupBasis,
+    socialLookupBasis: socialLookupBasisFor(config, signup),
   };
 }
 

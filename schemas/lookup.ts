@@ -69,6 +69,8 @@ export interface LookupInput {
   email: string;
   givenName?: string;
   familyName?: string;
+  /** The year of birth the supporter gave: the voter file tells namesakes apart by it (never a full date). */
+  birthYear?: number;
   postalAddress?: PostalAddress;
   /** Stage 2: the account to look up on this provider (`user@instance` on Mastodon, a handle on Bluesky, a login on GitHub). */
   handle?: string;

@@ -12,10 +12,17 @@ export const PostalAddressSchema = z.object({
 });
 export type PostalAddress = z.infer<typeof PostalAddressSchema>;
 
+/**
+ * The person's own word on social-profile matching, kept per contact as evidence of the lawful basis: what they
+ * answered (`false` records a refusal or a withdrawal), when, which version of the privacy notice they were shown,
+ * and where the answer was captured (a form and its checkbox, a CRM tag, an operator). Enrichment never writes it.
+ */
 export const ConsentSchema = z.object({
   socialProfiles: z.boolean(),
   at: z.iso.datetime({ offset: true }).optional(),
   noticeVersion: text(50).optional(),
+  /** Where the answer was captured, e.g. `form:petition-2026#consent_social`, `nationbuilder:tag:consent_social`. */
+  source: text(100).optional(),
 });
 export type Consent = z.infer<typeof ConsentSchema>;
 

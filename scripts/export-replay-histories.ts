@@ -22,7 +22,7 @@ import { startEnrichment } from '../client/start-enrichment.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import { waitForSettled } from '../client/wait-for-settled.js';
 import { startDemoProviders } from '../demo/servers/start-demo-providers.js';
-import { PROVIDER_NAMES } from '../schemas/providers.js';
+import { HTTP_PROVIDER_NAMES } from '../schemas/providers.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { openDatabase } from '../store/open-database.js';
 import { startWorkers } from '../worker/start-workers.js';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
   await migrateToLatest(database.db);
   const demo = await startDemoProviders();
-  const urls = Object.fromEntries(PROVIDER_NAMES.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url]));
+  const urls = Object.fromEntries(HTTP_PROVIDER_NAMES.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url]));
   const config = testConfig({ ...urls, TEMPORAL_TASK_QUEUE: `replay-${randomUUID()}`, LOOKUP_RETRY_SCHEDULE: '1h' });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const workers = await startWorkers({ config, connection: nativeConnection, db: database.db });

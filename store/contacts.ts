@@ -3,6 +3,8 @@ import { restrictedFields } from '../activities/merge/restricted-fields.js';
 import { parseStoredRecord, type ContactRecord } from '../schemas/contact-record.js';
 import type { Consent, Signup } from '../schemas/signup.js';
 import type { ContactRow, Database, LookupRow, ObservationRow } from './database.js';
+import { findVoterReview } from './voters/voter-lookups.js';
+import { withVoterTables } from './voters/voter-tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -167,5 +169,10 @@ export async function findContactView(db: Db, id: string): Promise<ContactView |
   if (row.record === null) return { id: row.id, email: row.email, status: row.status };
   // jsonb does not keep key order; parsing restores the schema's order so the record reads as documented, and
   // brings a record stored under an older schema version to the current shape.
-  return (parseStoredRecord(row.record) ?? row.record) as ContactView;
+  const view = (parseStoredRecord(row.record) ?? row.record) as ContactView;
+  // An ambiguous voter-file match waits for a person: show them the candidates and why each scored what it did.
+  const review = await findVoterReview(withVoterTables(db), row.id);
+  if (!review) return view;
+  const { candidates, probability_top_two: probabilityTopTwo, decided_by: decidedBy, updated_at: updatedAt } = review;
+  return { ...view, voterReview: { candidates, probabilityTopTwo, decidedBy, updatedAt: new Date(updatedAt).toISOString() } };
 }

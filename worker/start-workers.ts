@@ -7,6 +7,7 @@ import { createProvider } from '../activities/providers/registry.js';
 import type { Provider } from '../activities/providers/provider.js';
 import { createStoreActivities } from '../activities/store-activities.js';
 import { createPrivacyActivities } from '../activities/privacy-activities.js';
+import { createRetentionActivities } from '../activities/retention-activities.js';
 import { PROVIDER_NAMES, type ProviderName } from '../schemas/providers.js';
 import type { Database } from '../store/database.js';
 import { providerTaskQueue } from '../workflows/ids.js';
@@ -52,14 +53,15 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         ...common,
         taskQueue: config.temporal.taskQueue,
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-        activities: { ...createStoreActivities(db), ...createPrivacyActivities(db) },
+        activities: { ...createStoreActivities(db), ...createPrivacyActivities(db), ...createRetentionActivities(db) },
       }),
     );
   }
   for (const name of PROVIDER_NAMES) {
     const providerConfig = config.providers[name];
     if (!queues.has(name) || !providerConfig.enabled) continue;
-    const provider = createProvider(name, config);
+    // The voter file is matched in the database; HTTP providers need only their configuration.
+    const provider = createProvider(name, { config, db });
     providers.push(provider);
     workers.push(
       await Worker.create({

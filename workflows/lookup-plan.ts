@@ -7,7 +7,8 @@ import type { Signup } from '../schemas/signup.js';
  * check every case. Stage 1 uses what the signup gave; stage 2 follows the accounts stage 1 found.
  */
 
-export const STAGE_ONE: readonly ProviderName[] = ['gravatar', 'github', 'census', 'ban', 'fec'];
+// Appended, never reordered: a recorded run schedules stage 1 in this order, and its replay must too.
+export const STAGE_ONE: readonly ProviderName[] = ['gravatar', 'github', 'census', 'ban', 'fec', 'voterfile'];
 export const STAGE_TWO: readonly ProviderName[] = ['mastodon', 'bluesky', 'github'];
 
 const US_ZIP = /^\d{5}(-?\d{4})?$/;
@@ -36,6 +37,18 @@ export function stageOneInput(provider: ProviderName, contactKey: string, signup
       // FEC records carry no email: a full name and a US ZIP are the least that can tell donors apart.
       return isUs(signup) && signup.givenName && signup.familyName && US_ZIP.test(address?.postalCode ?? '')
         ? { ...base, givenName: signup.givenName, familyName: signup.familyName, postalAddress: address }
+        : undefined;
+    case 'voterfile':
+      // Matched in our own database against the imported (US) voter file: a full name and a ZIP or locality to
+      // block on; the birth year, when given, tells namesakes apart. The street helps the score.
+      return isUs(signup) && signup.givenName && signup.familyName && (address?.postalCode || address?.locality)
+        ? {
+            ...base,
+            givenName: signup.givenName,
+            familyName: signup.familyName,
+            postalAddress: address,
+            ...(signup.birthYear !== undefined ? { birthYear: signup.birthYear } : {}),
+          }
         : undefined;
     default:
       return undefined;

@@ -76,6 +76,13 @@ export const HIGH_CONFIDENCE = 0.85;
 const MULTI_VALUED_FIELDS = new Set(['profiles']);
 
 /**
+ * Fields that say how things stand now rather than how a value was linked to the person: the voter-file
+ * registration. `enrich voters rematch` appends the registration as the newest file has it (moved, dropped, or
+ * another voter, whatever its match score), so within a source rank the newest observation wins, not the surest.
+ */
+const LATEST_WINS_FIELDS = new Set(['voter']);
+
+/**
  * Facts about the person, where two confident sources disagreeing means one of them is wrong (or is someone
  * else). A bio or an avatar differs from network to network by nature, so those pick a winner without a conflict.
  */
@@ -107,6 +114,11 @@ function compareEvidence(a: MergeObservation, b: MergeObservation): number {
     byCodeUnits(a.provider, b.provider) ||
     byCodeUnits(JSON.stringify(a.value) ?? '', JSON.stringify(b.value) ?? '')
   );
+}
+
+/** Best first for {@link LATEST_WINS_FIELDS}: source rank, then recency; then as {@link compareEvidence}. */
+function compareLatest(a: MergeObservation, b: MergeObservation): number {
+  return rankOf(b.provider) - rankOf(a.provider) || Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt) || compareEvidence(a, b);
 }
 
 /** Case, spacing and accents aside (`Île-de-France` = `ile-de-france`), the same text is the same value. */
@@ -187,7 +199,7 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
     if (PROTECTED_FIELD.test(o.field)) continue;
     byField.set(o.field, [...(byField.get(o.field) ?? []), o]);
   }
-  for (const evidence of byField.values()) evidence.sort(compareEvidence);
+  for (const [field, evidence] of byField) evidence.sort(LATEST_WINS_FIELDS.has(field) ? compareLatest : compareEvidence);
 
   const winners = new Map<string, unknown>();
   const provenance: Record<string, ProvenanceEntry[]> = {};

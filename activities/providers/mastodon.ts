@@ -7,6 +7,7 @@ import { errorForStatus, LookupError } from './lookup-error.js';
 import { ProviderHttpClient } from './provider-http-client.js';
 import { header, parseIsoReset, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
+import { guardedLookup, type Resolver } from './address-guard.js';
 
 /** A handle reached through a link the user typed somewhere; stage 2 normally passes the link's own confidence. */
 const DEFAULT_LINK_CONFIDENCE = 0.6;
@@ -78,7 +79,7 @@ export function parseMastodonHandle(handle: string): { user: string; host: strin
 /**
  * Whether `host` may be put into the `{instance}` template: a dotted DNS name of letters, digits and hyphens whose
  * last label is not numeric, never an IP literal, `localhost` or a name under it. This is a syntax check only; the
- * address the name resolves to is not checked here.
+ * addresses the name resolves to are checked when a connection is made (see {@link createMastodonProvider}).
  */
 export function isInstanceHost(host: string): boolean {
   if (host.length > 253 || isIP(host) !== 0) return false;
@@ -254,11 +255,26 @@ export class BoundedClientCache<C extends Closable> {
   }
 }
 
-export function createMastodonProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
+export interface MastodonDeps extends ProviderDeps {
+  /** How instance host names are resolved before the address check; tests inject one. Default: the system's. */
+  resolve?: Resolver;
+}
+
+/**
+ * Mastodon lookups. With a `{instance}` base URL each handle is asked on its own server, a host learned from data:
+ * besides the syntax check ({@link instanceOrigin}), the connection is refused as ForbiddenHost (non-retryable) when
+ * the name resolves to a loopback, private, link-local, CGNAT, ULA or unspecified address, unless the host is in
+ * `PROVIDER_MASTODON_ALLOWED_HOSTS`. The check is made in the connection's own DNS lookup, on the addresses the
+ * socket then uses, so DNS rebinding cannot slip past it. A fixed base URL is the operator's explicit choice and
+ * is used as configured.
+ */
+export function createMastodonProvider(config: ProviderConfig, deps: MastodonDeps): Provider {
   const perInstance = config.baseUrl.includes(INSTANCE_PLACEHOLDER);
+  const resolveHost = perInstance ? guardedLookup({ provider: 'mastodon', allowedHosts: config.allowedHosts, resolve: deps.resolve }) : undefined;
   const clients = new BoundedClientCache(
     MAX_INSTANCE_CLIENTS,
-    (baseUrl) => new ProviderHttpClient({ provider: 'mastodon', baseUrl, timeoutMs: config.timeoutMs, maxResponseBytes: deps.maxResponseBytes }),
+    (baseUrl) =>
+      new ProviderHttpClient({ provider: 'mastodon', baseUrl, timeoutMs: config.timeoutMs, maxResponseBytes: deps.maxResponseBytes, ...(resolveHost ? { lookup: resolveHost } : {}) }),
   );
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {

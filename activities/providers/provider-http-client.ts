@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { LOOKUP_ERROR_TYPES } from '../../schemas/lookup.js';
 import { LookupError } from './lookup-error.js';
@@ -16,6 +17,11 @@ export interface ProviderHttpClientOptions {
    * Temporal retries it after the reset, so the provider never sees a request over its limit from here.
    */
   quota?: (headers: JsonReply['headers'], now: number) => QuotaState | undefined;
+  /**
+   * Resolves host names for new connections (`net.connect`'s `lookup`); for hosts learned from data, one that
+   * refuses private addresses (see `address-guard.ts`). A LookupError it raises is thrown as it is.
+   */
+  lookup?: LookupFunction;
 }
 
 export interface QuotaState {
@@ -50,7 +56,7 @@ export class ProviderHttpClient {
     this.#options = options;
     this.#base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
     this.#dispatcher = new Agent({
-      connect: { timeout: options.timeoutMs },
+      connect: { timeout: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connections: 16,
@@ -85,7 +91,7 @@ export class ProviderHttpClient {
         headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...this.#options.headers },
       });
     } catch (err) {
-      throw transportError(provider, err);
+      throw err instanceof LookupError ? err : transportError(provider, err);
     }
     const text = await readCapped(response, maxResponseBytes, provider).catch((err: unknown) => {
       throw err instanceof LookupError ? err : transportError(provider, err);

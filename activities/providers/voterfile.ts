@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
-import type { ProviderName } from '../../schemas/providers.js';
 import type { Database } from '../../store/database.js';
-import { findBlockedVoters, findSimilarNameVoters, findVotes, recordVoterDecision, type CandidateSearch, type VoterCandidate } from '../../store/voters/voter-lookups.js';
+import { findBlockedVoters, findSimilarNameVoters, findVoterDetails, recordVoterDecision, type VoterCandidate } from '../../store/voters/voter-lookups.js';
 import { withVoterTables, type ReviewCandidate, type VoterDb } from '../../store/voters/voter-tables.js';
 import { supporterMatchKeys, type MatchKeys } from '../voter-matching/normalise.js';
-import { decideMatch, scoreCandidate, type MatchDecision, type MatchThresholds } from '../voter-matching/score.js';
+import { decideMatch, scoreCandidate, type CandidateFrequencies, type MatchDecision, type MatchThresholds } from '../voter-matching/score.js';
 import { roundedBreakdown, roundScore, voterObservationValue } from '../voter-matching/voter-observation.js';
 import { LookupError } from './lookup-error.js';
 import type { Provider, ProviderAnswer } from './provider.js';
@@ -42,17 +41,8 @@ export interface VoterMatch {
   decision: MatchDecision<VoterCandidate>;
 }
 
-function decide(keys: MatchKeys, search: CandidateSearch, thresholds: MatchThresholds): MatchDecision<VoterCandidate> {
-  const scored = search.candidates.map((candidate) => ({
-    candidate,
-    breakdown: scoreCandidate(keys, candidate.keys, {
-      population: search.population,
-      firstName: candidate.counts.firstName,
-      lastName: candidate.counts.lastName,
-      zip: candidate.counts.zip,
-      locality: candidate.counts.locality,
-    }),
-  }));
+function decide(keys: MatchKeys, candidates: VoterCandidate[], frequencies: CandidateFrequencies, thresholds: MatchThresholds): MatchDecision<VoterCandidate> {
+  const scored = candidates.map((candidate) => ({ candidate, breakdown: scoreCandidate(keys, candidate.keys, frequencies) }));
   return decideMatch(scored, thresholds, (c) => c.voterId);
 }
 
@@ -63,29 +53,36 @@ function decide(keys: MatchKeys, search: CandidateSearch, thresholds: MatchThres
  */
 export async function matchVoter(db: VoterDb, keys: MatchKeys, thresholds: MatchThresholds): Promise<VoterMatch> {
   const blocked = await findBlockedVoters(db, keys);
-  let decision = decide(keys, blocked, thresholds);
-  if (decision.outcome !== 'matched') {
+  let decision = decide(keys, blocked.candidates, blocked.frequencies, thresholds);
+  if (decision.outcome !== 'matched' && blocked.importId !== null) {
     const similar = await findSimilarNameVoters(db, keys);
     const seen = new Set(blocked.candidates.map((c) => c.voterId));
-    const added = similar.candidates.filter((c) => !seen.has(c.voterId));
-    if (added.length) decision = decide(keys, { ...blocked, population: similar.population, candidates: [...blocked.candidates, ...added] }, thresholds);
+    const added = similar.filter((c) => !seen.has(c.voterId));
+    if (added.length) decision = decide(keys, [...blocked.candidates, ...added], blocked.frequencies, thresholds);
   }
   return { importId: blocked.importId, decision };
 }
 
-/** The candidates of an ambiguous match as kept for review: the likeliest few, with why each scored so. */
-export function reviewCandidates(decision: MatchDecision<VoterCandidate>): ReviewCandidate[] {
-  return decision.ranked
-    .filter((c, i) => i < 2 || c.probability >= REVIEW_MIN_PROBABILITY)
-    .slice(0, REVIEW_MAX_CANDIDATES)
-    .map((c) => ({
-      voterId: c.candidate.voterId,
-      probability: roundScore(c.probability),
-      name: c.candidate.name,
-      address: c.candidate.address,
-      birthYear: c.candidate.keys.birthYear ?? null,
-      breakdown: roundedBreakdown(c.breakdown),
-    }));
+/** The candidates of an ambiguous match worth a person's look: the likeliest few. */
+function candidatesForReview(decision: MatchDecision<VoterCandidate>) {
+  return decision.ranked.filter((c, i) => i < 2 || c.probability >= REVIEW_MIN_PROBABILITY).slice(0, REVIEW_MAX_CANDIDATES);
+}
+
+/**
+ * The candidates of an ambiguous match as kept for review: the likeliest few, with their name and address (read for
+ * these few only) and why each scored so.
+ */
+export async function reviewCandidates(db: VoterDb, decision: MatchDecision<VoterCandidate>): Promise<ReviewCandidate[]> {
+  const kept = candidatesForReview(decision);
+  const details = await findVoterDetails(db, kept.map((c) => c.candidate.voterId));
+  return kept.map((c) => ({
+    voterId: c.candidate.voterId,
+    probability: roundScore(c.probability),
+    name: details.get(c.candidate.voterId)?.name ?? '',
+    address: details.get(c.candidate.voterId)?.address ?? null,
+    birthYear: c.candidate.keys.birthYear ?? null,
+    breakdown: roundedBreakdown(c.breakdown),
+  }));
 }
 
 /**
@@ -112,7 +109,7 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
     signal?.throwIfAborted();
     const contactId = input.contactKey;
     if (decision.outcome === 'ambiguous') {
-      const candidates = reviewCandidates(decision);
+      const candidates = await reviewCandidates(voters, decision);
       await recordVoterDecision(voters, contactId, { state: 'ambiguous', candidates, probabilityTopTwo: decision.probabilityTopTwo, importId }, 'lookup');
       throw new LookupError(
         LOOKUP_ERROR_TYPES.ambiguousMatch,
@@ -124,16 +121,17 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
       return { outcome: 'no_match', observations: [] };
     }
     const { best } = decision;
-    const votes = await findVotes(voters, [best.candidate.voterId]);
-    await recordVoterDecision(voters, contactId, { state: 'matched', candidate: best.candidate, score: best.probability, importId }, 'lookup');
+    // One statement records the match and reads the registration and its votes for the observation.
+    const recorded = await recordVoterDecision(voters, contactId, { state: 'matched', voterId: best.candidate.voterId, score: best.probability, importId }, 'lookup');
+    if (recorded === null) throw new Error(`voterfile: voter ${best.candidate.voterId} left the file during the lookup (a new import); try again`);
     const observation: ObservationInput = {
       field: 'voter',
-      value: voterObservationValue(best.candidate.facts, votes?.get(best.candidate.voterId) ?? null, best.probability, roundedBreakdown(best.breakdown)),
+      value: voterObservationValue(recorded.facts, recorded.votes, best.probability, roundedBreakdown(best.breakdown)),
       confidence: roundScore(best.probability),
       fetchedAt: new Date().toISOString(),
     };
     return { outcome: 'matched', observations: [observation] };
   }
 
-  return { name: 'voterfile' as ProviderName, lookup, close: () => Promise.resolve() };
+  return { name: 'voterfile', lookup, close: () => Promise.resolve() };
 }

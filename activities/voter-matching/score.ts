@@ -103,7 +103,9 @@ export const FIXED_WEIGHTS = {
 /** Two different names one or two edits apart (two only when both have five letters or more). */
 export function isTypo(a: string, b: string): boolean {
   if (a === '' || b === '' || a === b) return false;
-  return levenshtein(a, b) <= (Math.min(a.length, b.length) >= 5 ? 2 : 1);
+  const most = Math.min(a.length, b.length) >= 5 ? 2 : 1;
+  // The distance is at least the difference in length: most pairs are settled without computing it.
+  return Math.abs(a.length - b.length) <= most && levenshtein(a, b) <= most;
 }
 
 export function firstNameLevel(query: MatchKeys, voter: MatchKeys): FirstNameLevel {

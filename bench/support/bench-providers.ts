@@ -7,12 +7,12 @@ import { startGithubDemo } from '../../demo/servers/github-server.js';
 import { gravatarHash, startGravatarDemo } from '../../demo/servers/gravatar-server.js';
 import type { ProviderLimit } from '../../demo/servers/limit-enforcer.js';
 import { startMastodonDemo } from '../../demo/servers/mastodon-server.js';
-import type { ProviderName } from '../../schemas/providers.js';
+import type { HttpProviderName } from '../../schemas/providers.js';
 import type { Signup } from '../../schemas/signup.js';
 
 /** A demo provider started for a benchmark, enforcing `limit` the way the real provider enforces its own. */
 export interface BenchProvider {
-  name: ProviderName;
+  name: HttpProviderName;
   server: DemoServer;
   limit: ProviderLimit;
 }
@@ -23,7 +23,7 @@ export interface BenchProvider {
  * enough that one 2-core machine running the server, three workers and Postgres keeps every queue backlogged:
  * fidelity is only measurable where demand exceeds the limit.
  */
-export const BENCH_LIMITS: Record<ProviderName, ProviderLimit> = {
+export const BENCH_LIMITS: Record<HttpProviderName, ProviderLimit> = {
   gravatar: { max: 25, windowMs: 10_000 },
   github: { max: 25, windowMs: 10_000 },
   mastodon: { max: 20, windowMs: 10_000 },
@@ -69,11 +69,16 @@ function gravatarEntries(count: number) {
   }));
 }
 
-export async function startBenchProviders(contacts: number): Promise<BenchProvider[]> {
-  const start = async (name: ProviderName, starter: (limit: ProviderLimit) => Promise<DemoServer>): Promise<BenchProvider> => ({
+/**
+ * Starts every HTTP provider's demo server for `contacts` bench supporters. With `enforceLimits` (the default) each
+ * refuses and counts requests over {@link BENCH_LIMITS}; without, they answer everything at once (latency and
+ * throughput benches, where the queues are not meant to throttle).
+ */
+export async function startBenchProviders(contacts: number, { enforceLimits = true } = {}): Promise<BenchProvider[]> {
+  const start = async (name: HttpProviderName, starter: (limit: ProviderLimit | undefined) => Promise<DemoServer>): Promise<BenchProvider> => ({
     name,
     limit: BENCH_LIMITS[name],
-    server: await starter(BENCH_LIMITS[name]),
+    server: await starter(enforceLimits ? BENCH_LIMITS[name] : undefined),
   });
   return Promise.all([
     start('gravatar', (limit) => startGravatarDemo({ entries: gravatarEntries(contacts), limit })),

@@ -4,6 +4,7 @@ import { codecRoutes } from './routes/codec.js';
 import { contactsRoutes } from './routes/contacts.js';
 import { segmentsRoutes } from './routes/segments.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { signupsRoutes } from './routes/signups.js';
 import { actionNetworkWebhookRoutes } from './routes/webhooks-action-network.js';
 import { nationBuilderWebhookRoutes } from './routes/webhooks-nationbuilder.js';
@@ -53,5 +54,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   contactsRoutes(app, deps);
   segmentsRoutes(app, deps);
   codecRoutes(app, deps);
+  metricsRoutes(app, deps);
   return app;
 }

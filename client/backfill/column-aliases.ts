@@ -12,6 +12,9 @@ export const CSV_FIELDS = [
   'postalCode',
   'country',
   'consentSocial',
+  'consentAt',
+  'consentNotice',
+  'consentSource',
   'source',
 ] as const;
 export type CsvField = (typeof CSV_FIELDS)[number];
@@ -33,6 +36,9 @@ const ALIASES: Record<CsvField, readonly string[]> = {
   postalCode: ['postal_code', 'zip', 'zip5', 'zipcode', 'zip_code', 'postcode', 'postalcode'],
   country: ['country', 'country_code'],
   consentSocial: ['consent_social', 'consent_social_profiles', 'social_consent'],
+  consentAt: ['consent_at', 'consent_date', 'consent_time', 'consented_at'],
+  consentNotice: ['consent_notice', 'consent_notice_version', 'notice_version'],
+  consentSource: ['consent_source'],
   source: ['source'],
 };
 

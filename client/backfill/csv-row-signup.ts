@@ -11,6 +11,8 @@ export type CsvRecord = Partial<Record<CsvField, string>>;
  *
  * Consent: `consent_social` true/yes/1 is consent to social matching, false/no/0 an explicit refusal, blank says
  * nothing (so no social lookups under the default basis); anything else rejects the row rather than guess.
+ * `consent_at`, `consent_notice` and `consent_source` say when, under which notice and where the answer was given;
+ * they are kept with it (and ignored when `consent_social` is blank).
  */
 export function csvRowSignup(record: CsvRecord, line: number, header: CsvHeaderMapping, defaultSource: string): BackfillRow {
   const name = (field: CsvField) => header.headers[field] ?? field;
@@ -30,6 +32,9 @@ export function csvRowSignup(record: CsvRecord, line: number, header: CsvHeaderM
     'postalAddress.country': name('country'),
     source: name('source'),
     consent: name('consentSocial'),
+    'consent.at': name('consentAt'),
+    'consent.noticeVersion': name('consentNotice'),
+    'consent.source': name('consentSource'),
   };
   const draft: SignupDraft = {
     body: {
@@ -46,7 +51,10 @@ export function csvRowSignup(record: CsvRecord, line: number, header: CsvHeaderM
         country: text(record.country),
       },
       source: text(record.source) ?? defaultSource,
-      consent: typeof consent === 'boolean' ? { socialProfiles: consent } : undefined,
+      consent:
+        typeof consent === 'boolean'
+          ? { socialProfiles: consent, at: text(record.consentAt), noticeVersion: text(record.consentNotice), source: text(record.consentSource) }
+          : undefined,
     },
     origins,
   };

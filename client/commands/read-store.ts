@@ -12,6 +12,8 @@ export interface StoreReader<T> {
   fromDb(db: Kysely<Database>): Promise<T>;
   /** The API path (under the dev stack's API) that answers the same, and how to read its JSON. */
   apiPath: string;
+  /** Extra request headers for the API (e.g. who the command acts for, for the audit log). */
+  apiHeaders?: Record<string, string>;
   fromApi(status: number, body: unknown): T;
   /** What to answer when there is no database yet (a fresh embedded folder). */
   empty: T;
@@ -25,7 +27,7 @@ export async function readStore<T>(config: Config, reader: StoreReader<T>): Prom
   if (!config.database.url) {
     const dev = await readDevStackInfo(config.database.pgliteDir);
     if (dev) {
-      const response = await fetch(`${dev.apiUrl}${reader.apiPath}`, { headers: { authorization: `Bearer ${dev.apiToken}` } });
+      const response = await fetch(`${dev.apiUrl}${reader.apiPath}`, { headers: { ...reader.apiHeaders, authorization: `Bearer ${dev.apiToken}` } });
       if (response.status >= 500 || response.status === 401) throw new CommandError(`the dev stack's API answered HTTP ${response.status}`);
       return reader.fromApi(response.status, await response.json());
     }

@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import { buildContactRecord } from '../../activities/merge/build-contact-record.js';
 import { mergeInputFromRows } from '../../activities/merge/merge-input.js';
 import { RECORD_SCHEMA_VERSION } from '../../schemas/contact-record.js';
-import { listMergeFacts, listRemergeCandidates, updateContactRecord } from '../../store/contacts.js';
+import { listMergeFacts, listRemergeCandidates, updateContactRecord, type RemergeCandidate } from '../../store/contacts.js';
 import type { Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { canonicalJson } from '../../store/observations.js';
@@ -38,20 +38,47 @@ export async function remergeContacts(db: Kysely<Database>, options: RemergeOpti
   for (;;) {
     const contacts = await listRemergeCandidates(db, { after, limit: options.batch, all: options.all, currentVersion: RECORD_SCHEMA_VERSION });
     if (contacts.length === 0) return result;
-    const facts = await listMergeFacts(
-      db,
-      contacts.map((c) => c.id),
-    );
-    for (const contact of contacts) {
-      const { observations, lookups } = facts.get(contact.id) ?? { observations: [], lookups: [] };
-      const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
-      result.examined++;
-      const same = contact.record_version === record.schemaVersion && canonicalJson(contact.record) === canonicalJson(record);
-      if (same) continue;
-      if (await updateContactRecord(db, contact.id, record, { ifRecordIs: contact.record })) result.changed++;
-    }
+    await remergeBatch(db, contacts, result);
     if (contacts.length < options.batch) return result;
     after = contacts.at(-1)!.id;
+  }
+}
+
+/**
+ * Re-derives the records of the given contacts, `batch` at a time: those whose facts changed outside a workflow (the
+ * voter-file rematch, `changedContactIds`). A contact without a record yet is left to its workflow, whose merge
+ * will read the new facts; the rules are those of {@link remergeContacts}.
+ */
+export async function remergeContactIds(db: Kysely<Database>, contactIds: readonly string[], batch = DEFAULT_REMERGE_BATCH): Promise<RemergeResult> {
+  const result: RemergeResult = { examined: 0, changed: 0 };
+  const ids = [...new Set(contactIds)].sort();
+  for (let i = 0; i < ids.length; i += batch) {
+    const contacts: RemergeCandidate[] = await db
+      .selectFrom('contacts')
+      .select(['id', 'email', 'consent', 'status', 'created_at', 'record', 'record_version'])
+      .where('id', 'in', ids.slice(i, i + batch))
+      .where('record', 'is not', null)
+      .orderBy('id')
+      .execute();
+    await remergeBatch(db, contacts, result);
+  }
+  return result;
+}
+
+/** Merges one batch of contacts from their stored facts and writes the records that changed, counting into `result`. */
+async function remergeBatch(db: Kysely<Database>, contacts: RemergeCandidate[], result: RemergeResult): Promise<void> {
+  if (contacts.length === 0) return;
+  const facts = await listMergeFacts(
+    db,
+    contacts.map((c) => c.id),
+  );
+  for (const contact of contacts) {
+    const { observations, lookups } = facts.get(contact.id) ?? { observations: [], lookups: [] };
+    const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
+    result.examined++;
+    const same = contact.record_version === record.schemaVersion && canonicalJson(contact.record) === canonicalJson(record);
+    if (same) continue;
+    if (await updateContactRecord(db, contact.id, record, { ifRecordIs: contact.record })) result.changed++;
   }
 }
 

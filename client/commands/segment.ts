@@ -8,6 +8,8 @@ import type { Config } from '../../config.js';
 import type { ExportPurpose } from '../../activities/merge/restricted-fields.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { parseSegment, SegmentFilterError, streamSegment, type SegmentQuery } from '../../store/segments.js';
+import { AUDIT_READ_ACTIONS, auditedRecords, insertAudit } from '../../store/audit.js';
+import { auditedFilters, AUDIT_ACTOR_HEADER, cliActor } from '../audit.js';
 import { readDevStackInfo } from '../dev/dev-stack-file.js';
 import { counted, encodeSegment, type SegmentFormat } from '../osdi/segment-export.js';
 import { openStore } from '../open-store.js';
@@ -18,6 +20,8 @@ export interface SegmentCommandOptions {
   format: SegmentFormat;
   out?: string;
   purpose: ExportPurpose;
+  /** Who exports, for the audit log; default `cli:<OS user>`. */
+  actor?: string;
 }
 
 /** The filters, parsed; a bad one is a one-line CommandError naming the expression and why. */
@@ -77,7 +81,9 @@ async function writeToStdout(chunks: AsyncIterable<string | Uint8Array>): Promis
 
 /** Through the running `enrich dev`, which holds the embedded database: its API streams the same export. */
 async function exportThroughApi(apiUrl: string, apiToken: string, options: SegmentCommandOptions): Promise<void> {
-  const response = await fetch(`${apiUrl}${segmentApiPath(options)}`, { headers: { authorization: `Bearer ${apiToken}` } });
+  const response = await fetch(`${apiUrl}${segmentApiPath(options)}`, {
+    headers: { authorization: `Bearer ${apiToken}`, [AUDIT_ACTOR_HEADER]: cliActor(options.actor) },
+  });
   if (response.status === 400) {
     const body = (await response.json()) as { error?: string; issues?: Array<{ expression: string; message: string }> };
     throw new CommandError(`segment: ${new SegmentFilterError(body.issues ?? [{ expression: '', message: body.error ?? 'bad request' }]).message}`);
@@ -88,7 +94,9 @@ async function exportThroughApi(apiUrl: string, apiToken: string, options: Segme
 
 /**
  * `enrich segment`: streams the contacts matching every `--where` as CSV, JSONL or OSDI to `--out` or stdout, in
- * constant memory. Returns how many contacts were written (undefined when the dev stack's API wrote them).
+ * constant memory. Returns how many contacts were written (undefined when the dev stack's API wrote them). The
+ * export is audited (actor, filters, format, purpose, then every contact key handed out and the count), in the
+ * database it reads or by the dev stack's API.
  */
 export async function runSegment(config: Config, options: SegmentCommandOptions): Promise<number | undefined> {
   const query = segmentQueryFromOptions(options);
@@ -107,7 +115,14 @@ export async function runSegment(config: Config, options: SegmentCommandOptions)
   try {
     if (database.embedded) await migrateToLatest(database.db);
     const counter = { count: 0 };
-    await writeOut(encodeSegment(counted(streamSegment(database.db, query), counter), options.format, options.purpose), options.out);
+    const auditId = await insertAudit(database.db, {
+      actor: cliActor(options.actor),
+      action: AUDIT_READ_ACTIONS.exportSegment,
+      purpose: options.purpose,
+      detail: { format: options.format, filters: auditedFilters(query.conditions), count: null, complete: false },
+    });
+    const records = auditedRecords(database.db, auditId, counted(streamSegment(database.db, query), counter));
+    await writeOut(encodeSegment(records, options.format, options.purpose), options.out);
     return counter.count;
   } finally {
     await database.close();

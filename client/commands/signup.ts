@@ -8,6 +8,7 @@ import { CommandError } from './command-error.js';
 export interface SignupOptions {
   givenName?: string;
   familyName?: string;
+  birthYear?: string;
   address?: string;
   postalCode?: string;
   locality?: string;
@@ -32,6 +33,7 @@ export function signupFromOptions(email: string, options: SignupOptions, now = n
     email,
     givenName: options.givenName,
     familyName: options.familyName,
+    birthYear: options.birthYear,
     postalAddress: hasAddress ? address : undefined,
     source: options.source ?? 'cli',
     consent: options.consentSocial ? { socialProfiles: true, at: now.toISOString(), noticeVersion: 'cli' } : undefined,

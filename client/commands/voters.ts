@@ -1,18 +1,21 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
+import type { Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { importVoterFile, type ImportVoterFileResult } from '../../store/voters/import-voter-file.js';
 import { rematchVoters, type RematchResult } from '../../store/voters/rematch-voters.js';
 import { NCVOTER_MAPPING, parseVoterFileMapping, VoterFileError, type VoterFileMapping } from '../../store/voters/voter-file-format.js';
-import { DEFAULT_MATCH_THRESHOLDS, type MatchThresholds } from '../../activities/voter-matching/score.js';
+import type { MatchThresholds } from '../../activities/voter-matching/score.js';
 import { decodeText, type DecodeState } from '../backfill/decode-text.js';
 import { openRejectsFile, RejectsFileError, type RejectsFile } from '../backfill/rejects-file.js';
 import { readDevStackInfo } from '../dev/dev-stack-file.js';
 import { openStore } from '../open-store.js';
 import { CommandError } from './command-error.js';
+import { remergeContactIds, type RemergeResult } from './remerge.js';
 
 export const VOTER_FILE_FORMATS = ['ncvoter', 'csv'] as const;
 
@@ -144,8 +147,11 @@ export async function runVotersImport(config: Config, file: string, raw: VotersI
   }
 }
 
+/** What `enrich voters rematch` did: the rematch, then the re-merge of the records it changed. */
+export type VotersRematchResult = RematchResult & { remerged: RemergeResult };
+
 /** What `enrich voters rematch` prints. */
-export function formatRematch(result: RematchResult, json: boolean): string {
+export function formatRematch(result: VotersRematchResult, json: boolean): string {
   if (json) return `${JSON.stringify({ ...result, changedContactIds: undefined })}\n`;
   const c = result.changes;
   const seconds = result.elapsedMs / 1000;
@@ -153,20 +159,31 @@ export function formatRematch(result: RematchResult, json: boolean): string {
     `voters rematch: ${result.contacts} contacts against import ${result.importId ?? '(none)'} in ${seconds.toFixed(1)} s (${Math.round(result.contacts / Math.max(seconds, 0.001))} contacts/s)`,
     `  now: ${result.matched} matched, ${result.ambiguous} ambiguous (kept for review), ${result.noMatch} no match, ${result.skipped} without enough to match on`,
     `  changed: ${c.new_match} new matches, ${c.moved} moved, ${c.updated} updated, ${c.dropped} dropped from the rolls, ${c.other_voter} matched another voter`,
-    `  ${result.changedContactIds.length} contacts have new observations or a new voterfile outcome; their records show it once re-merged`,
+    `  ${result.changedContactIds.length} contacts have new observations or a new voterfile outcome: ${result.remerged.examined} records re-merged, ${result.remerged.changed} changed`,
     '',
   ].join('\n');
 }
 
-/** `enrich voters rematch`: re-matches every contact against the current voter file in set-based SQL. */
+/**
+ * Re-matches every contact against the current voter file in set-based SQL (store/voters/rematch-voters.ts), then
+ * re-merges the records of the contacts it changed, as `enrich remerge` would: a new match, a move or a drop shows
+ * in `voter`, and a resolved ambiguity unflags the contact. The thresholds default to the lookup's own
+ * (VOTERFILE_HIGH_THRESHOLD / VOTERFILE_LOW_THRESHOLD), so both decide alike.
+ */
+export async function rematchAndRemerge(db: Kysely<Database>, thresholds: MatchThresholds): Promise<VotersRematchResult> {
+  const result = await rematchVoters(db, { thresholds });
+  const remerged = await remergeContactIds(db, result.changedContactIds);
+  return { ...result, remerged };
+}
+
+/** `enrich voters rematch`: {@link rematchAndRemerge} on the configured store. */
 export async function runVotersRematch(config: Config, raw: VotersRematchOptions): Promise<string> {
   const options = parseOptions('rematch', RematchOptionsSchema, raw);
-  const thresholds: MatchThresholds = { high: options.high ?? DEFAULT_MATCH_THRESHOLDS.high, low: options.low ?? DEFAULT_MATCH_THRESHOLDS.low };
+  const thresholds: MatchThresholds = { high: options.high ?? config.voterfile.highThreshold, low: options.low ?? config.voterfile.lowThreshold };
   if (thresholds.low > thresholds.high) throw new CommandError('voters rematch: --low must not be above --high');
   const database = await openBulkStore('rematch', config);
   try {
-    const result = await rematchVoters(database.db, { thresholds });
-    return formatRematch(result, options.json);
+    return formatRematch(await rematchAndRemerge(database.db, thresholds), options.json);
   } finally {
     await database.close();
   }

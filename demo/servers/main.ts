@@ -4,13 +4,13 @@
  *   npm run demo:providers -- [--host 127.0.0.1] [--data-dir demo/data]
  */
 import { parseArgs } from 'node:util';
-import { PROVIDER_NAMES } from '../../schemas/providers.js';
+import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
 import { startDemoProviders } from './start-demo-providers.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { host: { type: 'string' }, 'data-dir': { type: 'string' } } });
   const providers = await startDemoProviders({ host: values.host, dataDir: values['data-dir'] });
-  for (const name of PROVIDER_NAMES) console.log(`${name.padEnd(9)} ${providers[name].url}`);
+  for (const name of HTTP_PROVIDER_NAMES) console.log(`${name.padEnd(9)} ${providers[name].url}`);
   console.log('Ctrl-C to stop.');
 
   const stop = (): void => {

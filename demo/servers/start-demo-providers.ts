@@ -2,7 +2,7 @@
  * Starts every demo provider from the data files: what `enrich dev --demo` and the integration tests point the
  * providers at. Each server speaks its real API (paths, status codes, headers, JSON) from `demo/data/`.
  */
-import type { ProviderName } from '../../schemas/providers.js';
+import type { HttpProviderName } from '../../schemas/providers.js';
 import { startBanDemo } from './ban-server.js';
 import { startBlueskyDemo } from './bluesky-server.js';
 import { startCensusDemo } from './census-server.js';
@@ -18,15 +18,16 @@ import { loadBlueskyEntries, loadMastodonEntries } from './social-demo-data.js';
 export interface DemoProvidersOptions {
   host?: string | undefined;
   /** 0 or absent = a random free port. */
-  ports?: Partial<Record<ProviderName, number | undefined>> | undefined;
+  ports?: Partial<Record<HttpProviderName, number | undefined>> | undefined;
   /** Folder holding the data files; defaults to `demo/data/`. */
   dataDir?: string | undefined;
 }
 
-export type DemoProviders = Record<ProviderName, DemoServer> & { close(): Promise<void> };
+/** One server per HTTP provider; the voter file is local and has none (demo/data/ncvoter-demo.txt is imported instead). */
+export type DemoProviders = Record<HttpProviderName, DemoServer> & { close(): Promise<void> };
 
 /** How to load each provider's demo data and start its server. */
-const DEMO_STARTERS: Record<ProviderName, (dataDir: string) => Promise<(listen: ListenOptions) => Promise<DemoServer>>> = {
+const DEMO_STARTERS: Record<HttpProviderName, (dataDir: string) => Promise<(listen: ListenOptions) => Promise<DemoServer>>> = {
   gravatar: async (dir) => {
     const entries = await loadGravatarEntries(dir);
     return (listen) => startGravatarDemo({ entries, ...listen });
@@ -59,10 +60,10 @@ const DEMO_STARTERS: Record<ProviderName, (dataDir: string) => Promise<(listen: 
 
 export async function startDemoProviders(opts: DemoProvidersOptions = {}): Promise<DemoProviders> {
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
-  const names = Object.keys(DEMO_STARTERS) as ProviderName[];
+  const names = Object.keys(DEMO_STARTERS) as HttpProviderName[];
   // Load every file before starting anything, so bad data never leaves a server running.
   const starters = await Promise.all(names.map((name) => DEMO_STARTERS[name](dataDir)));
-  const started: Array<[ProviderName, DemoServer]> = [];
+  const started: Array<[HttpProviderName, DemoServer]> = [];
   const closeAll = async () => {
     await Promise.all(started.map(([, server]) => server.close()));
   };
@@ -74,11 +75,11 @@ export async function startDemoProviders(opts: DemoProvidersOptions = {}): Promi
     await closeAll(); // e.g. a port is taken: don't leak the servers already started
     throw error;
   }
-  return { ...(Object.fromEntries(started) as Record<ProviderName, DemoServer>), close: closeAll };
+  return { ...(Object.fromEntries(started) as Record<HttpProviderName, DemoServer>), close: closeAll };
 }
 
 /** The environment that points every provider at its demo server. */
 export function demoProviderEnv(demo: DemoProviders): Record<string, string> {
-  const names = Object.keys(DEMO_STARTERS) as ProviderName[];
+  const names = Object.keys(DEMO_STARTERS) as HttpProviderName[];
   return Object.fromEntries(names.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url]));
 }

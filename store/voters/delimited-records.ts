@@ -17,38 +17,49 @@ function unquote(field: string): string {
 
 /**
  * The fields of one tab-separated line. When every field is quoted (North Carolina's files), splitting the inside
- * of the line on `"<tab>"` unquotes them all at once, as the known loaders do; otherwise each field is unquoted.
+ * of the line on `"<tab>"` unquotes them all at once, as the known loaders do (an empty field, `""`, comes out
+ * empty); only a line where that leaves a quote in some field (an escaped `""` inside a value, a field left
+ * unquoted) is unquoted field by field.
  */
 function splitTabs(row: string): string[] {
-  if (row.length >= 2 && row.charCodeAt(0) === QUOTE && row.charCodeAt(row.length - 1) === QUOTE && !row.includes('""')) {
+  if (row.length >= 2 && row.charCodeAt(0) === QUOTE && row.charCodeAt(row.length - 1) === QUOTE) {
     const fields = row.slice(1, -1).split('"\t"');
-    // A field holding a tab, or one left unquoted, shows up as a field with a quote left in it: fall back.
-    if (!fields.some((f) => f.includes('"'))) return fields;
+    if (!fields.some(hasQuote)) return fields;
   }
   return row.split('\t').map(unquote);
 }
 
+const hasQuote = (field: string) => field.includes('"');
+
+/** A line with nothing but white space; the usual line, starting with a visible ASCII character, is decided at once. */
+function isBlank(row: string): boolean {
+  const first = row.charCodeAt(0);
+  return row.length === 0 || ((first <= 32 || first >= 127) && row.trim() === '');
+}
+
 /**
  * Tab-separated records, one per line (North Carolina's layout: quotes around every field, never a tab or a line
- * break inside one). Split by hand rather than through a CSV parser: on an 8-million-row file this is most of the
- * import's CPU. `text` must have LF line ends (as `decodeText` gives).
+ * break inside one), a batch per chunk of text. Split by hand rather than through a CSV parser: on an 8-million-row
+ * file this is most of the import's CPU. `text` must have LF line ends (as `decodeText` gives).
  */
-async function* tabRecords(text: AsyncIterable<string>): AsyncGenerator<DelimitedRecord> {
+async function* tabRecords(text: AsyncIterable<string>): AsyncGenerator<DelimitedRecord[]> {
   let rest = '';
   let line = 0;
   for await (const chunk of text) {
     const buffer = rest + chunk;
+    const batch: DelimitedRecord[] = [];
     let start = 0;
     for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n', start)) {
       line++;
       const row = buffer.slice(start, end);
       start = end + 1;
-      if (row.trim() !== '') yield { line, values: splitTabs(row) };
+      if (!isBlank(row)) batch.push({ line, values: splitTabs(row) });
     }
     rest = buffer.slice(start);
+    if (batch.length) yield batch;
     if (rest.length > MAX_RECORD_CHARS) throw new Error(`line ${line + 1}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
   }
-  if (rest.trim() !== '') yield { line: line + 1, values: splitTabs(rest) };
+  if (!isBlank(rest)) yield [{ line: line + 1, values: splitTabs(rest) }];
 }
 
 /** The first line of a csv-parse record, from the line count at its end and its raw text. */
@@ -97,10 +108,24 @@ async function* csvRecords(text: AsyncIterable<string>, delimiter: string): Asyn
   }
 }
 
+/** Records in batches of up to `size`, for a source that gives them one at a time. */
+async function* batched(records: AsyncIterable<DelimitedRecord>, size = 1_000): AsyncGenerator<DelimitedRecord[]> {
+  let batch: DelimitedRecord[] = [];
+  for await (const record of records) {
+    batch.push(record);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
 /**
- * The records of a delimited text, header first, each with its line number, in constant memory. Tab-separated
- * files take the fast path; any other delimiter is read as CSV.
+ * The records of a delimited text, header first, each with its line number, in constant memory, a batch at a time
+ * (one await per batch, not per row: on millions of rows the per-row promises add up). Tab-separated files take the
+ * fast path; any other delimiter is read as CSV.
  */
-export function delimitedRecords(text: AsyncIterable<string>, delimiter: string): AsyncGenerator<DelimitedRecord> {
-  return delimiter === '\t' ? tabRecords(text) : csvRecords(text, delimiter);
+export function delimitedRecords(text: AsyncIterable<string>, delimiter: string): AsyncGenerator<DelimitedRecord[]> {
+  return delimiter === '\t' ? tabRecords(text) : batched(csvRecords(text, delimiter));
 }

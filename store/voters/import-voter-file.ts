@@ -3,18 +3,8 @@ import type { Database } from '../database.js';
 import { delimitedRecords, type DelimitedRecord } from './delimited-records.js';
 import { openKyselySession, openPostgresSession, type SqlSession } from './sql-session.js';
 import { resolveHeader, VoterFileError, type HistoryMapping, type VoterFileMapping } from './voter-file-format.js';
-import {
-  copyLine,
-  VOTE_COLUMNS,
-  voteRowFromRecord,
-  VOTER_COLUMNS,
-  voterRowFromRecord,
-  type HistoryField,
-  type RowReject,
-  type VoteRow,
-  type VoterField,
-  type VoterRow,
-} from './voter-row.js';
+import { copyLine, VOTE_COLUMNS, voteRowFromRecord, voterRowReader, type HistoryField, type RowReject, type VoteRow, type VoterField } from './voter-row.js';
+import { VOTER_COLUMN_TYPES, VOTER_COLUMNS, type VoterRow } from './voter-tables.js';
 
 /** A row that was not loaded: which file, its line (1 = the header), and why. */
 export interface VoterFileReject {
@@ -58,15 +48,20 @@ export interface ImportVoterFileResult {
   historyRejected: number;
   /** Columns the mapping names that the header does not have (their fields stay empty). */
   missingColumns: string[];
-  /** Milliseconds spent loading rows, building indexes and counts, and swapping. */
-  timings: { loadMs: number; indexMs: number; swapMs: number; totalMs: number };
+  /**
+   * Milliseconds spent loading rows, building indexes and counts, and swapping; `steps` has each index-phase
+   * statement's own time (they run two at a time on Postgres, so they add up to more than `indexMs`).
+   */
+  timings: { loadMs: number; indexMs: number; swapMs: number; totalMs: number; steps: Record<string, number> };
 }
 
 /** One key for every voter import: a second one waits for nothing, it fails at once. */
 const IMPORT_LOCK = 72_110_533;
-/** Rows per COPY write: big enough to keep the socket busy, small enough to keep memory flat. */
-const COPY_CHUNK_ROWS = 500;
+/** Characters per COPY write: big enough to keep the socket busy, small enough to keep memory flat. */
+const COPY_CHUNK_CHARS = 64 * 1024;
 const DEFAULT_BATCH_ROWS = 2_000;
+/** Memory for each index build and for the name counts' hash aggregate, per session. */
+const MAINTENANCE_MEMORY = `set maintenance_work_mem = '256MB'; set work_mem = '128MB'`;
 const PROGRESS_EVERY = 50_000;
 
 const isReject = (row: object): row is RowReject => 'reason' in row;
@@ -80,95 +75,164 @@ function loadTables(id: string) {
   };
 }
 
-/** `voters`' shape, for the next copy. Kept here (not in the migration) so an import always builds the current shape. */
+/** `voters`' shape, for the next copy, from the one list of its columns. */
 function createVotersSql(table: string): string {
-  return `create table ${table} (
-    voter_id text not null, source_line integer not null, first_name text not null, middle_name text, last_name text not null,
-    name_suffix text, first_norm text not null, middle_norm text not null, last_norm text not null, last_phonetic text not null,
-    birth_year smallint, house_number text, street_core text, res_address text, city text, city_norm text, state text, zip5 text,
-    county text, status text, party text, precinct text, registration_date date, districts jsonb not null default '{}'
-  )`;
+  return `create table ${table} (${Object.entries(VOTER_COLUMN_TYPES).map(([column, type]) => `${column} ${type}`).join(', ')})`;
 }
 
 function createVotesSql(table: string): string {
   return `create table ${table} (voter_id text not null, election_date date, election text not null, method text, party text, source_line integer not null)`;
 }
 
-/** Turns records into rows, sending unreadable and invalid ones to `reject`; the first record is the header. */
+/**
+ * Turns batches of records into batches of rows, sending unreadable and invalid ones to `reject`; the first record
+ * is the header.
+ */
 async function* rowsOf<R>(
-  records: AsyncIterable<DelimitedRecord>,
+  batches: AsyncIterable<DelimitedRecord[]>,
   onHeader: (header: string[]) => (values: string[], line: number) => R | RowReject,
   reject: (line: number, reason: string) => Promise<void>,
   stats: { rows: number; rejected: number },
   progress: (rows: number) => void,
-): AsyncGenerator<R> {
+): AsyncGenerator<R[]> {
   let convert: ((values: string[], line: number) => R | RowReject) | undefined;
-  for await (const record of records) {
-    if (convert === undefined) {
-      if ('reason' in record) throw new VoterFileError(`line ${record.line}: the header cannot be read (${record.reason})`);
-      convert = onHeader(record.values);
-      continue;
+  let nextProgress = PROGRESS_EVERY;
+  for await (const records of batches) {
+    const rows: R[] = [];
+    for (const record of records) {
+      if (convert === undefined) {
+        if ('reason' in record) throw new VoterFileError(`line ${record.line}: the header cannot be read (${record.reason})`);
+        convert = onHeader(record.values);
+        continue;
+      }
+      stats.rows++;
+      if ('reason' in record) {
+        stats.rejected++;
+        await reject(record.line, record.reason);
+        continue;
+      }
+      const row = convert(record.values, record.line);
+      if (isReject(row as object)) {
+        stats.rejected++;
+        await reject(record.line, (row as RowReject).reason);
+        continue;
+      }
+      rows.push(row as R);
     }
-    stats.rows++;
-    if (stats.rows % PROGRESS_EVERY === 0) progress(stats.rows);
-    if ('reason' in record) {
-      stats.rejected++;
-      await reject(record.line, record.reason);
-      continue;
+    if (stats.rows >= nextProgress) {
+      progress(stats.rows);
+      nextProgress = (Math.floor(stats.rows / PROGRESS_EVERY) + 1) * PROGRESS_EVERY;
     }
-    const row = convert(record.values, record.line);
-    if (isReject(row as object)) {
-      stats.rejected++;
-      await reject(record.line, (row as RowReject).reason);
-      continue;
-    }
-    yield row as R;
+    if (rows.length) yield rows;
   }
   if (convert === undefined) throw new VoterFileError('the file is empty (no header row)');
 }
 
-/** COPY text for rows, a few hundred lines per chunk. */
-async function* copyChunks<T extends object>(rows: AsyncIterable<T>, columns: ReadonlyArray<keyof T>): AsyncGenerator<string> {
-  let chunk = '';
-  let count = 0;
-  for await (const row of rows) {
-    chunk += copyLine(row, columns);
-    if (++count === COPY_CHUNK_ROWS) {
-      yield chunk;
-      chunk = '';
-      count = 0;
+/** COPY text for batches of rows, in chunks of about COPY_CHUNK_CHARS. */
+async function* copyChunks<T extends object>(batches: AsyncIterable<T[]>, columns: ReadonlyArray<keyof T>): AsyncGenerator<Buffer> {
+  let lines: string[] = [];
+  let size = 0;
+  for await (const rows of batches) {
+    for (const row of rows) {
+      const line = copyLine(row, columns);
+      lines.push(line);
+      size += line.length;
+    }
+    if (size >= COPY_CHUNK_CHARS) {
+      yield Buffer.from(lines.join(''));
+      lines = [];
+      size = 0;
     }
   }
-  if (chunk !== '') yield chunk;
+  if (lines.length) yield Buffer.from(lines.join(''));
 }
 
-/** Loads rows into `table`: COPY when the session has it, else INSERTs of `batchSize` rows from one JSON parameter. */
-async function loadRows<T extends object>(session: SqlSession, table: string, columns: ReadonlyArray<keyof T & string>, rows: AsyncIterable<T>, batchSize: number): Promise<void> {
+/**
+ * Creates `table` and loads rows into it, in one transaction. On Postgres with COPY FREEZE: the rows are written
+ * frozen and all-visible, so the index builds and the first lookups do not rewrite every page to set hint bits, and
+ * index-only scans work at once. Without COPY (PGlite): INSERTs of `batchSize` rows from one JSON parameter each.
+ */
+async function loadTable<T extends object>(
+  session: SqlSession,
+  create: string,
+  table: string,
+  columns: ReadonlyArray<keyof T & string>,
+  batches: AsyncIterable<T[]>,
+  batchSize: number,
+): Promise<void> {
   const list = columns.join(', ');
-  if (session.copy) {
-    await session.copy(`COPY ${table} (${list}) FROM STDIN`, copyChunks(rows, columns));
-    return;
-  }
-  const insert = `insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, $1::json)`;
-  let batch: T[] = [];
-  for await (const row of rows) {
-    batch.push(row);
-    if (batch.length === batchSize) {
-      await session.query(insert, [JSON.stringify(batch)]);
-      batch = [];
+  await session.transaction(async () => {
+    await session.query(create);
+    if (session.copy) {
+      await session.copy(`COPY ${table} (${list}) FROM STDIN WITH (FREEZE)`, copyChunks(batches, columns));
+      return;
     }
-  }
-  if (batch.length) await session.query(insert, [JSON.stringify(batch)]);
+    const insert = `insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, $1::json)`;
+    let batch: T[] = [];
+    for await (const rows of batches) {
+      for (const row of rows) {
+        batch.push(row);
+        if (batch.length === batchSize) {
+          await session.query(insert, [JSON.stringify(batch)]);
+          batch = [];
+        }
+      }
+    }
+    if (batch.length) await session.query(insert, [JSON.stringify(batch)]);
+  });
 }
 
-/** Runs statements on the sessions, each session taking the next statement when it is free. */
-async function runOnSessions(sessions: SqlSession[], statements: string[]): Promise<void> {
-  const queue = [...statements];
-  await Promise.all(
+/** One step of the index phase: a name for the timings, the work, and the steps that must be done before it. */
+interface IndexStep {
+  name: string;
+  run: (session: SqlSession) => Promise<unknown>;
+  after?: string[];
+}
+
+/** A step that is one statement. */
+const statement = (name: string, sql: string, after?: string[]): IndexStep => ({ name, run: (session) => session.query(sql), after });
+
+/**
+ * Runs the steps on the sessions, each session taking the next step whose prerequisites are done; returns each
+ * step's time. A failed step stops the others from starting more, and fails the whole once they have stopped.
+ */
+async function runOnSessions(sessions: SqlSession[], steps: IndexStep[]): Promise<Record<string, number>> {
+  const pending = [...steps];
+  const done = new Set<string>();
+  const timings: Record<string, number> = {};
+  let failed = false;
+  let wake: () => void = () => undefined;
+  let changed = new Promise<void>((resolve) => (wake = resolve));
+  const signal = () => {
+    wake();
+    changed = new Promise<void>((resolve) => (wake = resolve));
+  };
+  const outcomes = await Promise.allSettled(
     sessions.map(async (session) => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await session.query(next);
+      while (pending.length && !failed) {
+        const index = pending.findIndex((step) => (step.after ?? []).every((name) => done.has(name)));
+        if (index === -1) {
+          await changed;
+          continue;
+        }
+        const [step] = pending.splice(index, 1);
+        const started = Date.now();
+        try {
+          await step!.run(session);
+        } catch (err) {
+          failed = true;
+          signal();
+          throw err;
+        }
+        timings[step!.name] = Date.now() - started;
+        done.add(step!.name);
+        signal();
+      }
     }),
   );
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
+  return timings;
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
@@ -191,7 +255,7 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
     if (options.postgresUrl) {
       const [lock] = await session.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [IMPORT_LOCK]);
       if (!lock?.locked) throw new VoterFileError('another voter import is running on this database; try again when it has finished');
-      await session.query(`set maintenance_work_mem = '256MB'`);
+      await session.query(MAINTENANCE_MEMORY);
     }
     await dropLeftovers(session);
     const [created] = await session.query<{ id: string }>(
@@ -199,7 +263,8 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
       [options.source, options.history?.source ?? null, options.format],
     );
     importId = created!.id;
-    const tables = loadTables(importId);
+    const id = importId;
+    const tables = loadTables(id);
     const mapping = options.mapping;
     const reject = (file: VoterFileReject['file']) => async (line: number, reason: string) => {
       await options.onReject?.({ file, line, reason });
@@ -208,7 +273,6 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
     // 1. The voters.
     let missingColumns: string[] = [];
     const stats = { rows: 0, rejected: 0 };
-    await session.query(createVotersSql(tables.voters));
     const districtEntries = Object.entries(mapping.districts);
     const voterRows = rowsOf<VoterRow>(
       delimitedRecords(options.text, mapping.delimiter),
@@ -217,13 +281,13 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
         const districts = resolveHeader<string>(header, Object.fromEntries(districtEntries), []);
         missingColumns = [...resolved.missing, ...districts.missing];
         const districtIndex = districtEntries.flatMap(([key]) => (districts.index[key] === undefined ? [] : [[key, districts.index[key]] as [string, number]]));
-        return (values, line) => voterRowFromRecord(values, line, resolved, mapping, districtIndex);
+        return voterRowReader(resolved, mapping, districtIndex);
       },
       reject('voters'),
       stats,
       (rows) => options.onProgress?.({ file: 'voters', rows }),
     );
-    await loadRows(session, tables.voters, VOTER_COLUMNS, voterRows, batchSize);
+    await loadTable(session, createVotersSql(tables.voters), tables.voters, VOTER_COLUMNS, voterRows, batchSize);
     options.onProgress?.({ file: 'voters', rows: stats.rows });
 
     // 2. The history, when given.
@@ -232,7 +296,6 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
     if (options.history) {
       const historyMapping: HistoryMapping | undefined = mapping.history;
       if (!historyMapping) throw new VoterFileError(`format ${options.format} has no history layout; add "history" to the mapping`);
-      await session.query(createVotesSql(tables.votes));
       const voteRows = rowsOf<VoteRow>(
         delimitedRecords(options.history.text, historyMapping.delimiter),
         (header) => {
@@ -244,47 +307,47 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
         historyStats,
         (rows) => options.onProgress?.({ file: 'history', rows }),
       );
-      await loadRows(session, tables.votes, VOTE_COLUMNS, voteRows, batchSize);
+      await loadTable(session, createVotesSql(tables.votes), tables.votes, VOTE_COLUMNS, voteRows, batchSize);
       historyRows = historyStats.rows - historyStats.rejected;
     }
     const loaded = Date.now();
 
-    // 3. The primary key; a voter id seen twice keeps its first row, and the others are rejected.
-    const duplicates = await addPrimaryKey(session, tables.voters, importId, reject('voters'));
-
-    // 4. Blocking indexes, name counts, trigram index; two at a time on Postgres.
+    // 3. Indexes, name counts and statistics, two at a time on Postgres (a second connection). The voter id's
+    // unique index comes first: a voter id seen twice keeps its first row, and the others are rejected, before
+    // anything is counted. It becomes the primary key at the swap (a unique index builds beside the others; adding
+    // the constraint directly would lock them out).
     if (options.postgresUrl) {
       const helper = await openPostgresSession(options.postgresUrl);
       helpers.push(helper);
-      await helper.query(`set maintenance_work_mem = '256MB'`);
+      await helper.query(MAINTENANCE_MEMORY);
     }
-    await runOnSessions(
+    let duplicates = 0;
+    const steps = await runOnSessions(
       [session, ...helpers],
       [
-        `create index voters_${importId}_zip_block on ${tables.voters} (zip5, last_phonetic, last_norm)`,
-        `create index voters_${importId}_city_block on ${tables.voters} (city_norm, last_phonetic, last_norm)`,
-        `create index voters_${importId}_person_block on ${tables.voters} (last_phonetic, birth_year, first_norm)`,
-        `create table ${tables.counts} as
-           select 'first'::text as kind, first_norm as name, count(*)::int as n from ${tables.voters} where first_norm <> '' group by first_norm
-           union all select 'last', last_norm, count(*)::int from ${tables.voters} group by last_norm
-           union all select 'zip', zip5, count(*)::int from ${tables.voters} where zip5 is not null group by zip5
-           union all select 'city', city_norm, count(*)::int from ${tables.voters} where city_norm is not null group by city_norm`,
-        ...(options.history ? [`create index voter_votes_${importId}_voter on ${tables.votes} (voter_id, election_date)`] : []),
+        {
+          name: 'voter id',
+          run: async (on) => (duplicates = await addVoterIdIndex(on, tables.voters, id, reject('voters'))),
+        },
+        statement('zip block', `create index voters_${id}_zip_block on ${tables.voters} (zip5, last_phonetic, last_norm)`),
+        statement('name counts', createCountsSql(tables.counts, tables.voters), ['voter id']),
+        statement('locality block', `create index voters_${id}_city_block on ${tables.voters} (city_norm, last_phonetic, last_norm)`),
+        statement('person block', `create index voters_${id}_person_block on ${tables.voters} (last_phonetic, birth_year, first_norm)`),
+        statement('name counts key', `alter table ${tables.counts} add constraint voter_name_counts_${id}_pkey primary key (kind, name)`, ['name counts']),
+        statement('family name trigrams', `create index voter_name_counts_${id}_trgm on ${tables.counts} using gin (name gin_trgm_ops) where kind = 'last'`, ['name counts']),
+        statement('analyze voters', `analyze ${tables.voters}`, ['voter id']),
+        statement('analyze name counts', `analyze ${tables.counts}`, ['name counts key', 'family name trigrams']),
+        ...(options.history
+          ? [
+              statement('votes index', `create index voter_votes_${id}_voter on ${tables.votes} (voter_id, election_date)`),
+              statement('analyze votes', `analyze ${tables.votes}`, ['votes index']),
+            ]
+          : []),
       ],
     );
-    await runOnSessions(
-      [session, ...helpers],
-      [
-        `alter table ${tables.counts} add constraint voter_name_counts_${importId}_pkey primary key (kind, name)`,
-        `create index voter_name_counts_${importId}_trgm on ${tables.counts} using gin (name gin_trgm_ops) where kind = 'last'`,
-        `analyze ${tables.voters}`,
-        ...(options.history ? [`analyze ${tables.votes}`] : []),
-      ],
-    );
-    await session.query(`analyze ${tables.counts}`);
     const indexed = Date.now();
 
-    // 5. The swap: rename in one transaction, so a lookup sees the old file or the new one, never half of one.
+    // 4. The swap: rename in one transaction, so a lookup sees the old file or the new one, never half of one.
     const voters = stats.rows - stats.rejected - duplicates;
     await session.transaction(async () => {
       const swapped: Array<[string, string]> = [
@@ -292,21 +355,22 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
         ['voter_name_counts', tables.counts],
         ...(options.history ? [['voter_votes', tables.votes] as [string, string]] : []),
       ];
+      await session.query(`alter table ${tables.voters} add constraint voters_${id}_pkey primary key using index voters_${id}_pkey`);
       await session.query(`lock table ${swapped.map(([live]) => live).join(', ')} in access exclusive mode`);
       for (const [live, next] of swapped) {
-        await session.query(`alter table ${live} rename to ${live}_old_${importId}`);
+        await session.query(`alter table ${live} rename to ${live}_old_${id}`);
         await session.query(`alter table ${next} rename to ${live}`);
-        await session.query(`drop table ${live}_old_${importId}`);
+        await session.query(`drop table ${live}_old_${id}`);
       }
       await session.query(`update voter_imports set state = 'replaced' where state = 'active'`);
       await session.query(
         `update voter_imports set state = 'active', rows = $2, rejected = $3, voters = $4, history_rows = $5, finished_at = now() where id = $1`,
-        [importId, stats.rows, stats.rejected + duplicates + historyStats.rejected, voters, historyRows],
+        [id, stats.rows, stats.rejected + duplicates + historyStats.rejected, voters, historyRows],
       );
     });
     const swappedAt = Date.now();
     return {
-      importId,
+      importId: id,
       rows: stats.rows,
       voters,
       rejected: stats.rejected + duplicates,
@@ -314,7 +378,7 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
       historyRows,
       historyRejected: historyStats.rejected,
       missingColumns,
-      timings: { loadMs: loaded - started, indexMs: indexed - loaded, swapMs: swappedAt - indexed, totalMs: swappedAt - started },
+      timings: { loadMs: loaded - started, indexMs: indexed - loaded, swapMs: swappedAt - indexed, totalMs: swappedAt - started, steps },
     };
   } catch (err) {
     if (importId !== undefined) {
@@ -328,6 +392,22 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
     for (const helper of helpers) await helper.close().catch(() => undefined);
     await session.close();
   }
+}
+
+/**
+ * The name counts, in one pass over the voters (grouping sets): how many voters have each first name, family name
+ * (with its phonetic code), ZIP and locality.
+ */
+function createCountsSql(counts: string, voters: string): string {
+  return `create table ${counts} as
+    select kind, name, n, phonetic from (
+      select case when grouping(first_norm) = 0 then 'first' when grouping(last_norm) = 0 then 'last'
+                  when grouping(zip5) = 0 then 'zip' else 'city' end as kind,
+             coalesce(first_norm, last_norm, zip5, city_norm) as name, count(*)::int as n,
+             case when grouping(last_norm) = 0 then last_phonetic end as phonetic
+        from ${voters}
+       group by grouping sets ((first_norm), (last_norm, last_phonetic), (zip5), (city_norm))) c
+     where name is not null and name <> ''`;
 }
 
 async function dropLoadTables(session: SqlSession, id: string): Promise<void> {
@@ -346,11 +426,12 @@ async function dropLeftovers(session: SqlSession): Promise<void> {
 }
 
 /**
- * Adds the primary key on `voter_id`. Voter ids are unique in a well-formed file, so the first try normally
- * succeeds; when it does not, every repeat of an id after its first row is deleted and rejected, and it tries again.
+ * Builds the unique index on `voter_id` that becomes the primary key. Voter ids are unique in a well-formed file,
+ * so the first try normally succeeds; when it does not, every repeat of an id after its first row is deleted and
+ * rejected, and it tries again. Returns how many rows were rejected so.
  */
-async function addPrimaryKey(session: SqlSession, table: string, id: string, reject: (line: number, reason: string) => Promise<void>): Promise<number> {
-  const add = `alter table ${table} add constraint voters_${id}_pkey primary key (voter_id)`;
+async function addVoterIdIndex(session: SqlSession, table: string, id: string, reject: (line: number, reason: string) => Promise<void>): Promise<number> {
+  const add = `create unique index voters_${id}_pkey on ${table} (voter_id)`;
   try {
     await session.query(add);
     return 0;

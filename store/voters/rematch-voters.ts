@@ -6,13 +6,13 @@ import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKi
 import type { JsonValue } from '../../schemas/lookup.js';
 import type { Database } from '../database.js';
 import { hashValue } from '../observations.js';
-import { scorePairsSql } from './score-sql.js';
-import { findVotes } from './voter-lookups.js';
-import { withVoterTables, type ReviewCandidate, type VoterDatabase } from './voter-tables.js';
+import { nicknamesSql, scorePairsSql } from './score-sql.js';
+import { ADDRESS_KEY_SQL, findVotes } from './voter-lookups.js';
+import { MATCH_KEY_COLUMNS, matchKeyColumns, withVoterTables, type MatchKeyColumns, type ReviewCandidate, type VoterDatabase } from './voter-tables.js';
 
 export interface RematchOptions {
   thresholds: MatchThresholds;
-  /** Contacts read (and observations written) per round trip. */
+  /** Contacts read per round trip (default 20,000); observations and reviews are written WRITE_PAGE contacts at a time at most. */
   pageSize?: number;
 }
 
@@ -30,6 +30,8 @@ export interface RematchResult {
   /** Contacts with new observations or a changed voter-file lookup: the records to re-merge. */
   changedContactIds: string[];
   elapsedMs: number;
+  /** Milliseconds per stage (keys, previous, blocked, similar names, decide, write), to see where the time goes. */
+  timings: Record<string, number>;
 }
 
 /** The provider the rematch writes as, and the workflow id its observations carry (no workflow runs it). */
@@ -37,6 +39,8 @@ const PROVIDER = 'voterfile';
 const REMATCH_WORKFLOW_ID = 'voters-rematch';
 const REVIEW_MAX_CANDIDATES = 5;
 const REVIEW_MIN_PROBABILITY = 0.01;
+/** Most contacts whose observations (two each, ten parameters apiece) go in one INSERT: well under 65,535 parameters. */
+const WRITE_PAGE = 2_000;
 
 const CHANGE_KINDS: VoterChangeKind[] = ['new_match', 'moved', 'updated', 'dropped', 'other_voter'];
 
@@ -46,69 +50,97 @@ async function run<R = Record<string, unknown>>(trx: Trx, text: string, params: 
   return (await trx.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
 }
 
-/** The signup fields matching reads, as stored in `contacts.signup`. */
-interface StoredSignup {
-  givenName?: string;
-  familyName?: string;
-  birthYear?: number;
-  postalAddress?: { lines?: string[]; locality?: string; postalCode?: string };
+/**
+ * The signup fields matching reads, as stored in `contacts.signup` (each read out of the JSON on its own; named
+ * apart from the key columns read beside them).
+ */
+interface SignupFields {
+  signup_given_name: unknown;
+  signup_family_name: unknown;
+  signup_birth_year: unknown;
+  signup_street: unknown;
+  signup_postal_code: unknown;
+  signup_locality: unknown;
 }
 
-/** Rebuilds every contact's match keys from its signup, a page at a time; returns how many had too little. */
+/** The match key columns, in a fixed order: what is compared to tell a changed key row from an unchanged one. */
+const KEY_COLUMNS = Object.values(MATCH_KEY_COLUMNS);
+
+const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Brings every contact's match keys up to date with its signup, a page at a time: the keys are computed here (the
+ * same folding as the online lookup) and only the rows that changed are written, so a rematch after a new file
+ * writes nothing for contacts whose signup did not change. Returns how many have keys and how many have too little.
+ */
 async function refreshContactKeys(trx: Trx, pageSize: number): Promise<{ keyed: number; skipped: number }> {
-  await run(trx, 'delete from voter_contact_keys');
   let after = '';
   let keyed = 0;
   let skipped = 0;
   for (;;) {
-    const page = await run<{ id: string; signup: StoredSignup }>(trx, 'select id, signup from contacts where id > $1 order by id limit $2', [after, pageSize]);
+    const page = await run<SignupFields & { id: string } & ({ has_keys: false } | ({ has_keys: true } & MatchKeyColumns))>(
+      trx,
+      `select c.id, c.signup->'givenName' as signup_given_name, c.signup->'familyName' as signup_family_name,
+              c.signup->'birthYear' as signup_birth_year, c.signup->'postalAddress'->'lines'->0 as signup_street,
+              c.signup->'postalAddress'->'postalCode' as signup_postal_code, c.signup->'postalAddress'->'locality' as signup_locality, k.contact_id is not null as has_keys, ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')}
+         from contacts c left join voter_contact_keys k on k.contact_id = c.id
+        where c.id > $1 order by c.id limit $2`,
+      [after, pageSize],
+    );
     if (page.length === 0) break;
     after = page[page.length - 1]!.id;
-    const rows = page.flatMap(({ id, signup }) => {
+    const changed: Array<MatchKeyColumns & { contact_id: string }> = [];
+    const gone: string[] = [];
+    for (const row of page) {
       const keys = supporterMatchKeys({
-        givenName: signup.givenName,
-        familyName: signup.familyName,
-        birthYear: signup.birthYear,
-        street: signup.postalAddress?.lines?.[0],
-        postalCode: signup.postalAddress?.postalCode,
-        locality: signup.postalAddress?.locality,
+        givenName: asText(row.signup_given_name),
+        familyName: asText(row.signup_family_name),
+        birthYear: typeof row.signup_birth_year === 'number' ? row.signup_birth_year : undefined,
+        street: asText(row.signup_street),
+        postalCode: asText(row.signup_postal_code),
+        locality: asText(row.signup_locality),
       });
       if (!keys) {
         skipped++;
-        return [];
+        if (row.has_keys) gone.push(row.id);
+        continue;
       }
-      return [
-        {
-          contact_id: id,
-          first_norm: keys.first,
-          middle_norm: keys.middle,
-          last_norm: keys.last,
-          last_phonetic: keys.lastPhonetic,
-          birth_year: keys.birthYear ?? null,
-          house_number: keys.houseNumber ?? null,
-          street_core: keys.streetCore ?? null,
-          zip5: keys.zip5 ?? null,
-          city_norm: keys.locality ?? null,
-        },
-      ];
-    });
-    keyed += rows.length;
-    if (rows.length) {
+      keyed++;
+      const columns = matchKeyColumns(keys);
+      if (!row.has_keys || KEY_COLUMNS.some((c) => columns[c] !== row[c])) changed.push({ contact_id: row.id, ...columns });
+    }
+    if (changed.length) {
+      const list = ['contact_id', ...KEY_COLUMNS].join(', ');
       await run(
         trx,
-        `insert into voter_contact_keys (contact_id, first_norm, middle_norm, last_norm, last_phonetic, birth_year, house_number, street_core, zip5, city_norm)
-         select contact_id, first_norm, middle_norm, last_norm, last_phonetic, birth_year, house_number, street_core, zip5, city_norm
-           from json_populate_recordset(null::voter_contact_keys, $1::json)`,
-        [JSON.stringify(rows)],
+        `insert into voter_contact_keys (${list}, updated_at)
+         select ${list}, now() from json_populate_recordset(null::voter_contact_keys, $1::json)
+         on conflict (contact_id) do update set ${KEY_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = excluded.updated_at`,
+        [JSON.stringify(changed)],
       );
     }
+    if (gone.length) await run(trx, `delete from voter_contact_keys where contact_id in (select json_array_elements_text($1::json))`, [JSON.stringify(gone)]);
   }
   return { keyed, skipped };
 }
 
-/** The same address key as `addressKeyOf` in voter-lookups.ts, for a voter row `v`. */
-const ADDRESS_KEY_SQL = `case when v.street_core is null and v.zip5 is null then null
-  else coalesce(v.house_number, '') || '|' || coalesce(v.street_core, '') || '|' || coalesce(v.zip5, v.city_norm, '') end`;
+/** Makes `voter_nicknames` hold exactly the nickname groups of this version; writes only when they differ. */
+async function syncNicknames(trx: Trx): Promise<void> {
+  const rows = nicknameRows()
+    .map((r) => ({ name: r.name, group_id: r.groupId }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.group_id - b.group_id));
+  const wanted = rows.map((r) => `${r.name}:${r.group_id}`).join(',');
+  const [stored] = await run<{ list: string }>(
+    trx,
+    `select coalesce(string_agg(name || ':' || group_id, ',' order by name collate "C", group_id), '') as list from voter_nicknames`,
+  );
+  if (stored?.list === wanted) return;
+  await run(trx, 'delete from voter_nicknames');
+  await run(trx, `insert into voter_nicknames (name, group_id) select name, group_id from json_populate_recordset(null::voter_nicknames, $1::json)`, [JSON.stringify(rows)]);
+}
+
+/** The voter columns a scored pair needs: the match keys. */
+const VOTER_KEYS_SQL = KEY_COLUMNS.map((c) => `v.${c}`).join(', ');
 
 /** A scored pair as read back for observations and reviews. */
 interface RankedRow {
@@ -172,9 +204,17 @@ interface ChangeRow extends Omit<Partial<RankedRow>, 'voter_id' | 'contact_id'> 
  */
 export async function rematchVoters(db: Kysely<Database>, options: RematchOptions): Promise<RematchResult> {
   const started = Date.now();
-  const pageSize = options.pageSize ?? 5_000;
+  const pageSize = options.pageSize ?? 20_000;
   const { high, low } = options.thresholds;
   const now = new Date();
+  const timings: Record<string, number> = {};
+  let mark = Date.now();
+  /** Closes a stage: the time since the previous one ended goes to `name`. */
+  const lap = (name: string) => {
+    const at = Date.now();
+    timings[name] = (timings[name] ?? 0) + at - mark;
+    mark = at;
+  };
   return withVoterTables(db)
     .transaction()
     .execute(async (trx) => {
@@ -183,14 +223,23 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       await run(trx, 'set local jit = off');
       const [file] = await run<{ id: string; voters: number }>(trx, `select id::text as id, voters from voter_imports where state = 'active'`);
       const { keyed, skipped } = await refreshContactKeys(trx, pageSize);
+      lap('keys');
       const changes = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<VoterChangeKind, number>;
       if (!file) {
-        return { importId: null, contacts: keyed, skipped, matched: 0, ambiguous: 0, noMatch: keyed, changes, changedContactIds: [], elapsedMs: Date.now() - started };
+        return {
+          importId: null,
+          contacts: keyed,
+          skipped,
+          matched: 0,
+          ambiguous: 0,
+          noMatch: keyed,
+          changes,
+          changedContactIds: [],
+          elapsedMs: Date.now() - started,
+          timings,
+        };
       }
-      await run(trx, 'delete from voter_nicknames');
-      await run(trx, `insert into voter_nicknames (name, group_id) select name, group_id from json_populate_recordset(null::voter_nicknames, $1::json)`, [
-        JSON.stringify(nicknameRows().map((r) => ({ name: r.name, group_id: r.groupId }))),
-      ]);
+      await syncNicknames(trx);
 
       // Who is considered, and what each had before.
       await run(
@@ -205,79 +254,109 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
            left join voter_matches m on m.contact_id = c.contact_id
            left join voters v on m.state = 'matched' and v.voter_id = m.voter_id`,
       );
-      await run(trx, `create temp table rm_fresh on commit drop as select contact_id from rm_prev where has_keys and not kept`);
-      await run(trx, 'create unique index on rm_fresh (contact_id)');
-      await run(trx, 'analyze rm_fresh');
-
-      // Stage one: the three blocks.
+      // The contacts matched afresh, with what scoring needs of their own values: how common each is in the file
+      // (the same four counts the online lookup reads) and their first name's nicknames.
       await run(
         trx,
-        `create temp table rm_pairs on commit drop as
-         select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
-           join voters v on v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
-         union
-         select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
-           join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
-         union
-         select k.contact_id, v.voter_id from rm_fresh r join voter_contact_keys k on k.contact_id = r.contact_id
-           join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm`,
+        `create temp table rm_query on commit drop as
+         select k.contact_id, ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')},
+                coalesce(cf.n, 0) as first_n, coalesce(cl.n, 0) as last_n, coalesce(cz.n, 0) as zip_n, coalesce(cc.n, 0) as city_n,
+                ${nicknamesSql('k.first_norm')} as nicknames
+           from rm_prev p
+           join voter_contact_keys k on k.contact_id = p.contact_id
+           left join voter_name_counts cf on cf.kind = 'first' and cf.name = k.first_norm
+           left join voter_name_counts cl on cl.kind = 'last' and cl.name = k.last_norm
+           left join voter_name_counts cz on cz.kind = 'zip' and cz.name = k.zip5
+           left join voter_name_counts cc on cc.kind = 'city' and cc.name = k.city_norm
+          where p.has_keys and not p.kept`,
       );
-      // Fresh statistics for the tables rebuilt in this transaction, or the planner guesses them empty and loops.
-      await run(trx, 'analyze voter_contact_keys');
-      await run(trx, 'analyze rm_pairs');
-      await run(trx, `create temp table rm_scored on commit drop as ${scorePairsSql('rm_pairs')}`);
+      await run(trx, 'analyze rm_query');
+      lap('previous');
 
-      // Stage two, for contacts stage one did not match: trigram-similar family names in the same ZIP (or locality).
+      // Stage one: the three blocks, each through its own index (the arms do not overlap, so nothing is scored twice).
+      await run(
+        trx,
+        `create temp table rm_scored on commit drop as ${scorePairsSql(
+          `select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+             from rm_query k join voters v on v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
+           union all
+           select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+             from rm_query k join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
+           union all
+           select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+             from rm_query k join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm
+            where v.zip5 is distinct from k.zip5 and not (k.zip5 is null and v.city_norm is not distinct from k.city_norm)`,
+          'rm_query',
+          file.voters,
+        )}`,
+      );
+      lap('blocked');
+
+      // Stage two, for contacts stage one did not match: trigram-similar family names (each distinct name looked up
+      // once in the trigram index), and their voters in the same ZIP (or locality) through the blocking indexes. A
+      // similar name with the contact's own phonetic code has its voters there already (stage one's ZIP or locality
+      // arm), so only the others are added.
       await run(
         trx,
         `create temp table rm_stage2 on commit drop as
-         select r.contact_id
-           from rm_fresh r
+         select q.contact_id, q.last_norm, q.last_phonetic, q.zip5, q.city_norm
+           from rm_query q
            left join (select contact_id, max(log_odds) as best, sum(power(2::float8, log_odds)) as total from rm_scored group by contact_id) s
-             on s.contact_id = r.contact_id
+             on s.contact_id = q.contact_id
           where s.contact_id is null or power(2::float8, s.best) / (1 + s.total) < $1`,
         [high],
       );
-      await run(trx, 'analyze rm_stage2');
       await run(
         trx,
-        `create temp table rm_pairs2 on commit drop as
-         select k.contact_id, v.voter_id
-           from rm_stage2 r
-           join voter_contact_keys k on k.contact_id = r.contact_id
-           cross join lateral (select array(select n.name from voter_name_counts n where n.kind = 'last' and n.name % k.last_norm) as names) sim
-           cross join lateral (select v.voter_id from voters v
-                                where (v.zip5 = k.zip5 or v.city_norm = case when k.zip5 is null then k.city_norm end)
-                                  and v.last_norm = any(sim.names)) v
-          where not exists (select 1 from rm_pairs p where p.contact_id = k.contact_id and p.voter_id = v.voter_id)`,
+        `create temp table rm_similar on commit drop as
+         select q.last_norm, s.name, s.phonetic
+           from (select distinct last_norm from rm_stage2) q
+           join voter_name_counts s on s.kind = 'last' and s.name % q.last_norm`,
       );
-      await run(trx, 'analyze rm_pairs2');
-      await run(trx, `insert into rm_scored ${scorePairsSql('rm_pairs2')}`);
-      await run(trx, 'analyze rm_scored');
+      await run(trx, 'analyze rm_similar');
+      await run(
+        trx,
+        `insert into rm_scored ${scorePairsSql(
+          `select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+             from rm_stage2 k join rm_similar s on s.last_norm = k.last_norm and s.phonetic <> k.last_phonetic
+             join voters v on v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name
+           union all
+           select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+             from rm_stage2 k join rm_similar s on s.last_norm = k.last_norm and s.phonetic <> k.last_phonetic
+             join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name`,
+          'rm_query',
+          file.voters,
+        )}`,
+      );
+      lap('similar names');
 
-      // The decision, as decideMatch makes it.
+      // The decision, as decideMatch makes it; only the best few of each contact are kept (reviews list five).
       await run(
         trx,
         `create temp table rm_ranked on commit drop as
-         select s.*,
-                power(2::float8, s.log_odds) / (1 + sum(power(2::float8, s.log_odds)) over (partition by s.contact_id)) as probability,
-                row_number() over (partition by s.contact_id order by s.log_odds desc, s.voter_id collate "C") as rank
-           from rm_scored s`,
+         select * from (
+           select s.*,
+                  power(2::float8, s.log_odds) / (1 + sum(power(2::float8, s.log_odds)) over (partition by s.contact_id)) as probability,
+                  row_number() over (partition by s.contact_id order by s.log_odds desc, s.voter_id collate "C") as rank
+             from rm_scored s) r
+          where rank <= $1`,
+        [REVIEW_MAX_CANDIDATES],
       );
       await run(
         trx,
         `create temp table rm_decided on commit drop as
-         select r.contact_id,
+         select q.contact_id,
                 case when b.p_best >= $1 then 'matched' when b.p_top2 >= $2 then 'ambiguous' else 'no_match' end as outcome,
                 b.best_voter, b.p_best, b.p_top2
-           from rm_fresh r
+           from rm_query q
            left join (select contact_id,
                              max(voter_id) filter (where rank = 1) as best_voter,
                              max(probability) filter (where rank = 1) as p_best,
                              sum(probability) filter (where rank <= 2) as p_top2
-                        from rm_ranked group by contact_id) b on b.contact_id = r.contact_id`,
+                        from rm_ranked group by contact_id) b on b.contact_id = q.contact_id`,
         [high, low],
       );
+      lap('decide');
 
       // What changed.
       await run(
@@ -340,7 +419,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
 
       // Reviews: the ambiguous get their candidates; everyone else decided here has no open review.
       await run(trx, `delete from voter_match_reviews r using rm_decided d where d.contact_id = r.contact_id and d.outcome <> 'ambiguous'`);
-      await writeReviews(trx, file.id, now, pageSize);
+      await writeReviews(trx, file.id, now, Math.min(pageSize, WRITE_PAGE));
 
       // The voterfile lookup of each contact whose outcome changed (not for contacts that merely stay unmatched).
       const runId = `rematch:${file.id}:${now.toISOString()}`;
@@ -363,7 +442,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
         [PROVIDER, now, REMATCH_WORKFLOW_ID, runId],
       );
 
-      const observed = await writeChangeObservations(trx, file.id, now, runId, pageSize, changes);
+      const observed = await writeChangeObservations(trx, file.id, now, runId, Math.min(pageSize, WRITE_PAGE), changes);
 
       const [totals] = await run<{ matched: number; ambiguous: number; no_match: number; contacts: number }>(
         trx,
@@ -373,6 +452,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
            from rm_prev p left join voter_matches m on m.contact_id = p.contact_id`,
       );
       const changedContactIds = [...new Set([...observed, ...lookupChanged.map((r) => r.contact_id)])].sort();
+      lap('write');
       return {
         importId: file.id,
         contacts: totals?.contacts ?? 0,
@@ -383,6 +463,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
         changes,
         changedContactIds,
         elapsedMs: Date.now() - started,
+        timings,
       };
     });
 }

@@ -12,7 +12,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 export interface SqlSession {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   /** Streams COPY text lines into `statement` (`COPY t (…) FROM STDIN`); undefined where COPY is not available. */
-  copy?: (statement: string, lines: AsyncIterable<string>) => Promise<void>;
+  copy?: (statement: string, lines: AsyncIterable<string | Buffer>) => Promise<void>;
   /** Runs `work` in a transaction on this session. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -1,57 +1,63 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { MatchKeys } from '../../activities/voter-matching/normalise.js';
+import type { CandidateFrequencies } from '../../activities/voter-matching/score.js';
 import type { VoteFact, VoterFacts } from '../../activities/voter-matching/voter-observation.js';
-import type { ReviewCandidate, VoterDb } from './voter-tables.js';
+import { MATCH_KEY_COLUMNS, matchKeysOf, VOTER_COLUMNS, type MatchKeyColumns, type ReviewCandidate, type VoterDb, type VoterRow } from './voter-tables.js';
 
-/** One voter found for a supporter: the registration, its match keys, and how common its values are in the file. */
+/** One voter found for a supporter: the registration's id and its match keys (all that scoring reads). */
 export interface VoterCandidate {
   voterId: string;
   keys: MatchKeys;
+}
+
+/** What is shown and recorded of a registration: its facts, the full name and address, and its address key. */
+export interface VoterDetails {
   facts: VoterFacts;
   name: string;
   address: string | null;
   addressKey: string | null;
-  counts: { firstName: number; lastName: number; zip: number; locality: number };
 }
 
 export interface CandidateSearch {
   /** The active import, or null before the first import. */
   importId: string | null;
-  /** Voters in the current file (N). */
-  population: number;
+  /**
+   * How common the supporter's own first name, family name, ZIP and locality are in the current file, and N. The
+   * score reads a frequency only where the candidate has the same value as the supporter (an exact name, the same
+   * ZIP or locality), so the supporter's counts serve every candidate: four lookups per search, not four per candidate.
+   */
+  frequencies: CandidateFrequencies;
   candidates: VoterCandidate[];
 }
 
-interface CandidateRow {
-  voter_id: string;
-  first_name: string;
-  middle_name: string | null;
-  last_name: string;
-  name_suffix: string | null;
-  first_norm: string;
-  middle_norm: string;
-  last_norm: string;
-  last_phonetic: string;
-  birth_year: number | null;
-  house_number: string | null;
-  street_core: string | null;
-  res_address: string | null;
-  city: string | null;
-  city_norm: string | null;
-  state: string | null;
-  zip5: string | null;
-  county: string | null;
-  status: string | null;
-  party: string | null;
-  precinct: string | null;
-  registration_date: string | null;
-  districts: Record<string, string>;
+/** A candidate as the queries read it: the voter id and the match key columns. */
+type CandidateRow = MatchKeyColumns & { voter_id: string };
+
+/** The columns a candidate is read with, in order: the voter id and the match keys. */
+const CANDIDATE_COLUMNS = ['voter_id', ...Object.values(MATCH_KEY_COLUMNS)] as const;
+
+/**
+ * The candidates of a search as one JSON array of arrays (one per voter, in CANDIDATE_COLUMNS order): one value to
+ * decode instead of dozens of rows of ten fields, which is most of a lookup's CPU in Node.
+ */
+const candidatesJson = sql.raw(`coalesce(json_agg(json_build_array(${CANDIDATE_COLUMNS.map((c) => `v.${c}`).join(', ')})), '[]'::json)`);
+
+function candidatesOf(json: unknown[][]): VoterCandidate[] {
+  return json.map((values) => {
+    const row = {} as Record<(typeof CANDIDATE_COLUMNS)[number], unknown>;
+    for (let i = 0; i < CANDIDATE_COLUMNS.length; i++) row[CANDIDATE_COLUMNS[i]!] = values[i] ?? null;
+    return { voterId: row.voter_id as string, keys: matchKeysOf(row as CandidateRow) };
+  });
+}
+
+/** What the first-stage query adds to each row: the file and the supporter's frequencies. */
+interface FileRow {
+  import_id: string | null;
+  population: number | null;
   first_count: number;
   last_count: number;
   zip_count: number;
   city_count: number;
-  import_id: string;
-  population: number;
 }
 
 /** The address key a move is detected by: house number, street and ZIP (or locality). */
@@ -60,21 +66,112 @@ export function addressKeyOf(keys: Pick<MatchKeys, 'houseNumber' | 'streetCore' 
   return [keys.houseNumber ?? '', keys.streetCore ?? '', keys.zip5 ?? keys.locality ?? ''].join('|');
 }
 
-function toCandidate(row: CandidateRow): VoterCandidate {
-  const keys: MatchKeys = {
-    first: row.first_norm,
-    middle: row.middle_norm,
-    last: row.last_norm,
-    lastPhonetic: row.last_phonetic,
-    birthYear: row.birth_year ?? undefined,
-    houseNumber: row.house_number ?? undefined,
-    streetCore: row.street_core ?? undefined,
-    zip5: row.zip5 ?? undefined,
-    locality: row.city_norm ?? undefined,
-  };
+/** The same address key as `addressKeyOf`, for a voter row `v`, in SQL. */
+export const ADDRESS_KEY_SQL = `case when v.street_core is null and v.zip5 is null then null
+  else coalesce(v.house_number, '') || '|' || coalesce(v.street_core, '') || '|' || coalesce(v.zip5, v.city_norm, '') end`;
+
+
+/** The columns of a registration as shown and recorded (the date as text), from the one list of `voters`' columns. */
+const detailColumns = sql.raw(
+  VOTER_COLUMNS.filter((c) => c !== 'source_line')
+    .map((c) => (c === 'registration_date' ? `to_char(v.registration_date, 'YYYY-MM-DD') as registration_date` : `v.${c}`))
+    .join(', '),
+);
+
+/** How many voters of the current file have `name` as their `kind` (0 when none, or when there is no name). */
+const countOf = (kind: string, name: string | undefined) =>
+  sql`coalesce((select n from voter_name_counts where kind = ${kind} and name = ${name ?? null}), 0)::int`;
+
+/**
+ * The locality blocks on only when the supporter gave no ZIP: a city can hold hundreds of thousands of voters
+ * (thousands of Smiths in Charlotte), a ZIP some thousands.
+ */
+const cityBlock = (keys: MatchKeys) => (keys.zip5 === undefined ? (keys.locality ?? null) : null);
+
+/**
+ * Stage one of blocking, in one round trip: voters with the supporter's phonetic family name in the same ZIP (or,
+ * without a ZIP, the same locality), or anywhere in the file with the same first name and birth year (someone who
+ * moved) — each arm has its own index —, with the active file and the supporter's frequencies. Nothing when no
+ * file was ever imported.
+ */
+export async function findBlockedVoters(db: VoterDb, keys: MatchKeys): Promise<CandidateSearch> {
+  const { rows } = await sql<FileRow & { candidates: unknown[][] }>`
+    select f.id::text as import_id, f.voters as population,
+           ${countOf('first', keys.first || undefined)} as first_count, ${countOf('last', keys.last)} as last_count,
+           ${countOf('zip', keys.zip5)} as zip_count, ${countOf('city', keys.locality)} as city_count,
+           (select ${candidatesJson}
+              from voters v
+             where (v.zip5 = ${keys.zip5 ?? null} and v.last_phonetic = ${keys.lastPhonetic})
+                or (v.city_norm = ${cityBlock(keys)} and v.last_phonetic = ${keys.lastPhonetic})
+                or (v.last_phonetic = ${keys.lastPhonetic} and v.birth_year = ${keys.birthYear ?? null} and v.first_norm = ${keys.first})) as candidates
+      from voter_imports f where f.state = 'active'`.execute(db);
+  const file = rows[0];
   return {
-    voterId: row.voter_id,
-    keys,
+    importId: file?.import_id ?? null,
+    frequencies: {
+      population: file?.population ?? 0,
+      firstName: file?.first_count ?? 0,
+      lastName: file?.last_count ?? 0,
+      zip: file?.zip_count ?? 0,
+      locality: file?.city_count ?? 0,
+    },
+    candidates: file ? candidatesOf(file.candidates) : [],
+  };
+}
+
+/**
+ * Stage two, when stage one found no match: voters in the same ZIP (or locality, without a ZIP) whose family name is
+ * trigram-similar to the supporter's (a misspelling that changed the phonetic code: `Smiht`). The similar names
+ * come from the trigram index over the file's distinct family names, and each name's phonetic code leads to its
+ * voters in that ZIP through the blocking index, so the search stays small. A similar name with the supporter's own
+ * phonetic code is left out: stage one found its voters in that ZIP already.
+ */
+export async function findSimilarNameVoters(db: VoterDb, keys: MatchKeys): Promise<VoterCandidate[]> {
+  const area: RawBuilder<unknown> | undefined =
+    keys.zip5 !== undefined ? sql`v.zip5 = ${keys.zip5}` : keys.locality !== undefined ? sql`v.city_norm = ${keys.locality}` : undefined;
+  if (area === undefined) return [];
+  const { rows } = await sql<{ candidates: unknown[][] }>`
+    select ${candidatesJson} as candidates
+      from voter_name_counts s
+      join voters v on ${area} and v.last_phonetic = s.phonetic and v.last_norm = s.name
+     where s.kind = 'last' and s.name % ${keys.last} and s.phonetic <> ${keys.lastPhonetic}`.execute(db);
+  return candidatesOf(rows[0]?.candidates ?? []);
+}
+
+/**
+ * The elections each voter took part in, one per election (the file repeats an election when its method label
+ * changed), or null when no history file was ever loaded.
+ */
+export async function findVotes(db: VoterDb, voterIds: string[]): Promise<Map<string, VoteFact[]> | null> {
+  const { rows } = await sql<{ loaded: boolean; voter_id: string | null; date: string | null; election: string | null; method: string | null; party: string | null }>`
+    select h.loaded, x.voter_id, x.date, x.election, x.method, x.party
+      from (select exists (select 1 from voter_votes) as loaded) h
+      left join (${distinctVotes(sql`voter_id in (select jsonb_array_elements_text(${JSON.stringify(voterIds)}::jsonb))`)}) x on true`.execute(db);
+  if (!rows[0]?.loaded) return null;
+  const votes = new Map<string, VoteFact[]>(voterIds.map((id) => [id, []]));
+  for (const row of rows) {
+    if (row.voter_id !== null) votes.get(row.voter_id)?.push({ date: row.date, election: row.election ?? '', method: row.method, party: row.party });
+  }
+  return votes;
+}
+
+/** The votes of the voters `where` selects, one per election (see findVotes). */
+const distinctVotes = (where: RawBuilder<unknown>) => sql`
+  select distinct on (voter_id, coalesce(election_date::text, election))
+         voter_id, to_char(election_date, 'YYYY-MM-DD') as date, election, method, party
+    from voter_votes
+   where ${where}
+   order by voter_id, coalesce(election_date::text, election), source_line`;
+
+/** What is shown and recorded of some registrations of the current file, by voter id. */
+export async function findVoterDetails(db: VoterDb, voterIds: string[]): Promise<Map<string, VoterDetails>> {
+  const { rows } = await sql<Omit<VoterRow, 'source_line'>>`
+    select ${detailColumns} from voters v where v.voter_id in (select jsonb_array_elements_text(${JSON.stringify(voterIds)}::jsonb))`.execute(db);
+  return new Map(rows.map((row) => [row.voter_id, detailsOf(row)]));
+}
+
+function detailsOf(row: Omit<VoterRow, 'source_line'>): VoterDetails {
+  return {
     facts: {
       voterId: row.voter_id,
       status: row.status,
@@ -86,125 +183,58 @@ function toCandidate(row: CandidateRow): VoterCandidate {
     },
     name: [row.first_name, row.middle_name, row.last_name, row.name_suffix].filter(Boolean).join(' '),
     address: [row.res_address, row.city, row.state, row.zip5].filter(Boolean).join(', ') || null,
-    addressKey: addressKeyOf(keys),
-    counts: { firstName: row.first_count, lastName: row.last_count, zip: row.zip_count, locality: row.city_count },
+    addressKey: addressKeyOf(matchKeysOf(row)),
   };
 }
 
-/** The columns every candidate query selects, with the frequencies the score needs. */
-const candidateColumns = sql`
-  v.voter_id, v.first_name, v.middle_name, v.last_name, v.name_suffix, v.first_norm, v.middle_norm, v.last_norm,
-  v.last_phonetic, v.birth_year, v.house_number, v.street_core, v.res_address, v.city, v.city_norm, v.state, v.zip5,
-  v.county, v.status, v.party, v.precinct, to_char(v.registration_date, 'YYYY-MM-DD') as registration_date, v.districts,
-  coalesce(cf.n, 0)::int as first_count, coalesce(cl.n, 0)::int as last_count,
-  coalesce(cz.n, 0)::int as zip_count, coalesce(cc.n, 0)::int as city_count,
-  f.id::text as import_id, f.voters as population`;
-
-const candidateJoins = sql`
-  cross join (select id, voters from voter_imports where state = 'active') f
-  left join voter_name_counts cf on cf.kind = 'first' and cf.name = v.first_norm
-  left join voter_name_counts cl on cl.kind = 'last' and cl.name = v.last_norm
-  left join voter_name_counts cz on cz.kind = 'zip' and cz.name = v.zip5
-  left join voter_name_counts cc on cc.kind = 'city' and cc.name = v.city_norm`;
-
-async function activeFile(db: VoterDb): Promise<{ importId: string | null; population: number }> {
-  const row = await db.selectFrom('voter_imports').select([sql<string>`id::text`.as('id'), 'voters']).where('state', '=', 'active').executeTakeFirst();
-  return { importId: row?.id ?? null, population: row?.voters ?? 0 };
-}
-
-function searchOf(rows: CandidateRow[], fallback: { importId: string | null; population: number }): CandidateSearch {
-  const first = rows[0];
-  return {
-    importId: first?.import_id ?? fallback.importId,
-    population: first?.population ?? fallback.population,
-    candidates: rows.map(toCandidate),
-  };
-}
-
-/**
- * The locality blocks on only when the supporter gave no ZIP: a city can hold hundreds of thousands of voters
- * (thousands of Smiths in Charlotte), a ZIP some thousands.
- */
-const cityBlock = (keys: MatchKeys) => (keys.zip5 === undefined ? (keys.locality ?? null) : null);
-
-/**
- * Stage one of blocking: voters with the supporter's phonetic family name in the same ZIP (or, without a ZIP, the
- * same locality), or anywhere in the file with the same first name and birth year (someone who moved). Each arm has
- * its own index.
- */
-export async function findBlockedVoters(db: VoterDb, keys: MatchKeys): Promise<CandidateSearch> {
-  const { rows } = await sql<CandidateRow>`
-    select ${candidateColumns}
-      from voters v ${candidateJoins}
-     where (v.zip5 = ${keys.zip5 ?? null} and v.last_phonetic = ${keys.lastPhonetic})
-        or (v.city_norm = ${cityBlock(keys)} and v.last_phonetic = ${keys.lastPhonetic})
-        or (v.last_phonetic = ${keys.lastPhonetic} and v.birth_year = ${keys.birthYear ?? null} and v.first_norm = ${keys.first})`.execute(db);
-  return searchOf(rows, rows.length ? { importId: null, population: 0 } : await activeFile(db));
-}
-
-/**
- * Stage two, when stage one found no match: voters in the same ZIP (or locality, without a ZIP) whose family name is
- * trigram-similar to the supporter's (a misspelling that changed the phonetic code: `Smiht`). The similar names come
- * from the trigram index over the file's distinct family names, so the search stays small.
- */
-export async function findSimilarNameVoters(db: VoterDb, keys: MatchKeys): Promise<CandidateSearch> {
-  if (keys.zip5 === undefined && keys.locality === undefined) return { ...(await activeFile(db)), candidates: [] };
-  const { rows } = await sql<CandidateRow>`
-    select ${candidateColumns}
-      from voters v ${candidateJoins}
-     where (v.zip5 = ${keys.zip5 ?? null} or v.city_norm = ${cityBlock(keys)})
-       and v.last_norm = any(array(select s.name from voter_name_counts s where s.kind = 'last' and s.name % ${keys.last}))`.execute(db);
-  return searchOf(rows, rows.length ? { importId: null, population: 0 } : await activeFile(db));
-}
-
-/**
- * The elections each voter took part in, one per election (the file repeats an election when its method label
- * changed), or null when no history file was ever loaded.
- */
-export async function findVotes(db: VoterDb, voterIds: string[]): Promise<Map<string, VoteFact[]> | null> {
-  const { rows } = await sql<{ loaded: boolean; voter_id: string | null; date: string | null; election: string | null; method: string | null; party: string | null }>`
-    select h.loaded, x.voter_id, x.date, x.election, x.method, x.party
-      from (select exists (select 1 from voter_votes) as loaded) h
-      left join (
-        select distinct on (voter_id, coalesce(election_date::text, election))
-               voter_id, to_char(election_date, 'YYYY-MM-DD') as date, election, method, party
-          from voter_votes
-         where voter_id in (select jsonb_array_elements_text(${JSON.stringify(voterIds)}::jsonb))
-         order by voter_id, coalesce(election_date::text, election), source_line) x on true`.execute(db);
-  if (!rows[0]?.loaded) return null;
-  const votes = new Map<string, VoteFact[]>(voterIds.map((id) => [id, []]));
-  for (const row of rows) {
-    if (row.voter_id !== null) votes.get(row.voter_id)?.push({ date: row.date, election: row.election ?? '', method: row.method, party: row.party });
-  }
-  return votes;
-}
+/** A registration as a match records it: its details, and its votes (null when no history file was ever loaded). */
+export type RecordedVoter = VoterDetails & { votes: VoteFact[] | null };
 
 /** What a lookup decided for a contact, to keep as its current state. */
 export type VoterDecisionRecord =
-  | { state: 'matched'; candidate: VoterCandidate; score: number; importId: string | null }
+  | { state: 'matched'; voterId: string; score: number; importId: string | null }
   | { state: 'ambiguous'; candidates: ReviewCandidate[]; probabilityTopTwo: number; importId: string | null }
   | { state: 'no_match'; importId: string | null };
 
 /**
  * Records the decision as the contact's current state (what the next rematch compares against), and keeps the
- * candidates of an ambiguous one for review; a match or a no-match closes an open review. Idempotent.
+ * candidates of an ambiguous one for review; a match or a no-match closes an open review. Idempotent. One statement
+ * either way: for a match, the registration and its votes are read by the same statement and returned (for the
+ * observation), or null when that voter is no longer in the file (another import was swapped in meanwhile).
  */
-export async function recordVoterDecision(db: VoterDb, contactId: string, decision: VoterDecisionRecord, decidedBy: 'lookup' | 'rematch'): Promise<void> {
+export async function recordVoterDecision(db: VoterDb, contactId: string, decision: VoterDecisionRecord, decidedBy: 'lookup' | 'rematch'): Promise<RecordedVoter | null> {
   const now = new Date();
-  const matched = decision.state === 'matched' ? decision : undefined;
+  const upsert = sql.raw(`on conflict (contact_id) do update set state = excluded.state, voter_id = excluded.voter_id, score = excluded.score,
+        address_key = excluded.address_key, precinct = excluded.precinct, status = excluded.status, party = excluded.party,
+        registration_date = excluded.registration_date, districts = excluded.districts, import_id = excluded.import_id,
+        decided_by = excluded.decided_by, updated_at = excluded.updated_at`);
+  if (decision.state === 'matched') {
+    const { rows } = await sql<Omit<VoterRow, 'source_line'> & { votes_loaded: boolean; votes: Array<[string | null, string, string | null, string | null]> }>`
+      with v as (select * from voters where voter_id = ${decision.voterId}), state as (
+        insert into voter_matches (contact_id, state, voter_id, score, address_key, precinct, status, party, registration_date, districts, import_id, decided_by, updated_at)
+        select ${contactId}, 'matched', v.voter_id, ${decision.score}, ${sql.raw(ADDRESS_KEY_SQL)}, v.precinct, v.status, v.party, v.registration_date,
+               v.districts, ${decision.importId}::bigint, ${decidedBy}, ${now}
+          from v
+        ${upsert}
+        returning contact_id
+      ), closed as (
+        delete from voter_match_reviews where contact_id = ${contactId} and exists (select 1 from v) returning contact_id
+      )
+      select ${detailColumns}, exists (select 1 from voter_votes) as votes_loaded,
+             (select coalesce(json_agg(json_build_array(x.date, x.election, x.method, x.party)), '[]'::json)
+                from (${distinctVotes(sql`voter_id = ${decision.voterId}`)}) x) as votes
+        from v`.execute(db);
+    const row = rows[0];
+    if (!row) return null;
+    const votes = row.votes_loaded ? row.votes.map(([date, election, method, party]) => ({ date, election, method, party })) : null;
+    return { ...detailsOf(row), votes };
+  }
   const review = decision.state === 'ambiguous' ? decision : undefined;
-  // One statement (the state, and the review opened or closed), so a lookup costs one round trip to record.
   await sql`
     with state as (
       insert into voter_matches (contact_id, state, voter_id, score, address_key, precinct, status, party, registration_date, districts, import_id, decided_by, updated_at)
-      values (${contactId}, ${decision.state}, ${matched?.candidate.voterId ?? null}, ${matched?.score ?? null}, ${matched?.candidate.addressKey ?? null},
-              ${matched?.candidate.facts.precinct ?? null}, ${matched?.candidate.facts.status ?? null}, ${matched?.candidate.facts.party ?? null},
-              ${matched?.candidate.facts.registrationDate ?? null}::date, ${matched ? JSON.stringify(matched.candidate.facts.districts) : null}::jsonb,
-              ${decision.importId}::bigint, ${decidedBy}, ${now})
-      on conflict (contact_id) do update set state = excluded.state, voter_id = excluded.voter_id, score = excluded.score,
-        address_key = excluded.address_key, precinct = excluded.precinct, status = excluded.status, party = excluded.party,
-        registration_date = excluded.registration_date, districts = excluded.districts, import_id = excluded.import_id,
-        decided_by = excluded.decided_by, updated_at = excluded.updated_at
+      values (${contactId}, ${decision.state}, null, null, null, null, null, null, null, null, ${decision.importId}::bigint, ${decidedBy}, ${now})
+      ${upsert}
       returning contact_id
     ), opened as (
       insert into voter_match_reviews (contact_id, import_id, candidates, probability_top_two, decided_by, updated_at)
@@ -215,6 +245,7 @@ export async function recordVoterDecision(db: VoterDb, contactId: string, decisi
       returning contact_id
     )
     delete from voter_match_reviews where contact_id = ${contactId} and ${review === undefined}`.execute(db);
+  return null;
 }
 
 /** The open review of a contact's voter match, if any. */

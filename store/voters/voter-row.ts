@@ -2,10 +2,14 @@ import * as normalise from '../../activities/voter-matching/normalise.js';
 import { plausibleBirthYear, zip5 } from '../../activities/voter-matching/normalise.js';
 import { phoneticCode as phonetic } from '../../activities/voter-matching/phonetic.js';
 import type { DateFormat, HistoryMapping, ResolvedHeader, VoterFileMapping } from './voter-file-format.js';
+import type { VoterRow } from './voter-tables.js';
+
+export { VOTER_COLUMNS, type VoterRow } from './voter-tables.js';
 
 /**
- * A pure function of one string, remembered: a voter file repeats the same names, streets and cities millions of
- * times, so folding each distinct value once is most of the import's speed. Forgets everything past `limit`.
+ * A pure function of one string, remembered: a voter file repeats the same names, streets, cities and dates
+ * millions of times, so folding each distinct value once is most of the import's speed. Forgets everything past
+ * `limit`, so memory stays bounded whatever the file.
  */
 function memo<T>(fn: (text: string) => T, limit = 200_000): (text: string | null) => T {
   const seen = new Map<string, T>();
@@ -22,45 +26,53 @@ function memo<T>(fn: (text: string) => T, limit = 200_000): (text: string | null
 }
 
 const givenNameKey = memo(normalise.givenNameKey);
-const familyNameKey = memo(normalise.familyNameKey);
-const streetKeys = memo(normalise.streetKeys);
-const localityKey = memo(normalise.localityKey);
-const phoneticCode = memo(phonetic);
+/** The family name's key and its phonetic code, together (one lookup for both). */
+const familyKeys = memo((text): [string, string] => {
+  const norm = normalise.familyNameKey(text);
+  return [norm, phonetic(norm)];
+});
+const localityKey = memo((text) => normalise.localityKey(text) ?? null);
+const streetKeysOf = memo(normalise.streetKeys);
 
-/** One voter as loaded: what the file says (for display and the record) and the match keys (for blocking and scoring). */
-export interface VoterRow {
-  voter_id: string;
-  source_line: number;
-  first_name: string;
-  middle_name: string | null;
-  last_name: string;
-  name_suffix: string | null;
-  first_norm: string;
-  middle_norm: string;
-  last_norm: string;
-  last_phonetic: string;
-  birth_year: number | null;
-  house_number: string | null;
-  street_core: string | null;
-  res_address: string | null;
-  city: string | null;
-  city_norm: string | null;
-  state: string | null;
-  zip5: string | null;
-  county: string | null;
-  status: string | null;
-  party: string | null;
-  precinct: string | null;
-  registration_date: string | null;
-  districts: Record<string, string>;
+/** What an address line gives a row: the line as stored (cleaned) and its match keys. */
+interface AddressKeys {
+  resAddress: string | null;
+  houseNumber: string | null;
+  streetCore: string | null;
 }
 
-/** The columns of `voters`, in the order rows are copied. */
-export const VOTER_COLUMNS = [
-  'voter_id', 'source_line', 'first_name', 'middle_name', 'last_name', 'name_suffix', 'first_norm', 'middle_norm', 'last_norm',
-  'last_phonetic', 'birth_year', 'house_number', 'street_core', 'res_address', 'city', 'city_norm', 'state', 'zip5', 'county',
-  'status', 'party', 'precinct', 'registration_date', 'districts',
-] as const satisfies ReadonlyArray<keyof VoterRow>;
+/** The rest of a numbered line (`  W MARKET ST` of `482  W MARKET ST`), cleaned, with the keys of `1 <rest>`. */
+const streetRest = memo((rest): { cleaned: string | null; keys: normalise.StreetKeys } => {
+  const cleaned = clean(rest);
+  return { cleaned, keys: normalise.streetKeys(cleaned === null ? null : `1 ${cleaned}`) };
+});
+
+/** True when `line` starts with 1 to 9 digits followed by a space. */
+function numberEnd(line: string): number {
+  let i = 0;
+  while (i < line.length && i < 10 && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+  return i > 0 && i < 10 && line.charCodeAt(i) === 32 ? i : -1;
+}
+
+/**
+ * The stored address line and its match keys, from the file's raw street field, remembered per street rather than
+ * per address (almost every address is different, the streets are few): a line that starts with a plain house
+ * number has the keys of `1 <rest of the line>` with its own number, since streetKeys reads a number as digits
+ * (leading zeros dropped) and nothing after depends on which. Any other line is cleaned and read whole.
+ */
+function addressOf(raw: string | undefined): AddressKeys {
+  const end = raw === undefined ? -1 : numberEnd(raw);
+  if (end !== -1) {
+    const rest = streetRest(raw!.slice(end));
+    if (rest.cleaned !== null && rest.keys.houseNumber === '1') {
+      const digits = raw!.slice(0, end);
+      return { resAddress: `${digits} ${rest.cleaned}`, houseNumber: String(Number(digits)), streetCore: rest.keys.streetCore ?? null };
+    }
+  }
+  const resAddress = clean(raw);
+  const keys = streetKeysOf(resAddress);
+  return { resAddress, houseNumber: keys.houseNumber ?? null, streetCore: keys.streetCore ?? null };
+}
 
 /** One vote: a voter took part in an election (ncvhis). */
 export interface VoteRow {
@@ -111,60 +123,95 @@ export function parseFileDate(value: string | null, format: DateFormat): string 
 const fieldCount = (line: string[], width: number): RowReject | undefined =>
   line.length === width ? undefined : { reason: `has ${line.length} fields, the header has ${width}` };
 
-/** One record of a voter file as a row to load, or why it cannot be loaded. */
-export function voterRowFromRecord(values: string[], line: number, header: ResolvedHeader<VoterField>, mapping: VoterFileMapping, districtIndex: Array<[string, number]>): VoterRow | RowReject {
-  const wrongWidth = fieldCount(values, header.width);
-  if (wrongWidth) return wrongWidth;
-  const get = (field: VoterField) => {
-    const at = header.index[field];
-    return at === undefined ? null : clean(values[at]);
-  };
-  const voterId = get('voterId');
-  if (voterId === null) return { reason: `no voter id (${mapping.columns.voterId})` };
-  if (voterId.length > 64) return { reason: `the voter id (${mapping.columns.voterId}) is longer than 64 characters` };
-  const lastName = get('lastName');
-  const lastNorm = familyNameKey(lastName);
-  if (lastName === null || lastNorm === '') return { reason: `no last name (${mapping.columns.lastName})` };
+/** Where a field sits in the record, or -1 when the header does not have it. */
+const at = <K extends string>(header: ResolvedHeader<K>, field: K) => header.index[field] ?? -1;
 
-  const firstName = get('firstName') ?? '';
-  const middleName = get('middleName');
-  const houseNumber = get('houseNumber');
-  const street = get('street');
-  const resAddress = houseNumber && street ? `${houseNumber} ${street}` : street;
-  const keys = streetKeys(resAddress);
-  const city = get('city');
-  const birthText = get('birthYear') ?? parseFileDate(get('birthDate'), mapping.dateFormat)?.slice(0, 4) ?? null;
-  const statusCode = get('status');
-  const districts: Record<string, string> = {};
-  for (const [key, at] of districtIndex) {
-    const value = clean(values[at]);
-    if (value !== null) districts[key] = value;
-  }
-  return {
-    voter_id: voterId,
-    source_line: line,
-    first_name: firstName,
-    middle_name: middleName,
-    last_name: lastName,
-    name_suffix: get('suffix'),
-    first_norm: givenNameKey(firstName),
-    middle_norm: givenNameKey(middleName),
-    last_norm: lastNorm,
-    last_phonetic: phoneticCode(lastNorm),
-    birth_year: plausibleBirthYear(birthText === null ? null : Number(birthText)) ?? null,
-    house_number: keys.houseNumber ?? null,
-    street_core: keys.streetCore ?? null,
-    res_address: resAddress,
-    city,
-    city_norm: localityKey(city) ?? null,
-    state: get('state') ?? mapping.state ?? null,
-    zip5: zip5(get('zip')) ?? null,
-    county: get('county'),
-    status: statusCode === null ? null : (mapping.statusValues[statusCode] ?? statusCode.toLowerCase()),
-    party: get('party'),
-    precinct: get('precinct'),
-    registration_date: parseFileDate(get('registrationDate'), mapping.dateFormat),
-    districts,
+/** A field of the record, cleaned; null when blank or when the header does not have it (index -1). */
+const field = (values: string[], index: number) => (index === -1 ? null : clean(values[index]));
+
+/**
+ * A reader of one voter file's records: each record becomes a row to load (the registration and its match keys),
+ * or the reason it cannot be loaded. Built once per file: the columns are found once, and dates are parsed once per
+ * distinct value.
+ */
+export function voterRowReader(
+  header: ResolvedHeader<VoterField>,
+  mapping: VoterFileMapping,
+  districtIndex: Array<[string, number]>,
+): (values: string[], line: number) => VoterRow | RowReject {
+  const columns = {
+    voterId: at(header, 'voterId'),
+    lastName: at(header, 'lastName'),
+    firstName: at(header, 'firstName'),
+    middleName: at(header, 'middleName'),
+    suffix: at(header, 'suffix'),
+    houseNumber: at(header, 'houseNumber'),
+    street: at(header, 'street'),
+    city: at(header, 'city'),
+    state: at(header, 'state'),
+    zip: at(header, 'zip'),
+    birthYear: at(header, 'birthYear'),
+    birthDate: at(header, 'birthDate'),
+    registrationDate: at(header, 'registrationDate'),
+    status: at(header, 'status'),
+    party: at(header, 'party'),
+    precinct: at(header, 'precinct'),
+    county: at(header, 'county'),
+  };
+  const fileDate = memo((text) => parseFileDate(text === '' ? null : text, mapping.dateFormat));
+  return (values, line) => {
+    if (values.length !== header.width) return { reason: `has ${values.length} fields, the header has ${header.width}` };
+    const voterId = field(values, columns.voterId);
+    if (voterId === null) return { reason: `no voter id (${mapping.columns.voterId})` };
+    if (voterId.length > 64) return { reason: `the voter id (${mapping.columns.voterId}) is longer than 64 characters` };
+    const lastName = field(values, columns.lastName);
+    const [lastNorm, lastPhonetic] = familyKeys(lastName);
+    if (lastName === null || lastNorm === '') return { reason: `no last name (${mapping.columns.lastName})` };
+
+    const firstName = field(values, columns.firstName) ?? '';
+    const middleName = field(values, columns.middleName);
+    let address: AddressKeys;
+    const houseNumber = field(values, columns.houseNumber);
+    if (houseNumber === null) address = addressOf(columns.street === -1 ? undefined : values[columns.street]);
+    else {
+      const street = field(values, columns.street);
+      const keys = streetKeysOf(street ? `${houseNumber} ${street}` : null);
+      address = { resAddress: street ? `${houseNumber} ${street}` : null, houseNumber: keys.houseNumber ?? null, streetCore: keys.streetCore ?? null };
+    }
+    const city = field(values, columns.city);
+    const birthText = field(values, columns.birthYear) ?? fileDate(field(values, columns.birthDate))?.slice(0, 4) ?? null;
+    const statusCode = field(values, columns.status);
+    const districts: Record<string, string> = {};
+    for (const [key, index] of districtIndex) {
+      const value = clean(values[index]);
+      if (value !== null) districts[key] = value;
+    }
+    return {
+      voter_id: voterId,
+      source_line: line,
+      first_name: firstName,
+      middle_name: middleName,
+      last_name: lastName,
+      name_suffix: field(values, columns.suffix),
+      first_norm: givenNameKey(firstName),
+      middle_norm: givenNameKey(middleName),
+      last_norm: lastNorm,
+      last_phonetic: lastPhonetic,
+      birth_year: plausibleBirthYear(birthText === null ? null : Number(birthText)) ?? null,
+      house_number: address.houseNumber,
+      street_core: address.streetCore,
+      res_address: address.resAddress,
+      city,
+      city_norm: localityKey(city),
+      state: field(values, columns.state) ?? mapping.state ?? null,
+      zip5: zip5(field(values, columns.zip)) ?? null,
+      county: field(values, columns.county),
+      status: statusCode === null ? null : (mapping.statusValues[statusCode] ?? statusCode.toLowerCase()),
+      party: field(values, columns.party),
+      precinct: field(values, columns.precinct),
+      registration_date: fileDate(field(values, columns.registrationDate)),
+      districts,
+    };
   };
 }
 
@@ -173,8 +220,8 @@ export function voteRowFromRecord(values: string[], line: number, header: Resolv
   const wrongWidth = fieldCount(values, header.width);
   if (wrongWidth) return wrongWidth;
   const get = (field: HistoryField) => {
-    const at = header.index[field];
-    return at === undefined ? null : clean(values[at]);
+    const index = header.index[field];
+    return index === undefined ? null : clean(values[index]);
   };
   const voterId = get('voterId');
   if (voterId === null) return { reason: `no voter id (${mapping.columns.voterId})` };
@@ -191,16 +238,19 @@ export function voteRowFromRecord(values: string[], line: number, header: Resolv
   };
 }
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+
 /** A value in Postgres' COPY text format: `\N` for null, backslash escapes for the delimiter and line breaks. */
 function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
-  return /[\\\t\n\r]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : text;
+  if (typeof value === 'number') return String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return COPY_SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : text;
 }
 
 /** One row as a line of COPY text input, in the order of `columns`. */
 export function copyLine<T extends object>(row: T, columns: ReadonlyArray<keyof T>): string {
-  let line = '';
-  for (let i = 0; i < columns.length; i++) line += (i ? '\t' : '') + copyValue(row[columns[i]!]);
+  let line = copyValue(row[columns[0]!]);
+  for (let i = 1; i < columns.length; i++) line += `\t${copyValue(row[columns[i]!])}`;
   return `${line}\n`;
 }

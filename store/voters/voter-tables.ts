@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { MatchKeys } from '../../activities/voter-matching/normalise.js';
 import type { Database } from '../database.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -6,32 +7,98 @@ type Json<T = unknown> = ColumnType<T, string, string>;
 /** A `date` column: pg returns a Date, PGlite a Date too; written as `YYYY-MM-DD`. */
 type DateColumn = ColumnType<Date | null, string | null, string | null>;
 
-/** One registration of the current voter file, with its match keys (migration 0003). */
-export interface VoterTable {
-  voter_id: string;
-  source_line: number;
-  first_name: string;
-  middle_name: string | null;
-  last_name: string;
-  name_suffix: string | null;
-  first_norm: string;
-  middle_norm: string;
-  last_norm: string;
-  last_phonetic: string;
-  birth_year: number | null;
-  house_number: string | null;
-  street_core: string | null;
-  res_address: string | null;
-  city: string | null;
-  city_norm: string | null;
-  state: string | null;
-  zip5: string | null;
-  county: string | null;
-  status: string | null;
-  party: string | null;
-  precinct: string | null;
-  registration_date: DateColumn;
-  districts: Json<Record<string, string>>;
+/**
+ * The columns of `voters`, in the order rows are copied, with their SQL types: the one list the load table, the COPY,
+ * the row type and every query that reads whole registrations derive from (migration 0003 made the first, empty
+ * copy; each import builds its own from this list, so an import always builds the current shape).
+ */
+export const VOTER_COLUMN_TYPES = {
+  voter_id: 'text not null',
+  source_line: 'integer not null',
+  first_name: 'text not null',
+  middle_name: 'text',
+  last_name: 'text not null',
+  name_suffix: 'text',
+  first_norm: 'text not null',
+  middle_norm: 'text not null',
+  last_norm: 'text not null',
+  last_phonetic: 'text not null',
+  birth_year: 'smallint',
+  house_number: 'text',
+  street_core: 'text',
+  res_address: 'text',
+  city: 'text',
+  city_norm: 'text',
+  state: 'text',
+  zip5: 'text',
+  county: 'text',
+  status: 'text',
+  party: 'text',
+  precinct: 'text',
+  registration_date: 'date',
+  districts: "jsonb not null default '{}'",
+} as const;
+
+type SqlTypeOf<C extends keyof typeof VOTER_COLUMN_TYPES> = (typeof VOTER_COLUMN_TYPES)[C];
+/** The JavaScript value of a column of that SQL type: a date as `YYYY-MM-DD`, the districts as an object. */
+type ValueOf<T extends string> = T extends `jsonb${string}` ? Record<string, string> : T extends `text${string}` | `date${string}` ? string : number;
+type Nullable<T extends string, V> = T extends `${string}not null${string}` ? V : V | null;
+
+/** One voter as loaded and read back: what the file says (for display and the record) and the match keys. */
+export type VoterRow = { -readonly [C in keyof typeof VOTER_COLUMN_TYPES]: Nullable<SqlTypeOf<C>, ValueOf<SqlTypeOf<C>>> };
+
+/** The columns of `voters`, in the order rows are copied. */
+export const VOTER_COLUMNS = Object.keys(VOTER_COLUMN_TYPES) as Array<keyof VoterRow>;
+
+/** One registration of the current voter file, with its match keys, as kysely sees it. */
+export type VoterTable = {
+  [C in keyof VoterRow]: C extends 'registration_date' ? DateColumn : C extends 'districts' ? Json<Record<string, string>> : VoterRow[C];
+};
+
+/** Where each match key lives: the same columns in `voters` and in `voter_contact_keys`. */
+export const MATCH_KEY_COLUMNS = {
+  first: 'first_norm',
+  middle: 'middle_norm',
+  last: 'last_norm',
+  lastPhonetic: 'last_phonetic',
+  birthYear: 'birth_year',
+  houseNumber: 'house_number',
+  streetCore: 'street_core',
+  zip5: 'zip5',
+  locality: 'city_norm',
+} as const satisfies Record<keyof MatchKeys, keyof VoterRow>;
+
+/** The match key columns of a row (a voter's or a contact's). */
+export type MatchKeyColumns = { [K in keyof MatchKeys as (typeof MATCH_KEY_COLUMNS)[K]]-?: VoterRow[(typeof MATCH_KEY_COLUMNS)[K]] };
+
+/** Match keys as columns (an absent key is null). */
+export function matchKeyColumns(keys: MatchKeys): MatchKeyColumns {
+  return {
+    first_norm: keys.first,
+    middle_norm: keys.middle,
+    last_norm: keys.last,
+    last_phonetic: keys.lastPhonetic,
+    birth_year: keys.birthYear ?? null,
+    house_number: keys.houseNumber ?? null,
+    street_core: keys.streetCore ?? null,
+    zip5: keys.zip5 ?? null,
+    city_norm: keys.locality ?? null,
+  };
+}
+
+/** Match keys from their columns (null is an absent key). */
+export function matchKeysOf(row: MatchKeyColumns): MatchKeys {
+  return {
+    first: row.first_norm,
+    middle: row.middle_norm,
+    last: row.last_norm,
+    lastPhonetic: row.last_phonetic,
+    birthYear: row.birth_year ?? undefined,
+    houseNumber: row.house_number ?? undefined,
+    streetCore: row.street_core ?? undefined,
+    zip5: row.zip5 ?? undefined,
+    locality: row.city_norm ?? undefined,
+  };
 }
 
 /** One vote of one voter (ncvhis): one row per voter per election, possibly repeated with another method label. */
@@ -44,11 +111,15 @@ export interface VoterVoteTable {
   source_line: number;
 }
 
-/** How many voters of the current file have a first name, family name, ZIP or locality (`kind`), and N (`all`). */
+/**
+ * How many voters of the current file have a first name, family name, ZIP or locality (`kind`). A family name also
+ * carries its phonetic code (migration 0006), so the trigram stage can reach its voters through the blocking index.
+ */
 export interface VoterNameCountTable {
   kind: 'first' | 'last' | 'zip' | 'city';
   name: string;
   n: number;
+  phonetic: string | null;
 }
 
 export interface VoterImportTable {
@@ -72,19 +143,10 @@ export interface VoterNicknameTable {
 }
 
 /** A contact's match keys, as the last rematch computed them from the signup. */
-export interface VoterContactKeyTable {
+export type VoterContactKeyTable = MatchKeyColumns & {
   contact_id: string;
-  first_norm: string;
-  middle_norm: string;
-  last_norm: string;
-  last_phonetic: string;
-  birth_year: number | null;
-  house_number: string | null;
-  street_core: string | null;
-  zip5: string | null;
-  city_norm: string | null;
   updated_at: Timestamp;
-}
+};
 
 /**
  * The current decision for each contact looked up in the voter file, and what was last reported of the matched

@@ -42,6 +42,12 @@ describe('nationBuilderSignup', () => {
     });
   });
 
+  it('takes consent from the consent_social tag, and says so in the consent', () => {
+    const webhook = NationBuilderPersonWebhookSchema.parse(nationBuilderPersonCreated({ tags: ['volunteer', 'consent_social'] }));
+    const result = validateSignupDraft(nationBuilderSignup(webhook));
+    expect(result.success && result.signup.consent).toEqual({ socialProfiles: true, source: 'nationbuilder:tag:consent_social' });
+  });
+
   it('treats blank strings as absent rather than as invalid values', () => {
     const webhook = NationBuilderPersonWebhookSchema.parse(
       nationBuilderPersonCreated({ first_name: '  ', last_name: '', primary_address: { address1: '', city: '', zip: ' ', country_code: '' }, submitted_address: '' }),
@@ -77,6 +83,19 @@ describe('actionNetworkSignup', () => {
         postalAddress: { lines: ['1 Rue de la Paix'], locality: 'Paris', postalCode: '75002', country: 'FR' },
         source: 'action_network:submission',
       },
+    });
+  });
+
+  it('takes consent from a yes to consent_social, at the time of the event, and says where it came from', () => {
+    const event = ActionNetworkEventSchema.parse({
+      created_date: '2025-03-02T15:21:43Z',
+      person: { email_addresses: [{ address: 'ada@example.org', primary: true }], custom_fields: { consent_social: 'Yes' } },
+    });
+    const result = validateSignupDraft(actionNetworkSignup('osdi:submission', event, '0.osdi:submission'));
+    expect(result.success && result.signup.consent).toEqual({
+      socialProfiles: true,
+      at: '2025-03-02T15:21:43.000Z',
+      source: 'action_network:custom_field:consent_social',
     });
   });
 });

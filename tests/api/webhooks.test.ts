@@ -230,7 +230,7 @@ describe('webhooks', () => {
         actionNetworkElement('osdi:submission', { email: 'an.no@example.org', customFields: { volunteer_interest: 'canvassing' } }),
       ]);
       const yes = await enrichmentInput(env.client, workflowIdOf('an.yes@example.org'));
-      expect(yes.signup.consent).toEqual({ socialProfiles: true, at: '2025-03-02T15:21:43.000Z' });
+      expect(yes.signup.consent).toEqual({ socialProfiles: true, at: '2025-03-02T15:21:43.000Z', source: 'action_network:custom_field:consent_social' });
       const no = await enrichmentInput(env.client, workflowIdOf('an.no@example.org'));
       expect(no.signup.consent).toBeUndefined();
     });

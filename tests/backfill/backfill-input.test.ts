@@ -3,6 +3,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { backfill } from '../../client/backfill/backfill.js';
 import { CsvHeaderError, fieldForHeader, mapHeader } from '../../client/backfill/column-aliases.js';
+import { csvRowSignup } from '../../client/backfill/csv-row-signup.js';
 import { decodeText, type DecodeState } from '../../client/backfill/decode-text.js';
 import type { StartEnrichmentResult } from '../../client/start-enrichment.js';
 
@@ -52,6 +53,9 @@ describe('CSV header mapping', () => {
       ['State', 'region'],
       ['birth_year', 'birthYear'],
       ['consent_social', 'consentSocial'],
+      ['Consent Date', 'consentAt'],
+      ['notice_version', 'consentNotice'],
+      ['consent_source', 'consentSource'],
     ];
     for (const [header, field] of cases) expect(fieldForHeader(header), header).toBe(field);
     expect(fieldForHeader('Notes')).toBeUndefined();
@@ -61,6 +65,30 @@ describe('CSV header mapping', () => {
     expect(mapHeader(['Email', 'Notes', 'zip'])).toEqual({ columns: ['email', false, 'postalCode'], headers: { email: 'Email', postalCode: 'zip' } });
     expect(() => mapHeader(['name', 'city'])).toThrow(CsvHeaderError);
     expect(() => mapHeader(['email', 'zip', 'postal_code'])).toThrow(/"zip" and "postal_code" both name postalCode/);
+  });
+});
+
+describe('CSV consent columns', () => {
+  const header = mapHeader(['email', 'consent_social', 'Consent Date', 'notice_version', 'consent_source']);
+
+  it('keeps when, under which notice and where consent was given, with the answer', () => {
+    const row = csvRowSignup({ email: 'c@example.org', consentSocial: 'yes', consentAt: '2026-03-01T09:00:00Z', consentNotice: 'v3', consentSource: 'form:petition' }, 2, header, 'backfill');
+    expect(row).toEqual({
+      line: 2,
+      signup: expect.objectContaining({ consent: { socialProfiles: true, at: '2026-03-01T09:00:00Z', noticeVersion: 'v3', source: 'form:petition' } }) as unknown,
+    });
+  });
+
+  it('rejects a consent time that is not one, naming the column as written', () => {
+    expect(csvRowSignup({ email: 'c@example.org', consentSocial: 'yes', consentAt: 'last spring' }, 3, header, 'backfill')).toEqual({
+      line: 3,
+      reason: expect.stringContaining('Consent Date:') as unknown,
+    });
+  });
+
+  it('ignores the details when the answer itself is blank', () => {
+    const row = csvRowSignup({ email: 'c@example.org', consentAt: '2026-03-01T09:00:00Z' }, 4, header, 'backfill');
+    expect('signup' in row && row.signup.consent).toBeUndefined();
   });
 });
 

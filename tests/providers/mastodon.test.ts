@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProviderConfig } from '../../config.js';
+import { loadConfig, type ProviderConfig } from '../../config.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
 import {
   BoundedClientCache,
@@ -361,6 +361,87 @@ describe('the {instance} base URL', () => {
     const err = await lookupError(provider, 'adaq@mastodon.invalid');
 
     expect(err.type).toBe('NetworkError');
+  });
+});
+
+describe('instance hosts that resolve to private addresses (SSRF)', () => {
+  /** A resolver standing in for DNS: every name answers what `answers` says (no DNS server needed). */
+  const resolver = (answers: Record<string, string[]>) => {
+    const asked: string[] = [];
+    const resolve = (hostname: string) => {
+      asked.push(hostname);
+      const addresses = answers[hostname] ?? [];
+      return Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+    };
+    return { resolve, asked };
+  };
+
+  async function perInstance(answers: Record<string, string[]>, allowedHosts: string[] = []) {
+    const stub = await startProviderStub(() => ({ status: 200, body: adaAccount() }));
+    closers.push(() => stub.close());
+    const { resolve, asked } = resolver(answers);
+    const config = { ...providerConfig(stub.origin.replace('127.0.0.1', '{instance}'), 300), allowedHosts };
+    const provider = track(createMastodonProvider(config, { maxResponseBytes: 65536, resolve }));
+    return { stub, provider, asked };
+  }
+
+  it.each([
+    ['loopback', ['127.0.0.1']],
+    ['private 10/8', ['10.0.0.7']],
+    ['private 192.168/16', ['192.168.1.20']],
+    ['link-local (cloud metadata)', ['169.254.169.254']],
+    ['CGNAT', ['100.64.0.1']],
+    ['IPv6 loopback', ['::1']],
+    ['IPv6 unique local', ['fd12:3456::1']],
+    ['IPv4-mapped loopback', ['::ffff:127.0.0.1']],
+    ['unspecified', ['0.0.0.0']],
+    ['a public and a private address', ['93.184.216.34', '127.0.0.1']],
+  ])('refuses a handle whose instance resolves to %s as ForbiddenHost, non-retryable, before any request', async (_what, addresses) => {
+    const { provider, stub, asked } = await perInstance({ 'evil.example': addresses });
+
+    const err = await lookupError(provider, 'adaq@evil.example');
+
+    expect(err.type).toBe('ForbiddenHost');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/mastodon: refused host "evil\.example": it resolves to .*, which is not a public address/);
+    expect(asked).toEqual(['evil.example']);
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('checks the addresses each connection uses, so a name that rebinds to loopback after a first answer is refused', async () => {
+    const stub = await startProviderStub(() => ({ status: 200, body: adaAccount() }));
+    closers.push(() => stub.close());
+    // The first answer is a public address (nothing answers there within the timeout: a network failure); the
+    // second, for the retry's new connection, is loopback.
+    const answers = [['203.0.114.1'], ['127.0.0.1']];
+    const resolve = () => Promise.resolve((answers.shift() ?? ['127.0.0.1']).map((address) => ({ address, family: 4 })));
+    const provider = track(createMastodonProvider(providerConfig(stub.origin.replace('127.0.0.1', '{instance}'), 300), { maxResponseBytes: 65536, resolve }));
+
+    expect((await lookupError(provider, 'adaq@rebind.example')).type).toBe('NetworkError');
+    expect((await lookupError(provider, 'adaq@rebind.example')).type).toBe('ForbiddenHost');
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('asks a host configured explicitly (PROVIDER_MASTODON_ALLOWED_HOSTS) even on a private address', async () => {
+    const { provider, stub } = await perInstance({ 'toot.intranet.example': ['127.0.0.1'] }, ['toot.intranet.example']);
+
+    const answer = await provider.lookup(input('adaq@Toot.Intranet.Example', 0.9));
+
+    expect(answer.outcome).toBe('matched');
+    expect(stub.requests.map((r) => r.url)).toEqual(['/api/v1/accounts/lookup?acct=adaq']);
+  });
+
+  it('uses a fixed base URL (the configured demo host, on loopback) as configured, with no address check', async () => {
+    const { provider, server } = await demoWith([{ acct: ADA, account: adaAccount() }]);
+
+    expect((await provider.lookup(input(ADA, 0.9))).outcome).toBe('matched');
+    expect(server.requestLog()).toHaveLength(1);
+  });
+
+  it('reads PROVIDER_MASTODON_ALLOWED_HOSTS from the environment, lower-cased and without a trailing dot', () => {
+    const config = loadConfig({ PROVIDER_MASTODON_ALLOWED_HOSTS: 'Toot.Intranet.Example., other.example' });
+    expect(config.providers.mastodon.allowedHosts).toEqual(['toot.intranet.example', 'other.example']);
+    expect(loadConfig({}).providers.mastodon.allowedHosts).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { PROVIDER_NAMES } from '../../schemas/providers.js';
+import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
 import { worstCaseInWindow } from '../../schemas/rate-budget.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_PSEUDONYM_KEY, DOCUMENTED_LIMITS, loadConfig } from '../../config.js';
@@ -35,10 +35,21 @@ describe('loadConfig', () => {
     expect(config.providers.gravatar.rps).toBeCloseTo((1000 / 3600) * 0.9, 2);
     expect(config.providers.github.rps).toBeLessThanOrEqual((30 / 60) * 0.9);
     expect(config.providers.github.rps).toBeGreaterThan((30 / 60) * 0.8);
-    for (const name of PROVIDER_NAMES) {
+    for (const name of HTTP_PROVIDER_NAMES) {
       const { max, windowSeconds } = DOCUMENTED_LIMITS[name];
       expect(worstCaseInWindow(config.providers[name].rps, windowSeconds)).toBeLessThanOrEqual(max * 0.9);
     }
+  });
+
+  it('configures the local voter file without a base URL, with its own rate and match thresholds', () => {
+    const config = loadConfig({ PROVIDER_VOTERFILE_BASE_URL: 'https://ignored.example' });
+
+    expect(config.providers.voterfile).toMatchObject({ name: 'voterfile', enabled: true, rps: 100, timeoutMs: 10_000, maxAttempts: 6 });
+    expect(config.providers.voterfile).not.toHaveProperty('baseUrl');
+    expect(config.voterfile).toEqual({ highThreshold: 0.7, lowThreshold: 0.3 });
+    expect(loadConfig({ VOTERFILE_HIGH_THRESHOLD: '0.9', VOTERFILE_LOW_THRESHOLD: '0.5' }).voterfile).toEqual({ highThreshold: 0.9, lowThreshold: 0.5 });
+    expect(configErrorOf({ VOTERFILE_HIGH_THRESHOLD: '0.4', VOTERFILE_LOW_THRESHOLD: '0.5' }).message).toContain('VOTERFILE_LOW_THRESHOLD: must not be above');
+    expect(configErrorOf({ VOTERFILE_HIGH_THRESHOLD: '1.5' }).message).toContain('VOTERFILE_HIGH_THRESHOLD:');
   });
 
   it('falls back to the development pseudonym key and says so', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservationInput } from '../../schemas/lookup.js';
 import type { Signup } from '../../schemas/signup.js';
-import { blueskyActor, fediverseAcct, stageOneInput, stageTwoInputs } from '../../workflows/lookup-plan.js';
+import { blueskyActor, fediverseAcct, STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from '../../workflows/lookup-plan.js';
 
 const KEY = 'k'.repeat(64);
 const EMAIL = 'dana.ruiz@example.org';
@@ -42,6 +42,34 @@ describe('stageOneInput', () => {
     expect(stageOneInput('fec', KEY, { ...usSignup, givenName: undefined })).toBeUndefined();
     expect(stageOneInput('fec', KEY, { ...usSignup, postalAddress: { ...usSignup.postalAddress, postalCode: 'K1A 0B1' } })).toBeUndefined();
     expect(stageOneInput('fec', KEY, usSignup)).toMatchObject({ givenName: 'Dana', familyName: 'Ruiz' });
+  });
+
+  it('matches the voter file on a full name and a US ZIP or locality, with the birth year when given', () => {
+    expect(stageOneInput('voterfile', KEY, { ...usSignup, birthYear: 1988 })).toEqual({
+      contactKey: KEY,
+      email: EMAIL,
+      givenName: 'Dana',
+      familyName: 'Ruiz',
+      postalAddress: usSignup.postalAddress,
+      birthYear: 1988,
+    });
+    // No birth year: none is passed (not even as undefined, which would not survive the history's JSON anyway).
+    expect(stageOneInput('voterfile', KEY, usSignup)).not.toHaveProperty('birthYear');
+    const localityOnly: Signup = { ...usSignup, postalAddress: { locality: 'Columbus', region: 'OH', country: 'US' } };
+    expect(stageOneInput('voterfile', KEY, localityOnly)?.postalAddress).toEqual(localityOnly.postalAddress);
+  });
+
+  it('skips the voter file without a full name, a ZIP or locality, or a US address', () => {
+    expect(stageOneInput('voterfile', KEY, { ...usSignup, givenName: undefined })).toBeUndefined();
+    expect(stageOneInput('voterfile', KEY, { ...usSignup, familyName: undefined })).toBeUndefined();
+    expect(stageOneInput('voterfile', KEY, { ...usSignup, postalAddress: { lines: ['12 Elm St'], region: 'OH', country: 'US' } })).toBeUndefined();
+    expect(stageOneInput('voterfile', KEY, { email: EMAIL, givenName: 'Dana', familyName: 'Ruiz' })).toBeUndefined();
+    expect(stageOneInput('voterfile', KEY, frSignup)).toBeUndefined();
+  });
+
+  it('runs the voter file in stage 1, after the providers recorded histories already schedule', () => {
+    expect(STAGE_ONE).toEqual(['gravatar', 'github', 'census', 'ban', 'fec', 'voterfile']);
+    expect(STAGE_TWO).not.toContain('voterfile');
   });
 
   it('gives stage-2 providers nothing in stage 1', () => {

@@ -560,7 +560,7 @@ describe('signupFromOptions', () => {
   it('builds a validated signup from command-line options, with consent when --consent-social is given', () => {
     const signup = signupFromOptions(
       ' Dana.Ruiz@Example.org ',
-      { givenName: 'Dana', familyName: 'Ruiz', address: '12 Elm St', locality: 'Columbus', region: 'OH', postalCode: '43215', country: 'us', consentSocial: true },
+      { givenName: 'Dana', familyName: 'Ruiz', birthYear: '1988', address: '12 Elm St', locality: 'Columbus', region: 'OH', postalCode: '43215', country: 'us', consentSocial: true },
       now,
     );
 
@@ -568,6 +568,7 @@ describe('signupFromOptions', () => {
       email: 'dana.ruiz@example.org',
       givenName: 'Dana',
       familyName: 'Ruiz',
+      birthYear: 1988,
       postalAddress: { lines: ['12 Elm St'], locality: 'Columbus', region: 'OH', postalCode: '43215', country: 'US' },
       source: 'cli',
       consent: { socialProfiles: true, at: '2026-05-01T10:00:00.000Z', noticeVersion: 'cli' },

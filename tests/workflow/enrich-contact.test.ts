@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createStoreActivities } from '../../activities/store-activities.js';
 import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
-import { PROVIDER_NAMES } from '../../schemas/providers.js';
+import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
 import { ContactRecordSchema } from '../../schemas/contact-record.js';
 import { findContactById } from '../../store/contacts.js';
 import { listLookups } from '../../store/lookups.js';
@@ -19,7 +19,7 @@ describe('enrichContact', () => {
   let env: TestWorkflowEnvironment;
   let harness: EnrichmentHarness;
   let demo: DemoProviders;
-  const urls = () => Object.fromEntries(PROVIDER_NAMES.map((name) => [name, demo[name].url]));
+  const urls = () => Object.fromEntries(HTTP_PROVIDER_NAMES.map((name) => [name, demo[name].url]));
 
   beforeAll(async () => {
     [env, harness, demo] = await Promise.all([createDevServerEnv(), createEnrichmentHarness(), startDemoProviders()]);

@@ -10,7 +10,7 @@ import type { ErasureReceipt } from '../../activities/privacy-activities.js';
 import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
 import { createLogger } from '../../logger.js';
 import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
-import { PROVIDER_NAMES } from '../../schemas/providers.js';
+import { HTTP_PROVIDER_NAMES, PROVIDER_NAMES } from '../../schemas/providers.js';
 import { findContactById } from '../../store/contacts.js';
 import { listObservations } from '../../store/observations.js';
 import { findSuppression } from '../../store/privacy.js';
@@ -27,11 +27,11 @@ describe('privacy requests', () => {
   let running: Promise<void>;
   let config: ReturnType<typeof providerConfig>;
   let api: FastifyInstance;
-  const providerRequests = () => PROVIDER_NAMES.reduce((sum, name) => sum + demo[name].requests(), 0);
+  const providerRequests = () => HTTP_PROVIDER_NAMES.reduce((sum, name) => sum + demo[name].requests(), 0);
 
   beforeAll(async () => {
     [env, harness, demo] = await Promise.all([createDevServerEnv(), createEnrichmentHarness(), startDemoProviders()]);
-    config = providerConfig(Object.fromEntries(PROVIDER_NAMES.map((n) => [n, demo[n].url])), { API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token', LOOKUP_RETRY_SCHEDULE: '1h' });
+    config = providerConfig(Object.fromEntries(HTTP_PROVIDER_NAMES.map((n) => [n, demo[n].url])), { API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token', LOOKUP_RETRY_SCHEDULE: '1h' });
     workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
     running = workers.run();
     api = buildApi({ config, temporal: env.client, db: harness.database.db, logger: createLogger('silent') });

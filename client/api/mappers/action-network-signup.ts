@@ -63,7 +63,11 @@ export function actionNetworkSignup(type: ActionNetworkPersonEventType, event: A
       source: `action_network:${type.slice(type.indexOf(':') + 1)}`,
       consent:
         consentAnswer === true
-          ? from('consent', `custom_fields.${ACTION_NETWORK_CONSENT_FIELD}`, { socialProfiles: true, ...(consentAt ? { at: consentAt } : {}) })
+          ? from('consent', `custom_fields.${ACTION_NETWORK_CONSENT_FIELD}`, {
+              socialProfiles: true,
+              ...(consentAt ? { at: consentAt } : {}),
+              source: `action_network:custom_field:${ACTION_NETWORK_CONSENT_FIELD}`,
+            })
           : undefined,
     },
     origins,

@@ -63,7 +63,7 @@ export function nationBuilderSignup(webhook: NationBuilderPersonWebhook): Signup
       birthYear: from('birthYear', 'birthdate', birthdate ? (/^(\d{4})-\d{2}-\d{2}/.exec(birthdate)?.[1] ?? birthdate) : undefined),
       postalAddress,
       source: `nationbuilder:${webhook.nation_slug}`,
-      consent: tagged ? from('consent', 'tags', { socialProfiles: true }) : undefined,
+      consent: tagged ? from('consent', 'tags', { socialProfiles: true, source: `nationbuilder:tag:${NATIONBUILDER_CONSENT_TAG}` }) : undefined,
     },
     origins,
   };

@@ -16,7 +16,7 @@ export interface SignupDraftBody {
   birthYear?: string | number;
   postalAddress?: { lines?: string[]; locality?: string; region?: string; postalCode?: string; country?: string };
   source?: string;
-  consent?: { socialProfiles: boolean; at?: string; noticeVersion?: string };
+  consent?: { socialProfiles: boolean; at?: string | undefined; noticeVersion?: string | undefined; source?: string | undefined };
 }
 
 /**

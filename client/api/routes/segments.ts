@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { EXPORT_PURPOSES, type ExportPurpose } from '../../../activities/merge/restricted-fields.js';
 import { parseSegment, SegmentFilterError, streamSegment } from '../../../store/segments.js';
+import { AUDIT_READ_ACTIONS, auditedRecords, insertAudit } from '../../../store/audit.js';
+import { apiActor, auditedFilters, AUDIT_ACTOR_HEADER } from '../../audit.js';
 import { encodeSegment, SEGMENT_CONTENT_TYPES, SEGMENT_FORMATS, type SegmentFormat } from '../../osdi/segment-export.js';
 import type { ApiDeps } from '../api-deps.js';
 import { requireApiToken } from '../api-token.js';
@@ -17,7 +19,8 @@ const isOneOf = <T extends string>(choices: readonly T[], value: string): value 
 /**
  * `GET /v1/segments?where=…&where=…&format=csv|jsonl|osdi&purpose=outreach|research`: the contacts matching every
  * `where` (the filter language of `enrich segment`), streamed in constant memory. A bad filter is a 400 naming each
- * bad expression before anything is streamed. For `Bearer $API_TOKEN`.
+ * bad expression before anything is streamed. For `Bearer $API_TOKEN`. Every export is audited before its first row
+ * (who, the filters, the format, the purpose), then the key of every contact handed out and the count once it ends.
  */
 export function segmentsRoutes(app: FastifyInstance, { config, db }: ApiDeps): void {
   app.get<{ Querystring: SegmentsQuerystring }>('/v1/segments', async (req, reply) => {
@@ -38,7 +41,13 @@ export function segmentsRoutes(app: FastifyInstance, { config, db }: ApiDeps): v
       if (!(err instanceof SegmentFilterError)) throw err;
       return reply.code(400).send({ error: 'invalid segment filter', issues: err.issues });
     }
-    const body = Readable.from(encodeSegment(streamSegment(db, query), format, purpose));
+    const auditId = await insertAudit(db, {
+      actor: apiActor(req.headers[AUDIT_ACTOR_HEADER]),
+      action: AUDIT_READ_ACTIONS.exportSegment,
+      purpose,
+      detail: { format, filters: auditedFilters(query.conditions), count: null, complete: false },
+    });
+    const body = Readable.from(encodeSegment(auditedRecords(db, auditId, streamSegment(db, query)), format, purpose));
     // Headers are sent already: a failure mid-stream can only cut the response short (the client sees it truncated).
     body.on('error', (err) => req.log.error({ err }, 'segment export failed mid-stream'));
     return reply.type(SEGMENT_CONTENT_TYPES[format]).send(body);
