@@ -1,10 +1,11 @@
 /**
  * Records representative `enrichContact` histories for the replay tests in tests/replay/: a happy run, a flagged
- * run, a run retried by an operator (update), and a run reset from the UI's point of view (ResetWorkflowExecution).
- * Run it after a deliberate workflow change that is safe to record (and keep the old files: they are what running
- * workflows look like). Needs the local Postgres (TEST_DATABASE_URL or 127.0.0.1:5432) and `npm run setup`.
+ * run, a run retried by an operator (update), a run reset from the UI's point of view (ResetWorkflowExecution),
+ * and a run matched in the voter file. Run it after a deliberate workflow change that is safe to record, naming
+ * the new scenarios only: the old files must stay, they are what running workflows look like. Needs the local
+ * Postgres (TEST_DATABASE_URL or 127.0.0.1:5432) and `npm run setup`.
  *
- *   npx tsx scripts/export-replay-histories.ts
+ *   npx tsx scripts/export-replay-histories.ts [happy flagged retried reset voter]   (default: all)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { resolveTemporalBinary } from '../client/dev/temporal-binary.js';
+import { importDemoVoterFile } from '../client/dev/start-dev-stack.js';
 import { startTemporalDevServer } from '../client/dev/temporal-dev-server.js';
 import { startEnrichment } from '../client/start-enrichment.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
@@ -34,6 +36,11 @@ import { testConfig } from '../tests/support/test-config.js';
 const run = promisify(execFile);
 const OUT = fileURLToPath(new URL('../tests/replay/', import.meta.url));
 const consent = { socialProfiles: true, at: '2026-11-01T12:00:00.000Z', noticeVersion: 'v1' };
+const SCENARIOS = ['happy', 'flagged', 'retried', 'reset', 'voter'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+const chosen = new Set<Scenario>(process.argv.length > 2 ? (process.argv.slice(2) as Scenario[]) : SCENARIOS);
+const unknown = [...chosen].filter((name) => !SCENARIOS.includes(name));
+if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'enrich-replay-'));
@@ -58,7 +65,8 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, dataConverter: dataConverterFor(config) });
 
-  const save = async (name: string, workflowId: string, runId?: string) => {
+  const save = async (name: Scenario, workflowId: string, runId?: string) => {
+    if (!chosen.has(name)) return;
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     await writeFile(join(OUT, `${name}.json`), `${historyToJSON(history)}\n`);
     process.stdout.write(`wrote tests/replay/${name}.json (${history.events?.length ?? 0} events)\n`);
@@ -90,6 +98,24 @@ async function main(): Promise<void> {
         if (afterRetry.status !== 'flagged') throw new Error(`expected Marco to stay flagged, got ${afterRetry.status}`);
         await client.workflow.getHandle(marco.workflowId).terminate('recorded for replay');
         await save('retried', marco.workflowId);
+
+        // Matched in the (demo) voter file: the local provider's stage-1 lookup with a birth year.
+        if (chosen.has('voter')) {
+          await importDemoVoterFile(database.db, testDb.url);
+          const rosa = await startEnrichment(client, config, {
+            email: 'rosa.retry@example.org',
+            givenName: 'Rosa',
+            familyName: 'Delgado',
+            birthYear: 1989,
+            postalAddress: { lines: ['612 Oberlin Rd'], locality: 'Raleigh', region: 'NC', postalCode: '27605', country: 'US' },
+            consent,
+          });
+          const settled = await waitForSettled(client, rosa.workflowId);
+          if (settled.lookups.voterfile?.outcome !== 'matched') throw new Error(`expected Rosa's voter record to match, got ${JSON.stringify(settled.lookups.voterfile)}`);
+          const handle = client.workflow.getHandle(rosa.workflowId);
+          if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('recorded for replay');
+          await save('voter', rosa.workflowId);
+        }
 
         // Reset to the first workflow task with the CLI, as an operator would, and let the new run finish.
         await run(binary, ['workflow', 'reset', '--address', server.address, '--workflow-id', happy.workflowId, '--type', 'FirstWorkflowTask', '--reason', 'recorded for replay', '--yes']);

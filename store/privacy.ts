@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.js';
+import { insertAudit } from './audit.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -30,17 +31,9 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/** Writes an audit entry (see store/audit.ts for reads and exports, which add to theirs later). */
 export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      actor: entry.actor,
-      action: entry.action,
-      subject_key: entry.subjectKey ?? null,
-      purpose: entry.purpose ?? null,
-      detail: JSON.stringify(entry.detail ?? {}),
-    })
-    .execute();
+  await insertAudit(db, entry);
 }
 
 /** Marks a contact opted out: its status and record say `suppressed`; nothing held is deleted. */

@@ -15,7 +15,7 @@ describe('enrichContact replay', () => {
   const files = readdirSync(REPLAY_DIR).filter((f) => f.endsWith('.json')).sort();
 
   it('has the representative histories', () => {
-    expect(files).toEqual(expect.arrayContaining(['flagged.json', 'happy.json', 'reset.json', 'retried.json']));
+    expect(files).toEqual(expect.arrayContaining(['flagged.json', 'happy.json', 'reset.json', 'retried.json', 'voter.json']));
   });
 
   it('replays every recorded history without a nondeterminism error', async () => {
