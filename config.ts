@@ -213,6 +213,12 @@ const BaseEnvSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Bearer token `/metrics` requires (API and worker); unset = open (metrics carry counts only, never personal data). */
   METRICS_TOKEN: optionalSecret,
+
+  /**
+   * Workflows a worker keeps in memory between their tasks (the sticky cache); beyond it the oldest are evicted and
+   * replayed from history when they next have work. Bounds worker memory when many enrichments wait on a provider.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
 });
 
 /** One provider's settings: its queue rate, and how its lookups are retried. */
@@ -298,6 +304,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     providers,
     logLevel: env.LOG_LEVEL,
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT, token: env.METRICS_TOKEN },
+    worker: { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS },
   } as const;
 }
 

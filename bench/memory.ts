@@ -1,6 +1,6 @@
 /**
  * Worker memory with many workflows in flight: one `enrich worker` process, and `--workflows` enrichments (default
- * 2,000 so `npm run bench` fits in its 10 minutes; `--workflows 10000` for the issue's figure) all waiting on one
+ * 2,000; `npm run bench` runs 600, more than the 500 a worker caches, to fit in its 10 minutes; `--workflows 10000` for the issue's figure) all waiting on one
  * provider whose queue admits almost nothing (Gravatar at 0.001 req/s, the other providers off): the state of a
  * backfill against a 1000/h provider. Samples the worker's resident memory and heap (its `/metrics`: Node's
  * process.memoryUsage() figures) and the Temporal runtime's sticky-cache size, before and once every workflow is
@@ -27,7 +27,7 @@ import { reportBench } from './support/bench-results.js';
 import { BENCH_ENV, benchProviderEnv, Cleanups, createBenchDatabase, positiveInt, round, spawnWorker, startProviderHost, waitForPollers } from './support/bench-stack.js';
 
 const USAGE = 'npm run bench:memory -- [--workflows N] [--concurrency N]';
-const { values } = parseArgs({ options: { workflows: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' } } });
+const { values } = parseArgs({ options: { workflows: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '64' } } });
 const WORKFLOWS = positiveInt(values.workflows, USAGE);
 const CONCURRENCY = positiveInt(values.concurrency, USAGE);
 const TASK_QUEUE = 'bench-memory';
@@ -131,7 +131,8 @@ try {
     sticky_cache_size: sample(parked, 'temporal_sticky_cache_size'),
   };
   process.stdout.write(`memory bench: one worker process, ${WORKFLOWS} enrichments parked on a rate-limited Gravatar queue\n`);
-  const met = await reportBench('memory', figures, { peak_rss_mb: { max: 1024 } });
+  // Parked workflows must not cost the worker more than 1 GiB once settled (the peak includes garbage not yet collected).
+  const met = await reportBench('memory', figures, { rss_mb: { max: 1024 } });
   if (!met) process.stderr.write('bench:memory: the target was missed (see the table)\n');
 } finally {
   await cleanups.run();

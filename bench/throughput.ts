@@ -75,11 +75,11 @@ try {
   const warm = await Promise.all(Array.from({ length: WARMUP }, (_, i) => enrich(i)));
   const shapes = await Promise.all([activityBatches(client, warm[0]!), activityBatches(client, warm[1]!)]);
   const bareShapes = shapes.map((batches) => batches.map((batch) => batch.map((queue) => queue.replace(TASK_QUEUE, BARE_QUEUE))));
-  const activitiesPerContact = (shapes[0]!.flat().length + shapes[1]!.flat().length) / 2;
+  const activitiesPerContact = (shapes[0].flat().length + shapes[1].flat().length) / 2;
 
   // The bare workers: the same queues, the same per-queue options as ours (startWorkers), no-op activities.
   bareConnection = await NativeConnection.connect({ address: bench.stack.temporalAddress });
-  const noop: BareActivities = { noop: async () => undefined };
+  const noop: BareActivities = { noop: () => Promise.resolve() };
   const queues = [...new Set(bareShapes.flat(2))];
   for (const queue of queues) {
     const provider = queue !== BARE_QUEUE;

@@ -40,6 +40,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '20' },
     seed: { type: 'string', default: '20261128' },
     keep: { type: 'boolean', default: false },
+    /** Keeps a copy of the database as it is just before the rematch (`<name>_pre`), to time the rematch again on its own. */
+    'keep-pre-rematch': { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(values.rows);
@@ -398,7 +400,10 @@ for (const v of [...generateVoters(Math.round(ROWS * 0.015))]) month2.push(v);
 await writeLines(file2, header, (function* () {
   for (const v of month2) yield ncvoterLine(v);
 })());
+// Only the files and the supporters are needed from here: the generated voters would weigh on every garbage
+// collection of the timed stages.
 voters.length = 0;
+month2.length = 0;
 process.stderr.write(`  generated in ${((Date.now() - generationStarted) / 1000).toFixed(1)} s\n`);
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -408,7 +413,7 @@ await admin.connect();
 await admin.query(`create database ${dbName}`);
 const url = new URL(adminUrl);
 url.pathname = `/${dbName}`;
-const handle = await openDatabase({ url: url.toString(), pgliteDir: 'unused', poolSize: CONCURRENCY + 2 });
+let handle = await openDatabase({ url: url.toString(), pgliteDir: 'unused', poolSize: CONCURRENCY + 2 });
 
 try {
   await migrateToLatest(handle.db);
@@ -492,6 +497,12 @@ try {
   process.stderr.write('importing month two and rematching…\n');
   const imported2 = await importFile(file2);
   process.stderr.write(`\n  ${describeImport(imported2)}`);
+  if (values['keep-pre-rematch']) {
+    await handle.close();
+    await admin.query(`create database ${dbName}_pre template ${dbName}`);
+    handle = await openDatabase({ url: url.toString(), pgliteDir: 'unused', poolSize: CONCURRENCY + 2 });
+    process.stderr.write(`  kept a copy before the rematch: ${dbName}_pre\n`);
+  }
   const rematch = await rematchVoters(handle.db, { thresholds: DEFAULT_MATCH_THRESHOLDS });
   process.stderr.write(`  ${JSON.stringify({ ...rematch, changedContactIds: rematch.changedContactIds.length })}\n`);
 

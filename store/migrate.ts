@@ -4,7 +4,7 @@ import * as recordColumns from './migrations/0002-record-columns.js';
 import * as voterFile from './migrations/0003-voter-file.js';
 import * as privacy from './migrations/0004-privacy.js';
 import * as privacyAudit from './migrations/0005-privacy-audit.js';
-import * as voterNamePhonetic from './migrations/0006-voter-name-phonetic.js';
+import * as voterSimilarNames from './migrations/0006-voter-similar-names.js';
 
 /** Every migration, in order. Listed in code (not read from a folder) so bundlers and tsx see the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,7 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-voter-file': voterFile,
   '0004-privacy': privacy,
   '0005-privacy-audit': privacyAudit,
-  '0006-voter-name-phonetic': voterNamePhonetic,
+  '0006-voter-similar-names': voterSimilarNames,
 };
 
 /** Applies every pending migration; a no-op when the schema is current. Throws with the failing migration's name. */

@@ -52,6 +52,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       await Worker.create({
         ...common,
         taskQueue: config.temporal.taskQueue,
+        maxCachedWorkflows: config.worker.maxCachedWorkflows,
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities: { ...createStoreActivities(db), ...createPrivacyActivities(db), ...createRetentionActivities(db) },
       }),

@@ -262,10 +262,10 @@ export function decideMatch<T>(
   thresholds: MatchThresholds,
   tieBreak: (candidate: T) => string,
 ): MatchDecision<T> {
-  const total = candidates.reduce((sum, c) => sum + 2 ** c.breakdown.logOdds, 0);
-  const ranked = candidates
-    .map((c) => ({ ...c, probability: 2 ** c.breakdown.logOdds / (1 + total) }))
-    .sort((a, b) => b.breakdown.logOdds - a.breakdown.logOdds || byCodeUnits(tieBreak(a.candidate), tieBreak(b.candidate)));
+  let total = 0;
+  for (const c of candidates) total += 2 ** c.breakdown.logOdds;
+  const ranked: Array<ScoredCandidate<T>> = candidates.map((c) => ({ candidate: c.candidate, breakdown: c.breakdown, probability: 2 ** c.breakdown.logOdds / (1 + total) }));
+  ranked.sort((a, b) => b.breakdown.logOdds - a.breakdown.logOdds || byCodeUnits(tieBreak(a.candidate), tieBreak(b.candidate)));
   const best = ranked[0];
   if (best === undefined) return { outcome: 'no_match', ranked };
   if (best.probability >= thresholds.high) return { outcome: 'matched', best, ranked };

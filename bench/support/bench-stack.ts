@@ -75,7 +75,7 @@ export async function startProviderHost(options: { contacts: number; latencyMs: 
   const child = spawn(process.execPath, ['--import', 'tsx', PROVIDER_HOST, '--contacts', String(options.contacts), '--latency-ms', String(options.latencyMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const first = await Promise.race([
     once(lines, 'line').then(([line]) => String(line)),
     once(child, 'exit').then(([code]) => Promise.reject(new Error(`provider host exited with ${String(code)}`))),

@@ -2,21 +2,12 @@
  * A local stand-in for the French Base Adresse Nationale geocoder (`GET /search/?q=`), answering from demo
  * entries with the real path, parameters, status codes and GeoCodeJSON shape (see shared/docs/providers.md §7).
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { addressKey } from './census-server.js';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import {
-  DEFAULT_OVERSIZED_BYTES,
-  DEFAULT_RATE_LIMIT_RESET_SECONDS,
-  FaultCounter,
-  FaultSchema,
-  activeFault,
-  fillerText,
-  truncateJson,
-} from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson } from './faults.js';
 import type { Fault } from './faults.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -108,36 +99,30 @@ async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply
 
   const entry = ctx.queries.get(addressKey(q));
   const fault = entry && activeFault(entry.fault, ctx.counter.next(entry.key));
-  if (fault?.kind === 'slow') await delay(fault.delayMs);
   const features = (entry?.features ?? [])
     .filter((feature) => Object.entries(filters).every(([name, value]) => propertyOf(feature, name) === value))
     .slice(0, limit);
   const body = (list: unknown[]) => JSON.stringify(collection(q, limit, filters, list));
-  if (fault === undefined || fault.kind === 'slow') return send(reply, { status: 200, body: body(features) });
-  switch (fault.kind) {
-    case 'rate_limit':
-      // Over 50 requests a second per IP; the gateway says when to come back.
-      return send(reply, {
-        status: 429,
-        body: JSON.stringify({ code: 429, message: 'Too Many Requests' }),
-        headers: { 'Retry-After': fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS },
-      });
-    case 'server_error':
-      return send(reply, { status: 502, body: JSON.stringify({ code: 502, message: 'Bad Gateway' }) });
-    case 'malformed':
-      // Valid JSON, wrong types: only a client that validates the schema notices.
-      return send(reply, {
-        status: 200,
-        body: body([{ type: 'Feature', geometry: { type: 'Point', coordinates: '4.85,45.76' }, properties: { score: 'high' } }]),
-      });
-    case 'truncated':
-      return send(reply, { status: 200, body: truncateJson(body(features)) });
-    case 'oversized':
-      return send(reply, {
-        status: 200,
-        body: body(features.map((feature) => ({ ...feature, properties: { ...propertiesOf(feature), label: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) } }))),
-      });
-  }
+  const answer = await answerWithFault<DemoAnswer>(fault, () => ({ status: 200, body: body(features) }), {
+    // Over 50 requests a second per IP; the gateway says when to come back.
+    rateLimited: (resetSeconds) => ({
+      status: 429,
+      body: JSON.stringify({ code: 429, message: 'Too Many Requests' }),
+      headers: { 'Retry-After': resetSeconds },
+    }),
+    serverError: () => ({ status: 502, body: JSON.stringify({ code: 502, message: 'Bad Gateway' }) }),
+    // Valid JSON, wrong types: only a client that validates the schema notices.
+    malformed: () => ({
+      status: 200,
+      body: body([{ type: 'Feature', geometry: { type: 'Point', coordinates: '4.85,45.76' }, properties: { score: 'high' } }]),
+    }),
+    truncated: () => ({ status: 200, body: truncateJson(body(features)) }),
+    oversized: (filler) => ({
+      status: 200,
+      body: body(features.map((feature) => ({ ...feature, properties: { ...propertiesOf(feature), label: filler } }))),
+    }),
+  });
+  return send(reply, answer);
 }
 
 function propertiesOf(feature: object): Record<string, unknown> {

@@ -3,22 +3,12 @@
  * from demo entries with the real path, status codes (400, not 404, for an unknown actor), headers and JSON
  * shapes (see shared/docs/providers.md §4).
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import {
-  DEFAULT_OVERSIZED_BYTES,
-  DEFAULT_RATE_LIMIT_RESET_SECONDS,
-  FaultCounter,
-  FaultSchema,
-  activeFault,
-  epochSecondsFromNow,
-  fillerText,
-  truncateJson,
-} from './faults.js';
-import type { Fault } from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson } from './faults.js';
+import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -120,8 +110,7 @@ async function answerProfile(ctx: BlueskyContext, actorParam: string | string[] 
   }
   const found = ctx.index.get(actor.startsWith('did:') ? actor : actor.toLowerCase());
   const fault = found && activeFault(found.entry.fault, ctx.counter.next(found.key));
-  if (fault?.kind === 'slow') await delay(fault.delayMs);
-  const answer = fault && fault.kind !== 'slow' ? faultAnswer(fault, found) : normalAnswer(found);
+  const answer = await answerWithFault(fault, () => normalAnswer(found), faultDialect(found));
   return send(reply, withRateHeaders(ctx, answer));
 }
 
@@ -139,23 +128,18 @@ function invalidRequest(message: string): DemoAnswer {
   return { status: 400, body: JSON.stringify({ error: 'InvalidRequest', message }) };
 }
 
-/** `found` is always set here: faults only exist on known entries. */
-function faultAnswer(fault: Exclude<Fault, { kind: 'slow' }>, found: IndexedEntry | undefined): DemoAnswer {
+/** Only used when a fault fires, and faults only exist on known entries, so `found` is set. */
+function faultDialect(found: IndexedEntry | undefined): FaultDialect<DemoAnswer> {
   // A body fault on an entry without a profile still needs something profile-shaped to break.
   const base = found?.entry.profile ?? { did: found?.entry.did ?? 'did:plc:demo', handle: found?.key ?? 'demo.example.org' };
-  switch (fault.kind) {
-    case 'rate_limit':
-      return rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS);
-    case 'server_error':
-      return { status: 500, body: JSON.stringify({ error: 'InternalServerError', message: 'Internal Server Error' }) };
-    case 'malformed':
-      // Valid JSON, wrong types: only a client that validates the schema notices.
-      return { status: 200, body: JSON.stringify({ ...base, did: 42, handle: null, labels: 'none' }) };
-    case 'truncated':
-      return { status: 200, body: truncateJson(JSON.stringify(base)) };
-    case 'oversized':
-      return { status: 200, body: JSON.stringify({ ...base, description: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) }) };
-  }
+  return {
+    rateLimited,
+    serverError: () => ({ status: 500, body: JSON.stringify({ error: 'InternalServerError', message: 'Internal Server Error' }) }),
+    // Valid JSON, wrong types: only a client that validates the schema notices.
+    malformed: () => ({ status: 200, body: JSON.stringify({ ...base, did: 42, handle: null, labels: 'none' }) }),
+    truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
+    oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, description: filler }) }),
+  };
 }
 
 /** The atproto limiter's over-limit reply: the wait is in `RateLimit-Reset` (epoch seconds), no Retry-After. */

@@ -4,20 +4,11 @@
  * entries with the real paths, parameters, status codes and JSON shapes, versioned layer names included
  * (see shared/docs/providers.md §6).
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import {
-  DEFAULT_OVERSIZED_BYTES,
-  DEFAULT_RATE_LIMIT_RESET_SECONDS,
-  FaultCounter,
-  FaultSchema,
-  activeFault,
-  fillerText,
-  truncateJson,
-} from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson } from './faults.js';
 import type { Fault } from './faults.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -126,27 +117,18 @@ async function answerOneLine(ctx: CensusContext, returnType: ResultKind, query: 
 
   const place = ctx.places.get(addressKey(address));
   const fault = place && activeFault(place.fault, ctx.counter.next(place.key));
-  if (fault?.kind === 'slow') await delay(fault.delayMs);
   const matches = (place?.addressMatches ?? []).map((match) => (returnType === 'locations' ? withoutGeographies(match) : match));
   const body = (addressMatches: unknown[]) => JSON.stringify(result(returnType, address, addressMatches));
-  if (fault === undefined || fault.kind === 'slow') return send(reply, { status: 200, body: body(matches) });
-  switch (fault.kind) {
-    case 'rate_limit':
-      // The Census documents no limit; a 429 with Retry-After is how a gateway in front of it would refuse.
-      return send(reply, { ...errors(429, ['Too many requests']), headers: { 'Retry-After': fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS } });
-    case 'server_error':
-      return send(reply, errors(500, ['Internal Server Error']));
-    case 'malformed':
-      // Valid JSON, wrong types: only a client that validates the schema notices.
-      return send(reply, { status: 200, body: body([{ matchedAddress: 7, coordinates: { x: 'west', y: null }, geographies: [] }]) });
-    case 'truncated':
-      return send(reply, { status: 200, body: truncateJson(body(matches)) });
-    case 'oversized':
-      return send(reply, {
-        status: 200,
-        body: body(matches.map((match) => ({ ...match, matchedAddress: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) }))),
-      });
-  }
+  const answer = await answerWithFault<DemoAnswer>(fault, () => ({ status: 200, body: body(matches) }), {
+    // The Census documents no limit; a 429 with Retry-After is how a gateway in front of it would refuse.
+    rateLimited: (resetSeconds) => ({ ...errors(429, ['Too many requests']), headers: { 'Retry-After': resetSeconds } }),
+    serverError: () => errors(500, ['Internal Server Error']),
+    // Valid JSON, wrong types: only a client that validates the schema notices.
+    malformed: () => ({ status: 200, body: body([{ matchedAddress: 7, coordinates: { x: 'west', y: null }, geographies: [] }]) }),
+    truncated: () => ({ status: 200, body: truncateJson(body(matches)) }),
+    oversized: (filler) => ({ status: 200, body: body(matches.map((match) => ({ ...match, matchedAddress: filler }))) }),
+  });
+  return send(reply, answer);
 }
 
 /** The geocoder's own refusals: an empty or long address, an unknown benchmark or vintage. */

@@ -7,6 +7,7 @@
  * and then the entry answers normally, which is what a retrying client needs
  * to prove it recovers.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 
 /** Default size for the `oversized` fault: just over a typical 2 MiB response cap. */
@@ -86,6 +87,46 @@ export function activeFault(fault: Fault | undefined, attempt: number): Fault | 
     default:
       // Slow and body faults are permanent: they model a provider quirk, not a transient outage.
       return fault;
+  }
+}
+
+/**
+ * How one demo server words each fault that changes its reply. {@link answerWithFault} fills in what every server
+ * shares: the waits and sizes a fault leaves out, and the `slow` fault, which only delays the normal reply.
+ */
+export interface FaultDialect<A> {
+  /** The over-limit reply, announcing a wait of `resetSeconds`. */
+  rateLimited: (resetSeconds: number) => A;
+  serverError: () => A;
+  /** Valid JSON of the wrong shape. */
+  malformed: () => A;
+  /** A complete reply whose JSON body is cut off. */
+  truncated: () => A;
+  /** A well-formed reply padded with `filler`, prose of the fault's size. */
+  oversized: (filler: string) => A;
+}
+
+/**
+ * Answers one request under `fault` (the one {@link activeFault} says applies): the normal answer when there is
+ * none, the same after the delay of a `slow` fault, else the fault's reply in the server's `dialect`.
+ */
+export async function answerWithFault<A>(fault: Fault | undefined, normal: () => A, dialect: FaultDialect<A>): Promise<A> {
+  switch (fault?.kind) {
+    case undefined:
+      return normal();
+    case 'slow':
+      await delay(fault.delayMs);
+      return normal();
+    case 'rate_limit':
+      return dialect.rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS);
+    case 'server_error':
+      return dialect.serverError();
+    case 'malformed':
+      return dialect.malformed();
+    case 'truncated':
+      return dialect.truncated();
+    case 'oversized':
+      return dialect.oversized(fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES));
   }
 }
 

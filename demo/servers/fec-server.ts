@@ -3,20 +3,11 @@
  * contributions, answering from demo entries with the real path, api.data.gov key handling and rate-limit
  * headers, status codes and JSON shapes (see shared/docs/providers.md §5).
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import {
-  DEFAULT_OVERSIZED_BYTES,
-  DEFAULT_RATE_LIMIT_RESET_SECONDS,
-  FaultCounter,
-  FaultSchema,
-  activeFault,
-  fillerText,
-  truncateJson,
-} from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson } from './faults.js';
 import type { Fault } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -172,30 +163,21 @@ async function answerScheduleA(ctx: FecContext, request: FastifyRequest<{ Querys
 
   const faulty = matches.find((donor) => donor.fault !== undefined);
   const fault = faulty && activeFault(faulty.fault, ctx.counter.next(faulty.key));
-  if (fault?.kind === 'slow') await delay(fault.delayMs);
   const rows = sortRows(matches.flatMap((donor) => donor.results), sort);
   const page = pageAfter(rows, query).slice(0, perPage);
-  if (fault === undefined || fault.kind === 'slow') return send(withBudget({ status: 200, body: JSON.stringify(scheduleA(rows.length, perPage, page, sort)) }));
-  switch (fault.kind) {
-    case 'rate_limit':
-      return send(withBudget(overRateLimit(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS)));
-    case 'server_error':
-      return send(withBudget({ status: 500, body: JSON.stringify({ message: 'Internal Server Error', status: 500 }) }));
-    case 'malformed':
-      // Valid JSON, wrong types: only a client that validates the schema notices.
-      return send(
-        withBudget({
-          status: 200,
-          body: JSON.stringify({ ...scheduleA(1, perPage, [], sort), results: [{ contributor_name: 42, contributor_zip: ['43201'], contribution_receipt_amount: 'lots' }] }),
-        }),
-      );
-    case 'truncated':
-      return send(withBudget({ status: 200, body: truncateJson(JSON.stringify(scheduleA(rows.length, perPage, page, sort))) }));
-    case 'oversized': {
-      const padded = page.map((row) => ({ ...row, memo_text: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) }));
-      return send(withBudget({ status: 200, body: JSON.stringify(scheduleA(rows.length, perPage, padded, sort)) }));
-    }
-  }
+  const body = (list: Row[]) => JSON.stringify(scheduleA(rows.length, perPage, list, sort));
+  const answer = await answerWithFault<DemoAnswer>(fault, () => ({ status: 200, body: body(page) }), {
+    rateLimited: overRateLimit,
+    serverError: () => ({ status: 500, body: JSON.stringify({ message: 'Internal Server Error', status: 500 }) }),
+    // Valid JSON, wrong types: only a client that validates the schema notices.
+    malformed: () => ({
+      status: 200,
+      body: JSON.stringify({ ...scheduleA(1, perPage, [], sort), results: [{ contributor_name: 42, contributor_zip: ['43201'], contribution_receipt_amount: 'lots' }] }),
+    }),
+    truncated: () => ({ status: 200, body: truncateJson(body(page)) }),
+    oversized: (filler) => ({ status: 200, body: body(page.map((row) => ({ ...row, memo_text: filler }))) }),
+  });
+  return send(withBudget(answer));
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -4,22 +4,12 @@
  * JSON shapes (see shared/docs/providers.md §1).
  */
 import { createHash } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import {
-  DEFAULT_OVERSIZED_BYTES,
-  DEFAULT_RATE_LIMIT_RESET_SECONDS,
-  FaultCounter,
-  FaultSchema,
-  activeFault,
-  epochSecondsFromNow,
-  fillerText,
-  truncateJson,
-} from './faults.js';
-import type { Fault } from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson } from './faults.js';
+import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -115,8 +105,7 @@ async function answerProfile(
 ): Promise<FastifyReply> {
   const found = ctx.index.get(identifier.toLowerCase());
   const fault = found && activeFault(found.entry.fault, ctx.counter.next(found.hash));
-  if (fault?.kind === 'slow') await delay(fault.delayMs);
-  const answer = fault && fault.kind !== 'slow' ? faultAnswer(fault, found) : normalAnswer(found);
+  const answer = await answerWithFault(fault, () => normalAnswer(found), faultDialect(found));
   return sendAnswer(reply, withRateHeaders(ctx, answer), CONTENT_TYPE);
 }
 
@@ -130,29 +119,21 @@ function notFound(): DemoAnswer {
   return { status: 404, body: JSON.stringify({ error: 'Profile not found', code: 'not_found' }) };
 }
 
-/** `found` is always set here: faults only exist on known entries. */
-function faultAnswer(fault: Exclude<Fault, { kind: 'slow' }>, found: IndexedEntry | undefined): DemoAnswer {
+/** Only used when a fault fires, and faults only exist on known entries, so `found` is set. */
+function faultDialect(found: IndexedEntry | undefined): FaultDialect<DemoAnswer> {
   // A body fault on an entry without a profile still needs something profile-shaped to break.
   const base = found?.entry.profile ?? { hash: found?.hash ?? '' };
-  switch (fault.kind) {
-    case 'rate_limit':
-      return rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS);
-    case 'server_error':
-      return {
-        status: 500,
-        body: JSON.stringify({ error: 'Internal Server Error', code: 'internal_error' }),
-      };
-    case 'malformed':
-      // Valid JSON, wrong types: only a client that validates the schema notices.
-      return { status: 200, body: JSON.stringify({ hash: 42, display_name: ['x'], verified_accounts: 'none' }) };
-    case 'truncated':
-      return { status: 200, body: truncateJson(JSON.stringify(base)) };
-    case 'oversized':
-      return {
-        status: 200,
-        body: JSON.stringify({ ...base, description: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) }),
-      };
-  }
+  return {
+    rateLimited,
+    serverError: () => ({
+      status: 500,
+      body: JSON.stringify({ error: 'Internal Server Error', code: 'internal_error' }),
+    }),
+    // Valid JSON, wrong types: only a client that validates the schema notices.
+    malformed: () => ({ status: 200, body: JSON.stringify({ hash: 42, display_name: ['x'], verified_accounts: 'none' }) }),
+    truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
+    oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, description: filler }) }),
+  };
 }
 
 /** Gravatar documents no Retry-After: the wait is only in `X-RateLimit-Reset` (epoch seconds). */

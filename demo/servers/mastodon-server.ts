@@ -5,22 +5,12 @@
  * One server plays every instance: it knows each entry by its full address `user@host` and, like a server
  * asked about its own accounts, by the bare `user` when only one entry has that username.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import {
-  DEFAULT_OVERSIZED_BYTES,
-  DEFAULT_RATE_LIMIT_RESET_SECONDS,
-  FaultCounter,
-  FaultSchema,
-  activeFault,
-  epochSecondsFromNow,
-  fillerText,
-  truncateJson,
-} from './faults.js';
-import type { Fault } from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson } from './faults.js';
+import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -99,8 +89,7 @@ function findEntry(ctx: MastodonContext, acct: string | undefined): MastodonDemo
 async function answerLookup(ctx: MastodonContext, acct: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
   const found = findEntry(ctx, acct);
   const fault = found && activeFault(found.fault, ctx.counter.next(found.acct));
-  if (fault?.kind === 'slow') await delay(fault.delayMs);
-  const answer = fault && fault.kind !== 'slow' ? faultAnswer(fault, found) : normalAnswer(found);
+  const answer = await answerWithFault(fault, () => normalAnswer(found), faultDialect(found));
   return sendAnswer(reply, withRateHeaders(ctx, answer), CONTENT_TYPE);
 }
 
@@ -113,25 +102,20 @@ function notFound(): DemoAnswer {
   return { status: 404, body: JSON.stringify({ error: 'Record not found' }) };
 }
 
-/** `found` is always set here: faults only exist on known entries. */
-function faultAnswer(fault: Exclude<Fault, { kind: 'slow' }>, found: MastodonDemoEntry | undefined): DemoAnswer {
+/** Only used when a fault fires, and faults only exist on known entries, so `found` is set. */
+function faultDialect(found: MastodonDemoEntry | undefined): FaultDialect<DemoAnswer> {
   const username = found?.acct.split('@')[0] ?? 'demo';
   // A body fault on an entry without an account still needs something account-shaped to break.
   const base = found?.account ?? { id: '1', username, acct: found?.acct ?? username };
-  switch (fault.kind) {
-    case 'rate_limit':
-      return rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS);
-    case 'server_error':
-      // What Mastodon's API answers when something behind it failed (Api::BaseController).
-      return { status: 503, body: JSON.stringify({ error: 'Remote data could not be fetched' }) };
-    case 'malformed':
-      // Valid JSON, wrong types: only a client that validates the schema notices.
-      return { status: 200, body: JSON.stringify({ ...base, id: 109348211212, username: null, discoverable: 'yes' }) };
-    case 'truncated':
-      return { status: 200, body: truncateJson(JSON.stringify(base)) };
-    case 'oversized':
-      return { status: 200, body: JSON.stringify({ ...base, note: `<p>${fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES)}</p>` }) };
-  }
+  return {
+    rateLimited,
+    // What Mastodon's API answers when something behind it failed (Api::BaseController).
+    serverError: () => ({ status: 503, body: JSON.stringify({ error: 'Remote data could not be fetched' }) }),
+    // Valid JSON, wrong types: only a client that validates the schema notices.
+    malformed: () => ({ status: 200, body: JSON.stringify({ ...base, id: 109348211212, username: null, discoverable: 'yes' }) }),
+    truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
+    oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, note: `<p>${filler}</p>` }) }),
+  };
 }
 
 /** Mastodon's reset time: ISO 8601 in UTC with microseconds, e.g. `2026-07-02T10:15:00.000000Z`. */

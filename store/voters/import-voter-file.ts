@@ -4,7 +4,7 @@ import { delimitedRecords, type DelimitedRecord } from './delimited-records.js';
 import { openKyselySession, openPostgresSession, type SqlSession } from './sql-session.js';
 import { resolveHeader, VoterFileError, type HistoryMapping, type VoterFileMapping } from './voter-file-format.js';
 import { copyLine, VOTE_COLUMNS, voteRowFromRecord, voterRowReader, type HistoryField, type RowReject, type VoteRow, type VoterField } from './voter-row.js';
-import { VOTER_COLUMN_TYPES, VOTER_COLUMNS, type VoterRow } from './voter-tables.js';
+import { VOTER_COLUMN_TYPES, VOTER_COLUMNS, ZIP_NAME_PARTITIONS, type VoterRow } from './voter-tables.js';
 
 /** A row that was not loaded: which file, its line (1 = the header), and why. */
 export interface VoterFileReject {
@@ -72,6 +72,7 @@ function loadTables(id: string) {
     voters: `voters_load_${id}`,
     votes: `voter_votes_load_${id}`,
     counts: `voter_name_counts_load_${id}`,
+    zipNames: `voter_zip_names_load_${id}`,
   };
 }
 
@@ -239,11 +240,14 @@ const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 
 
 /**
  * Loads a voter file as the next copy of `voters` and swaps it in: rows stream from the file into a table of
- * their own (COPY on Postgres), a bad row goes to `onReject` with its line and never stops the load, then the
- * primary key, the blocking indexes (btree) and the name counts (with a trigram index over family names) are
- * built, and one transaction renames the new tables over the live ones. Lookups therefore see the old file or the
- * new one, never half of one; on any failure the live file is untouched and the half-built tables are dropped.
- * Memory stays flat whatever the file's size. Only one import runs at a time.
+ * their own (COPY … FREEZE on Postgres, in the transaction that creates the table, so no page is rewritten later to
+ * set hint bits), a bad row goes to `onReject` with its line and never stops the load, then the primary key, the
+ * blocking indexes (btree), the name counts (one pass, with a trigram index over family names), each ZIP's family
+ * names (partitioned, with trigram indexes) and the planner's statistics are built — after the load, two at a time
+ * on Postgres, each step as soon as what it reads is ready —, and one transaction renames the new tables over the
+ * live ones. Lookups therefore see the old file or the new one, never half of one; on any failure the live file is
+ * untouched and the half-built tables are dropped. Memory stays flat whatever the file's size (rows are read and
+ * written a chunk at a time). Only one import runs at a time.
  */
 export async function importVoterFile(options: ImportVoterFileOptions): Promise<ImportVoterFileResult> {
   const started = Date.now();
@@ -335,7 +339,17 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
         statement('person block', `create index voters_${id}_person_block on ${tables.voters} (last_phonetic, birth_year, first_norm)`),
         statement('name counts key', `alter table ${tables.counts} add constraint voter_name_counts_${id}_pkey primary key (kind, name)`, ['name counts']),
         statement('family name trigrams', `create index voter_name_counts_${id}_trgm on ${tables.counts} using gin (name gin_trgm_ops) where kind = 'last'`, ['name counts']),
-        statement('analyze voters', `analyze ${tables.voters}`, ['voter id']),
+        {
+          name: 'zip names',
+          run: async (on) => {
+            for (const create of createZipNamesSql(tables.zipNames, id, zipNamePartitions(stats.rows))) await on.query(create);
+            await on.query(`insert into ${tables.zipNames} (zip5, name, phonetic)
+              select distinct zip5, last_norm, last_phonetic from ${tables.voters} where zip5 is not null`);
+          },
+          after: ['voter id'],
+        },
+        statement('zip name trigrams', `create index voter_zip_names_${id}_trgm on ${tables.zipNames} using gin (name gin_trgm_ops)`, ['zip names']),
+        statement('analyze voters', `analyze ${tables.voters} (${ANALYZED_COLUMNS.join(', ')})`, ['voter id']),
         statement('analyze name counts', `analyze ${tables.counts}`, ['name counts key', 'family name trigrams']),
         ...(options.history
           ? [
@@ -353,6 +367,7 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
       const swapped: Array<[string, string]> = [
         ['voters', tables.voters],
         ['voter_name_counts', tables.counts],
+        ['voter_zip_names', tables.zipNames],
         ...(options.history ? [['voter_votes', tables.votes] as [string, string]] : []),
       ];
       await session.query(`alter table ${tables.voters} add constraint voters_${id}_pkey primary key using index voters_${id}_pkey`);
@@ -395,6 +410,33 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
 }
 
 /**
+ * The columns queries filter and join `voters` by: the only ones whose statistics the planner needs, so the only
+ * ones ANALYZE samples after an import (autovacuum fills in the rest later).
+ */
+const ANALYZED_COLUMNS = ['voter_id', 'zip5', 'city_norm', 'last_phonetic', 'last_norm', 'birth_year', 'first_norm'];
+
+/**
+ * How many partitions `voter_zip_names` gets: about one per 20,000 voters (some 6,000 names each), at most
+ * ZIP_NAME_PARTITIONS. Fewer, larger partitions for a small file: the planner reads a partition of a few hundred
+ * names sequentially (a trigram comparison per name, ten times the cost of the index) rather than through its index.
+ */
+const zipNamePartitions = (rows: number) => Math.max(1, Math.min(ZIP_NAME_PARTITIONS, Math.round(rows / 20_000)));
+
+/**
+ * `voter_zip_names`' next copy: partitioned by a hash of the ZIP, its partitions named after the import (they keep
+ * their names when the table is renamed at the swap, and go with it when it is dropped).
+ */
+function createZipNamesSql(table: string, id: string, partitions: number): string[] {
+  return [
+    `create table ${table} (zip5 text collate "C" not null, name text collate "C" not null, phonetic text collate "C" not null) partition by hash (zip5)`,
+    ...Array.from(
+      { length: partitions },
+      (_, i) => `create table voter_zip_names_${id}_p${i} partition of ${table} for values with (modulus ${partitions}, remainder ${i})`,
+    ),
+  ];
+}
+
+/**
  * The name counts, in one pass over the voters (grouping sets): how many voters have each first name, family name
  * (with its phonetic code), ZIP and locality.
  */
@@ -412,14 +454,15 @@ function createCountsSql(counts: string, voters: string): string {
 
 async function dropLoadTables(session: SqlSession, id: string): Promise<void> {
   const tables = loadTables(id);
-  await session.query(`drop table if exists ${tables.voters}, ${tables.votes}, ${tables.counts}`);
+  await session.query(`drop table if exists ${tables.voters}, ${tables.votes}, ${tables.counts}, ${tables.zipNames}`);
 }
 
 /** Tables an interrupted import left behind (a killed process, a lost connection), and its `loading` row. */
 async function dropLeftovers(session: SqlSession): Promise<void> {
   const rows = await session.query<{ name: string }>(
     `select tablename as name from pg_tables where schemaname = current_schema()
-       and (tablename like 'voters\\_load\\_%' or tablename like 'voter\\_votes\\_load\\_%' or tablename like 'voter\\_name\\_counts\\_load\\_%')`,
+       and (tablename like 'voters\\_load\\_%' or tablename like 'voter\\_votes\\_load\\_%' or tablename like 'voter\\_name\\_counts\\_load\\_%'
+            or tablename like 'voter\\_zip\\_names\\_load\\_%')`,
   );
   for (const { name } of rows) await session.query(`drop table if exists ${name}`);
   await session.query(`update voter_imports set state = 'failed', error = 'interrupted', finished_at = now() where state = 'loading'`);

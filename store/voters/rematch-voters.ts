@@ -6,8 +6,9 @@ import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKi
 import type { JsonValue } from '../../schemas/lookup.js';
 import type { Database } from '../database.js';
 import { hashValue } from '../observations.js';
-import { nicknamesSql, scorePairsSql } from './score-sql.js';
-import { ADDRESS_KEY_SQL, findVotes } from './voter-lookups.js';
+import { nicknamesSql, SCORE_COLUMNS, scorePairsSql } from './score-sql.js';
+import { ADDRESS_KEY_SQL } from './voter-lookup-functions.js';
+import { findVotes, voterFactsOf } from './voter-lookups.js';
 import { MATCH_KEY_COLUMNS, matchKeyColumns, withVoterTables, type MatchKeyColumns, type ReviewCandidate, type VoterDatabase } from './voter-tables.js';
 
 export interface RematchOptions {
@@ -273,72 +274,83 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       await run(trx, 'analyze rm_query');
       lap('previous');
 
-      // Stage one: the three blocks, each through its own index (the arms do not overlap, so nothing is scored twice).
+      // Stage one: the three blocks, each through its own index (the arms do not overlap, so nothing is scored
+      // twice). Only what the decision can use is kept: each contact's best few and the sum over all its candidates.
       await run(
         trx,
-        `create temp table rm_scored on commit drop as ${scorePairsSql(
-          `select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-             from rm_query k join voters v on v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
-           union all
-           select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-             from rm_query k join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
-           union all
-           select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-             from rm_query k join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm
-            where v.zip5 is distinct from k.zip5 and not (k.zip5 is null and v.city_norm is not distinct from k.city_norm)`,
-          'rm_query',
-          file.voters,
-        )}`,
+        `create temp table rm_top on commit drop as
+         select * from (
+           select s.*, sum(power(2::float8, s.log_odds)) over w as total,
+                  row_number() over (w order by s.log_odds desc, s.voter_id collate "C") as rank
+             from (${scorePairsSql(
+               `select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+                  from rm_query k join voters v on v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
+                union all
+                select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+                  from rm_query k join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
+                union all
+                select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
+                  from rm_query k join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm
+                 where v.zip5 is distinct from k.zip5 and not (k.zip5 is null and v.city_norm is not distinct from k.city_norm)`,
+               'rm_query',
+               file.voters,
+             )}) s
+           window w as (partition by s.contact_id)) t
+          where rank <= $1`,
+        [REVIEW_MAX_CANDIDATES],
       );
       lap('blocked');
 
-      // Stage two, for contacts stage one did not match: trigram-similar family names (each distinct name looked up
-      // once in the trigram index), and their voters in the same ZIP (or locality) through the blocking indexes. A
-      // similar name with the contact's own phonetic code has its voters there already (stage one's ZIP or locality
-      // arm), so only the others are added.
+      // Stage two, for contacts stage one did not match: family names trigram-similar to theirs among their ZIP's
+      // (one partition of voter_zip_names each) or, without a ZIP, the file's, and those names' voters in the ZIP (or
+      // locality) through the blocking indexes. A similar name with the contact's own phonetic code has its voters
+      // there already (stage one's ZIP or locality arm), so only the others are added. The lookups are lateral (and
+      // fenced with OFFSET 0) so that each contact reads its own partition and index entries.
       await run(
         trx,
         `create temp table rm_stage2 on commit drop as
          select q.contact_id, q.last_norm, q.last_phonetic, q.zip5, q.city_norm
            from rm_query q
-           left join (select contact_id, max(log_odds) as best, sum(power(2::float8, log_odds)) as total from rm_scored group by contact_id) s
-             on s.contact_id = q.contact_id
-          where s.contact_id is null or power(2::float8, s.best) / (1 + s.total) < $1`,
+           left join rm_top t on t.contact_id = q.contact_id and t.rank = 1
+          where t.contact_id is null or power(2::float8, t.log_odds) / (1 + t.total) < $1`,
         [high],
       );
       await run(
         trx,
-        `create temp table rm_similar on commit drop as
-         select q.last_norm, s.name, s.phonetic
-           from (select distinct last_norm from rm_stage2) q
-           join voter_name_counts s on s.kind = 'last' and s.name % q.last_norm`,
-      );
-      await run(trx, 'analyze rm_similar');
-      await run(
-        trx,
-        `insert into rm_scored ${scorePairsSql(
+        `create temp table rm_extra on commit drop as ${scorePairsSql(
           `select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-             from rm_stage2 k join rm_similar s on s.last_norm = k.last_norm and s.phonetic <> k.last_phonetic
-             join voters v on v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name
+             from rm_stage2 k
+            cross join lateral (select z.name, z.phonetic from voter_zip_names z
+                                 where z.zip5 = k.zip5 and z.name % k.last_norm and z.phonetic <> k.last_phonetic offset 0) s
+            cross join lateral (select v.* from voters v
+                                 where v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v
            union all
            select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-             from rm_stage2 k join rm_similar s on s.last_norm = k.last_norm and s.phonetic <> k.last_phonetic
-             join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name`,
+             from rm_stage2 k
+            cross join lateral (select c.name, c.phonetic from voter_name_counts c
+                                 where k.zip5 is null and c.kind = 'last' and c.name % k.last_norm and c.phonetic <> k.last_phonetic offset 0) s
+            cross join lateral (select v.* from voters v
+                                 where v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v`,
           'rm_query',
           file.voters,
         )}`,
       );
       lap('similar names');
 
-      // The decision, as decideMatch makes it; only the best few of each contact are kept (reviews list five).
+      // The decision, as decideMatch makes it, over both stages' candidates: stage one's best few and all of stage
+      // two's (the best few of the union are among them), each weighed against every candidate of its contact.
       await run(
         trx,
         `create temp table rm_ranked on commit drop as
          select * from (
-           select s.*,
-                  power(2::float8, s.log_odds) / (1 + sum(power(2::float8, s.log_odds)) over (partition by s.contact_id)) as probability,
-                  row_number() over (partition by s.contact_id order by s.log_odds desc, s.voter_id collate "C") as rank
-             from rm_scored s) r
+           select u.*, power(2::float8, u.log_odds) / (1 + n.total) as probability,
+                  row_number() over (partition by u.contact_id order by u.log_odds desc, u.voter_id collate "C") as rank
+             from (select ${SCORE_COLUMNS.join(', ')} from rm_top union all select ${SCORE_COLUMNS.join(', ')} from rm_extra) u
+             join (select q.contact_id, coalesce(t.total, 0) + coalesce(e.total, 0) as total
+                     from rm_query q
+                     left join rm_top t on t.contact_id = q.contact_id and t.rank = 1
+                     left join (select contact_id, sum(power(2::float8, log_odds)) as total from rm_extra group by contact_id) e
+                       on e.contact_id = q.contact_id) n on n.contact_id = u.contact_id) r
           where rank <= $1`,
         [REVIEW_MAX_CANDIDATES],
       );
@@ -548,15 +560,7 @@ async function writeChangeObservations(trx: Trx, importId: string, now: Date, ru
       const fresh = row.kind === 'new_match' || row.kind === 'other_voter';
       const voterValue: JsonValue = row.present
         ? voterObservationValue(
-            {
-              voterId: row.voter_id!,
-              status: row.status,
-              party: row.party,
-              precinct: row.precinct,
-              registrationDate: row.registration_date,
-              districts: row.districts ?? {},
-              county: row.county,
-            },
+            voterFactsOf({ ...row, voter_id: row.voter_id! }),
             votes?.get(row.voter_id!) ?? null,
             row.score,
             fresh && row.log_odds !== undefined ? roundedBreakdown(breakdownOf(row as RankedRow)) : null,

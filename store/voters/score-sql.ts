@@ -91,6 +91,12 @@ export const WEIGHTS_SQL = `
 export const nicknamesSql = (first: string) => `array(select distinct nb.name from voter_nicknames na join voter_nicknames nb on nb.group_id = na.group_id
   where na.name = ${first} and nb.name <> na.name)`;
 
+/** The columns of a scored pair, as `scorePairsSql` gives them. */
+export const SCORE_COLUMNS = [
+  'contact_id', 'voter_id', 'first_level', 'last_level', 'address_level', 'birth_level',
+  'first_weight', 'last_weight', 'address_weight', 'birth_weight', 'prior', 'log_odds',
+] as const;
+
 /**
  * Scores pairs: a select over `pairs` (a query giving contact_id, voter_id and the voter's match key columns)
  * against the contacts' keys in `keys` (see above), in a file of `population` voters, giving each pair's levels,

@@ -30,7 +30,8 @@ const exampleValues: Record<string, string> = Object.fromEntries(
     .split('\n')
     .map((line) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1]!, m[2]!.trim()]),
+    // Surrounding quotes are not part of the value (as dotenv and docker compose read it).
+    .map((m) => [m[1]!, m[2]!.trim().replace(/^(["'])(.*)\1$/, '$2')]),
 );
 /** Every key .env.example mentions, set or commented out. */
 const exampleKeys = new Set([...envExample.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
@@ -189,7 +190,7 @@ describe('docker-compose.yml', () => {
         if (source.startsWith('.')) expect(existsSync(root(source)), source).toBe(true);
       }
     }
-    for (const script of ['deploy/temporal/setup-schema.sh', 'deploy/temporal/setup-namespace.sh', 'deploy/healthcheck.mjs']) {
+    for (const script of ['deploy/temporal/setup-schema.sh', 'deploy/temporal/setup-namespace.sh']) {
       expect(existsSync(root(script)), script).toBe(true);
     }
     expect(read('.dockerignore')).toMatch(/^node_modules$/m);

@@ -1,33 +1,8 @@
-import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectClient,
-  createFaultDatabase,
-  expectAllSettled,
-  expectSameAsReference,
-  faultConfig,
-  faultEnv,
-  FAULT_PROVIDERS,
-  faultEvidence,
-  faultTempDir,
-  faultWorkflowBundle,
-  referenceRun,
-  settledCount,
-  snapshotContacts,
-  spawnWorkerProcess,
-  startAll,
-  startFaultProviders,
-  startFaultTemporal,
-  timed,
-  waitForAllClosed,
-  waitForSettledCount,
-  waitUntil,
-  waitForWorkerPolling,
-  type FaultTemporal,
-  type WorkerProcess,
-} from '../support/fault-run.js';
+import { describe, expect, it } from 'vitest';
+import { expectSettledAsReference, faultEvidence, faultWorkflowBundle, settledCount, startAll, waitUntil } from '../support/fault-run.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/fault-postgres.js';
+import { faultSuite } from '../support/fault-suite.js';
 import { faultSupporters } from '../support/fault-supporters.js';
 
 /**
@@ -44,41 +19,27 @@ const DOWN_MS = 3000;
 const STORE_ACTIVITIES = ['saveSignup', 'recordLookup', 'mergeContact'];
 
 describe('fault: Postgres restarted during a run', () => {
-  let dir: string;
-  let temporal: FaultTemporal;
   let postgres: PrivatePostgres;
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    dir = await faultTempDir('enrich-fault-postgres-');
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    [temporal, postgres] = await Promise.all([startFaultTemporal(dir), startPrivatePostgres()]);
-    cleanups.push(() => temporal.stop(), () => postgres.destroy());
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  const suite = faultSuite('enrich-fault-postgres-', {
+    alongside: async (defer) => {
+      postgres = await startPrivatePostgres();
+      defer(() => postgres.destroy());
+    },
   });
 
   it('retries the store writes until Postgres is back and settles every contact as a run without faults would', async () => {
     const data = faultSupporters(CONTACTS, { flagged: true });
     // The reference run gets servers of its own, so the run under test can be timed by what its servers answered.
-    const [providers, referenceProviders] = await Promise.all([startFaultProviders(data), startFaultProviders(data)]);
-    cleanups.push(() => providers.close(), () => referenceProviders.close());
+    const [providers, referenceProviders] = await Promise.all([suite.startProviders(data), suite.startProviders(data)]);
     // The test reads through its own pool; the worker is a process of its own (`enrich worker`), as deployed.
-    const database = await createFaultDatabase(postgres.url);
-    cleanups.push(() => database.close());
-    const env = faultEnv({ temporalAddress: temporal.address, databaseUrl: postgres.url, urls: providers.urls });
-    const config = faultConfig(env);
-    const client = await connectClient(config);
-    cleanups.push(() => client.connection.close());
-    const worker: WorkerProcess = spawnWorkerProcess(env);
-    cleanups.push(() => worker.stop());
+    const { database, client, config, spawnWorker, waitForPolling, waitForEnd } = await suite.openRun({ databaseUrl: postgres.url, urls: providers.urls });
+    const worker = spawnWorker();
     // The worker process bundles its workflows while this process bundles them for the reference run.
-    await Promise.all([waitForWorkerPolling(client, config.temporal.taskQueue, FAULT_PROVIDERS, worker.pid), faultWorkflowBundle()]);
+    await Promise.all([waitForPolling(worker), faultWorkflowBundle()]);
 
     // The reference run (the shared Postgres, its own queue and key) goes alongside the run under test.
     const [reference, { ids, closed, settledAtStop, runMs }] = await Promise.all([
-      timed(() => referenceRun({ temporalAddress: temporal.address, signups: data.signups, urls: referenceProviders.urls })),
+      suite.timedReferenceRun({ signups: data.signups, urls: referenceProviders.urls }),
       (async () => {
         const runBegan = Date.now();
         const ids = await startAll(client, config, data.signups);
@@ -87,8 +48,7 @@ describe('fault: Postgres restarted during a run', () => {
         await postgres.stop();
         await sleep(DOWN_MS);
         await postgres.start();
-        await waitForSettledCount(database.db, CONTACTS, 120_000, () => worker.assertAlive());
-        const closed = await waitForAllClosed(client, ids, 60_000);
+        const closed = await waitForEnd(ids, worker);
         return { ids, closed, settledAtStop, runMs: Date.now() - runBegan };
       })(),
     ]);
@@ -96,10 +56,7 @@ describe('fault: Postgres restarted during a run', () => {
     worker.assertAlive();
     expect(settledAtStop).toBeLessThan(CONTACTS);
 
-    const snapshot = await snapshotContacts(database.db);
-    expectAllSettled(closed, snapshot);
-    expect([...snapshot.values()].filter((c) => c.status === 'flagged')).toHaveLength(data.flaggedCount);
-    expectSameAsReference(snapshot, reference.value);
+    await expectSettledAsReference(database.db, closed, reference.value, data.flaggedCount);
 
     // Postgres really was away while writes were due: some store activity failed and ran again.
     const evidence = await faultEvidence(client, ids);

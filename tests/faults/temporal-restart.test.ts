@@ -1,32 +1,7 @@
-import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectClient,
-  createFaultDatabase,
-  expectAllSettled,
-  expectSameAsReference,
-  faultConfig,
-  faultEnv,
-  FAULT_PROVIDERS,
-  faultEvidence,
-  faultTempDir,
-  faultWorkflowBundle,
-  referenceRun,
-  settledCount,
-  snapshotContacts,
-  spawnWorkerProcess,
-  startAll,
-  startFaultProviders,
-  startFaultTemporal,
-  timed,
-  waitForAllClosed,
-  waitForSettledCount,
-  waitUntil,
-  waitForWorkerPolling,
-  type FaultTemporal,
-  type WorkerProcess,
-} from '../support/fault-run.js';
+import { describe, expect, it } from 'vitest';
+import { expectSettledAsReference, faultEvidence, settledCount, startAll, waitUntil } from '../support/fault-run.js';
+import { faultSuite } from '../support/fault-suite.js';
 import { faultSupporters } from '../support/fault-supporters.js';
 
 /**
@@ -44,38 +19,19 @@ const STOP_AFTER_LOOKUPS = Math.floor(CONTACTS / 4);
 const DOWN_MS = 3000;
 
 describe('fault: Temporal dev server restarted during a run', () => {
-  let dir: string;
-  let temporal: FaultTemporal;
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    dir = await faultTempDir('enrich-fault-temporal-');
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    temporal = await startFaultTemporal(dir);
-    cleanups.push(() => temporal.stop());
-    await faultWorkflowBundle();
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const suite = faultSuite('enrich-fault-temporal-', { bundle: true });
 
   it('completes the workflows in flight after the restart, as a run without faults would', async () => {
+    const { temporal } = suite;
     const data = faultSupporters(CONTACTS, { flagged: true });
-    const providers = await startFaultProviders(data);
-    cleanups.push(() => providers.close());
-    const database = await createFaultDatabase();
-    cleanups.push(() => database.close());
-    const env = faultEnv({ temporalAddress: temporal.address, databaseUrl: database.url, urls: providers.urls });
-    const config = faultConfig(env);
-    const client = await connectClient(config);
-    cleanups.push(() => client.connection.close());
+    const providers = await suite.startProviders(data);
+    const { database, client, config, spawnWorker, waitForPolling, waitForEnd } = await suite.openRun({ urls: providers.urls });
 
     // The worker process (`enrich worker`, as deployed) starts while the reference run goes: the reference must be
     // over before the restart, or it would not be a run without faults.
-    const worker: WorkerProcess = spawnWorkerProcess(env);
-    cleanups.push(() => worker.stop());
-    const reference = await timed(() => referenceRun({ temporalAddress: temporal.address, signups: data.signups, urls: providers.urls }));
-    await waitForWorkerPolling(client, config.temporal.taskQueue, FAULT_PROVIDERS, worker.pid);
+    const worker = spawnWorker();
+    const reference = await suite.timedReferenceRun({ signups: data.signups, urls: providers.urls });
+    await waitForPolling(worker);
 
     const runBegan = Date.now();
     const lookupsBefore = providers.gravatar.requests(); // the reference run's
@@ -88,17 +44,13 @@ describe('fault: Temporal dev server restarted during a run', () => {
     const settledAtStop = await settledCount(database.db);
     await sleep(DOWN_MS);
     await temporal.start();
-    await waitForSettledCount(database.db, CONTACTS, 120_000, () => worker.assertAlive());
-    const closed = await waitForAllClosed(client, ids, 60_000);
+    const closed = await waitForEnd(ids, worker);
     const runMs = Date.now() - runBegan;
     // Workflows were in flight while the server was away, and the worker rode out the outage (same process).
     expect(settledAtStop).toBeLessThan(CONTACTS);
     worker.assertAlive();
 
-    const snapshot = await snapshotContacts(database.db);
-    expectAllSettled(closed, snapshot);
-    expect([...snapshot.values()].filter((c) => c.status === 'flagged')).toHaveLength(data.flaggedCount);
-    expectSameAsReference(snapshot, reference.value);
+    await expectSettledAsReference(database.db, closed, reference.value, data.flaggedCount);
 
     const evidence = await faultEvidence(client, ids);
     console.info(

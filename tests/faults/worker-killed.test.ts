@@ -1,34 +1,11 @@
-import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backfill } from '../../client/backfill/backfill.js';
 import { temporalStarter } from '../../client/backfill/temporal-starter.js';
 import { contactKeyFor } from '../../client/contact-key.js';
 import { enrichContactWorkflowId } from '../../workflows/ids.js';
-import {
-  connectClient,
-  createFaultDatabase,
-  expectAllSettled,
-  expectSameAsReference,
-  FAULT_PROVIDERS,
-  faultConfig,
-  faultEnv,
-  faultEvidence,
-  faultTempDir,
-  faultWorkflowBundle,
-  referenceRun,
-  settledCount,
-  snapshotContacts,
-  spawnWorkerProcess,
-  timed,
-  startFaultProviders,
-  startFaultTemporal,
-  waitForAllClosed,
-  waitForSettledCount,
-  waitForWorkerPolling,
-  type FaultTemporal,
-  type WorkerProcess,
-} from '../support/fault-run.js';
+import { expectSettledAsReference, faultEvidence, faultWorkflowBundle, settledCount, waitForSettledCount } from '../support/fault-run.js';
+import { faultSuite } from '../support/fault-suite.js';
 import { faultSupporters } from '../support/fault-supporters.js';
 
 /**
@@ -50,37 +27,16 @@ const KILL_AFTER = Math.max(1, Math.floor(CONTACTS / 10));
 const SCALED_MS = CONTACTS * 1000;
 
 describe('fault: worker killed during a backfill', () => {
-  let dir: string;
-  let temporal: FaultTemporal;
-  const workers: WorkerProcess[] = [];
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    dir = await faultTempDir('enrich-fault-kill-');
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    temporal = await startFaultTemporal(dir);
-    cleanups.push(() => temporal.stop());
-  });
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const suite = faultSuite('enrich-fault-kill-');
 
   it('settles every contact after kill -9 and a new worker, as a run without faults would', async () => {
     const data = faultSupporters(CONTACTS, { flagged: true });
-    const providers = await startFaultProviders(data);
-    cleanups.push(() => providers.close());
-    const database = await createFaultDatabase();
-    cleanups.push(() => database.close());
-    const env = faultEnv({ temporalAddress: temporal.address, databaseUrl: database.url, urls: providers.urls });
-    const config = faultConfig(env);
-    const client = await connectClient(config);
-    cleanups.push(() => client.connection.close());
+    const providers = await suite.startProviders(data);
+    const { database, client, config, spawnWorker, waitForPolling, waitForEnd } = await suite.openRun({ urls: providers.urls });
 
     // The first worker process bundles its workflows while this process bundles them for the reference run.
-    const first = spawnWorkerProcess(env);
-    workers.push(first);
-    await Promise.all([waitForWorkerPolling(client, config.temporal.taskQueue, FAULT_PROVIDERS, first.pid), faultWorkflowBundle()]);
+    const first = spawnWorker();
+    await Promise.all([waitForPolling(first), faultWorkflowBundle()]);
 
     const runBegan = Date.now();
     const backfilling = backfill({ input: Readable.from([data.csv]), format: 'csv', concurrency: 16, start: temporalStarter(client, config) });
@@ -88,27 +44,22 @@ describe('fault: worker killed during a backfill', () => {
     await first.kill9();
     const settledAtKill = await settledCount(database.db);
     expect(settledAtKill).toBeLessThan(CONTACTS);
-    const second = spawnWorkerProcess(env);
-    workers.push(second);
+    const second = spawnWorker();
 
     // While the server waits out what the dead worker held, the reference run goes (in this process, its own queue).
     const ids = data.signups.map((s) => enrichContactWorkflowId(contactKeyFor(s.email, config.pseudonymKey)));
     const [reference, { summary, closed, runMs }] = await Promise.all([
-      timed(() => referenceRun({ temporalAddress: temporal.address, signups: data.signups, urls: providers.urls, timeoutMs: 60_000 + SCALED_MS })),
+      suite.timedReferenceRun({ signups: data.signups, urls: providers.urls, timeoutMs: 60_000 + SCALED_MS }),
       (async () => {
         const summary = await backfilling;
-        await waitForSettledCount(database.db, CONTACTS, 150_000 + SCALED_MS, () => second.assertAlive());
-        const closed = await waitForAllClosed(client, ids, 60_000);
+        const closed = await waitForEnd(ids, second, 150_000 + SCALED_MS);
         return { summary, closed, runMs: Date.now() - runBegan };
       })(),
     ]);
     expect(summary).toMatchObject({ rows: CONTACTS, started: CONTACTS, existing: 0, rejected: 0, notStarted: 0, interrupted: false });
     expect([...reference.value.values()].filter((c) => c.status === 'flagged')).toHaveLength(data.flaggedCount);
 
-    const snapshot = await snapshotContacts(database.db);
-    expectAllSettled(closed, snapshot);
-    expect([...snapshot.values()].filter((c) => c.status === 'flagged')).toHaveLength(data.flaggedCount);
-    expectSameAsReference(snapshot, reference.value);
+    await expectSettledAsReference(database.db, closed, reference.value, data.flaggedCount);
 
     // The kill hit work in flight: some activity ran again, or a workflow task held by the dead worker timed out.
     const evidence = await faultEvidence(client, ids);

@@ -25,8 +25,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (line.startsWith('#')) continue;
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
-    const have = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(match[3]);
+    const have = new Map([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(match[3]);
   }
   return 0;
 }
@@ -69,7 +69,7 @@ describe('/metrics', () => {
         Promise.all(
           ['dana.ruiz@example.org', 'fiona.flaky@example.org'].map(async (email) => {
             const started = await startEnrichment(env.client, cfg, { email, consent: consented });
-            return env.client.workflow.getHandle(started.workflowId).result();
+            await env.client.workflow.getHandle(started.workflowId).result();
           }),
         ),
       );

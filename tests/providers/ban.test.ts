@@ -2,16 +2,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { banQuery, createBanProvider } from '../../activities/providers/ban.js';
-import { LookupError } from '../../activities/providers/lookup-error.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import type { LookupInput } from '../../schemas/lookup.js';
 import { startBanDemo, type BanDemoEntry } from '../../demo/servers/ban-server.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { loadBanEntries } from '../../demo/servers/records-demo-data.js';
-import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { closeAfterEach } from '../support/provider-closers.js';
+import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
 import { startProviderStub } from '../support/provider-stub-server.js';
 
 const Q = '8 bd du Port 80000 Amiens';
@@ -52,10 +52,7 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'ban', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
 }
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const closers = closeAfterEach();
 
 function providerAt(baseUrl: string, timeoutMs = 1000, minScore = 0.6): Provider {
   const provider = createBanProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536, minScore });
@@ -69,14 +66,7 @@ async function demoWith(entries: BanDemoEntry[], timeoutMs = 1000, minScore = 0.
   return { server, provider: providerAt(server.url, timeoutMs, minScore) };
 }
 
-async function lookupError(provider: Provider, input: LookupInput = CAMILLE): Promise<LookupError> {
-  const err: unknown = await provider.lookup(input).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LookupError);
-  return err as LookupError;
-}
+const lookupError = (provider: Provider, input: LookupInput = CAMILLE) => lookupErrorFor(provider, input);
 
 describe('createBanProvider', () => {
   it('turns the best feature into coordinates (GeoJSON is [lon, lat]), commune, department and region', async () => {
@@ -147,56 +137,14 @@ describe('createBanProvider', () => {
     expect(err.message).toContain('q must contain between 3 and 200 chars');
   });
 
-  it('classifies a 5xx as ProviderUnavailable, which is retryable', async () => {
-    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'server_error' } }]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('ProviderUnavailable');
-    expect(err.retryable).toBe(true);
-    expect(err.httpStatus).toBe(502);
-  });
-
-  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
-    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'slow', delayMs: 1500 } }], 300);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('NetworkError');
-    expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/timed out/);
-  });
-
-  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
-    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'malformed' } }]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/at features\.0\.geometry\.coordinates:/);
-  });
-
-  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
-    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'oversized', bytes: 100_000 } }]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('ResponseTooLarge');
-    expect(err.retryable).toBe(false);
-  });
-
-  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
-    const pair = await startRedirectPair();
-    closers.push(() => pair.close());
-
-    const err = await lookupError(providerAt(pair.redirector.url));
-
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(302);
-    expect(pair.redirector.requests.map((r) => r.url)).toEqual([SEARCH_PATH]);
-    expect(pair.target.requests).toEqual([]);
+  itClassifiesProviderReplies({
+    demoWithFault: (fault, timeoutMs) => demoWith([{ q: Q, features: [portFeature()], fault }], timeoutMs),
+    providerAt,
+    input: CAMILLE,
+    serverErrorStatus: 502,
+    malformedField: 'features.0.geometry.coordinates',
+    firstRequest: SEARCH_PATH,
+    recovery: { fault: { kind: 'rate_limit' }, statuses: [429, 200] },
   });
 
   it('builds the query from street lines, postcode and locality', () => {

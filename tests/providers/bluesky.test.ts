@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { blueskyObservations, BlueskyProfileSchema, createBlueskyProvider, normalizeBlueskyActor } from '../../activities/providers/bluesky.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
@@ -12,7 +12,8 @@ import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { loadBlueskyEntries } from '../../demo/servers/social-demo-data.js';
 import type { LookupInput } from '../../schemas/lookup.js';
 import { blueskyActor } from '../../workflows/lookup-plan.js';
-import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { closeAfterEach } from '../support/provider-closers.js';
+import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
 import { startProviderStub, type StubReply } from '../support/provider-stub-server.js';
 
 const ADA = 'ada.example.org';
@@ -49,12 +50,10 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'bluesky', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
 }
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const closers = closeAfterEach();
 
-function track(provider: Provider): Provider {
+function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
+  const provider = createBlueskyProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536 });
   closers.push(() => provider.close());
   return provider;
 }
@@ -62,29 +61,20 @@ function track(provider: Provider): Provider {
 async function demoWith(entries: BlueskyDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startBlueskyDemo({ entries });
   closers.push(() => server.close());
-  const provider = track(createBlueskyProvider(providerConfig(server.url, timeoutMs), { maxResponseBytes: 65536 }));
-  return { server, provider };
+  return { server, provider: providerAt(server.url, timeoutMs) };
 }
 
 async function stubWith(answer: () => StubReply) {
   const stub = await startProviderStub(answer);
   closers.push(() => stub.close());
-  const provider = track(createBlueskyProvider(providerConfig(stub.url), { maxResponseBytes: 65536 }));
-  return { stub, provider };
+  return { stub, provider: providerAt(stub.url) };
 }
 
 function input(handle: string | undefined, linkConfidence?: number): LookupInput {
   return { contactKey: 'k'.repeat(64), email: 'ada.quill@example.org', handle, linkConfidence };
 }
 
-async function lookupError(provider: Provider, handle: string | undefined): Promise<LookupError> {
-  const err: unknown = await provider.lookup(input(handle, 0.9)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LookupError);
-  return err as LookupError;
-}
+const lookupError = (provider: Provider, handle: string | undefined) => lookupErrorFor(provider, input(handle, 0.9));
 
 const fetchedAt = expect.any(String) as unknown as string;
 const PROFILE_URL = `https://bsky.app/profile/${ADA}`;
@@ -180,14 +170,6 @@ describe('createBlueskyProvider', () => {
     expect(err.retryAfterMs).toBeLessThanOrEqual(31_000);
   });
 
-  it('answers normally once the rate-limited request has passed', async () => {
-    const { provider, server } = await demoWith([{ actor: ADA, profile: adaProfile(), fault: { kind: 'rate_limit' } }]);
-
-    expect((await lookupError(provider, ADA)).type).toBe('RateLimited');
-    expect((await provider.lookup(input(ADA, 0.9))).outcome).toBe('matched');
-    expect(server.requestLog().map((r) => r.status)).toEqual([429, 200]);
-  });
-
   it.each([
     ['Retry-After when RateLimit-Reset is absent', { 'retry-after': '12' }, 12_000],
     ['a small RateLimit-Reset as delta seconds (IETF draft)', { 'ratelimit-reset': '45' }, 45_000],
@@ -201,52 +183,14 @@ describe('createBlueskyProvider', () => {
     expect(err.retryAfterMs).toBe(expected);
   });
 
-  it('classifies a 500 as ProviderUnavailable, which is retryable', async () => {
-    const { provider } = await demoWith([{ actor: ADA, profile: adaProfile(), fault: { kind: 'server_error' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ProviderUnavailable');
-    expect(err.retryable).toBe(true);
-    expect(err.httpStatus).toBe(500);
-  });
-
-  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
-    const { provider } = await demoWith([{ actor: ADA, profile: adaProfile(), fault: { kind: 'slow', delayMs: 1500 } }], 300);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('NetworkError');
-    expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/timed out/);
-  });
-
-  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
-    const { provider } = await demoWith([{ actor: ADA, profile: adaProfile(), fault: { kind: 'malformed' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/at did:/);
-  });
-
-  it('classifies a body cut off mid-JSON as MalformedResponse', async () => {
-    const { provider } = await demoWith([{ actor: ADA, profile: adaProfile(), fault: { kind: 'truncated' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.message).toMatch(/not valid JSON/);
-  });
-
-  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
-    const { provider } = await demoWith([{ actor: ADA, profile: adaProfile(), fault: { kind: 'oversized', bytes: 100_000 } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ResponseTooLarge');
-    expect(err.retryable).toBe(false);
+  itClassifiesProviderReplies({
+    demoWithFault: (fault, timeoutMs) => demoWith([{ actor: ADA, profile: adaProfile(), fault }], timeoutMs),
+    providerAt,
+    input: input(ADA, 0.9),
+    serverErrorStatus: 500,
+    malformedField: 'did',
+    firstRequest: `/xrpc/app.bsky.actor.getProfile?actor=${ADA}`,
+    recovery: { fault: { kind: 'rate_limit' }, statuses: [429, 200] },
   });
 
   it('refuses a profile other than the one asked for', async () => {
@@ -254,20 +198,6 @@ describe('createBlueskyProvider', () => {
 
     expect((await lookupError(provider, ADA)).type).toBe('MalformedResponse');
     expect((await lookupError(provider, ADA_DID)).type).toBe('MalformedResponse');
-  });
-
-  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
-    const pair = await startRedirectPair();
-    closers.push(() => pair.close());
-    const provider = track(createBlueskyProvider(providerConfig(pair.redirector.url), { maxResponseBytes: 65536 }));
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(302);
-    expect(pair.redirector.requests.map((r) => r.url)).toEqual([`/xrpc/app.bsky.actor.getProfile?actor=${ADA}`]);
-    expect(pair.target.requests).toEqual([]);
   });
 
   it('throws a plain Error without a handle, and refuses an actor that is neither handle nor DID without asking', async () => {
@@ -350,7 +280,7 @@ describe('demo/data/bluesky.json', () => {
 
     const server = await startBlueskyDemo({ entries });
     closers.push(() => server.close());
-    const provider = track(createBlueskyProvider(providerConfig(server.url), { maxResponseBytes: 65536 }));
+    const provider = providerAt(server.url);
     const outcomes: Record<string, string> = {};
     for (const actor of linked) outcomes[actor] = (await provider.lookup(input(actor, 0.9))).outcome;
 

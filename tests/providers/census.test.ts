@@ -2,16 +2,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { censusDistricts, createCensusProvider, findLayerName, oneLineAddress } from '../../activities/providers/census.js';
-import { LookupError } from '../../activities/providers/lookup-error.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import type { LookupInput } from '../../schemas/lookup.js';
 import { startCensusDemo, type CensusDemoEntry } from '../../demo/servers/census-server.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { loadCensusEntries } from '../../demo/servers/records-demo-data.js';
-import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { closeAfterEach } from '../support/provider-closers.js';
+import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
 import { startProviderStub } from '../support/provider-stub-server.js';
 
 const ADDRESS = '12 Elm St, Columbus, OH 43215';
@@ -47,10 +47,7 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'census', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
 }
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const closers = closeAfterEach();
 
 function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
   const provider = createCensusProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536 });
@@ -64,14 +61,7 @@ async function demoWith(entries: CensusDemoEntry[], timeoutMs = 1000): Promise<{
   return { server, provider: providerAt(server.url, timeoutMs) };
 }
 
-async function lookupError(provider: Provider, input: LookupInput = DANA): Promise<LookupError> {
-  const err: unknown = await provider.lookup(input).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LookupError);
-  return err as LookupError;
-}
+const lookupError = (provider: Provider, input: LookupInput = DANA) => lookupErrorFor(provider, input);
 
 describe('createCensusProvider', () => {
   it('turns the first address match into coordinates and districts, with the request as the source', async () => {
@@ -130,56 +120,14 @@ describe('createCensusProvider', () => {
     expect(err.message).toContain('Invalid benchmark');
   });
 
-  it('classifies a 500 as ProviderUnavailable, which is retryable', async () => {
-    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'server_error' } }]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('ProviderUnavailable');
-    expect(err.retryable).toBe(true);
-    expect(err.httpStatus).toBe(500);
-  });
-
-  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
-    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'slow', delayMs: 1500 } }], 300);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('NetworkError');
-    expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/timed out/);
-  });
-
-  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
-    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'malformed' } }]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/at result\.addressMatches\.0\.matchedAddress:/);
-  });
-
-  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
-    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'oversized', bytes: 100_000 } }]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('ResponseTooLarge');
-    expect(err.retryable).toBe(false);
-  });
-
-  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
-    const pair = await startRedirectPair();
-    closers.push(() => pair.close());
-
-    const err = await lookupError(providerAt(pair.redirector.url));
-
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(302);
-    expect(pair.redirector.requests.map((r) => r.url)).toEqual([GEOCODE_PATH]);
-    expect(pair.target.requests).toEqual([]);
+  itClassifiesProviderReplies({
+    demoWithFault: (fault, timeoutMs) => demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault }], timeoutMs),
+    providerAt,
+    input: DANA,
+    serverErrorStatus: 500,
+    malformedField: 'result.addressMatches.0.matchedAddress',
+    firstRequest: GEOCODE_PATH,
+    recovery: { fault: { kind: 'rate_limit' }, statuses: [429, 200] },
   });
 });
 

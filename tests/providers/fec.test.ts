@@ -1,16 +1,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { createFecProvider, fecObservations, matchingReceipts, titleCase, workValue } from '../../activities/providers/fec.js';
-import { LookupError } from '../../activities/providers/lookup-error.js';
 import type { Provider, ProviderDeps } from '../../activities/providers/provider.js';
 import type { LookupInput } from '../../schemas/lookup.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { startFecDemo, type FecDemoEntry } from '../../demo/servers/fec-server.js';
 import { loadFecEntries } from '../../demo/servers/records-demo-data.js';
-import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { closeAfterEach } from '../support/provider-closers.js';
+import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
 import { startProviderStub } from '../support/provider-stub-server.js';
 
 const PDF_NEW = 'https://docquery.fec.gov/cgi-bin/fecimg/?202510149876543210';
@@ -64,10 +64,7 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'fec', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
 }
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const closers = closeAfterEach();
 
 function providerAt(baseUrl: string, timeoutMs = 1000, deps: Partial<ProviderDeps> = {}): Provider {
   const provider = createFecProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536, ...deps });
@@ -85,14 +82,7 @@ async function demoWith(
   return { server, provider: providerAt(server.url, timeoutMs, opts.deps) };
 }
 
-async function lookupError(provider: Provider, input: LookupInput = DANA): Promise<LookupError> {
-  const err: unknown = await provider.lookup(input).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LookupError);
-  return err as LookupError;
-}
+const lookupError = (provider: Provider, input: LookupInput = DANA) => lookupErrorFor(provider, input);
 
 const SEARCH_PATH =
   '/v1/schedules/schedule_a/?contributor_name=RUIZ%2C+DANA&contributor_zip=43215&is_individual=true&per_page=100&sort=-contribution_receipt_date';
@@ -223,56 +213,13 @@ describe('createFecProvider', () => {
     expect(err.httpStatus).toBe(422);
   });
 
-  it('classifies a 500 as ProviderUnavailable, which is retryable', async () => {
-    const { provider } = await demoWith([danaEntry({ fault: { kind: 'server_error' } })]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('ProviderUnavailable');
-    expect(err.retryable).toBe(true);
-    expect(err.httpStatus).toBe(500);
-  });
-
-  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
-    const { provider } = await demoWith([danaEntry({ fault: { kind: 'slow', delayMs: 1500 } })], 300);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('NetworkError');
-    expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/timed out/);
-  });
-
-  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
-    const { provider } = await demoWith([danaEntry({ fault: { kind: 'malformed' } })]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/at results\.0\.contributor_name:/);
-  });
-
-  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
-    const { provider } = await demoWith([danaEntry({ fault: { kind: 'oversized', bytes: 100_000 } })]);
-
-    const err = await lookupError(provider);
-
-    expect(err.type).toBe('ResponseTooLarge');
-    expect(err.retryable).toBe(false);
-  });
-
-  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
-    const pair = await startRedirectPair();
-    closers.push(() => pair.close());
-
-    const err = await lookupError(providerAt(pair.redirector.url));
-
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(302);
-    expect(pair.redirector.requests.map((r) => r.url)).toEqual([SEARCH_PATH]);
-    expect(pair.target.requests).toEqual([]);
+  itClassifiesProviderReplies({
+    demoWithFault: (fault, timeoutMs) => demoWith([danaEntry({ fault })], timeoutMs),
+    providerAt,
+    input: DANA,
+    serverErrorStatus: 500,
+    malformedField: 'results.0.contributor_name',
+    firstRequest: SEARCH_PATH,
   });
 
   it('sends the API key in the X-Api-Key header, DEMO_KEY without one, and never in the URL', async () => {

@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { createGithubProvider } from '../../activities/providers/github.js';
-import { LookupError } from '../../activities/providers/lookup-error.js';
-import type { Provider } from '../../activities/providers/provider.js';
+import type { Provider, ProviderDeps } from '../../activities/providers/provider.js';
 import { startGithubDemo, type GithubDemoEntry } from '../../demo/servers/github-server.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
-import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { closeAfterEach } from '../support/provider-closers.js';
+import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
 import { startProviderStub } from '../support/provider-stub-server.js';
 
 const ADA = 'ada.quill@example.org';
@@ -50,12 +50,10 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'github', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
 }
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const closers = closeAfterEach();
 
-function track(provider: Provider): Provider {
+function providerAt(baseUrl: string, timeoutMs = 1000, deps: Partial<ProviderDeps> = {}): Provider {
+  const provider = createGithubProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536, ...deps });
   closers.push(() => provider.close());
   return provider;
 }
@@ -63,17 +61,10 @@ function track(provider: Provider): Provider {
 async function demoWith(entries: GithubDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startGithubDemo({ entries });
   closers.push(() => server.close());
-  return { server, provider: track(createGithubProvider(providerConfig(server.url, timeoutMs), { maxResponseBytes: 65536 })) };
+  return { server, provider: providerAt(server.url, timeoutMs) };
 }
 
-async function lookupError(provider: Provider, email: string): Promise<LookupError> {
-  const err: unknown = await provider.lookup({ contactKey: 'k'.repeat(64), email }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LookupError);
-  return err as LookupError;
-}
+const lookupError = (provider: Provider, email: string) => lookupErrorFor(provider, { contactKey: 'k'.repeat(64), email });
 
 /** The decoded `q` of each search request in a demo server's log. */
 function searchQueries(server: DemoServer): string[] {
@@ -162,7 +153,7 @@ describe('createGithubProvider', () => {
         : { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' } },
     );
     closers.push(() => stub.close());
-    const provider = track(createGithubProvider(providerConfig(stub.url), { maxResponseBytes: 65536 }));
+    const provider = providerAt(stub.url);
 
     const answer = await provider.lookup({ contactKey: 'k'.repeat(64), email: ADA });
 
@@ -249,17 +240,6 @@ describe('createGithubProvider', () => {
     expect(err.retryAfterMs).toBe(4_000);
   });
 
-  it('answers normally once the rate-limited search has passed', async () => {
-    const { provider, server } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'rate_limit', retryAfterSeconds: 1 } }]);
-
-    const first = await lookupError(provider, ADA);
-    const second = await provider.lookup({ contactKey: 'k'.repeat(64), email: ADA });
-
-    expect(first.type).toBe('RateLimited');
-    expect(second.outcome).toBe('matched');
-    expect(server.requestLog().map((r) => r.status)).toEqual([403, 200, 200]);
-  });
-
   it('treats a 403 that is not a rate limit as ProviderRejected', async () => {
     const stub = await startProviderStub(() => ({
       status: 403,
@@ -267,7 +247,7 @@ describe('createGithubProvider', () => {
       body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' },
     }));
     closers.push(() => stub.close());
-    const provider = track(createGithubProvider(providerConfig(stub.url), { maxResponseBytes: 65536 }));
+    const provider = providerAt(stub.url);
 
     const err = await lookupError(provider, ADA);
 
@@ -276,35 +256,16 @@ describe('createGithubProvider', () => {
     expect(err.httpStatus).toBe(403);
   });
 
-  it('classifies a 500 as ProviderUnavailable, which is retryable', async () => {
-    const { provider } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'server_error' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ProviderUnavailable');
-    expect(err.retryable).toBe(true);
-    expect(err.httpStatus).toBe(500);
-  });
-
-  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
-    // A shorter budget than the other tests use keeps this one quick; the reply comes well after it.
-    const { provider } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'slow', delayMs: 1500 } }], 300);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('NetworkError');
-    expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/timed out/);
-  });
-
-  it('classifies a search result of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
-    const { provider } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'malformed' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/at total_count:/);
+  itClassifiesProviderReplies({
+    demoWithFault: (fault, timeoutMs) => demoWith([{ email: ADA, user: adaUser(), fault }], timeoutMs),
+    providerAt,
+    input: { contactKey: 'k'.repeat(64), email: ADA },
+    serverErrorStatus: 500,
+    malformedReply: 'a search result',
+    malformedField: 'total_count',
+    firstRequest: '/search/users?q=ada.quill%40example.org+in%3Aemail+type%3Auser',
+    // The rate-limited search, then the search and the user fetch.
+    recovery: { fault: { kind: 'rate_limit', retryAfterSeconds: 1 }, statuses: [403, 200, 200] },
   });
 
   it('classifies a user of the wrong shape as MalformedResponse naming the field', async () => {
@@ -314,7 +275,7 @@ describe('createGithubProvider', () => {
         : { status: 200, body: { ...githubUser('ada', ADA), html_url: 42 } },
     );
     closers.push(() => stub.close());
-    const provider = track(createGithubProvider(providerConfig(stub.url), { maxResponseBytes: 65536 }));
+    const provider = providerAt(stub.url);
 
     const err = await lookupError(provider, ADA);
 
@@ -322,44 +283,11 @@ describe('createGithubProvider', () => {
     expect(err.message).toMatch(/at html_url:/);
   });
 
-  it('classifies a body cut off mid-JSON as MalformedResponse', async () => {
-    const { provider } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'truncated' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/not valid JSON/);
-  });
-
-  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
-    const { provider } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'oversized', bytes: 100_000 } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ResponseTooLarge');
-    expect(err.retryable).toBe(false);
-  });
-
-  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
-    const pair = await startRedirectPair();
-    closers.push(() => pair.close());
-    const provider = track(createGithubProvider(providerConfig(pair.redirector.url), { maxResponseBytes: 65536 }));
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(302);
-    expect(pair.redirector.requests.map((r) => r.url.split('?')[0])).toEqual(['/search/users']);
-    expect(pair.target.requests).toEqual([]);
-  });
-
   it('sends the API version, the GitHub media type and the configured token', async () => {
     const stub = await startProviderStub(() => ({ status: 200, body: { total_count: 0, incomplete_results: false, items: [] } }));
     closers.push(() => stub.close());
-    const withToken = track(createGithubProvider(providerConfig(stub.url), { maxResponseBytes: 65536, apiKey: 'ghp_testtoken' }));
-    const anonymous = track(createGithubProvider(providerConfig(stub.url), { maxResponseBytes: 65536 }));
+    const withToken = providerAt(stub.url, 1000, { apiKey: 'ghp_testtoken' });
+    const anonymous = providerAt(stub.url);
 
     await withToken.lookup({ contactKey: 'k'.repeat(64), email: ADA });
     await anonymous.lookup({ contactKey: 'k'.repeat(64), email: ADA });

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { createGravatarProvider } from '../../activities/providers/gravatar.js';
-import { LookupError } from '../../activities/providers/lookup-error.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import { startGravatarDemo, type GravatarDemoEntry } from '../../demo/servers/gravatar-server.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
-import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { closeAfterEach } from '../support/provider-closers.js';
+import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
 import { startProviderStub } from '../support/provider-stub-server.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -45,27 +45,21 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'gravatar', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
 }
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const closers = closeAfterEach();
+
+function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
+  const provider = createGravatarProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536 });
+  closers.push(() => provider.close());
+  return provider;
+}
 
 async function demoWith(entries: GravatarDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startGravatarDemo({ entries });
   closers.push(() => server.close());
-  const provider = createGravatarProvider(providerConfig(server.url, timeoutMs), { maxResponseBytes: 65536 });
-  closers.push(() => provider.close());
-  return { server, provider };
+  return { server, provider: providerAt(server.url, timeoutMs) };
 }
 
-async function lookupError(provider: Provider, email: string): Promise<LookupError> {
-  const err: unknown = await provider.lookup({ contactKey: 'k'.repeat(64), email }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LookupError);
-  return err as LookupError;
-}
+const lookupError = (provider: Provider, email: string) => lookupErrorFor(provider, { contactKey: 'k'.repeat(64), email });
 
 describe('createGravatarProvider', () => {
   it('turns a profile into observations with its fields, confidence, source URL and visible verified accounts', async () => {
@@ -147,22 +141,10 @@ describe('createGravatarProvider', () => {
     expect(err.retryAfterMs).toBeLessThanOrEqual(31_000);
   });
 
-  it('answers normally once the rate-limited request has passed', async () => {
-    const { provider, server } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'rate_limit', retryAfterSeconds: 1 } }]);
-
-    const first = await lookupError(provider, ADA);
-    const second = await provider.lookup({ contactKey: 'k'.repeat(64), email: ADA });
-
-    expect(first.type).toBe('RateLimited');
-    expect(second.outcome).toBe('matched');
-    expect(server.requestLog().map((r) => r.status)).toEqual([429, 200]);
-  });
-
   it('reads a Retry-After when a 429 carries no usable X-RateLimit-Reset', async () => {
     const stub = await startProviderStub(() => ({ status: 429, headers: { 'retry-after': '12' }, body: { error: 'Rate limit exceeded', code: 'rate_limit_exceeded' } }), '/v3');
     closers.push(() => stub.close());
-    const provider = createGravatarProvider(providerConfig(stub.url), { maxResponseBytes: 65536 });
-    closers.push(() => provider.close());
+    const provider = providerAt(stub.url);
 
     const err = await lookupError(provider, ADA);
 
@@ -177,8 +159,7 @@ describe('createGravatarProvider', () => {
       '/v3',
     );
     closers.push(() => stub.close());
-    const provider = createGravatarProvider(providerConfig(stub.url), { maxResponseBytes: 65536 });
-    closers.push(() => provider.close());
+    const provider = providerAt(stub.url);
 
     expect((await provider.lookup({ contactKey: 'k'.repeat(64), email: ADA })).outcome).toBe('matched');
     const held = await lookupError(provider, ADA);
@@ -188,54 +169,15 @@ describe('createGravatarProvider', () => {
     expect(stub.requests).toHaveLength(1);
   });
 
-  it('classifies a 500 as ProviderUnavailable, which is retryable', async () => {
-    const { provider } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'server_error' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ProviderUnavailable');
-    expect(err.retryable).toBe(true);
-    expect(err.httpStatus).toBe(500);
-  });
-
-  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
-    // A shorter budget than the other tests use keeps this one quick; the reply comes well after it.
-    const { provider } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'slow', delayMs: 1500 } }], 300);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('NetworkError');
-    expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/timed out/);
-  });
-
-  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
-    const { provider } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'malformed' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/at hash:/);
-  });
-
-  it('classifies a body cut off mid-JSON as MalformedResponse', async () => {
-    const { provider } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'truncated' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/not valid JSON/);
-  });
-
-  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
-    const { provider } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'oversized', bytes: 100_000 } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ResponseTooLarge');
-    expect(err.retryable).toBe(false);
+  itClassifiesProviderReplies({
+    demoWithFault: (fault, timeoutMs) => demoWith([{ email: ADA, profile: adaProfile(), fault }], timeoutMs),
+    providerAt,
+    input: { contactKey: 'k'.repeat(64), email: ADA },
+    serverErrorStatus: 500,
+    malformedField: 'hash',
+    basePath: '/v3',
+    firstRequest: `/v3/profiles/${ADA_HASH}`,
+    recovery: { fault: { kind: 'rate_limit', retryAfterSeconds: 1 }, statuses: [429, 200] },
   });
 
   it('refuses a streamed body without content-length once it passes maxResponseBytes', async () => {
@@ -245,28 +187,12 @@ describe('createGravatarProvider', () => {
       '/v3',
     );
     closers.push(() => stub.close());
-    const provider = createGravatarProvider(providerConfig(stub.url), { maxResponseBytes: 65536 });
-    closers.push(() => provider.close());
+    const provider = providerAt(stub.url);
 
     const err = await lookupError(provider, ADA);
 
     expect(err.type).toBe('ResponseTooLarge');
     expect(err.message).toContain('65536');
-  });
-
-  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
-    const pair = await startRedirectPair('/v3');
-    closers.push(() => pair.close());
-    const provider = createGravatarProvider(providerConfig(pair.redirector.url), { maxResponseBytes: 65536 });
-    closers.push(() => provider.close());
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(302);
-    expect(pair.redirector.requests.map((r) => r.url)).toEqual([`/v3/profiles/${ADA_HASH}`]);
-    expect(pair.target.requests).toEqual([]);
   });
 
   it('sends the configured API key as a bearer token', async () => {

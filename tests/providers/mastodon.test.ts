@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig, type ProviderConfig } from '../../config.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
 import {
@@ -19,7 +19,8 @@ import { startMastodonDemo, type MastodonDemoEntry } from '../../demo/servers/ma
 import { loadMastodonEntries } from '../../demo/servers/social-demo-data.js';
 import type { LookupInput } from '../../schemas/lookup.js';
 import { fediverseAcct } from '../../workflows/lookup-plan.js';
-import { startRedirectPair } from '../support/provider-redirect-server.js';
+import { closeAfterEach } from '../support/provider-closers.js';
+import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
 import { startProviderStub, type StubReply } from '../support/provider-stub-server.js';
 
 const HOST = 'mastodon.example.net';
@@ -59,27 +60,27 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'mastodon', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
 }
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const closers = closeAfterEach();
 
 function track(provider: Provider): Provider {
   closers.push(() => provider.close());
   return provider;
 }
 
+function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
+  return track(createMastodonProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536 }));
+}
+
 async function demoWith(entries: MastodonDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startMastodonDemo({ entries });
   closers.push(() => server.close());
-  const provider = track(createMastodonProvider(providerConfig(server.url, timeoutMs), { maxResponseBytes: 65536 }));
-  return { server, provider };
+  return { server, provider: providerAt(server.url, timeoutMs) };
 }
 
 async function stubWith(answer: () => StubReply, baseUrl?: (origin: string) => string) {
   const stub = await startProviderStub(answer);
   closers.push(() => stub.close());
-  const provider = track(createMastodonProvider(providerConfig(baseUrl ? baseUrl(stub.origin) : stub.url, 300), { maxResponseBytes: 65536 }));
+  const provider = providerAt(baseUrl ? baseUrl(stub.origin) : stub.url, 300);
   return { stub, provider };
 }
 
@@ -87,14 +88,7 @@ function input(handle: string | undefined, linkConfidence?: number): LookupInput
   return { contactKey: 'k'.repeat(64), email: 'ada.quill@example.org', handle, linkConfidence };
 }
 
-async function lookupError(provider: Provider, handle: string | undefined): Promise<LookupError> {
-  const err: unknown = await provider.lookup(input(handle, 0.9)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LookupError);
-  return err as LookupError;
-}
+const lookupError = (provider: Provider, handle: string | undefined) => lookupErrorFor(provider, input(handle, 0.9));
 
 const fetchedAt = expect.any(String) as unknown as string;
 
@@ -179,17 +173,6 @@ describe('createMastodonProvider', () => {
     expect(err.retryAfterMs).toBeLessThanOrEqual(31_000);
   });
 
-  it('answers normally once the rate-limited request has passed', async () => {
-    const { provider, server } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'rate_limit' } }]);
-
-    const first = await lookupError(provider, ADA);
-    const second = await provider.lookup(input(ADA, 0.9));
-
-    expect(first.type).toBe('RateLimited');
-    expect(second.outcome).toBe('matched');
-    expect(server.requestLog().map((r) => r.status)).toEqual([429, 200]);
-  });
-
   it('waits 60 s on a 429 with neither X-RateLimit-Reset nor Retry-After', async () => {
     const { provider } = await stubWith(() => ({ status: 429, body: { error: 'Too many requests' } }));
 
@@ -210,52 +193,14 @@ describe('createMastodonProvider', () => {
     expect(err.message).toMatch(/anonymous/);
   });
 
-  it('classifies a 503 as ProviderUnavailable, which is retryable', async () => {
-    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'server_error' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ProviderUnavailable');
-    expect(err.retryable).toBe(true);
-    expect(err.httpStatus).toBe(503);
-  });
-
-  it('classifies a reply slower than the timeout as a retryable NetworkError', async () => {
-    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'slow', delayMs: 1500 } }], 300);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('NetworkError');
-    expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/timed out/);
-  });
-
-  it('classifies JSON of the wrong shape as a non-retryable MalformedResponse naming the field', async () => {
-    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'malformed' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/at id:/);
-  });
-
-  it('classifies a body cut off mid-JSON as MalformedResponse', async () => {
-    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'truncated' } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('MalformedResponse');
-    expect(err.message).toMatch(/not valid JSON/);
-  });
-
-  it('refuses a body larger than maxResponseBytes as ResponseTooLarge', async () => {
-    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'oversized', bytes: 100_000 } }]);
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ResponseTooLarge');
-    expect(err.retryable).toBe(false);
+  itClassifiesProviderReplies({
+    demoWithFault: (fault, timeoutMs) => demoWith([{ acct: ADA, account: adaAccount(), fault }], timeoutMs),
+    providerAt,
+    input: input(ADA, 0.9),
+    serverErrorStatus: 503,
+    malformedField: 'id',
+    firstRequest: `/api/v1/accounts/lookup?acct=adaq%40${HOST}`,
+    recovery: { fault: { kind: 'rate_limit' }, statuses: [429, 200] },
   });
 
   it('refuses an account other than the one asked for', async () => {
@@ -264,20 +209,6 @@ describe('createMastodonProvider', () => {
 
     expect((await lookupError(provider, ADA)).type).toBe('MalformedResponse');
     expect((await lookupError(remote.provider, ADA)).type).toBe('MalformedResponse');
-  });
-
-  it('refuses a redirect to another host as ForbiddenHost without following it', async () => {
-    const pair = await startRedirectPair();
-    closers.push(() => pair.close());
-    const provider = track(createMastodonProvider(providerConfig(pair.redirector.url), { maxResponseBytes: 65536 }));
-
-    const err = await lookupError(provider, ADA);
-
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(302);
-    expect(pair.redirector.requests.map((r) => r.url)).toEqual([`/api/v1/accounts/lookup?acct=adaq%40${HOST}`]);
-    expect(pair.target.requests).toEqual([]);
   });
 
   it('throws a plain Error without a handle, and refuses a handle that is not user@host without asking', async () => {
@@ -552,7 +483,7 @@ describe('demo/data/mastodon.json', () => {
 
     const server = await startMastodonDemo({ entries });
     closers.push(() => server.close());
-    const provider = track(createMastodonProvider(providerConfig(server.url), { maxResponseBytes: 65536 }));
+    const provider = providerAt(server.url);
     const outcomes: Record<string, string> = {};
     for (const acct of linked as string[]) {
       outcomes[acct] = await provider.lookup(input(acct, 0.9)).then(

@@ -478,6 +478,22 @@ export function expectAllSettled(closed: Map<string, ClosedRun>, snapshot: Map<s
   expect(problems, 'contacts not settled').toEqual([]);
 }
 
+/**
+ * The end state every fault test asks of the run under test: every contact settled ({@link expectAllSettled}),
+ * `flaggedCount` of them `flagged`, and what the reference run left ({@link expectSameAsReference}).
+ */
+export async function expectSettledAsReference(
+  db: Kysely<Database>,
+  closed: Map<string, ClosedRun>,
+  reference: Map<string, ContactSnapshot>,
+  flaggedCount: number,
+): Promise<void> {
+  const snapshot = await snapshotContacts(db);
+  expectAllSettled(closed, snapshot);
+  expect([...snapshot.values()].filter((c) => c.status === 'flagged')).toHaveLength(flaggedCount);
+  expectSameAsReference(snapshot, reference);
+}
+
 // ---------------------------------------------------------------- evidence that the fault was felt
 
 export interface FaultEvidence {

@@ -258,6 +258,27 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     expect(leftovers[0]!.n).toBe(0);
   });
 
+  it('finds a family name misspelt in the file through the ZIP’s similar names, and the rematch agrees', async () => {
+    // DELVADO for DELGADO: one letter, another phonetic code (TLFT, not TLKT), so only the trigram stage finds Rosa.
+    await importDemo(textOf(await editedDemoFile((row) => (row.ncid === 'EH402211' ? { ...row, last_name: 'DELVADO' } : row))), [], false);
+    const rosa = (await lookup(supporters.find((s) => s.email === 'rosa.retry@example.org')!)) as ProviderAnswer;
+    expect(rosa.outcome).toBe('matched');
+    expect(rosa.observations[0]).toMatchObject({ value: { voterId: 'EH402211', scoreBreakdown: { lastName: { level: 'typo' } } } });
+    const { rows: names } = await sql<{ n: number }>`select count(*)::int as n from voter_zip_names where zip5 = '27605' and name = 'delvado'`.execute(handle.db);
+    expect(names[0]!.n).toBe(1);
+    for (const s of supporters) await lookup(s);
+    const before = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
+      select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
+    await sql`delete from voter_matches`.execute(handle.db);
+    const fresh = await rematchVoters(handle.db, { thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    expect(Object.keys(fresh.timings)).toEqual(expect.arrayContaining(['keys', 'blocked', 'similar names', 'decide', 'write']));
+    const after = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
+      select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
+    expect(after.rows.map((r) => [r.contact_id, r.state, r.voter_id])).toEqual(before.rows.map((r) => [r.contact_id, r.state, r.voter_id]));
+    after.rows.forEach((r, i) => expect(r.score ?? 0).toBeCloseTo(before.rows[i]!.score ?? 0, 9));
+    expect(after.rows.find((r) => r.contact_id === contactKey('rosa.retry@example.org'))).toMatchObject({ state: 'matched', voter_id: 'EH402211' });
+  });
+
   it('loads another layout through a JSON column mapping (an Ohio county file)', async () => {
     const mapping = parseVoterFileMapping(
       JSON.stringify({
