@@ -17,13 +17,9 @@ import { RetryState } from '@temporalio/common';
 import type { LookupActivities, LookupFailureDetails } from '../activities/lookup-activity.js';
 import type { StoreActivities } from '../activities/store-activities.js';
 import type { EnrichContactInput, EnrichmentStatusView, ProviderPlan, RetryLookupsRequest } from '../schemas/enrichment.js';
-import {
-  NON_RETRYABLE_ERROR_TYPES,
-  type LookupInput,
-  type LookupState,
-  type ProviderLookupResult,
-  type SkipReason,
-} from '../schemas/lookup.js';
+import type { LookupInput, LookupState, ProviderLookupResult } from '../schemas/lookup.js';
+// From the zod-free module: anything imported here is bundled into every workflow (see lookup-outcomes.ts).
+import { NON_RETRYABLE_ERROR_TYPES, type SkipReason } from '../schemas/lookup-outcomes.js';
 import { SOCIAL_PROVIDERS, type ProviderName } from '../schemas/providers.js';
 import { lookupActivityName, providerTaskQueue } from './ids.js';
 import { STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from './lookup-plan.js';

@@ -1,0 +1,42 @@
+/**
+ * How lookups end and fail: plain constants, no zod. Workflow code imports them, and whatever a workflow imports is
+ * bundled into every workflow's sandbox: zod there cost about 1 MB of memory per cached workflow.
+ */
+
+/** How every lookup ends (product.md): never a crash, never a silent empty result. */
+export const LOOKUP_OUTCOMES = ['matched', 'no_match', 'skipped', 'failed'] as const;
+export type LookupOutcome = (typeof LOOKUP_OUTCOMES)[number];
+
+/** Why a lookup was skipped. */
+export type SkipReason = 'disabled' | 'missing_input' | 'no_lawful_basis';
+
+/** Error classes of a provider call; the Temporal failure `type` of an activity error. */
+export const LOOKUP_ERROR_TYPES = {
+  /** 429, or GitHub's 403 with no quota left: retried after the provider's announced delay. */
+  rateLimited: 'RateLimited',
+  /** 5xx: retried with backoff. */
+  providerUnavailable: 'ProviderUnavailable',
+  /** Connection reset, refused, or a timeout: retried with backoff. */
+  network: 'NetworkError',
+  /** Any other 4xx: our request is wrong or refused; retrying will not help. */
+  providerRejected: 'ProviderRejected',
+  /** The body is not JSON or does not have the documented shape. */
+  malformedResponse: 'MalformedResponse',
+  /** The body is larger than HTTP_MAX_RESPONSE_BYTES. */
+  responseTooLarge: 'ResponseTooLarge',
+  /** The provider redirected, or a URL pointed somewhere other than its configured host. */
+  forbiddenHost: 'ForbiddenHost',
+  /** More than one candidate fits and nothing tells them apart: a person must decide. */
+  ambiguousMatch: 'AmbiguousMatch',
+} as const;
+export type LookupErrorType = (typeof LOOKUP_ERROR_TYPES)[keyof typeof LOOKUP_ERROR_TYPES];
+
+/** Retrying these cannot succeed, so the retry policy stops at once. */
+export const NON_RETRYABLE_ERROR_TYPES: LookupErrorType[] = [
+  LOOKUP_ERROR_TYPES.providerRejected,
+  LOOKUP_ERROR_TYPES.malformedResponse,
+  LOOKUP_ERROR_TYPES.responseTooLarge,
+  LOOKUP_ERROR_TYPES.forbiddenHost,
+  LOOKUP_ERROR_TYPES.ambiguousMatch,
+];
+
