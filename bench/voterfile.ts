@@ -9,7 +9,8 @@
  * truth), imports a second month's file (moves, removals, new registrations) and rematches every contact
  * (contacts/s). Each stage's own times (file generation, load, index builds, rematch stages) go to stderr and, as
  * `*_ms` figures, to the results. Prints a table and writes `bench/results/voterfile.json`. Not part of the test
- * suite. `--keep` keeps the database and the generated files.
+ * suite. `--keep` keeps the database and the generated files; `--keep-pre-rematch` keeps a copy of the database as it
+ * is just before the rematch (`<name>_pre`, left for you to drop), to time the rematch again on its own.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';

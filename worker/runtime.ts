@@ -2,6 +2,7 @@ import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from
 import type { Logger } from 'pino';
 
 let installed = false;
+const NO_WORKFLOWS_WARNING = 'No workflows registered, not polling for workflow tasks';
 let metricsAddress: string | undefined;
 
 export interface TemporalRuntimeOptions {
@@ -23,6 +24,8 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'INFO',
   metricsAddress = options.metricsBindAddress;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
+      // Provider queues are activity-only by design; the SDK warns about each of them at start. Not news.
+      if (entry.message === NO_WORKFLOWS_WARNING) return;
       const method = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[method]({ ...entry.meta }, entry.message);
     }),

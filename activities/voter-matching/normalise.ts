@@ -154,6 +154,12 @@ export function matchKeys(person: PersonFields): MatchKeys {
 }
 
 /**
+ * The version of `supporterMatchKeys`: the rematch keeps each contact's keys until its signup changes, so a change to
+ * how keys are computed (folding, phonetic codes, what is required) must bump this to have every contact keyed again.
+ */
+export const MATCH_KEYS_VERSION = 1;
+
+/**
  * A supporter's match keys, or undefined when there is too little to match on: a given name, a family name, and a
  * ZIP or a locality are needed (a name alone, statewide, is never enough).
  */

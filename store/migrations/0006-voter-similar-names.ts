@@ -16,9 +16,12 @@ const ZIP_NAME_PARTITIONS = 64;
  * Imports build both themselves (store/voters/import-voter-file.ts); this adds them to the live copy and fills them
  * from the live file, so a file imported before the upgrade keeps matching.
  *
+ * - `voter_contact_keys.signup_hash`: what a contact's keys were computed from, so a rematch keys again only the
+ *   contacts whose signup changed (store/voters/rematch-voters.ts).
  * - The functions an online lookup calls (store/voters/voter-lookup-functions.ts), whose plans each connection keeps.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`alter table voter_contact_keys add column if not exists signup_hash text`.execute(db);
   await sql`alter table voter_name_counts add column if not exists phonetic text`.execute(db);
   await sql`
     update voter_name_counts c set phonetic = d.last_phonetic
@@ -41,4 +44,5 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   }
   await sql`drop table if exists voter_zip_names`.execute(db);
   await sql`alter table voter_name_counts drop column if exists phonetic`.execute(db);
+  await sql`alter table voter_contact_keys drop column if exists signup_hash`.execute(db);
 }

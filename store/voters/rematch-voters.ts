@@ -1,12 +1,12 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { supporterMatchKeys } from '../../activities/voter-matching/normalise.js';
+import { MATCH_KEYS_VERSION, supporterMatchKeys } from '../../activities/voter-matching/normalise.js';
 import { nicknameRows } from '../../activities/voter-matching/nicknames.js';
 import type { AddressLevel, BirthYearLevel, FirstNameLevel, LastNameLevel, MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
 import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKind } from '../../activities/voter-matching/voter-observation.js';
 import type { JsonValue } from '../../schemas/lookup.js';
 import type { Database } from '../database.js';
 import { hashValue } from '../observations.js';
-import { nicknamesSql, SCORE_COLUMNS, scorePairsSql } from './score-sql.js';
+import { contactWeightsSql, LOG_ODDS_SQL, nicknameListsSql, scorePairsSql } from './score-sql.js';
 import { ADDRESS_KEY_SQL } from './voter-lookup-functions.js';
 import { findVotes, voterFactsOf } from './voter-lookups.js';
 import { MATCH_KEY_COLUMNS, matchKeyColumns, withVoterTables, type MatchKeyColumns, type ReviewCandidate, type VoterDatabase } from './voter-tables.js';
@@ -22,7 +22,10 @@ export interface RematchResult {
   importId: string | null;
   /** Contacts considered: those with enough to match on, plus those matched before. */
   contacts: number;
-  /** Contacts whose signup has too little to match on (no given name, family name, or ZIP/locality). */
+  /**
+   * Contacts whose signup has too little to match on (no given name, family name, or ZIP/locality), among those
+   * matched afresh (a contact matched to a voter still in the file keeps it; its signup is not read).
+   */
   skipped: number;
   matched: number;
   ambiguous: number;
@@ -70,27 +73,44 @@ const KEY_COLUMNS = Object.values(MATCH_KEY_COLUMNS);
 const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 /**
- * Brings every contact's match keys up to date with its signup, a page at a time: the keys are computed here (the
- * same folding as the online lookup) and only the rows that changed are written, so a rematch after a new file
- * writes nothing for contacts whose signup did not change. Returns how many have keys and how many have too little.
+ * A digest of the signup fields keys are computed from (and of the key version), for a contacts row `c`: a contact
+ * whose digest is the one stored beside its keys needs no new keys.
+ */
+const SIGNUP_HASH_SQL = `md5('${MATCH_KEYS_VERSION}:' || jsonb_build_array(c.signup->'givenName', c.signup->'familyName', c.signup->'birthYear',
+  c.signup->'postalAddress'->'lines'->0, c.signup->'postalAddress'->'postalCode', c.signup->'postalAddress'->'locality')::text)`;
+
+/**
+ * Whether the contacts row `c` is matched to a voter still in the file (in `rm_kept`): the rematch keeps that voter and reads none
+ * of the contact's keys, so they are not brought up to date (nor counted) until the contact is matched afresh.
+ */
+const KEPT_SQL = `exists (select 1 from rm_kept x where x.contact_id = c.id)`;
+
+/**
+ * Brings the match keys of every contact matched afresh (all but those matched to a voter still in the file) up to
+ * date with its signup, a page at a time: only contacts whose signup changed since their keys were computed (by the
+ * digest stored beside them) or that have no keys are read; their keys are
+ * computed here (the same folding as the online lookup) and only the rows that changed are written, so a rematch
+ * after a new file reads and writes nothing for contacts whose signup did not change. Returns how many have keys and
+ * how many have too little.
  */
 async function refreshContactKeys(trx: Trx, pageSize: number): Promise<{ keyed: number; skipped: number }> {
   let after = '';
-  let keyed = 0;
-  let skipped = 0;
   for (;;) {
-    const page = await run<SignupFields & { id: string } & ({ has_keys: false } | ({ has_keys: true } & MatchKeyColumns))>(
+    const page = await run<SignupFields & { id: string; signup_hash: string } & ({ has_keys: false } | ({ has_keys: true } & MatchKeyColumns))>(
       trx,
       `select c.id, c.signup->'givenName' as signup_given_name, c.signup->'familyName' as signup_family_name,
               c.signup->'birthYear' as signup_birth_year, c.signup->'postalAddress'->'lines'->0 as signup_street,
-              c.signup->'postalAddress'->'postalCode' as signup_postal_code, c.signup->'postalAddress'->'locality' as signup_locality, k.contact_id is not null as has_keys, ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')}
-         from contacts c left join voter_contact_keys k on k.contact_id = c.id
-        where c.id > $1 order by c.id limit $2`,
+              c.signup->'postalAddress'->'postalCode' as signup_postal_code, c.signup->'postalAddress'->'locality' as signup_locality,
+              c.signup_hash, k.contact_id is not null as has_keys, ${KEY_COLUMNS.map((col) => `k.${col}`).join(', ')}
+         from (select c.id, c.signup, ${SIGNUP_HASH_SQL} as signup_hash from contacts c where c.id > $1 and not ${KEPT_SQL}) c
+         left join voter_contact_keys k on k.contact_id = c.id
+        where k.signup_hash is distinct from c.signup_hash
+        order by c.id limit $2`,
       [after, pageSize],
     );
     if (page.length === 0) break;
     after = page[page.length - 1]!.id;
-    const changed: Array<MatchKeyColumns & { contact_id: string }> = [];
+    const changed: Array<MatchKeyColumns & { contact_id: string; signup_hash: string }> = [];
     const gone: string[] = [];
     for (const row of page) {
       const keys = supporterMatchKeys({
@@ -102,27 +122,33 @@ async function refreshContactKeys(trx: Trx, pageSize: number): Promise<{ keyed: 
         locality: asText(row.signup_locality),
       });
       if (!keys) {
-        skipped++;
         if (row.has_keys) gone.push(row.id);
         continue;
       }
-      keyed++;
-      const columns = matchKeyColumns(keys);
-      if (!row.has_keys || KEY_COLUMNS.some((c) => columns[c] !== row[c])) changed.push({ contact_id: row.id, ...columns });
+      // Written even when the keys are the same, for the digest: the next rematch skips the contact.
+      changed.push({ contact_id: row.id, signup_hash: row.signup_hash, ...matchKeyColumns(keys) });
     }
     if (changed.length) {
-      const list = ['contact_id', ...KEY_COLUMNS].join(', ');
+      const list = ['contact_id', ...KEY_COLUMNS, 'signup_hash'].join(', ');
       await run(
         trx,
         `insert into voter_contact_keys (${list}, updated_at)
          select ${list}, now() from json_populate_recordset(null::voter_contact_keys, $1::json)
-         on conflict (contact_id) do update set ${KEY_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = excluded.updated_at`,
+         on conflict (contact_id) do update set ${[...KEY_COLUMNS, 'signup_hash'].map((col) => `${col} = excluded.${col}`).join(', ')},
+           updated_at = case when (${KEY_COLUMNS.map((col) => `voter_contact_keys.${col}`).join(', ')}) is not distinct from (${KEY_COLUMNS.map((col) => `excluded.${col}`).join(', ')})
+                             then voter_contact_keys.updated_at else excluded.updated_at end`,
         [JSON.stringify(changed)],
       );
     }
     if (gone.length) await run(trx, `delete from voter_contact_keys where contact_id in (select json_array_elements_text($1::json))`, [JSON.stringify(gone)]);
   }
-  return { keyed, skipped };
+  const [counts] = await run<{ keyed: number; skipped: number }>(
+    trx,
+    `select count(k.contact_id)::int as keyed, count(*) filter (where k.contact_id is null)::int as skipped
+       from contacts c left join voter_contact_keys k on k.contact_id = c.id
+      where not ${KEPT_SQL}`,
+  );
+  return { keyed: counts?.keyed ?? 0, skipped: counts?.skipped ?? 0 };
 }
 
 /** Makes `voter_nicknames` hold exactly the nickname groups of this version; writes only when they differ. */
@@ -142,6 +168,10 @@ async function syncNicknames(trx: Trx): Promise<void> {
 
 /** The voter columns a scored pair needs: the match keys. */
 const VOTER_KEYS_SQL = KEY_COLUMNS.map((c) => `v.${c}`).join(', ');
+
+/** The candidates of `rm_best` shown or recorded: the best of a contact matched, the best few of one to review. */
+const RANKED_SQL = `select b.* from rm_best b join rm_decided d on d.contact_id = b.contact_id
+  where (d.outcome = 'matched' and b.rank = 1) or d.outcome = 'ambiguous'`;
 
 /** A scored pair as read back for observations and reviews. */
 interface RankedRow {
@@ -222,7 +252,18 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       // The scoring statements are large CASE expressions over many rows: JIT compiling them costs seconds and saves
       // nothing here.
       await run(trx, 'set local jit = off');
+      // The candidate pairs are sorted and windowed per contact: in memory, not in temporary files.
+      await run(trx, `set local work_mem = '256MB'`);
       const [file] = await run<{ id: string; voters: number }>(trx, `select id::text as id, voters from voter_imports where state = 'active'`);
+      // The contacts matched to a voter still in the file, with that voter's registration as it is now: they keep it.
+      await run(
+        trx,
+        `create temp table rm_kept on commit drop as
+         select m.contact_id, v.voter_id, ${ADDRESS_KEY_SQL} as address_key, v.precinct, v.status, v.party, v.registration_date, v.districts
+           from voter_matches m join voters v on v.voter_id = m.voter_id
+          where m.state = 'matched'`,
+      );
+      await run(trx, 'analyze rm_kept (contact_id)');
       const { keyed, skipped } = await refreshContactKeys(trx, pageSize);
       lap('keys');
       const changes = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<VoterChangeKind, number>;
@@ -248,55 +289,56 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
         `create temp table rm_prev on commit drop as
          select c.contact_id, m.state as prev_state, m.voter_id as prev_voter, m.score as prev_score, m.address_key, m.precinct,
                 m.status, m.party, m.registration_date, m.districts,
-                coalesce(m.state = 'matched' and v.voter_id is not null, false) as kept,
-                k.contact_id is not null as has_keys
+                x.contact_id is not null as kept, k.contact_id is not null as has_keys
            from (select contact_id from voter_contact_keys union select contact_id from voter_matches where state = 'matched') c
            left join voter_contact_keys k on k.contact_id = c.contact_id
            left join voter_matches m on m.contact_id = c.contact_id
-           left join voters v on m.state = 'matched' and v.voter_id = m.voter_id`,
+           left join rm_kept x on x.contact_id = c.contact_id`,
       );
       // The contacts matched afresh, with what scoring needs of their own values: how common each is in the file
       // (the same four counts the online lookup reads) and their first name's nicknames.
       await run(
         trx,
         `create temp table rm_query on commit drop as
-         select k.contact_id, ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')},
-                coalesce(cf.n, 0) as first_n, coalesce(cl.n, 0) as last_n, coalesce(cz.n, 0) as zip_n, coalesce(cc.n, 0) as city_n,
-                ${nicknamesSql('k.first_norm')} as nicknames
-           from rm_prev p
-           join voter_contact_keys k on k.contact_id = p.contact_id
-           left join voter_name_counts cf on cf.kind = 'first' and cf.name = k.first_norm
-           left join voter_name_counts cl on cl.kind = 'last' and cl.name = k.last_norm
-           left join voter_name_counts cz on cz.kind = 'zip' and cz.name = k.zip5
-           left join voter_name_counts cc on cc.kind = 'city' and cc.name = k.city_norm
-          where p.has_keys and not p.kept`,
+         select k.*, ${contactWeightsSql(file.voters)}
+           from (select k.contact_id, ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')},
+                        coalesce(cf.n, 0) as first_n, coalesce(cl.n, 0) as last_n, coalesce(cz.n, 0) as zip_n, coalesce(cc.n, 0) as city_n,
+                        coalesce(nn.nicknames, '{}') as nicknames
+                   from rm_prev p
+                   join voter_contact_keys k on k.contact_id = p.contact_id
+                   left join voter_name_counts cf on cf.kind = 'first' and cf.name = k.first_norm
+                   left join voter_name_counts cl on cl.kind = 'last' and cl.name = k.last_norm
+                   left join voter_name_counts cz on cz.kind = 'zip' and cz.name = k.zip5
+                   left join voter_name_counts cc on cc.kind = 'city' and cc.name = k.city_norm
+                   left join (${nicknameListsSql}) nn on nn.name = k.first_norm
+                  where p.has_keys and not p.kept) k`,
       );
       await run(trx, 'analyze rm_query');
       lap('previous');
 
       // Stage one: the three blocks, each through its own index (the arms do not overlap, so nothing is scored
-      // twice). Only what the decision can use is kept: each contact's best few and the sum over all its candidates.
+      // twice; the ZIP block is read from its index alone). Only what the decision can use is kept: each contact's
+      // best few and the sum over all its candidates. Candidates are scored by their log-odds alone (no levels as
+      // text; the contact's own weights were computed once in rm_query) and ranked per contact, in a lateral: a small
+      // sort per contact rather than one of every pair.
       await run(
         trx,
         `create temp table rm_top on commit drop as
-         select * from (
-           select s.*, sum(power(2::float8, s.log_odds)) over w as total,
-                  row_number() over (w order by s.log_odds desc, s.voter_id collate "C") as rank
-             from (${scorePairsSql(
-               `select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-                  from rm_query k join voters v on v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
-                union all
-                select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-                  from rm_query k join voters v on k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
-                union all
-                select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-                  from rm_query k join voters v on v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm
-                 where v.zip5 is distinct from k.zip5 and not (k.zip5 is null and v.city_norm is not distinct from k.city_norm)`,
-               'rm_query',
-               file.voters,
-             )}) s
-           window w as (partition by s.contact_id)) t
-          where rank <= $1`,
+         select k.contact_id, s.voter_id, s.log_odds, s.total, s.rank
+           from rm_query k
+          cross join lateral (
+            select s.voter_id, s.log_odds, sum(power(2::float8, s.log_odds)) over () as total,
+                   row_number() over (order by s.log_odds desc, s.voter_id collate "C") as rank
+              from (select v.voter_id, ${LOG_ODDS_SQL} as log_odds
+                      from voters v where v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
+                    union all
+                    select v.voter_id, ${LOG_ODDS_SQL}
+                      from voters v where k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
+                    union all
+                    select v.voter_id, ${LOG_ODDS_SQL}
+                      from voters v where v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm
+                       and v.zip5 is distinct from k.zip5 and not (k.zip5 is null and v.city_norm is not distinct from k.city_norm)) s) s
+          where s.rank <= $1`,
         [REVIEW_MAX_CANDIDATES],
       );
       lap('blocked');
@@ -317,23 +359,20 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       );
       await run(
         trx,
-        `create temp table rm_extra on commit drop as ${scorePairsSql(
-          `select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-             from rm_stage2 k
-            cross join lateral (select z.name, z.phonetic from voter_zip_names z
-                                 where z.zip5 = k.zip5 and z.name % k.last_norm and z.phonetic <> k.last_phonetic offset 0) s
-            cross join lateral (select v.* from voters v
-                                 where v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v
-           union all
-           select k.contact_id, v.voter_id, ${VOTER_KEYS_SQL}
-             from rm_stage2 k
-            cross join lateral (select c.name, c.phonetic from voter_name_counts c
-                                 where k.zip5 is null and c.kind = 'last' and c.name % k.last_norm and c.phonetic <> k.last_phonetic offset 0) s
-            cross join lateral (select v.* from voters v
-                                 where v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v`,
-          'rm_query',
-          file.voters,
-        )}`,
+        `create temp table rm_extra on commit drop as
+         select k.contact_id, v.voter_id, ${LOG_ODDS_SQL} as log_odds
+           from rm_stage2 t join rm_query k on k.contact_id = t.contact_id
+          cross join lateral (select z.name, z.phonetic from voter_zip_names z
+                               where z.zip5 = k.zip5 and z.name % k.last_norm and z.phonetic <> k.last_phonetic offset 0) s
+          cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
+                               where v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v
+         union all
+         select k.contact_id, v.voter_id, ${LOG_ODDS_SQL}
+           from rm_stage2 t join rm_query k on k.contact_id = t.contact_id
+          cross join lateral (select c.name, c.phonetic from voter_name_counts c
+                               where k.zip5 is null and c.kind = 'last' and c.name % k.last_norm and c.phonetic <> k.last_phonetic offset 0) s
+          cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
+                               where v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v`,
       );
       lap('similar names');
 
@@ -341,11 +380,11 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       // two's (the best few of the union are among them), each weighed against every candidate of its contact.
       await run(
         trx,
-        `create temp table rm_ranked on commit drop as
+        `create temp table rm_best on commit drop as
          select * from (
-           select u.*, power(2::float8, u.log_odds) / (1 + n.total) as probability,
-                  row_number() over (partition by u.contact_id order by u.log_odds desc, u.voter_id collate "C") as rank
-             from (select ${SCORE_COLUMNS.join(', ')} from rm_top union all select ${SCORE_COLUMNS.join(', ')} from rm_extra) u
+           select u.contact_id, u.voter_id, power(2::float8, u.log_odds) / (1 + n.total) as probability,
+                  row_number() over (partition by u.contact_id collate "C" order by u.log_odds desc, u.voter_id collate "C") as rank
+             from (select contact_id, voter_id, log_odds from rm_top union all select contact_id, voter_id, log_odds from rm_extra) u
              join (select q.contact_id, coalesce(t.total, 0) + coalesce(e.total, 0) as total
                      from rm_query q
                      left join rm_top t on t.contact_id = q.contact_id and t.rank = 1
@@ -365,8 +404,18 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
                              max(voter_id) filter (where rank = 1) as best_voter,
                              max(probability) filter (where rank = 1) as p_best,
                              sum(probability) filter (where rank <= 2) as p_top2
-                        from rm_ranked group by contact_id) b on b.contact_id = q.contact_id`,
+                        from rm_best group by contact_id) b on b.contact_id = q.contact_id`,
         [high, low],
+      );
+      // The candidates whose levels and weights are shown or recorded are scored again in full: the best of each
+      // contact matched, and the best few of each contact to review.
+      await run(
+        trx,
+        `create temp table rm_ranked on commit drop as
+         select s.*, b.probability, b.rank
+           from (${RANKED_SQL}) b
+           join (${scorePairsSql(`select b.contact_id, v.voter_id, ${VOTER_KEYS_SQL} from (${RANKED_SQL}) b join voters v on v.voter_id = b.voter_id`, 'rm_query')}) s
+             on s.contact_id = b.contact_id and s.voter_id = b.voter_id`,
       );
       lap('decide');
 
@@ -390,12 +439,12 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
          union all
          select p.contact_id,
                 case when v.status in ('removed', 'denied') and p.status is distinct from v.status then 'dropped'
-                     when p.address_key is distinct from (${ADDRESS_KEY_SQL}) or p.precinct is distinct from v.precinct then 'moved'
+                     when p.address_key is distinct from v.address_key or p.precinct is distinct from v.precinct then 'moved'
                      else 'updated' end,
                 p.prev_voter, p.prev_voter, p.prev_score, p.precinct
-           from rm_prev p join voters v on v.voter_id = p.prev_voter
+           from rm_prev p join rm_kept v on v.contact_id = p.contact_id
           where p.kept
-            and (p.address_key is distinct from (${ADDRESS_KEY_SQL}) or p.precinct is distinct from v.precinct
+            and (p.address_key is distinct from v.address_key or p.precinct is distinct from v.precinct
                  or p.status is distinct from v.status or p.party is distinct from v.party
                  or p.registration_date is distinct from v.registration_date or coalesce(p.districts, '{}'::jsonb) <> v.districts)`,
       );

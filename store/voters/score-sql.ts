@@ -14,96 +14,116 @@ import { FIXED_WEIGHTS, MATCH_MODEL } from '../../activities/voter-matching/scor
 const num = (x: number) => `(${String(x)})::float8`;
 const bits = (expr: string) => `(ln(${expr}) / ln(2::float8))`;
 const share = (count: string, minU: number) => `greatest(coalesce(${count}, 0)::float8 / ${POPULATION}, ${num(minU)})`;
-/** N, the file's voters, filled in by `scorePairsSql`. */
+/** N, the file's voters, filled in by `contactWeightsSql`. */
 const POPULATION = ':population';
 
-const typo = (a: string, b: string) => `(${a} <> '' and ${b} <> '' and ${a} <> ${b} and levenshtein(${a}, ${b}) <= case when least(length(${a}), length(${b})) >= 5 then 2 else 1 end)`;
-
-/** The levels, as text columns `first_level`, `last_level`, `address_level`, `birth_level`. */
-export const LEVELS_SQL = `
-  case
-    when k.first_norm = '' or v.first_norm = '' then 'unknown'
-    when k.first_norm = v.first_norm then 'exact'
-    when v.first_norm = any(k.nicknames) then 'nickname'
-    when v.middle_norm <> '' and k.first_norm = v.middle_norm then 'middle'
-    when ${typo('k.first_norm', 'v.first_norm')} then 'typo'
-    when (length(k.first_norm) = 1 or length(v.first_norm) = 1) and left(k.first_norm, 1) = left(v.first_norm, 1) then 'initial'
-    else 'mismatch'
-  end as first_level,
-  case
-    when k.last_norm = v.last_norm then 'exact'
-    when ${typo('k.last_norm', 'v.last_norm')} then 'typo'
-    else 'mismatch'
-  end as last_level,
-  case
-    when k.zip5 is null and k.city_norm is null and k.street_core is null then 'unknown'
-    when (k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core and k.house_number = v.house_number then 'exact'
-    when (k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core then 'street'
-    when k.zip5 = v.zip5 then 'zip'
-    when k.city_norm = v.city_norm then 'city'
-    else 'none'
-  end as address_level,
-  case
-    when k.birth_year is null or v.birth_year is null then 'unknown'
-    when k.birth_year = v.birth_year then 'exact'
-    when abs(k.birth_year - v.birth_year) = 1 then 'near'
-    else 'mismatch'
-  end as birth_level`;
+/**
+ * isTypo: one edit apart, two for names of five letters or more. `levenshtein_less_equal` gives the distance when it
+ * is at most the limit and stops counting past it (more than the limit otherwise): the same answer, for less work.
+ */
+const typo = (a: string, b: string) => {
+  const limit = `case when least(length(${a}), length(${b})) >= 5 then 2 else 1 end`;
+  return `(${a} <> '' and ${b} <> '' and ${a} <> ${b} and levenshtein_less_equal(${a}, ${b}, ${limit}) <= ${limit})`;
+};
 
 const m = MATCH_MODEL;
 const w = FIXED_WEIGHTS;
 
+/**
+ * The weights that depend on the contact alone (its frequencies and N), computed once per contact rather than once
+ * per candidate: columns `w_first_exact`, `w_last_exact`, `w_addr_exact`, `w_street_zip`, `w_street_city`, `w_zip`,
+ * `w_city` and `w_prior`, from `k` (see above). The same expressions as before, so the same float8 values.
+ */
+export const CONTACT_WEIGHTS_SQL = `
+  ${bits(`${num(m.firstName.exact.m)} / ${share('k.first_n', m.firstName.exact.minU)}`)} as w_first_exact,
+  ${bits(`${num(m.lastName.exact.m)} / ${share('k.last_n', m.lastName.exact.minU)}`)} as w_last_exact,
+  ${bits(`${num(m.address.exact.m)} / (${num(m.household)} / ${POPULATION})`)} as w_addr_exact,
+  ${bits(`${num(m.address.street.m)} / (${num(m.streetShare)} * ${share('k.zip_n', m.address.zip.minU)})`)} as w_street_zip,
+  ${bits(`${num(m.address.street.m)} / (${num(m.streetShare)} * ${share('k.city_n', m.address.city.minU)})`)} as w_street_city,
+  ${bits(`${num(m.address.zip.m)} / ${share('k.zip_n', m.address.zip.minU)}`)} as w_zip,
+  ${bits(`${num(m.address.city.m)} / ${share('k.city_n', m.address.city.minU)}`)} as w_city,
+  -${bits(POPULATION)} as w_prior`;
+
+/** The contact weights as `CONTACT_WEIGHTS_SQL` gives them, for a file of `population` voters. */
+export const contactWeightsSql = (population: number) => CONTACT_WEIGHTS_SQL.replaceAll(POPULATION, `greatest(${Math.trunc(population)}, 1)::float8`);
+
+/** One factor: its levels in order of precedence, each with its condition and its weight (in bits). */
+type Factor = { levels: Array<[condition: string, level: string, weight: string]>; otherwise: [level: string, weight: string] };
+
+const FIRST: Factor = {
+  levels: [
+    [`k.first_norm = '' or v.first_norm = ''`, 'unknown', '0::float8'],
+    ['k.first_norm = v.first_norm', 'exact', 'k.w_first_exact'],
+    ['v.first_norm = any(k.nicknames)', 'nickname', num(w.firstName.nickname)],
+    [`v.middle_norm <> '' and k.first_norm = v.middle_norm`, 'middle', num(w.firstName.middle)],
+    [typo('k.first_norm', 'v.first_norm'), 'typo', num(w.firstName.typo)],
+    ['(length(k.first_norm) = 1 or length(v.first_norm) = 1) and left(k.first_norm, 1) = left(v.first_norm, 1)', 'initial', num(w.firstName.initial)],
+  ],
+  otherwise: ['mismatch', num(w.firstName.mismatch)],
+};
+const LAST: Factor = {
+  levels: [
+    ['k.last_norm = v.last_norm', 'exact', 'k.w_last_exact'],
+    [typo('k.last_norm', 'v.last_norm'), 'typo', num(w.lastName.typo)],
+  ],
+  otherwise: ['mismatch', num(w.lastName.mismatch)],
+};
+const ADDRESS: Factor = {
+  levels: [
+    ['k.zip5 is null and k.city_norm is null and k.street_core is null', 'unknown', '0::float8'],
+    ['(k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core and k.house_number = v.house_number', 'exact', 'k.w_addr_exact'],
+    ['(k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core', 'street', 'case when k.zip5 = v.zip5 then k.w_street_zip else k.w_street_city end'],
+    ['k.zip5 = v.zip5', 'zip', 'k.w_zip'],
+    ['k.city_norm = v.city_norm', 'city', 'k.w_city'],
+  ],
+  otherwise: ['none', num(w.address.none)],
+};
+const BIRTH: Factor = {
+  levels: [
+    ['k.birth_year is null or v.birth_year is null', 'unknown', '0::float8'],
+    ['k.birth_year = v.birth_year', 'exact', num(w.birthYear.exact)],
+    ['abs(k.birth_year - v.birth_year) = 1', 'near', num(w.birthYear.near)],
+  ],
+  otherwise: ['mismatch', num(w.birthYear.mismatch)],
+};
+const FACTORS = { first: FIRST, last: LAST, address: ADDRESS, birth: BIRTH };
+
+const levelOf = (f: Factor) => `case ${f.levels.map(([c, level]) => `when ${c} then '${level}'`).join(' ')} else '${f.otherwise[0]}' end`;
+const weightOf = (f: Factor) => `case ${f.levels.map(([c, , weight]) => `when ${c} then ${weight}`).join(' ')} else ${f.otherwise[1]} end`;
+const weightOfLevel = (f: Factor, level: string) =>
+  `case ${level} ${f.levels.map(([, l, weight]) => `when '${l}' then ${weight}`).join(' ')} else ${f.otherwise[1]} end`;
+
+/** The levels, as text columns `first_level`, `last_level`, `address_level`, `birth_level`. */
+export const LEVELS_SQL = Object.entries(FACTORS)
+  .map(([name, f]) => `${levelOf(f)} as ${name}_level`)
+  .join(',\n  ');
+
 /** The weights, in bits, from the levels of `lv` (as columns `first_weight` … `birth_weight`, and `prior`). */
-export const WEIGHTS_SQL = `
-  case lv.first_level
-    when 'exact' then ${bits(`${num(m.firstName.exact.m)} / ${share('k.first_n', m.firstName.exact.minU)}`)}
-    when 'nickname' then ${num(w.firstName.nickname)}
-    when 'middle' then ${num(w.firstName.middle)}
-    when 'typo' then ${num(w.firstName.typo)}
-    when 'initial' then ${num(w.firstName.initial)}
-    when 'mismatch' then ${num(w.firstName.mismatch)}
-    else 0::float8
-  end as first_weight,
-  case lv.last_level
-    when 'exact' then ${bits(`${num(m.lastName.exact.m)} / ${share('k.last_n', m.lastName.exact.minU)}`)}
-    when 'typo' then ${num(w.lastName.typo)}
-    else ${num(w.lastName.mismatch)}
-  end as last_weight,
-  case lv.address_level
-    when 'exact' then ${bits(`${num(m.address.exact.m)} / (${num(m.household)} / ${POPULATION})`)}
-    when 'street' then ${bits(
-      `${num(m.address.street.m)} / (${num(m.streetShare)} * case when k.zip5 = v.zip5 then ${share('k.zip_n', m.address.zip.minU)} else ${share('k.city_n', m.address.city.minU)} end)`,
-    )}
-    when 'zip' then ${bits(`${num(m.address.zip.m)} / ${share('k.zip_n', m.address.zip.minU)}`)}
-    when 'city' then ${bits(`${num(m.address.city.m)} / ${share('k.city_n', m.address.city.minU)}`)}
-    when 'none' then ${num(w.address.none)}
-    else 0::float8
-  end as address_weight,
-  case lv.birth_level
-    when 'exact' then ${num(w.birthYear.exact)}
-    when 'near' then ${num(w.birthYear.near)}
-    when 'mismatch' then ${num(w.birthYear.mismatch)}
-    else 0::float8
-  end as birth_weight,
-  -${bits(POPULATION)} as prior`;
+export const WEIGHTS_SQL = `${Object.entries(FACTORS)
+  .map(([name, f]) => `${weightOfLevel(f, `lv.${name}_level`)} as ${name}_weight`)
+  .join(',\n  ')},
+  k.w_prior as prior`;
 
-/** The given names that are nicknames of `first` (a text expression), from `voter_nicknames`, as a text array. */
-export const nicknamesSql = (first: string) => `array(select distinct nb.name from voter_nicknames na join voter_nicknames nb on nb.group_id = na.group_id
-  where na.name = ${first} and nb.name <> na.name)`;
+/**
+ * A pair's log-odds straight from the keys, without the levels as text: the same conditions and weights, added in
+ * the same order as `scorePairsSql` adds them (prior, first, last, address, birth), so the same float8.
+ */
+export const LOG_ODDS_SQL = `k.w_prior + ${weightOf(FIRST)} + ${weightOf(LAST)} + ${weightOf(ADDRESS)} + ${weightOf(BIRTH)}`;
 
-/** The columns of a scored pair, as `scorePairsSql` gives them. */
-export const SCORE_COLUMNS = [
-  'contact_id', 'voter_id', 'first_level', 'last_level', 'address_level', 'birth_level',
-  'first_weight', 'last_weight', 'address_weight', 'birth_weight', 'prior', 'log_odds',
-] as const;
+/**
+ * Each given name with the given names that are nicknames of it (`name`, `nicknames` as a text array), from
+ * `voter_nicknames`: joined on the contact's first name (a name with none has no row; use an empty array).
+ */
+export const nicknameListsSql = `select na.name, array_agg(distinct nb.name) as nicknames
+  from voter_nicknames na join voter_nicknames nb on nb.group_id = na.group_id and nb.name <> na.name
+  group by na.name`;
 
 /**
  * Scores pairs: a select over `pairs` (a query giving contact_id, voter_id and the voter's match key columns)
- * against the contacts' keys in `keys` (see above), in a file of `population` voters, giving each pair's levels,
- * weights and log-odds.
+ * against the contacts' keys in `keys` (see above, with the contact weights of `contactWeightsSql`), giving each
+ * pair's levels, weights and log-odds.
  */
-export function scorePairsSql(pairs: string, keys: string, population: number): string {
-  const n = `greatest(${Math.trunc(population)}, 1)::float8`;
+export function scorePairsSql(pairs: string, keys: string): string {
   return `
     select v.contact_id, v.voter_id, lv.first_level, lv.last_level, lv.address_level, lv.birth_level,
            wt.first_weight, wt.last_weight, wt.address_weight, wt.birth_weight, wt.prior,
@@ -111,5 +131,5 @@ export function scorePairsSql(pairs: string, keys: string, population: number): 
       from (${pairs}) v
       join ${keys} k on k.contact_id = v.contact_id
       cross join lateral (select ${LEVELS_SQL}) lv
-      cross join lateral (select ${WEIGHTS_SQL.replaceAll(POPULATION, n)}) wt`;
+      cross join lateral (select ${WEIGHTS_SQL}) wt`;
 }

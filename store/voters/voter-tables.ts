@@ -127,8 +127,8 @@ export interface VoterZipNameTable {
   phonetic: string;
 }
 
-/** The most partitions an import gives `voter_zip_names` (some 50,000 names each for a statewide file of 8 million). */
-export const ZIP_NAME_PARTITIONS = 64;
+/** The most partitions an import gives `voter_zip_names` (some 12,000 names each for a statewide file of 8 million). */
+export const ZIP_NAME_PARTITIONS = 256;
 
 export interface VoterImportTable {
   id: Generated<string>;
@@ -153,6 +153,8 @@ export interface VoterNicknameTable {
 /** A contact's match keys, as the last rematch computed them from the signup. */
 export type VoterContactKeyTable = MatchKeyColumns & {
   contact_id: string;
+  /** What the keys were computed from (see `signupHashSql` in rematch-voters.ts); null before migration 0006. */
+  signup_hash: string | null;
   updated_at: Timestamp;
 };
 

@@ -207,6 +207,27 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     after.rows.forEach((r, i) => expect(r.score ?? 0).toBeCloseTo(before.rows[i]!.score ?? 0, 9));
   });
 
+  it('keys a contact again when its signup changed since the last rematch, and no other', async () => {
+    const thresholds = { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold };
+    const dana = contactKey('dana.ruiz@example.org');
+    const rosa = contactKey('rosa.retry@example.org');
+    const { rows: keyed } = await sql<{ n: number }>`select count(*)::int as n from voter_contact_keys where signup_hash is not null`.execute(handle.db);
+    expect(keyed[0]!.n).toBeGreaterThan(0);
+    const { rows: original } = await sql<{ signup: unknown }>`select signup from contacts where id = ${dana}`.execute(handle.db);
+    // Dana's signup now reads as Rosa's: her stored keys no longer fit it, so the rematch keys her again and matches.
+    await sql`update contacts set signup = (select signup from contacts where id = ${rosa}) where id = ${dana}`.execute(handle.db);
+    const changed = await rematchVoters(handle.db, { thresholds });
+    expect(changed.changes.new_match).toBe(1);
+    expect(changed.changedContactIds).toEqual([dana]);
+    const { rows: keys } = await sql<{ last_norm: string }>`select last_norm from voter_contact_keys where contact_id = ${dana}`.execute(handle.db);
+    expect(keys).toEqual([{ last_norm: 'delgado' }]);
+    // Put back as it was, decided afresh.
+    await sql`update contacts set signup = ${JSON.stringify(original[0]!.signup)}::jsonb where id = ${dana}`.execute(handle.db);
+    await sql`delete from voter_matches where contact_id = ${dana}`.execute(handle.db);
+    const back = await rematchVoters(handle.db, { thresholds });
+    expect(back).toMatchObject({ contacts: 50, matched: 18, ambiguous: 1, noMatch: 31 });
+  });
+
   it('swaps in next month’s file atomically and records moves, drops and new matches as observations', async () => {
     const next = await editedDemoFile(
       (row) => {
