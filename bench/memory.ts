@@ -8,23 +8,20 @@
  *
  *   npm run bench:memory [-- --workflows 10000]
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pLimit from 'p-limit';
 import pg from 'pg';
 import { dataConverterFor } from '../client/codec/data-converter.js';
-import { resolveTemporalBinary } from '../client/dev/temporal-binary.js';
-import { startTemporalDevServer, stopChild } from '../client/dev/temporal-dev-server.js';
+import { stopChild } from '../client/dev/temporal-dev-server.js';
 import { startEnrichment } from '../client/start-enrichment.js';
 import { loadConfig } from '../config.js';
 import { freePort } from '../tests/support/free-port.js';
 import { providerTaskQueue } from '../workflows/ids.js';
 import { benchSignups } from './support/bench-providers.js';
 import { reportBench } from './support/bench-results.js';
-import { BENCH_ENV, benchProviderEnv, Cleanups, createBenchDatabase, positiveInt, round, spawnWorker, startProviderHost, waitForPollers } from './support/bench-stack.js';
+import { BENCH_ENV, startBenchServerAndDatabase, benchProviderEnv, Cleanups, positiveInt, round, spawnWorker, startProviderHost, waitForPollers } from './support/bench-stack.js';
 
 const USAGE = 'npm run bench:memory -- [--workflows N] [--concurrency N]';
 const { values } = parseArgs({ options: { workflows: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '64' } } });
@@ -49,20 +46,7 @@ async function peakRss(pid: number): Promise<number> {
 
 const cleanups = new Cleanups();
 try {
-  const dir = await mkdtemp(join(tmpdir(), 'enrich-bench-memory-'));
-  cleanups.add(() => rm(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  const server = await startTemporalDevServer({
-    binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
-    dbFile: join(dir, 'temporal.db'),
-    port,
-    uiPort: 0,
-    namespace: 'default',
-    headless: true,
-  });
-  cleanups.add(() => server.stop());
-  const database = await createBenchDatabase();
-  cleanups.add(() => database.drop());
+  const { server, database } = await startBenchServerAndDatabase(cleanups, 'memory');
   const host = await startProviderHost({ contacts: WORKFLOWS, latencyMs: 0 });
   cleanups.add(() => host.close());
 

@@ -6,24 +6,19 @@
  *
  *   npm run bench:rate-limits [-- --contacts 300 --workers 3]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config.js';
-import { resolveTemporalBinary } from '../client/dev/temporal-binary.js';
-import { startTemporalDevServer, stopChild } from '../client/dev/temporal-dev-server.js';
+import { stopChild } from '../client/dev/temporal-dev-server.js';
 import { startEnrichment } from '../client/start-enrichment.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import type { DemoServer } from '../demo/servers/demo-server.js';
 import { benchSignups, startBenchProviders, type BenchProvider } from './support/bench-providers.js';
 import { reportBench, type Target } from './support/bench-results.js';
-import { BENCH_ENV, Cleanups, createBenchDatabase, positiveInt, spawnWorker, waitForPollers } from './support/bench-stack.js';
+import { BENCH_ENV, startBenchServerAndDatabase, Cleanups, positiveInt, spawnWorker, waitForPollers } from './support/bench-stack.js';
 import { burstSafeRate } from '../schemas/rate-budget.js';
 import { PROVIDER_NAMES } from '../schemas/providers.js';
-import { freePort } from '../tests/support/free-port.js';
 import { providerTaskQueue } from '../workflows/ids.js';
 
 const USAGE = 'npm run bench:rate-limits -- [--contacts N] [--workers N]';
@@ -43,20 +38,7 @@ function achievedRate(server: DemoServer): { requests: number; rate: number } {
 
 const cleanups = new Cleanups();
 try {
-  const dir = await mkdtemp(join(tmpdir(), 'enrich-bench-'));
-  cleanups.add(() => rm(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  const server = await startTemporalDevServer({
-    binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
-    dbFile: join(dir, 'temporal.db'),
-    port,
-    uiPort: 0,
-    namespace: 'default',
-    headless: true,
-  });
-  cleanups.add(() => server.stop());
-  const database = await createBenchDatabase();
-  cleanups.add(() => database.drop());
+  const { server, database } = await startBenchServerAndDatabase(cleanups, 'rate-limits');
 
   // In this process: the bench reads each server's request log and violation count.
   const providers: BenchProvider[] = await startBenchProviders(CONTACTS);

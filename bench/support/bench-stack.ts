@@ -16,7 +16,8 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import pg from 'pg';
 import { startDevStack, type DevStack } from '../../client/dev/start-dev-stack.js';
-import { stopChild } from '../../client/dev/temporal-dev-server.js';
+import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
+import { startTemporalDevServer, stopChild, type TemporalDevServer } from '../../client/dev/temporal-dev-server.js';
 import { dataConverterFor } from '../../client/codec/data-converter.js';
 import type { Config } from '../../config.js';
 import { createLogger } from '../../logger.js';
@@ -39,6 +40,27 @@ export class Cleanups {
   async run(): Promise<void> {
     for (const step of this.#steps.reverse()) await step().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
   }
+}
+
+/**
+ * The start most pipeline benches share: a temporary folder, a headless Temporal dev server on a SQLite file in it
+ * and a database of the bench's own, each registered with `cleanups` so they go whatever happens.
+ */
+export async function startBenchServerAndDatabase(cleanups: Cleanups, name: string): Promise<{ dir: string; server: TemporalDevServer; database: { url: string } }> {
+  const dir = await mkdtemp(join(tmpdir(), `enrich-bench-${name}-`));
+  cleanups.add(() => rm(dir, { recursive: true, force: true }));
+  const server = await startTemporalDevServer({
+    binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
+    dbFile: join(dir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: 0,
+    namespace: 'default',
+    headless: true,
+  });
+  cleanups.add(() => server.stop());
+  const database = await createBenchDatabase();
+  cleanups.add(() => database.drop());
+  return { dir, server, database };
 }
 
 /** A database of its own on the benches' Postgres, migrated; `drop` removes it. */

@@ -149,7 +149,10 @@ describe('/metrics', () => {
       expect(sample(text, 'enrich_lookup_duration_seconds_count', { provider: 'github' })).toBeGreaterThanOrEqual(1);
       // The runtime's own metrics, from TEMPORAL_METRICS_BIND_ADDRESS, on the same scrape and on their own port.
       expect(text).toMatch(/^temporal_\w+/m);
-      expect(sample(text, 'temporal_workflow_completed', { task_queue: workerEnv.TEMPORAL_TASK_QUEUE! })).toBeGreaterThanOrEqual(1);
+      // The worker counts the completion once the server has acknowledged it, which may be after the client saw the result.
+      await expect
+        .poll(async () => sample(await scrape(), 'temporal_workflow_completed', { task_queue: workerEnv.TEMPORAL_TASK_QUEUE! }), { timeout: 15_000 })
+        .toBeGreaterThanOrEqual(1);
       expect(await (await fetch(`http://127.0.0.1:${runtimePort}/metrics`)).text()).toMatch(/^temporal_\w+/m);
       expect(text).not.toMatch(/dana|ruiz|@example/i);
     });
