@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,20 +11,19 @@ import { runSegment } from '../../client/commands/segment.js';
 import { writeDevStackInfo } from '../../client/dev/dev-stack-file.js';
 import { createLogger } from '../../logger.js';
 import { listAuditForSubject, listAuditSubjects } from '../../store/audit.js';
-import { migrateToLatest } from '../../store/migrate.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
 import { parseSegment } from '../../store/segments.js';
-import { keyOf, seedPeople } from '../record/segment-fixtures.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { keyOf } from '../record/segment-fixtures.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { noTemporal, startSeededApi, type SeededApi } from '../support/seeded-api.js';
 import { testConfig } from '../support/test-config.js';
 
 const API_TOKEN = 'api-token-for-audit-tests';
 const auth = { authorization: `Bearer ${API_TOKEN}` };
-/** The read routes need no Temporal: a client that is never called. */
-const noTemporal = {} as Client;
 
 /** The audit of reads and exports: who, what (contact keys, never emails), when, for what purpose, how many. */
 describe('audit of reads and exports', () => {
+  let seeded: SeededApi;
   let testDb: TestDatabase;
   let database: DatabaseHandle;
   let app: FastifyInstance;
@@ -35,17 +33,11 @@ describe('audit of reads and exports', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'enrich-audit-'));
-    testDb = await createTestDatabase();
-    database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 3 });
-    await migrateToLatest(database.db);
-    await seedPeople(database.db);
-    app = buildApi({ config, temporal: noTemporal, db: database.db, logger: createLogger('silent') });
-    await app.ready();
+    seeded = await startSeededApi(config);
+    ({ testDb, database, app } = seeded);
   });
   afterAll(async () => {
-    await app?.close();
-    await database?.close();
-    await testDb?.drop();
+    await seeded?.close();
     await rm(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {

@@ -1,42 +1,26 @@
-import type { Client } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../../client/api/build-api.js';
 import { csvHeader } from '../../client/osdi/segment-export.js';
-import { createLogger } from '../../logger.js';
 import type { ContactRecord } from '../../schemas/contact-record.js';
-import { migrateToLatest } from '../../store/migrate.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { testConfig } from '../support/test-config.js';
-import { keyOf, seedPeople } from './segment-fixtures.js';
+import { startSeededApi, type SeededApi } from '../support/seeded-api.js';
+import { keyOf } from './segment-fixtures.js';
 
 const API_TOKEN = 'api-token-for-tests';
 const config = testConfig({ API_TOKEN, SIGNUP_TOKEN: 'signup-token-for-tests' });
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
-/** The read routes need no Temporal: a client that is never called. */
-const noTemporal = {} as Client;
 
 describe('GET /v1/segments and GET /v1/contacts/:ref?format=osdi', () => {
-  let testDb: TestDatabase;
-  let database: DatabaseHandle;
+  let seeded: SeededApi;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 3 });
-    await migrateToLatest(database.db);
-    await seedPeople(database.db);
-    app = buildApi({ config, temporal: noTemporal, db: database.db, logger: createLogger('silent') });
-    await app.ready();
+    seeded = await startSeededApi(config);
+    ({ app } = seeded);
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.close();
-    await testDb?.drop();
-  });
+  afterAll(() => seeded?.close());
 
   const segments = (query: string, headers: Record<string, string> = auth) => app.inject({ method: 'GET', url: `/v1/segments?${query}`, headers });
 
