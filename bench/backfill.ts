@@ -17,8 +17,7 @@ import { backfill } from '../client/backfill/backfill.js';
 import { createProgressBar } from '../client/backfill/progress-bar.js';
 import { backfillClient, temporalStarter } from '../client/backfill/temporal-starter.js';
 import { DEFAULT_BACKFILL_CONCURRENCY } from '../client/commands/backfill.js';
-import { resolveTemporalBinary } from '../client/dev/temporal-binary.js';
-import { startTemporalDevServer } from '../client/dev/temporal-dev-server.js';
+import { headlessDevServerOptions, startTemporalDevServer } from '../client/dev/temporal-dev-server.js';
 import { reportBench, type Target } from './support/bench-results.js';
 
 /** One row in this many is bad (an email that is none): 1%. */
@@ -76,14 +75,7 @@ const bad = await generate(input, rows);
 const valid = rows - bad;
 
 const port = await freePort();
-const server = await startTemporalDevServer({
-  binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
-  dbFile: join(dir, 'temporal.db'),
-  port,
-  uiPort: 0,
-  namespace: 'default',
-  headless: true,
-});
+const server = await startTemporalDevServer(headlessDevServerOptions(dir, port));
 const config = loadConfig({ TEMPORAL_ADDRESS: server.address, PSEUDONYM_KEY: 'bench-backfill-pseudonym-key', TEMPORAL_TASK_QUEUE: 'bench-backfill', LOG_LEVEL: 'silent' });
 const client = backfillClient(server.address, config);
 

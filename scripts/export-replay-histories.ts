@@ -17,9 +17,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { resolveTemporalBinary } from '../client/dev/temporal-binary.js';
 import { importDemoVoterFile } from '../client/dev/start-dev-stack.js';
-import { startTemporalDevServer } from '../client/dev/temporal-dev-server.js';
+import { headlessDevServerOptions, startTemporalDevServer } from '../client/dev/temporal-dev-server.js';
 import { startEnrichment } from '../client/start-enrichment.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import { waitForSettled } from '../client/wait-for-settled.js';
@@ -44,16 +43,8 @@ if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')};
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'enrich-replay-'));
-  const port = await freePort();
-  const binary = resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI);
-  const server = await startTemporalDevServer({
-    binary,
-    dbFile: join(dir, 'temporal.db'),
-    port,
-    uiPort: port + 1000,
-    namespace: 'default',
-    headless: true,
-  });
+  const devServer = headlessDevServerOptions(dir, await freePort());
+  const server = await startTemporalDevServer(devServer);
   const testDb = await createTestDatabase();
   const database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
   await migrateToLatest(database.db);
@@ -118,7 +109,7 @@ async function main(): Promise<void> {
         }
 
         // Reset to the first workflow task with the CLI, as an operator would, and let the new run finish.
-        await run(binary, ['workflow', 'reset', '--address', server.address, '--workflow-id', happy.workflowId, '--type', 'FirstWorkflowTask', '--reason', 'recorded for replay', '--yes']);
+        await run(devServer.binary, ['workflow', 'reset', '--address', server.address, '--workflow-id', happy.workflowId, '--type', 'FirstWorkflowTask', '--reason', 'recorded for replay', '--yes']);
         const description = await client.workflow.getHandle(happy.workflowId).describe();
         await client.workflow.getHandle(happy.workflowId).result();
         await save('reset', happy.workflowId, description.runId);

@@ -16,8 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import pg from 'pg';
 import { startDevStack, type DevStack } from '../../client/dev/start-dev-stack.js';
-import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
-import { startTemporalDevServer, stopChild, type TemporalDevServer } from '../../client/dev/temporal-dev-server.js';
+import { headlessDevServerOptions, startTemporalDevServer, stopChild, type TemporalDevServer } from '../../client/dev/temporal-dev-server.js';
 import { dataConverterFor } from '../../client/codec/data-converter.js';
 import type { Config } from '../../config.js';
 import { createLogger } from '../../logger.js';
@@ -49,14 +48,7 @@ export class Cleanups {
 export async function startBenchServerAndDatabase(cleanups: Cleanups, name: string): Promise<{ dir: string; server: TemporalDevServer; database: { url: string } }> {
   const dir = await mkdtemp(join(tmpdir(), `enrich-bench-${name}-`));
   cleanups.add(() => rm(dir, { recursive: true, force: true }));
-  const server = await startTemporalDevServer({
-    binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
-    dbFile: join(dir, 'temporal.db'),
-    port: await freePort(),
-    uiPort: 0,
-    namespace: 'default',
-    headless: true,
-  });
+  const server = await startTemporalDevServer(headlessDevServerOptions(dir, await freePort()));
   cleanups.add(() => server.stop());
   const database = await createBenchDatabase();
   cleanups.add(() => database.drop());

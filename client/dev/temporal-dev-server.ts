@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes.js';
+import { resolveTemporalBinary } from './temporal-binary.js';
 
 /**
  * One partition per task queue: the server splits a queue's rate limit across its partitions, each with its own
@@ -29,6 +30,11 @@ export interface TemporalDevServer {
   address: string;
   uiUrl: string | undefined;
   stop(): Promise<void>;
+}
+
+/** A headless dev server on `port` keeping its state in `dir`/temporal.db: what tests, benches and scripts start. */
+export function headlessDevServerOptions(dir: string, port: number, namespace = 'default'): TemporalDevServerOptions {
+  return { binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI), dbFile: join(dir, 'temporal.db'), port, uiPort: 0, namespace, headless: true };
 }
 
 /**

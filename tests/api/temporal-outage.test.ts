@@ -7,8 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApi } from '../../client/api/build-api.js';
 import { contactKeyFor } from '../../client/contact-key.js';
-import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
-import { startTemporalDevServer, type TemporalDevServer } from '../../client/dev/temporal-dev-server.js';
+import { headlessDevServerOptions, startTemporalDevServer, type TemporalDevServer } from '../../client/dev/temporal-dev-server.js';
 import { createLogger } from '../../logger.js';
 import { createEnrichmentHarness, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { freePort } from '../support/free-port.js';
@@ -39,14 +38,7 @@ describe('the API while Temporal is down', () => {
   let app: FastifyInstance;
 
   const startServer = async () =>
-    (server = await startTemporalDevServer({
-      binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
-      dbFile: join(dir, 'temporal.db'),
-      port,
-      uiPort: 0,
-      namespace: config.temporal.namespace,
-      headless: true,
-    }));
+    (server = await startTemporalDevServer(headlessDevServerOptions(dir, port, config.temporal.namespace)));
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'enrich-outage-'));

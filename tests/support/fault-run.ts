@@ -14,8 +14,7 @@ import pLimit from 'p-limit';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../config.js';
 import { dataConverterFor } from '../../client/codec/data-converter.js';
-import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
-import { startTemporalDevServer, stopChild, type TemporalDevServer } from '../../client/dev/temporal-dev-server.js';
+import { headlessDevServerOptions, startTemporalDevServer, stopChild, type TemporalDevServer } from '../../client/dev/temporal-dev-server.js';
 import { startEnrichment } from '../../client/start-enrichment.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { startGithubDemo } from '../../demo/servers/github-server.js';
@@ -165,14 +164,7 @@ export async function faultTempDir(prefix: string): Promise<string> {
 
 /** A Temporal dev server (one partition per queue, our search attributes) on a free port, keeping its state in `dir`. */
 export async function startFaultTemporal(dir: string): Promise<FaultTemporal> {
-  const options = {
-    binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
-    dbFile: join(dir, 'temporal.db'),
-    port: await freePort(),
-    uiPort: 0,
-    namespace: 'default',
-    headless: true,
-  };
+  const options = headlessDevServerOptions(dir, await freePort());
   let server: TemporalDevServer | undefined = await startTemporalDevServer(options);
   return {
     address: server.address,
