@@ -4,6 +4,7 @@ import { parse, type CsvError, type Info } from 'csv-parse';
 import type { BackfillRow } from './backfill-row.js';
 import { mapHeader, type CsvHeaderMapping } from './column-aliases.js';
 import { csvRowSignup, type CsvRecord } from './csv-row-signup.js';
+import { firstLine } from '../../store/voters/delimited-records.js';
 
 /** A record longer than this is an unclosed quote swallowing the file, not a supporter: stop rather than buffer it. */
 export const MAX_CSV_RECORD_BYTES = 1024 * 1024;
@@ -11,18 +12,6 @@ export const MAX_CSV_RECORD_BYTES = 1024 * 1024;
 /** Raised when the rest of the file cannot be read as CSV; rows before it were handled and a re-run resumes. */
 export class CsvInputError extends Error {
   override readonly name = 'CsvInputError';
-}
-
-/**
- * The first line of a record, from csv-parse's count at its end and its raw text (which starts with any blank lines
- * skipped before it and ends with its line feed, if any). Input reaching here has LF line ends only.
- */
-function firstLine(endLine: number, raw: string | undefined): number {
-  if (raw === undefined) return endLine;
-  const body = raw.replace(/^\n+/, '');
-  let newlines = 0;
-  for (let i = body.indexOf('\n'); i !== -1; i = body.indexOf('\n', i + 1)) newlines++;
-  return endLine - (body.endsWith('\n') ? newlines - 1 : newlines);
 }
 
 /** The context csv-parse attaches to a skipped record's error (typed as unknown by the library). */

@@ -62,8 +62,12 @@ async function* tabRecords(text: AsyncIterable<string>): AsyncGenerator<Delimite
   if (!isBlank(rest)) yield [{ line: line + 1, values: splitTabs(rest) }];
 }
 
-/** The first line of a csv-parse record, from the line count at its end and its raw text. */
-function firstLine(endLine: number, raw: string | undefined): number {
+/**
+ * The first line of a csv-parse record, from its count at the record's end and its raw text (which starts with any
+ * blank lines skipped before it and ends with its line feed, if any). Input must have LF line ends only. The
+ * backfill's CSV reader uses it too.
+ */
+export function firstLine(endLine: number, raw: string | undefined): number {
   if (raw === undefined) return endLine;
   const body = raw.replace(/^\n+/, '');
   let newlines = 0;
