@@ -1,19 +1,15 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../../client/api/build-api.js';
 import { buildEnrichContactInput, startEnrichment } from '../../client/start-enrichment.js';
 import { waitForSettled } from '../../client/wait-for-settled.js';
-import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
-import { createLogger } from '../../logger.js';
+import type { Config } from '../../config.js';
+import type { DemoProviders } from '../../demo/servers/start-demo-providers.js';
 import type { ContactRecord } from '../../schemas/contact-record.js';
-import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
 import { SignupSchema, type Signup } from '../../schemas/signup.js';
 import { findContactById } from '../../store/contacts.js';
 import { listLookups } from '../../store/lookups.js';
-import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
-import { createEnrichmentHarness, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { startDemoPipeline, type DemoPipeline, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { testConfig } from '../support/test-config.js';
 
 const KEY = 'k'.repeat(64);
@@ -63,29 +59,18 @@ describe('jurisdiction defaults, decided when an enrichment starts', () => {
 
 /** The same, end to end: the real dev server, real Postgres and the demo providers. */
 describe('jurisdiction and consent, end to end', () => {
+  let pipeline: DemoPipeline;
   let env: TestWorkflowEnvironment;
   let harness: EnrichmentHarness;
   let demo: DemoProviders;
-  let workers: WorkerGroup;
-  let running: Promise<void>;
   let api: FastifyInstance;
-  let config: ReturnType<typeof providerConfig>;
+  let config: Config;
 
   beforeAll(async () => {
-    [env, harness, demo] = await Promise.all([createDevServerEnv(), createEnrichmentHarness(), startDemoProviders()]);
-    const urls = Object.fromEntries(HTTP_PROVIDER_NAMES.map((n) => [n, demo[n].url]));
-    config = providerConfig(urls, { JURISDICTION: 'FR', SOCIAL_LOOKUP_BASIS: 'legitimate_interest', API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token' });
-    workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
-    running = workers.run();
-    api = buildApi({ config, temporal: env.client, db: harness.database.db, logger: createLogger('silent') });
-    await api.ready();
+    pipeline = await startDemoPipeline({ JURISDICTION: 'FR', SOCIAL_LOOKUP_BASIS: 'legitimate_interest', API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token' });
+    ({ env, harness, demo, api, config } = pipeline);
   });
-  afterAll(async () => {
-    await api?.close();
-    workers?.shutdown();
-    await running;
-    await Promise.all([env?.teardown(), harness?.close(), demo?.close()]);
-  });
+  afterAll(() => pipeline?.close());
 
   it('looks a French supporter without consent up only in public records: BAN, never the Census, no social lookup', async () => {
     const socialBefore = ['gravatar', 'github', 'mastodon', 'bluesky'].map((n) => demo[n as 'gravatar'].requests());

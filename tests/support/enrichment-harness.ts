@@ -1,14 +1,19 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../client/api/build-api.js';
+import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
+import { createLogger } from '../../logger.js';
 import type { Config } from '../../config.js';
 import { startEnrichment, type StartEnrichmentResult } from '../../client/start-enrichment.js';
 import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import type { Signup } from '../../schemas/signup.js';
-import { PROVIDER_NAMES, type ProviderName } from '../../schemas/providers.js';
+import { HTTP_PROVIDER_NAMES, PROVIDER_NAMES, type ProviderName } from '../../schemas/providers.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
 import { startWorkers, WORKFLOWS_PATH } from '../../worker/start-workers.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { createDevServerEnv } from './temporal.js';
 import { testConfig } from './test-config.js';
 
 /** Real Postgres (a database of its own) and the workflow bundle, shared by the tests of one file. */
@@ -68,3 +73,36 @@ export async function enrichWithWorkers(
 }
 
 export const consented = { socialProfiles: true, at: '2026-11-01T12:00:00.000Z', noticeVersion: 'v1' };
+
+/** The whole pipeline for a test file: dev server, Postgres, all the demo providers, running workers and the API. */
+export interface DemoPipeline {
+  env: TestWorkflowEnvironment;
+  harness: EnrichmentHarness;
+  demo: DemoProviders;
+  config: Config;
+  api: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link DemoPipeline} with every HTTP provider pointed at its demo server, plus `overrides`. */
+export async function startDemoPipeline(overrides: Record<string, string> = {}): Promise<DemoPipeline> {
+  const [env, harness, demo] = await Promise.all([createDevServerEnv(), createEnrichmentHarness(), startDemoProviders()]);
+  const config = providerConfig(Object.fromEntries(HTTP_PROVIDER_NAMES.map((n) => [n, demo[n].url])), overrides);
+  const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+  const running = workers.run();
+  const api = buildApi({ config, temporal: env.client, db: harness.database.db, logger: createLogger('silent') });
+  await api.ready();
+  return {
+    env,
+    harness,
+    demo,
+    config,
+    api,
+    async close() {
+      await api.close();
+      workers.shutdown();
+      await running;
+      await Promise.all([env.teardown(), harness.close(), demo.close()]);
+    },
+  };
+}

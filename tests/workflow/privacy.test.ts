@@ -1,48 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../client/api/build-api.js';
 import { contactKeyFor } from '../../client/contact-key.js';
 import { startPrivacyRequest } from '../../client/privacy-requests.js';
 import { startEnrichment } from '../../client/start-enrichment.js';
 import { waitForSettled } from '../../client/wait-for-settled.js';
 import type { ErasureReceipt } from '../../activities/privacy-activities.js';
-import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
-import { createLogger } from '../../logger.js';
+import type { DemoProviders } from '../../demo/servers/start-demo-providers.js';
+import type { Config } from '../../config.js';
 import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import { HTTP_PROVIDER_NAMES, PROVIDER_NAMES } from '../../schemas/providers.js';
 import { findContactById } from '../../store/contacts.js';
 import { listObservations } from '../../store/observations.js';
 import { findSuppression } from '../../store/privacy.js';
-import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
-import { consented, createEnrichmentHarness, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { consented, startDemoPipeline, type DemoPipeline, type EnrichmentHarness } from '../support/enrichment-harness.js';
 
 /** Suppression and erasure, on the real dev server and real Postgres. */
 describe('privacy requests', () => {
+  let pipeline: DemoPipeline;
   let env: TestWorkflowEnvironment;
   let harness: EnrichmentHarness;
   let demo: DemoProviders;
-  let workers: WorkerGroup;
-  let running: Promise<void>;
-  let config: ReturnType<typeof providerConfig>;
   let api: FastifyInstance;
+  let config: Config;
   const providerRequests = () => HTTP_PROVIDER_NAMES.reduce((sum, name) => sum + demo[name].requests(), 0);
 
   beforeAll(async () => {
-    [env, harness, demo] = await Promise.all([createDevServerEnv(), createEnrichmentHarness(), startDemoProviders()]);
-    config = providerConfig(Object.fromEntries(HTTP_PROVIDER_NAMES.map((n) => [n, demo[n].url])), { API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token', LOOKUP_RETRY_SCHEDULE: '1h' });
-    workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
-    running = workers.run();
-    api = buildApi({ config, temporal: env.client, db: harness.database.db, logger: createLogger('silent') });
-    await api.ready();
+    pipeline = await startDemoPipeline({ API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token', LOOKUP_RETRY_SCHEDULE: '1h' });
+    ({ env, harness, demo, api, config } = pipeline);
   });
-  afterAll(async () => {
-    await api?.close();
-    workers?.shutdown();
-    await running;
-    await Promise.all([env?.teardown(), harness?.close(), demo?.close()]);
-  });
+  afterAll(() => pipeline?.close());
 
   const enrich = async (email: string) => {
     const started = await startEnrichment(env.client, config, { email, givenName: 'Some', consent: consented });
