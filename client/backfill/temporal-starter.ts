@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Signup } from '../../schemas/signup.js';
 import { startEnrichment, type StartEnrichmentOptions, type StartEnrichmentResult } from '../start-enrichment.js';
 import { dataConverterFor } from '../codec/data-converter.js';
+import { temporalConnectionOptions } from '../temporal-client.js';
 
 /** How long one start attempt may wait for Temporal before it counts as failed (and is retried). */
 export const START_ATTEMPT_TIMEOUT_MS = 10_000;
@@ -23,9 +24,11 @@ export function temporalStarter(
 /**
  * A connection for a backfill: lazy, so an unreachable server fails the first starts (which are retried) rather than
  * the command, and without the client's own gRPC retries, so a row's attempts and backoff are the backfill's alone
- * (`start-with-retry.ts`) and an outage is reported in seconds, not minutes.
+ * (`start-with-retry.ts`) and an outage is reported in seconds, not minutes. TLS and the API key are the
+ * configured ones (Temporal Cloud), as for every other client; `address` overrides the configured address.
  */
 export function backfillClient(address: string, config: Config): Client {
+  const connection = Connection.lazy({ ...temporalConnectionOptions(config), address, interceptors: [] });
   // Encrypted like every client of the project: the signups it starts carry personal data.
-  return new Client({ connection: Connection.lazy({ address, interceptors: [] }), namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
 }

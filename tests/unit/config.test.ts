@@ -1,7 +1,10 @@
+import type { Connection } from '@temporalio/client';
 import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
 import { worstCaseInWindow } from '../../schemas/rate-budget.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_PSEUDONYM_KEY, DOCUMENTED_LIMITS, loadConfig } from '../../config.js';
+import { backfillClient } from '../../client/backfill/temporal-starter.js';
+import { temporalAddress, temporalConnectionOptions } from '../../client/temporal-client.js';
 
 function configErrorOf(env: Record<string, string | undefined>): ConfigError {
   let caught: unknown;
@@ -148,5 +151,28 @@ describe('loadConfig', () => {
       (config.api as { port: number }).port = 1;
     }).toThrow(TypeError);
     expect(config.api.port).toBe(3000);
+  });
+});
+
+describe('Temporal connection settings', () => {
+  it('gives every client, the backfill included, TLS and the API key of Temporal Cloud', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'cloud-key' });
+
+    expect(temporalConnectionOptions(config)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', tls: true, apiKey: 'cloud-key' });
+    const backfill = backfillClient('ns.acct.tmprl.cloud:7233', config);
+    const { options } = backfill.connection as Connection;
+    expect(options).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', apiKey: 'cloud-key' });
+    // The SDK turns the TLS setting into gRPC channel credentials.
+    expect(options.credentials._isSecure()).toBe(true);
+    expect(backfill.options.namespace).toBe('ns.acct');
+  });
+
+  it('connects in plain text to the local dev server by default', () => {
+    const config = loadConfig({});
+
+    expect(temporalConnectionOptions(config)).toEqual({ address: `127.0.0.1:${config.temporal.port}` });
+    const { options } = backfillClient(temporalAddress(config), config).connection as Connection;
+    expect(options).not.toHaveProperty('apiKey');
+    expect(options.credentials._isSecure()).toBe(false);
   });
 });
