@@ -504,7 +504,7 @@ try {
     handle = await openDatabase({ url: url.toString(), pgliteDir: 'unused', poolSize: CONCURRENCY + 2 });
     process.stderr.write(`  kept a copy before the rematch: ${dbName}_pre\n`);
   }
-  const rematch = await rematchVoters(handle.db, { thresholds: DEFAULT_MATCH_THRESHOLDS });
+  const rematch = await rematchVoters(handle.db, { thresholds: DEFAULT_MATCH_THRESHOLDS, postgresUrl: url.toString() });
   process.stderr.write(`  ${JSON.stringify({ ...rematch, changedContactIds: rematch.changedContactIds.length })}\n`);
 
   const figures: Record<string, number> = {

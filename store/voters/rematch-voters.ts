@@ -7,6 +7,7 @@ import type { JsonValue } from '../../schemas/lookup.js';
 import type { Database } from '../database.js';
 import { hashValue } from '../observations.js';
 import { contactWeightsSql, LOG_ODDS_SQL, nicknameListsSql, scorePairsSql } from './score-sql.js';
+import { openPostgresSession } from './sql-session.js';
 import { ADDRESS_KEY_SQL } from './voter-lookup-functions.js';
 import { findVotes, voterFactsOf } from './voter-lookups.js';
 import { MATCH_KEY_COLUMNS, matchKeyColumns, withVoterTables, type MatchKeyColumns, type ReviewCandidate, type VoterDatabase } from './voter-tables.js';
@@ -15,6 +16,11 @@ export interface RematchOptions {
   thresholds: MatchThresholds;
   /** Contacts read per round trip (default 20,000); observations and reviews are written WRITE_PAGE contacts at a time at most. */
   pageSize?: number;
+  /**
+   * The database's postgres:// URL, when it is real Postgres: half of the contacts are then scored on a second
+   * connection of the rematch's own, in parallel (see scoreAcrossSessions). Without it, one connection scores all.
+   */
+  postgresUrl?: string | undefined;
 }
 
 /** The counts `enrich voters rematch` reports. */
@@ -34,7 +40,7 @@ export interface RematchResult {
   /** Contacts with new observations or a changed voter-file lookup: the records to re-merge. */
   changedContactIds: string[];
   elapsedMs: number;
-  /** Milliseconds per stage (keys, previous, blocked, similar names, decide, write), to see where the time goes. */
+  /** Milliseconds per stage (keys, previous, scoring, decide, write), to see where the time goes. */
   timings: Record<string, number>;
 }
 
@@ -250,10 +256,8 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
     .transaction()
     .execute(async (trx) => {
       // The scoring statements are large CASE expressions over many rows: JIT compiling them costs seconds and saves
-      // nothing here.
-      await run(trx, 'set local jit = off');
-      // The candidate pairs are sorted and windowed per contact: in memory, not in temporary files.
-      await run(trx, `set local work_mem = '256MB'`);
+      // nothing here. The candidate pairs are sorted and windowed per contact: in memory, not in temporary files.
+      for (const setting of SCORING_SETTINGS) await run(trx, setting);
       const [file] = await run<{ id: string; voters: number }>(trx, `select id::text as id, voters from voter_imports where state = 'active'`);
       // The contacts matched to a voter still in the file, with that voter's registration as it is now: they keep it.
       await run(
@@ -316,65 +320,10 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       await run(trx, 'analyze rm_query');
       lap('previous');
 
-      // Stage one: the three blocks, each through its own index (the arms do not overlap, so nothing is scored
-      // twice; the ZIP block is read from its index alone). Only what the decision can use is kept: each contact's
-      // best few and the sum over all its candidates. Candidates are scored by their log-odds alone (no levels as
-      // text; the contact's own weights were computed once in rm_query) and ranked per contact, in a lateral: a small
-      // sort per contact rather than one of every pair.
-      await run(
-        trx,
-        `create temp table rm_top on commit drop as
-         select k.contact_id, s.voter_id, s.log_odds, s.total, s.rank
-           from rm_query k
-          cross join lateral (
-            select s.voter_id, s.log_odds, sum(power(2::float8, s.log_odds)) over () as total,
-                   row_number() over (order by s.log_odds desc, s.voter_id collate "C") as rank
-              from (select v.voter_id, ${LOG_ODDS_SQL} as log_odds
-                      from voters v where v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
-                    union all
-                    select v.voter_id, ${LOG_ODDS_SQL}
-                      from voters v where k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
-                    union all
-                    select v.voter_id, ${LOG_ODDS_SQL}
-                      from voters v where v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm
-                       and v.zip5 is distinct from k.zip5 and not (k.zip5 is null and v.city_norm is not distinct from k.city_norm)) s) s
-          where s.rank <= $1`,
-        [REVIEW_MAX_CANDIDATES],
-      );
-      lap('blocked');
-
-      // Stage two, for contacts stage one did not match: family names trigram-similar to theirs among their ZIP's
-      // (one partition of voter_zip_names each) or, without a ZIP, the file's, and those names' voters in the ZIP (or
-      // locality) through the blocking indexes. A similar name with the contact's own phonetic code has its voters
-      // there already (stage one's ZIP or locality arm), so only the others are added. The lookups are lateral (and
-      // fenced with OFFSET 0) so that each contact reads its own partition and index entries.
-      await run(
-        trx,
-        `create temp table rm_stage2 on commit drop as
-         select q.contact_id, q.last_norm, q.last_phonetic, q.zip5, q.city_norm
-           from rm_query q
-           left join rm_top t on t.contact_id = q.contact_id and t.rank = 1
-          where t.contact_id is null or power(2::float8, t.log_odds) / (1 + t.total) < $1`,
-        [high],
-      );
-      await run(
-        trx,
-        `create temp table rm_extra on commit drop as
-         select k.contact_id, v.voter_id, ${LOG_ODDS_SQL} as log_odds
-           from rm_stage2 t join rm_query k on k.contact_id = t.contact_id
-          cross join lateral (select z.name, z.phonetic from voter_zip_names z
-                               where z.zip5 = k.zip5 and z.name % k.last_norm and z.phonetic <> k.last_phonetic offset 0) s
-          cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
-                               where v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v
-         union all
-         select k.contact_id, v.voter_id, ${LOG_ODDS_SQL}
-           from rm_stage2 t join rm_query k on k.contact_id = t.contact_id
-          cross join lateral (select c.name, c.phonetic from voter_name_counts c
-                               where k.zip5 is null and c.kind = 'last' and c.name % k.last_norm and c.phonetic <> k.last_phonetic offset 0) s
-          cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
-                               where v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v`,
-      );
-      lap('similar names');
+      // Stages one and two, split between this transaction and a second session when there is one: the two are
+      // most of the rematch's time, each contact is scored on its own, and a second core halves them.
+      await scoreAcrossSessions(trx, options.postgresUrl, high);
+      lap('scoring');
 
       // The decision, as decideMatch makes it, over both stages' candidates: stage one's best few and all of stage
       // two's (the best few of the union are among them), each weighed against every candidate of its contact.
@@ -527,6 +476,116 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
         timings,
       };
     });
+}
+
+/** Runs SQL on one session: the rematch's transaction, or a second session scoring half of the contacts. */
+type Query = <R = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
+
+/**
+ * Stages one and two of blocking, with each candidate's log-odds, for the contacts in `source` (a table with
+ * rm_query's columns): each contact's best few of stage one in temp table `rm_top` (with the sum over all its
+ * candidates, `total`), and every candidate of stage two in `rm_extra`.
+ *
+ * Stage one: the three blocks, each through its own index (the arms do not overlap, so nothing is scored twice; the
+ * ZIP block is read from its index alone). Candidates are scored by their log-odds alone (no levels as text; the
+ * contact's own weights were computed once in rm_query) and ranked per contact, in a lateral: a small sort per
+ * contact rather than one of every pair.
+ *
+ * Stage two, for contacts stage one did not match: family names trigram-similar to theirs among their ZIP's (one
+ * partition of voter_zip_names each) or, without a ZIP, the file's, and those names' voters in the ZIP (or
+ * locality) through the blocking indexes. A similar name with the contact's own phonetic code has its voters there
+ * already (stage one's ZIP or locality arm), so only the others are added. The lookups are lateral (and fenced with
+ * OFFSET 0) so that each contact reads its own partition and index entries.
+ */
+async function scoreBlocks(query: Query, source: string, high: number): Promise<void> {
+  await query(
+    `create temp table rm_top on commit drop as
+     select k.contact_id, s.voter_id, s.log_odds, s.total, s.rank
+       from ${source} k
+      cross join lateral (
+        select s.voter_id, s.log_odds, sum(power(2::float8, s.log_odds)) over () as total,
+               row_number() over (order by s.log_odds desc, s.voter_id collate "C") as rank
+          from (select v.voter_id, ${LOG_ODDS_SQL} as log_odds
+                  from voters v where v.zip5 = k.zip5 and v.last_phonetic = k.last_phonetic
+                union all
+                select v.voter_id, ${LOG_ODDS_SQL}
+                  from voters v where k.zip5 is null and v.city_norm = k.city_norm and v.last_phonetic = k.last_phonetic
+                union all
+                select v.voter_id, ${LOG_ODDS_SQL}
+                  from voters v where v.last_phonetic = k.last_phonetic and v.birth_year = k.birth_year and v.first_norm = k.first_norm
+                   and v.zip5 is distinct from k.zip5 and not (k.zip5 is null and v.city_norm is not distinct from k.city_norm)) s) s
+      where s.rank <= $1`,
+    [REVIEW_MAX_CANDIDATES],
+  );
+  await query(
+    `create temp table rm_stage2 on commit drop as
+     select q.contact_id
+       from ${source} q
+       left join rm_top t on t.contact_id = q.contact_id and t.rank = 1
+      where t.contact_id is null or power(2::float8, t.log_odds) / (1 + t.total) < $1`,
+    [high],
+  );
+  await query(
+    `create temp table rm_extra on commit drop as
+     select k.contact_id, v.voter_id, ${LOG_ODDS_SQL} as log_odds
+       from rm_stage2 t join ${source} k on k.contact_id = t.contact_id
+      cross join lateral (select z.name, z.phonetic from voter_zip_names z
+                           where z.zip5 = k.zip5 and z.name % k.last_norm and z.phonetic <> k.last_phonetic offset 0) s
+      cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
+                           where v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v
+     union all
+     select k.contact_id, v.voter_id, ${LOG_ODDS_SQL}
+       from rm_stage2 t join ${source} k on k.contact_id = t.contact_id
+      cross join lateral (select c.name, c.phonetic from voter_name_counts c
+                           where k.zip5 is null and c.kind = 'last' and c.name % k.last_norm and c.phonetic <> k.last_phonetic offset 0) s
+      cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
+                           where v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v`,
+  );
+}
+
+/** Session settings for scoring: see rematchVoters. */
+const SCORING_SETTINGS = ['set local jit = off', `set local work_mem = '256MB'`];
+
+/**
+ * Fills rm_top and rm_extra (see scoreBlocks) for every contact of rm_query. With a Postgres URL the contacts are
+ * split in two: this transaction scores one half while a second session scores the other in a transaction that
+ * imports this one's snapshot (so both read the same voter file), and its rows are copied back here. Without one
+ * (embedded PGlite has a single connection) this transaction scores them all.
+ */
+async function scoreAcrossSessions(trx: Trx, postgresUrl: string | undefined, high: number): Promise<void> {
+  const main: Query = (text, params) => run(trx, text, params);
+  if (!postgresUrl) return scoreBlocks(main, 'rm_query', high);
+  // The halves: every other contact, so that both get their share of the costly ones (those without a match).
+  await main(`create temp table rm_half on commit drop as
+    select q.*, row_number() over (order by q.contact_id collate "C") % 2 = 0 as other from rm_query q`);
+  const [other] = await main<{ rows: string; columns: string; snapshot: string }>(
+    `select (select coalesce(json_agg(h), '[]')::text from rm_half h where h.other) as rows,
+            (select string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' order by attnum)
+               from pg_attribute where attrelid = 'rm_query'::regclass and attnum > 0 and not attisdropped) as columns,
+            pg_export_snapshot() as snapshot`,
+  );
+  const session = await openPostgresSession(postgresUrl);
+  try {
+    const [, copied] = await Promise.all([
+      scoreBlocks(main, '(select * from rm_half where not other)', high),
+      (async () => {
+        await session.query('begin isolation level repeatable read');
+        await session.query(`set transaction snapshot '${other!.snapshot}'`);
+        for (const setting of SCORING_SETTINGS) await session.query(setting);
+        await session.query(`create temp table rm_query on commit drop as select * from json_to_recordset($1::json) as q(${other!.columns})`, [other!.rows]);
+        await scoreBlocks(session.query, 'rm_query', high);
+        const [rows] = await session.query<{ top: string; extra: string }>(
+          `select (select coalesce(json_agg(t), '[]')::text from rm_top t) as top, (select coalesce(json_agg(e), '[]')::text from rm_extra e) as extra`,
+        );
+        await session.query('rollback');
+        return rows!;
+      })(),
+    ]);
+    await main(`insert into rm_top select * from json_populate_recordset(null::rm_top, $1::json)`, [copied.top]);
+    await main(`insert into rm_extra select * from json_populate_recordset(null::rm_extra, $1::json)`, [copied.extra]);
+  } finally {
+    await session.close();
+  }
 }
 
 /** Review candidates for the contacts decided ambiguous, built like the online lookup's. */

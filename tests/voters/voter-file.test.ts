@@ -194,12 +194,12 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     for (const s of supporters) await lookup(s);
     const before = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
-    const unchanged = await rematchVoters(handle.db, { thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    const unchanged = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
     expect(unchanged).toMatchObject({ contacts: 50, matched: 18, ambiguous: 1, noMatch: 31, changes: { new_match: 0, moved: 0, updated: 0, dropped: 0, other_voter: 0 } });
     expect(unchanged.changedContactIds).toEqual([]);
     // Forget every decision: the set-based rematch decides everyone afresh, as the lookups did.
     await sql`delete from voter_matches`.execute(handle.db);
-    const fresh = await rematchVoters(handle.db, { thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold }, pageSize: 7 });
+    const fresh = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold }, pageSize: 7 });
     expect(fresh.changes.new_match).toBe(18);
     const after = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
@@ -216,7 +216,7 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     const { rows: original } = await sql<{ signup: unknown }>`select signup from contacts where id = ${dana}`.execute(handle.db);
     // Dana's signup now reads as Rosa's: her stored keys no longer fit it, so the rematch keys her again and matches.
     await sql`update contacts set signup = (select signup from contacts where id = ${rosa}) where id = ${dana}`.execute(handle.db);
-    const changed = await rematchVoters(handle.db, { thresholds });
+    const changed = await rematchVoters(handle.db, { postgresUrl: url, thresholds });
     expect(changed.changes.new_match).toBe(1);
     expect(changed.changedContactIds).toEqual([dana]);
     const { rows: keys } = await sql<{ last_norm: string }>`select last_norm from voter_contact_keys where contact_id = ${dana}`.execute(handle.db);
@@ -224,7 +224,7 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     // Put back as it was, decided afresh.
     await sql`update contacts set signup = ${JSON.stringify(original[0]!.signup)}::jsonb where id = ${dana}`.execute(handle.db);
     await sql`delete from voter_matches where contact_id = ${dana}`.execute(handle.db);
-    const back = await rematchVoters(handle.db, { thresholds });
+    const back = await rematchVoters(handle.db, { postgresUrl: url, thresholds });
     expect(back).toMatchObject({ contacts: 50, matched: 18, ambiguous: 1, noMatch: 31 });
   });
 
@@ -247,7 +247,7 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     const { rows: votes } = await sql<{ n: number }>`select count(*)::int as n from voter_votes`.execute(handle.db);
     expect(votes[0]!.n).toBe(52);
 
-    const result = await rematchVoters(handle.db, { thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    const result = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
     expect(result.changes).toEqual({ new_match: 1, moved: 1, updated: 1, dropped: 2, other_voter: 0 });
     const omar = contactKey('omar.haddad@example.net');
     expect(result.changedContactIds).toContain(omar);
@@ -265,7 +265,7 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     const { rows: lookups } = await sql<{ outcome: string }>`select outcome from lookups where contact_id = ${omar} and provider = 'voterfile'`.execute(handle.db);
     expect(lookups).toEqual([{ outcome: 'matched' }]);
     // A second rematch of the same file finds nothing new.
-    const again = await rematchVoters(handle.db, { thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    const again = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
     expect(again.changedContactIds).toEqual([]);
   });
 
@@ -291,8 +291,8 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     const before = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
     await sql`delete from voter_matches`.execute(handle.db);
-    const fresh = await rematchVoters(handle.db, { thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
-    expect(Object.keys(fresh.timings)).toEqual(expect.arrayContaining(['keys', 'blocked', 'similar names', 'decide', 'write']));
+    const fresh = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    expect(Object.keys(fresh.timings)).toEqual(expect.arrayContaining(['keys', 'scoring', 'decide', 'write']));
     const after = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
     expect(after.rows.map((r) => [r.contact_id, r.state, r.voter_id])).toEqual(before.rows.map((r) => [r.contact_id, r.state, r.voter_id]));
