@@ -259,10 +259,11 @@ voters
 
 voters
   .command('rematch')
-  .description('re-match every contact against the current voter file (set-based SQL) and record what changed')
+  .description('re-match every contact against the current voter file (set-based SQL), record what changed, and signal open enrichments flagged on voterfile')
   .option('--high <p>', 'match threshold (0–1)')
   .option('--low <p>', 'review threshold (0–1)')
   .option('--json', 'print the counts as one JSON object')
+  .option('--no-notify', 'do not signal open enrichments flagged on voterfile to re-run that lookup (then run `enrich retry --all-flagged`)')
   .action(async (opts: VotersRematchOptions) => {
     process.stdout.write(await runVotersRematch(loadConfig(), opts));
   });
