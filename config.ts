@@ -39,6 +39,25 @@ const countryList = z
   .string()
   .transform((text) => text.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== '' && c !== 'NONE'))
   .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes such as FR,DE')));
+/**
+ * A non-empty comma-separated list of ISO 3166-1 alpha-2 codes (`US,FR`), upper-cased, without repeats; each code
+ * that is not two letters is named in the error.
+ */
+const requiredCountryList = z.string().transform((text, ctx) => {
+  const codes = text.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
+  const bad = codes.filter((c) => !/^[A-Z]{2}$/.test(c));
+  if (bad.length > 0) {
+    const named = bad.map((c) => `"${c}"`).join(', ');
+    const verb = bad.length > 1 ? 'are not ISO 3166-1 alpha-2 codes' : 'is not an ISO 3166-1 alpha-2 code';
+    ctx.addIssue({ code: 'custom', message: `${named} ${verb}; list two-letter codes such as US,FR` });
+    return z.NEVER;
+  }
+  if (codes.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one ISO 3166-1 alpha-2 code such as US or FR' });
+    return z.NEVER;
+  }
+  return [...new Set(codes)];
+});
 /** A number of days, or `0`/`off` for never (null). */
 const daysOrOff = z
   .union([z.literal('off'), z.coerce.number().int().min(0).max(36_500)], { error: 'must be a number of days (0 to 36500), or off' })
@@ -194,6 +213,13 @@ const BaseEnvSchema = z.object({
    */
   VOTERFILE_HIGH_THRESHOLD: z.coerce.number().gt(0).max(1).default(DEFAULT_MATCH_THRESHOLDS.high),
   VOTERFILE_LOW_THRESHOLD: z.coerce.number().gt(0).max(1).default(DEFAULT_MATCH_THRESHOLDS.low),
+  /**
+   * The countries whose signups are looked up in the imported voter file online (the `voterfile` provider): the
+   * country of the file you loaded (`FR` for a liste électorale). An address without a country counts as the
+   * operator's JURISDICTION when that is set, else as US when it has a five-digit ZIP. Recorded in each workflow's
+   * input. To turn the lookup off, PROVIDER_VOTERFILE_ENABLED=false.
+   */
+  VOTERFILE_COUNTRIES: requiredCountryList.default(['US']),
 
   NATIONBUILDER_WEBHOOK_TOKEN: optionalSecret,
   ACTION_NETWORK_WEBHOOK_SECRET: optionalSecret,
@@ -292,7 +318,10 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     retention: { observationsDays: env.RETENTION_OBSERVATIONS_DAYS, purgeCron: env.RETENTION_PURGE_CRON },
     secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN, fecApiKey: env.FEC_API_KEY },
     ban: { minScore: env.PROVIDER_BAN_MIN_SCORE },
+    // The provider's own options (registry.ts passes this object to createVoterfileProvider).
     voterfile: { highThreshold: env.VOTERFILE_HIGH_THRESHOLD, lowThreshold: env.VOTERFILE_LOW_THRESHOLD },
+    // Which signups the workflow's plan sends to the voter file: carried in each workflow's input.
+    voterfileCountries: env.VOTERFILE_COUNTRIES,
     http: { maxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES },
     retry: {
       initialIntervalMs: env.RETRY_INITIAL_INTERVAL_MS,

@@ -23,7 +23,8 @@ export interface StartEnrichmentResult {
  * Turns configuration into the workflow's plan: workflows never read configuration themselves. The jurisdiction
  * defaults are applied here (see `jurisdiction.ts`): an address without a country gets the operator's
  * `JURISDICTION`, so the workflow's plan geocodes it with that country's geocoder (BAN for FR, never the US
- * Census), and social lookups need consent wherever a consent-only jurisdiction applies.
+ * Census) and looks it up in the voter file when that country is in `VOTERFILE_COUNTRIES`; and social lookups
+ * need consent wherever a consent-only jurisdiction applies.
  */
 export function buildEnrichContactInput(config: Config, contactKey: string, input: Signup, receivedAt: Date): EnrichContactInput {
   const signup = withPresumedCountry(input, config.jurisdiction.default);
@@ -47,6 +48,7 @@ export function buildEnrichContactInput(config: Config, contactKey: string, inpu
     }),
     retry: { automaticDelaysMs: [...config.retry.automaticDelaysMs] },
     socialLookupBasis: socialLookupBasisFor(config, signup),
+    voterfileCountries: [...config.voterfileCountries],
   };
 }
 

@@ -47,6 +47,11 @@ export interface EnrichContactInput {
   providers: ProviderPlan[];
   retry: RetryPlan;
   socialLookupBasis: 'consent' | 'legitimate_interest';
+  /**
+   * The countries (ISO 3166-1 alpha-2) whose signups are looked up in the voter file (`VOTERFILE_COUNTRIES`).
+   * Absent in inputs recorded before the setting existed: those runs look up US signups only, as they did.
+   */
+  voterfileCountries?: string[];
   /** Set only by the workflow itself when it continues as new. */
   resume?: EnrichmentResume;
 }

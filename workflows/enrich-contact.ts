@@ -195,7 +195,9 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
 
     // Stage 1: what the signup gave (email, name, address).
     const stageOne = await Promise.all(
-      planned(STAGE_ONE).map((plan) => runLookup(plan, stageOneInput(plan.name, input.contactKey, input.signup))),
+      planned(STAGE_ONE).map((plan) =>
+        runLookup(plan, stageOneInput(plan.name, input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries })),
+      ),
     );
 
     // Stage 2: the accounts stage 1 found. GitHub runs again only when its email search missed but a verified link names the account.

@@ -13,13 +13,39 @@ export const STAGE_TWO: readonly ProviderName[] = ['mastodon', 'bluesky', 'githu
 
 const US_ZIP = /^\d{5}(-?\d{4})?$/;
 
+/**
+ * Where the voter file is looked up when the workflow input does not say (`voterfileCountries` absent: runs
+ * started before VOTERFILE_COUNTRIES existed), so their histories replay as recorded.
+ */
+export const DEFAULT_VOTERFILE_COUNTRIES: readonly string[] = ['US'];
+
+/** What the workflow input decides about the plan (from configuration, recorded in the input). */
+export interface StageOneOptions {
+  /** The countries whose signups are looked up in the voter file; absent = {@link DEFAULT_VOTERFILE_COUNTRIES}. */
+  voterfileCountries?: readonly string[] | undefined;
+}
+
+/**
+ * The signup's country: the address's own, else US for a five-digit ZIP (an address without a country had the
+ * operator's JURISDICTION put in by the client before the workflow started, when one is set); else unknown.
+ */
+function countryOf(signup: Signup): string | undefined {
+  const address = signup.postalAddress;
+  return address?.country ?? (US_ZIP.test(address?.postalCode ?? '') ? 'US' : undefined);
+}
+
 function isUs(signup: Signup): boolean {
-  const country = signup.postalAddress?.country;
-  return country === 'US' || (country === undefined && US_ZIP.test(signup.postalAddress?.postalCode ?? ''));
+  return countryOf(signup) === 'US';
+}
+
+/** Whether the signup's country is one the voter file is looked up for. */
+function inVoterfileCountries(signup: Signup, options: StageOneOptions): boolean {
+  const country = countryOf(signup);
+  return country !== undefined && (options.voterfileCountries ?? DEFAULT_VOTERFILE_COUNTRIES).includes(country);
 }
 
 /** The stage-1 input of a provider, or undefined when the signup lacks what it needs. */
-export function stageOneInput(provider: ProviderName, contactKey: string, signup: Signup): LookupInput | undefined {
+export function stageOneInput(provider: ProviderName, contactKey: string, signup: Signup, options: StageOneOptions = {}): LookupInput | undefined {
   const base = { contactKey, email: signup.email };
   const address = signup.postalAddress;
   switch (provider) {
@@ -39,9 +65,10 @@ export function stageOneInput(provider: ProviderName, contactKey: string, signup
         ? { ...base, givenName: signup.givenName, familyName: signup.familyName, postalAddress: address }
         : undefined;
     case 'voterfile':
-      // Matched in our own database against the imported (US) voter file: a full name and a ZIP or locality to
-      // block on; the birth year, when given, tells namesakes apart. The street helps the score.
-      return isUs(signup) && signup.givenName && signup.familyName && (address?.postalCode || address?.locality)
+      // Matched in our own database against the imported voter file, for signups of the countries it covers: a
+      // full name and a ZIP (or code postal) or locality to block on; the birth year, when given, tells namesakes
+      // apart. The street helps the score.
+      return inVoterfileCountries(signup, options) && signup.givenName && signup.familyName && (address?.postalCode || address?.locality)
         ? {
             ...base,
             givenName: signup.givenName,

@@ -176,3 +176,28 @@ describe('Temporal connection settings', () => {
     expect(options.credentials._isSecure()).toBe(false);
   });
 });
+
+describe('VOTERFILE_COUNTRIES', () => {
+  it('looks up US signups only by default', () => {
+    expect(loadConfig({}).voterfileCountries).toEqual(['US']);
+  });
+
+  it('reads a comma-separated list of country codes, upper-cased, without repeats', () => {
+    expect(loadConfig({ VOTERFILE_COUNTRIES: 'FR' }).voterfileCountries).toEqual(['FR']);
+    expect(loadConfig({ VOTERFILE_COUNTRIES: ' fr, US ,fr,' }).voterfileCountries).toEqual(['FR', 'US']);
+  });
+
+  it.each([['FRA'], ['F'], ['US,F1'], ['U S'], ['none'], [',']])('rejects %j with a ConfigError naming the variable', (value) => {
+    const err = configErrorOf({ VOTERFILE_COUNTRIES: value });
+
+    expect(err.message).toContain('VOTERFILE_COUNTRIES:');
+    expect(err.message).toMatch(/ISO 3166-1 alpha-2/);
+  });
+
+  it('names each bad code', () => {
+    const err = configErrorOf({ VOTERFILE_COUNTRIES: 'US,FRA,DEU' });
+
+    expect(err.message).toContain('VOTERFILE_COUNTRIES: "FRA", "DEU" are not ISO 3166-1 alpha-2 codes');
+    expect(configErrorOf({ VOTERFILE_COUNTRIES: 'france' }).message).toContain('VOTERFILE_COUNTRIES: "FRANCE" is not an ISO 3166-1 alpha-2 code');
+  });
+});

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { buildEnrichContactInput } from '../../client/start-enrichment.js';
+import { loadConfig } from '../../config.js';
+import type { EnrichContactInput } from '../../schemas/enrichment.js';
 import type { ObservationInput } from '../../schemas/lookup.js';
 import type { Signup } from '../../schemas/signup.js';
 import { blueskyActor, fediverseAcct, STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from '../../workflows/lookup-plan.js';
@@ -75,6 +78,85 @@ describe('stageOneInput', () => {
   it('gives stage-2 providers nothing in stage 1', () => {
     expect(stageOneInput('mastodon', KEY, usSignup)).toBeUndefined();
     expect(stageOneInput('bluesky', KEY, usSignup)).toBeUndefined();
+  });
+});
+
+describe('stageOneInput for the voter file, by VOTERFILE_COUNTRIES', () => {
+  const AT = new Date('2026-11-01T12:00:00.000Z');
+  const helene: Signup = {
+    email: 'helene.lefevre@example.fr',
+    givenName: 'Hélène',
+    familyName: 'Lefèvre',
+    birthYear: 1979,
+    postalAddress: { lines: ['12 rue des Lilas'], locality: 'Amiens', postalCode: '80000', country: 'FR' },
+  };
+  const withoutCountry = (signup: Signup): Signup => ({ ...signup, postalAddress: { ...signup.postalAddress, country: undefined } });
+  /** The workflow's input as the client builds it from this environment, then its voter-file input as the workflow plans it. */
+  const input = (env: Record<string, string>, signup: Signup) => buildEnrichContactInput(loadConfig(env), KEY, signup, AT);
+  const planned = (workflowInput: EnrichContactInput) =>
+    stageOneInput('voterfile', workflowInput.contactKey, workflowInput.signup, { voterfileCountries: workflowInput.voterfileCountries });
+
+  it('records the countries in the workflow input: US by default', () => {
+    expect(input({}, usSignup).voterfileCountries).toEqual(['US']);
+    expect(input({ VOTERFILE_COUNTRIES: 'fr, us' }, usSignup).voterfileCountries).toEqual(['FR', 'US']);
+  });
+
+  it('looks up only US signups by default, as before the setting existed', () => {
+    expect(planned(input({}, usSignup))).toMatchObject({ givenName: 'Dana', familyName: 'Ruiz' });
+    expect(planned(input({}, helene))).toBeUndefined();
+  });
+
+  it('looks up a French signup, accents and code postal as typed, when FR is listed', () => {
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, helene))).toEqual({
+      contactKey: KEY,
+      email: helene.email,
+      givenName: 'Hélène',
+      familyName: 'Lefèvre',
+      postalAddress: helene.postalAddress,
+      birthYear: 1979,
+    });
+    // FR only: US signups are no longer looked up; both listed: both are.
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, usSignup))).toBeUndefined();
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'US,FR' }, usSignup))).toBeDefined();
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'US,FR' }, helene))).toBeDefined();
+    // A commune without a code postal is enough to block on.
+    const communeOnly: Signup = { ...helene, postalAddress: { locality: 'Amiens', country: 'FR' } };
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, communeOnly))?.postalAddress).toEqual(communeOnly.postalAddress);
+  });
+
+  it('takes a signup without a country to be in JURISDICTION, else US when it has a five-digit ZIP', () => {
+    const noCountry = withoutCountry(helene);
+    // JURISDICTION=FR: the client gives the address FR before the workflow plans, so a French operator's signups match.
+    const french = input({ JURISDICTION: 'FR', VOTERFILE_COUNTRIES: 'FR' }, noCountry);
+    expect(french.signup.postalAddress?.country).toBe('FR');
+    expect(planned(french)).toMatchObject({ familyName: 'Lefèvre', postalAddress: { postalCode: '80000', country: 'FR' } });
+    // Without JURISDICTION, a five-digit code and no country still counts as a US ZIP (as it always has).
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, noCountry))).toBeUndefined();
+    expect(planned(input({}, noCountry))).toMatchObject({ familyName: 'Lefèvre' });
+    expect(planned(input({}, withoutCountry(usSignup)))).toMatchObject({ familyName: 'Ruiz' });
+    // No country and no five-digit ZIP: no country to go by, so no lookup.
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'US,FR' }, { ...helene, postalAddress: { locality: 'Amiens' } }))).toBeUndefined();
+  });
+
+  it('plans an input recorded before the setting existed as it did then: US signups only', () => {
+    const recorded = (workflowInput: EnrichContactInput): EnrichContactInput => {
+      const { voterfileCountries, ...before } = workflowInput;
+      expect(voterfileCountries).toBeDefined();
+      return before;
+    };
+    expect(recorded(input({ VOTERFILE_COUNTRIES: 'FR' }, usSignup))).not.toHaveProperty('voterfileCountries');
+    expect(planned(recorded(input({ VOTERFILE_COUNTRIES: 'FR' }, usSignup)))).toMatchObject({ familyName: 'Ruiz' });
+    expect(planned(recorded(input({ VOTERFILE_COUNTRIES: 'FR' }, helene)))).toBeUndefined();
+    expect(planned(recorded(input({}, withoutCountry(usSignup))))).toMatchObject({ familyName: 'Ruiz' });
+    expect(stageOneInput('voterfile', KEY, usSignup)).toEqual(stageOneInput('voterfile', KEY, usSignup, { voterfileCountries: ['US'] }));
+  });
+
+  it('leaves the Census, the BAN and the FEC as they were, whatever the voter-file countries', () => {
+    const frOnly = { voterfileCountries: ['FR'] };
+    expect(stageOneInput('census', KEY, usSignup, frOnly)).toBeDefined();
+    expect(stageOneInput('fec', KEY, usSignup, frOnly)).toBeDefined();
+    expect(stageOneInput('fec', KEY, frSignup, frOnly)).toBeUndefined();
+    expect(stageOneInput('ban', KEY, frSignup, { voterfileCountries: ['US'] })).toBeDefined();
   });
 });
 
