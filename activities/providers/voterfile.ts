@@ -1,7 +1,14 @@
 import type { Kysely } from 'kysely';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import type { Database } from '../../store/database.js';
-import { findBlockedVoters, findSimilarNameVoters, findVoterDetails, recordVoterDecision, type VoterCandidate } from '../../store/voters/voter-lookups.js';
+import {
+  findBlockedVoters,
+  findSimilarNameVoters,
+  matchVoterInDatabase,
+  recordVoterDecision,
+  type AmbiguousCandidate,
+  type VoterCandidate,
+} from '../../store/voters/voter-lookups.js';
 import { withVoterTables, type ReviewCandidate, type VoterDb } from '../../store/voters/voter-tables.js';
 import { supporterMatchKeys, type MatchKeys } from '../voter-matching/normalise.js';
 import { decideMatch, scoreCandidate, type CandidateFrequencies, type MatchDecision, type MatchThresholds } from '../voter-matching/score.js';
@@ -47,9 +54,10 @@ function decide(keys: MatchKeys, candidates: VoterCandidate[], frequencies: Cand
 }
 
 /**
- * Finds the supporter's registration: stage one's blocks, and when they give no match, the trigram stage added to
- * them; then every candidate is scored and weighed against the others. `enrich voters rematch` runs the same
- * stages and arithmetic in SQL (store/voters/rematch-voters.ts).
+ * The lookup in JavaScript, the reference for the one the provider makes in the database (matchVoterInDatabase):
+ * stage one's blocks, and when they give no match, the trigram stage added to them; then every candidate is scored
+ * by score.ts and weighed against the others. The tests hold the database lookup and `enrich voters rematch`
+ * (store/voters/rematch-voters.ts) to its decisions and scores.
  */
 export async function matchVoter(db: VoterDb, keys: MatchKeys, thresholds: MatchThresholds): Promise<VoterMatch> {
   const blocked = await findBlockedVoters(db, keys);
@@ -63,26 +71,19 @@ export async function matchVoter(db: VoterDb, keys: MatchKeys, thresholds: Match
   return { importId: blocked.importId, decision };
 }
 
-/** The candidates of an ambiguous match worth a person's look: the likeliest few. */
-function candidatesForReview(decision: MatchDecision<VoterCandidate>) {
-  return decision.ranked.filter((c, i) => i < 2 || c.probability >= REVIEW_MIN_PROBABILITY).slice(0, REVIEW_MAX_CANDIDATES);
-}
-
-/**
- * The candidates of an ambiguous match as kept for review: the likeliest few, with their name and address (read for
- * these few only) and why each scored so.
- */
-export async function reviewCandidates(db: VoterDb, decision: MatchDecision<VoterCandidate>): Promise<ReviewCandidate[]> {
-  const kept = candidatesForReview(decision);
-  const details = await findVoterDetails(db, kept.map((c) => c.candidate.voterId));
-  return kept.map((c) => ({
-    voterId: c.candidate.voterId,
-    probability: roundScore(c.probability),
-    name: details.get(c.candidate.voterId)?.name ?? '',
-    address: details.get(c.candidate.voterId)?.address ?? null,
-    birthYear: c.candidate.keys.birthYear ?? null,
-    breakdown: roundedBreakdown(c.breakdown),
-  }));
+/** The candidates of an ambiguous match as kept for review: the likeliest few, with why each scored so. */
+export function reviewCandidates(candidates: AmbiguousCandidate[]): ReviewCandidate[] {
+  return candidates
+    .filter((c, i) => i < 2 || c.probability >= REVIEW_MIN_PROBABILITY)
+    .slice(0, REVIEW_MAX_CANDIDATES)
+    .map((c) => ({
+      voterId: c.voterId,
+      probability: roundScore(c.probability),
+      name: c.name,
+      address: c.address,
+      birthYear: c.birthYear,
+      breakdown: roundedBreakdown(c.breakdown),
+    }));
 }
 
 /**
@@ -105,29 +106,23 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
     if (keys === undefined) {
       throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'voterfile: a given name, a family name and a ZIP or locality are needed');
     }
-    const { importId, decision } = await matchVoter(voters, keys, thresholds);
-    signal?.throwIfAborted();
+    // One statement blocks, scores, decides and records a match or a no match.
     const contactId = input.contactKey;
-    if (decision.outcome === 'ambiguous') {
-      const candidates = await reviewCandidates(voters, decision);
-      await recordVoterDecision(voters, contactId, { state: 'ambiguous', candidates, probabilityTopTwo: decision.probabilityTopTwo, importId }, 'lookup');
+    const match = await matchVoterInDatabase(voters, contactId, keys, thresholds, 'lookup');
+    signal?.throwIfAborted();
+    if (match.outcome === 'ambiguous') {
+      const candidates = reviewCandidates(match.candidates);
+      await recordVoterDecision(voters, contactId, { state: 'ambiguous', candidates, probabilityTopTwo: match.probabilityTopTwo, importId: match.importId }, 'lookup');
       throw new LookupError(
         LOOKUP_ERROR_TYPES.ambiguousMatch,
-        `voterfile: ${candidates.length} registrations could be this supporter (best ${roundScore(decision.best.probability)}); kept for review`,
+        `voterfile: ${candidates.length} registrations could be this supporter (best ${roundScore(match.candidates[0]!.probability)}); kept for review`,
       );
     }
-    if (decision.outcome === 'no_match') {
-      await recordVoterDecision(voters, contactId, { state: 'no_match', importId }, 'lookup');
-      return { outcome: 'no_match', observations: [] };
-    }
-    const { best } = decision;
-    // One statement records the match and reads the registration and its votes for the observation.
-    const recorded = await recordVoterDecision(voters, contactId, { state: 'matched', voterId: best.candidate.voterId, score: best.probability, importId }, 'lookup');
-    if (recorded === null) throw new Error(`voterfile: voter ${best.candidate.voterId} left the file during the lookup (a new import); try again`);
+    if (match.outcome === 'no_match') return { outcome: 'no_match', observations: [] };
     const observation: ObservationInput = {
       field: 'voter',
-      value: voterObservationValue(recorded.facts, recorded.votes, best.probability, roundedBreakdown(best.breakdown)),
-      confidence: roundScore(best.probability),
+      value: voterObservationValue(match.recorded.facts, match.recorded.votes, match.probability, roundedBreakdown(match.breakdown)),
+      confidence: roundScore(match.probability),
       fetchedAt: new Date().toISOString(),
     };
     return { outcome: 'matched', observations: [observation] };

@@ -149,6 +149,14 @@ export function areNicknames(a: string, b: string): boolean {
   return groupsOfA !== undefined && groupsOfB !== undefined && groupsOfA.some((g) => groupsOfB.includes(g));
 }
 
+/** The given names that are nicknames or spellings of `name` (those `areNicknames` accepts), sorted; none for most names. */
+export function nicknamesOf(name: string): string[] {
+  const groups = GROUPS_OF.get(name) ?? [];
+  const names = new Set(groups.flatMap((g) => NICKNAME_GROUPS[g]!));
+  names.delete(name);
+  return [...names].sort();
+}
+
 /** Every (name, group) pair, for the SQL side of matching (the `voter_nicknames` table). */
 export function nicknameRows(): Array<{ name: string; groupId: number }> {
   return [...GROUPS_OF.entries()].flatMap(([name, groups]) => groups.map((groupId) => ({ name, groupId })));

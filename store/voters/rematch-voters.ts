@@ -1,12 +1,12 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { MATCH_KEYS_VERSION, supporterMatchKeys } from '../../activities/voter-matching/normalise.js';
 import { nicknameRows } from '../../activities/voter-matching/nicknames.js';
-import type { AddressLevel, BirthYearLevel, FirstNameLevel, LastNameLevel, MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
+import type { MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
 import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKind } from '../../activities/voter-matching/voter-observation.js';
 import type { JsonValue } from '../../schemas/lookup.js';
 import type { Database } from '../database.js';
 import { hashValue } from '../observations.js';
-import { contactWeightsSql, LOG_ODDS_SQL, nicknameListsSql, scorePairsSql } from './score-sql.js';
+import { breakdownOfColumns, contactWeightsSql, LOG_ODDS_SQL, nicknameListsSql, scorePairsSql, type ScoreColumns } from './score-sql.js';
 import { openPostgresSession } from './sql-session.js';
 import { ADDRESS_KEY_SQL } from './voter-lookup-functions.js';
 import { findVotes, voterFactsOf } from './voter-lookups.js';
@@ -180,32 +180,14 @@ const RANKED_SQL = `select b.* from rm_best b join rm_decided d on d.contact_id 
   where (d.outcome = 'matched' and b.rank = 1) or d.outcome = 'ambiguous'`;
 
 /** A scored pair as read back for observations and reviews. */
-interface RankedRow {
+interface RankedRow extends ScoreColumns {
   contact_id: string;
   voter_id: string;
   probability: number;
-  first_level: FirstNameLevel;
-  last_level: LastNameLevel;
-  address_level: AddressLevel;
-  birth_level: BirthYearLevel;
-  first_weight: number;
-  last_weight: number;
-  address_weight: number;
-  birth_weight: number;
-  prior: number;
   log_odds: number;
 }
 
-function breakdownOf(row: RankedRow): ScoreBreakdown {
-  return {
-    prior: row.prior,
-    firstName: { level: row.first_level, weight: row.first_weight },
-    lastName: { level: row.last_level, weight: row.last_weight },
-    address: { level: row.address_level, weight: row.address_weight },
-    birthYear: { level: row.birth_level, weight: row.birth_weight },
-    logOdds: row.log_odds,
-  };
-}
+const breakdownOf = (row: RankedRow): ScoreBreakdown => breakdownOfColumns(row, row.log_odds);
 
 interface ChangeRow extends Omit<Partial<RankedRow>, 'voter_id' | 'contact_id'> {
   contact_id: string;
@@ -573,7 +555,7 @@ async function scoreAcrossSessions(trx: Trx, postgresUrl: string | undefined, hi
         await session.query(`set transaction snapshot '${other!.snapshot}'`);
         for (const setting of SCORING_SETTINGS) await session.query(setting);
         await session.query(`create temp table rm_query on commit drop as select * from json_to_recordset($1::json) as q(${other!.columns})`, [other!.rows]);
-        await scoreBlocks(session.query, 'rm_query', high);
+        await scoreBlocks((text, params) => session.query(text, params), 'rm_query', high);
         const [rows] = await session.query<{ top: string; extra: string }>(
           `select (select coalesce(json_agg(t), '[]')::text from rm_top t) as top, (select coalesce(json_agg(e), '[]')::text from rm_extra e) as extra`,
         );

@@ -1,4 +1,12 @@
-import { FIXED_WEIGHTS, MATCH_MODEL } from '../../activities/voter-matching/score.js';
+import {
+  FIXED_WEIGHTS,
+  MATCH_MODEL,
+  type AddressLevel,
+  type BirthYearLevel,
+  type FirstNameLevel,
+  type LastNameLevel,
+  type ScoreBreakdown,
+} from '../../activities/voter-matching/score.js';
 
 /**
  * The score of activities/voter-matching/score.ts, compiled to SQL for the set-based rematch: the same levels, in
@@ -44,8 +52,12 @@ export const CONTACT_WEIGHTS_SQL = `
   ${bits(`${num(m.address.city.m)} / ${share('k.city_n', m.address.city.minU)}`)} as w_city,
   -${bits(POPULATION)} as w_prior`;
 
-/** The contact weights as `CONTACT_WEIGHTS_SQL` gives them, for a file of `population` voters. */
-export const contactWeightsSql = (population: number) => CONTACT_WEIGHTS_SQL.replaceAll(POPULATION, `greatest(${Math.trunc(population)}, 1)::float8`);
+/**
+ * The contact weights as `CONTACT_WEIGHTS_SQL` gives them, for a file of `population` voters (a number, or an SQL
+ * expression giving it).
+ */
+export const contactWeightsSql = (population: number | string) =>
+  CONTACT_WEIGHTS_SQL.replaceAll(POPULATION, `greatest(${typeof population === 'number' ? Math.trunc(population) : population}, 1)::float8`);
 
 /** One factor: its levels in order of precedence, each with its condition and its weight (in bits). */
 type Factor = { levels: Array<[condition: string, level: string, weight: string]>; otherwise: [level: string, weight: string] };
@@ -132,4 +144,32 @@ export function scorePairsSql(pairs: string, keys: string): string {
       join ${keys} k on k.contact_id = v.contact_id
       cross join lateral (select ${LEVELS_SQL}) lv
       cross join lateral (select ${WEIGHTS_SQL}) wt`;
+}
+
+/** The columns `LEVELS_SQL` and `WEIGHTS_SQL` give a scored pair. */
+export interface ScoreColumns {
+  first_level: FirstNameLevel;
+  last_level: LastNameLevel;
+  address_level: AddressLevel;
+  birth_level: BirthYearLevel;
+  first_weight: number;
+  last_weight: number;
+  address_weight: number;
+  birth_weight: number;
+  prior: number;
+}
+
+/**
+ * A scored pair's columns as score.ts's breakdown. The log-odds, when not read with them, is their sum in the order
+ * `scorePairsSql` and `LOG_ODDS_SQL` add them, so the same float.
+ */
+export function breakdownOfColumns(row: ScoreColumns, logOdds?: number): ScoreBreakdown {
+  return {
+    prior: row.prior,
+    firstName: { level: row.first_level, weight: row.first_weight },
+    lastName: { level: row.last_level, weight: row.last_weight },
+    address: { level: row.address_level, weight: row.address_weight },
+    birthYear: { level: row.birth_level, weight: row.birth_weight },
+    logOdds: logOdds ?? row.prior + row.first_weight + row.last_weight + row.address_weight + row.birth_weight,
+  };
 }

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { MatchKeys } from '../../activities/voter-matching/normalise.js';
-import type { CandidateFrequencies } from '../../activities/voter-matching/score.js';
+import { nicknamesOf } from '../../activities/voter-matching/nicknames.js';
+import type { CandidateFrequencies, MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
 import type { VoteFact, VoterFacts } from '../../activities/voter-matching/voter-observation.js';
+import { breakdownOfColumns, type ScoreColumns } from './score-sql.js';
 import { CANDIDATE_COLUMNS, DETAIL_COLUMNS_SQL, distinctVotesSql } from './voter-lookup-functions.js';
 import { matchKeysOf, type ReviewCandidate, type VoterDb, type VoterRow } from './voter-tables.js';
 
@@ -176,9 +178,7 @@ export async function recordVoterDecision(db: VoterDb, contactId: string, decisi
     const { rows } = await sql<{ recorded: RecordedJson | null }>`
       select voter_record_match(${contactId}, ${decision.voterId}, ${decision.score}::float8, ${decision.importId}::bigint, ${decidedBy}, ${now}) as recorded`.execute(db);
     const recorded = rows[0]?.recorded;
-    if (!recorded) return null;
-    const votes = recorded.votesLoaded ? recorded.votes.map(([date, election, method, party]) => ({ date, election, method, party })) : null;
-    return { ...detailsOf(recorded.row), votes };
+    return recorded ? recordedVoterOf(recorded) : null;
   }
   const review = decision.state === 'ambiguous' ? decision : undefined;
   await sql`
@@ -192,6 +192,72 @@ interface RecordedJson {
   row: Omit<VoterRow, 'source_line'>;
   votesLoaded: boolean;
   votes: Array<[string | null, string, string | null, string | null]>;
+}
+
+function recordedVoterOf(recorded: RecordedJson): RecordedVoter {
+  const votes = recorded.votesLoaded ? recorded.votes.map(([date, election, method, party]) => ({ date, election, method, party })) : null;
+  return { ...detailsOf(recorded.row), votes };
+}
+
+/** One candidate of an ambiguous database match: its probability, why it scored so, and what a reviewer reads. */
+export interface AmbiguousCandidate {
+  voterId: string;
+  probability: number;
+  breakdown: ScoreBreakdown;
+  name: string;
+  address: string | null;
+  birthYear: number | null;
+}
+
+/** What a lookup in the database decided (see matchVoterInDatabase). */
+export type DatabaseMatch =
+  | { outcome: 'no_match'; importId: string | null }
+  | { outcome: 'matched'; importId: string; probability: number; breakdown: ScoreBreakdown; recorded: RecordedVoter }
+  | { outcome: 'ambiguous'; importId: string; probabilityTopTwo: number; candidates: AmbiguousCandidate[] };
+
+/** `voter_match`'s answer, as JSON. */
+type MatchJson =
+  | { outcome: 'no_match'; importId: string | null }
+  | { outcome: 'matched'; importId: string; probability: number; breakdown: ScoreColumns; recorded: RecordedJson }
+  | {
+      outcome: 'ambiguous';
+      importId: string;
+      probabilityTopTwo: number;
+      candidates: Array<ScoreColumns & { voter_id: string; probability: number; name: string; address: string | null; voter_birth_year: number | null }>;
+    };
+
+/**
+ * A whole lookup in one round trip: the `voter_match` database function blocks, scores (score.ts compiled to SQL,
+ * as the rematch does), decides, and records a match or a no match as the contact's state; an ambiguous outcome
+ * comes back with its best few candidates for the caller to keep for review (recordVoterDecision). Where the time
+ * goes online is round trips and moving candidates to this process: a match is one statement and a few hundred
+ * bytes. `matchVoter` (activities/providers/voterfile.ts) is the same lookup in JavaScript, the reference the tests
+ * hold this one to.
+ */
+export async function matchVoterInDatabase(db: VoterDb, contactId: string, keys: MatchKeys, thresholds: MatchThresholds, decidedBy: 'lookup' | 'rematch'): Promise<DatabaseMatch> {
+  const { rows } = await sql<{ result: MatchJson }>`
+    select voter_match(${contactId}, ${keys.first}, ${keys.middle}, ${keys.last}, ${keys.lastPhonetic}, ${keys.birthYear ?? null}::integer,
+                       ${keys.houseNumber ?? null}, ${keys.streetCore ?? null}, ${keys.zip5 ?? null}, ${keys.locality ?? null},
+                       ${nicknamesOf(keys.first)}::text[], ${thresholds.high}::float8, ${thresholds.low}::float8, ${decidedBy}, ${new Date()}) as result`.execute(db);
+  const result = rows[0]!.result;
+  switch (result.outcome) {
+    case 'no_match':
+      return result;
+    case 'matched':
+      return { ...result, breakdown: breakdownOfColumns(result.breakdown), recorded: recordedVoterOf(result.recorded) };
+    case 'ambiguous':
+      return {
+        ...result,
+        candidates: result.candidates.map((c) => ({
+          voterId: c.voter_id,
+          probability: c.probability,
+          breakdown: breakdownOfColumns(c),
+          name: c.name,
+          address: c.address,
+          birthYear: c.voter_birth_year,
+        })),
+      };
+  }
 }
 
 /** The open review of a contact's voter match, if any. */

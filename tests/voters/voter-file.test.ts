@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVoterfileProvider } from '../../activities/providers/voterfile.js';
+import { createVoterfileProvider, matchVoter, voterLookupKeys } from '../../activities/providers/voterfile.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
 import { decodeText, type DecodeState } from '../../client/backfill/decode-text.js';
 import type { ProviderAnswer } from '../../activities/providers/provider.js';
@@ -14,7 +14,8 @@ import { openDatabase, type DatabaseHandle } from '../../store/open-database.js'
 import { importVoterFile, type VoterFileReject } from '../../store/voters/import-voter-file.js';
 import { rematchVoters } from '../../store/voters/rematch-voters.js';
 import { NCVOTER_COLUMNS, NCVOTER_MAPPING, parseVoterFileMapping, VoterFileError } from '../../store/voters/voter-file-format.js';
-import { findVoterReview } from '../../store/voters/voter-lookups.js';
+import { findVoterReview, matchVoterInDatabase } from '../../store/voters/voter-lookups.js';
+import { withVoterTables } from '../../store/voters/voter-tables.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 const DEMO_VOTERS = 'demo/data/ncvoter-demo.txt';
@@ -188,6 +189,49 @@ describe.each(BACKENDS)('voter file on $name', ({ open }) => {
     }
     const bare = createVoterfileProvider(handle.db, THRESHOLDS).lookup({ contactKey: contactKey('x@example.org'), email: 'x@example.org', familyName: 'Ruiz' });
     await expect(bare).rejects.toMatchObject({ type: 'ProviderRejected' });
+  });
+
+  it('decides and scores each lookup in the database as the JavaScript model does, misspelt family names included', async () => {
+    const voters = withVoterTables(handle.db);
+    const thresholds = { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold };
+    // Each supporter as signed up, and again with two letters of the family name swapped (most then sound
+    // different: stage two, the ZIP's similar names, has to find them).
+    const cases = supporters.flatMap((s) => {
+      const f = s.family_name;
+      const swapped = f.length > 3 ? f.slice(0, 1) + f[2] + f[1] + f.slice(3) : f;
+      return [s, { ...s, family_name: swapped }];
+    });
+    const outcomes = new Set<string>();
+    for (const s of cases) {
+      const keys = voterLookupKeys({
+        contactKey: contactKey(s.email),
+        email: s.email,
+        givenName: s.given_name,
+        familyName: s.family_name,
+        birthYear: Number(s.birth_year),
+        postalAddress: { lines: [s.address], locality: s.locality, postalCode: s.postal_code, region: s.region, country: s.country },
+      })!;
+      const reference = (await matchVoter(voters, keys, thresholds)).decision;
+      const inDatabase = await matchVoterInDatabase(voters, contactKey(s.email), keys, thresholds, 'lookup');
+      const label = `${s.email} as ${s.family_name}`;
+      outcomes.add(reference.outcome);
+      expect(inDatabase.outcome, label).toBe(reference.outcome);
+      if (inDatabase.outcome === 'matched' && reference.outcome === 'matched') {
+        expect(inDatabase.recorded.facts.voterId, label).toBe(reference.best.candidate.voterId);
+        expect(inDatabase.probability, label).toBeCloseTo(reference.best.probability, 12);
+        expect(inDatabase.breakdown, label).toEqual(reference.best.breakdown);
+      }
+      if (inDatabase.outcome === 'ambiguous' && reference.outcome === 'ambiguous') {
+        expect(inDatabase.probabilityTopTwo, label).toBeCloseTo(reference.probabilityTopTwo, 12);
+        const best = reference.ranked.slice(0, inDatabase.candidates.length);
+        expect(inDatabase.candidates.map((c) => c.voterId), label).toEqual(best.map((c) => c.candidate.voterId));
+        inDatabase.candidates.forEach((c, i) => {
+          expect(c.probability, label).toBeCloseTo(best[i]!.probability, 12);
+          expect(c.breakdown, label).toEqual(best[i]!.breakdown);
+        });
+      }
+    }
+    expect([...outcomes].sort()).toEqual(['ambiguous', 'matched', 'no_match']);
   });
 
   it('rematches every contact in SQL with the same decisions and scores as the lookups', async () => {

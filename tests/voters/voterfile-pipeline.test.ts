@@ -76,7 +76,8 @@ describe('the voterfile provider in the enrichment pipeline', () => {
     database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
     await migrateToLatest(database.db);
     [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger })]);
-    config = providerConfig({}, { PROVIDER_VOTERFILE_ENABLED: 'true', DATABASE_URL: testDb.url });
+    // The rematch command tells open enrichments on this server (none stay open here: no retry schedule).
+    config = providerConfig({}, { PROVIDER_VOTERFILE_ENABLED: 'true', DATABASE_URL: testDb.url, TEMPORAL_ADDRESS: env.address });
     // As `enrich dev --demo` does when no voter file is loaded; a second call finds it loaded and does nothing.
     const imported = await importDemoVoterFile(database.db, testDb.url);
     expect(imported).toMatchObject({ voters: 54, rejected: 3, historyRows: 52 });
@@ -178,7 +179,15 @@ describe('the voterfile provider in the enrichment pipeline', () => {
       text: decodeText(Readable.from([Buffer.from(next, 'latin1')]), { encoding: 'utf-8' }),
     });
 
-    const output = JSON.parse(await runVotersRematch(config, { json: true })) as { changes: Record<string, number>; remerged: { examined: number; changed: number } };
+    const output = JSON.parse(await runVotersRematch(config, { json: true })) as {
+      changes: Record<string, number>;
+      remerged: { examined: number; changed: number };
+      notified: number;
+      warning?: string;
+    };
+    // Every workflow here has closed (no retry schedule): none to tell, and Temporal was reached.
+    expect(output).toMatchObject({ notified: 0 });
+    expect(output.warning).toBeUndefined();
     expect(output.changes).toMatchObject({ new_match: 2, moved: 1 });
     expect(output.remerged).toEqual({ examined: 3, changed: 3 });
 
