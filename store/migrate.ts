@@ -5,7 +5,7 @@ import * as voterFile from './migrations/0003-voter-file.js';
 import * as privacy from './migrations/0004-privacy.js';
 import * as privacyAudit from './migrations/0005-privacy-audit.js';
 import * as voterSimilarNames from './migrations/0006-voter-similar-names.js';
-import * as voterLookupArms from './migrations/0007-voter-lookup-arms.js';
+import * as voterMatch from './migrations/0007-voter-match.js';
 
 /** Every migration, in order. Listed in code (not read from a folder) so bundlers and tsx see the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,7 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-privacy': privacy,
   '0005-privacy-audit': privacyAudit,
   '0006-voter-similar-names': voterSimilarNames,
-  '0007-voter-lookup-arms': voterLookupArms,
+  '0007-voter-match': voterMatch,
 };
 
 /** Applies every pending migration; a no-op when the schema is current. Throws with the failing migration's name. */
