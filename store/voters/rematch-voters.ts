@@ -299,7 +299,6 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
                    left join (${nicknameListsSql}) nn on nn.name = k.first_norm
                   where p.has_keys and not p.kept) k`,
       );
-      await run(trx, 'analyze rm_query');
       lap('previous');
 
       // Stages one and two, split between this transaction and a second session when there is one: the two are
@@ -307,8 +306,8 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       await scoreAcrossSessions(trx, options.postgresUrl, high);
       lap('scoring');
 
-      // The decision, as decideMatch makes it, over both stages' candidates: stage one's best few and all of stage
-      // two's (the best few of the union are among them), each weighed against every candidate of its contact.
+      // The decision, as decideMatch makes it, over both stages' candidates: each stage's best few (the best few of
+      // the union are among them), each weighed against every candidate of its contact (both stages' totals).
       await run(
         trx,
         `create temp table rm_best on commit drop as
@@ -319,8 +318,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
              join (select q.contact_id, coalesce(t.total, 0) + coalesce(e.total, 0) as total
                      from rm_query q
                      left join rm_top t on t.contact_id = q.contact_id and t.rank = 1
-                     left join (select contact_id, sum(power(2::float8, log_odds)) as total from rm_extra group by contact_id) e
-                       on e.contact_id = q.contact_id) n on n.contact_id = u.contact_id) r
+                     left join rm_extra e on e.contact_id = q.contact_id and e.rank = 1) n on n.contact_id = u.contact_id) r
           where rank <= $1`,
         [REVIEW_MAX_CANDIDATES],
       );
@@ -380,14 +378,17 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
                  or p.registration_date is distinct from v.registration_date or coalesce(p.districts, '{}'::jsonb) <> v.districts)`,
       );
 
-      // The new state of each contact.
+      // The new state of each contact whose outcome changed (a match always did: the contact had no kept voter). An
+      // unchanged one (most often no match, again) keeps its row as it was: when and by what that outcome was set.
       await run(
         trx,
         `insert into voter_matches (contact_id, state, voter_id, score, address_key, precinct, status, party, registration_date, districts, import_id, decided_by, updated_at)
          select d.contact_id, d.outcome, v.voter_id, case when d.outcome = 'matched' then d.p_best end,
                 case when v.voter_id is not null then ${ADDRESS_KEY_SQL} end, v.precinct, v.status, v.party, v.registration_date, v.districts,
                 $1::bigint, 'rematch', $2::timestamptz
-           from rm_decided d left join voters v on d.outcome = 'matched' and v.voter_id = d.best_voter
+           from rm_decided d join rm_prev p on p.contact_id = d.contact_id
+           left join voters v on d.outcome = 'matched' and v.voter_id = d.best_voter
+          where d.outcome = 'matched' or d.outcome is distinct from p.prev_state
          on conflict (contact_id) do update set state = excluded.state, voter_id = excluded.voter_id, score = excluded.score,
            address_key = excluded.address_key, precinct = excluded.precinct, status = excluded.status, party = excluded.party,
            registration_date = excluded.registration_date, districts = excluded.districts, import_id = excluded.import_id,
@@ -465,8 +466,8 @@ type Query = <R = Record<string, unknown>>(text: string, params?: unknown[]) => 
 
 /**
  * Stages one and two of blocking, with each candidate's log-odds, for the contacts in `source` (a table with
- * rm_query's columns): each contact's best few of stage one in temp table `rm_top` (with the sum over all its
- * candidates, `total`), and every candidate of stage two in `rm_extra`.
+ * rm_query's columns): each contact's best few of stage one in temp table `rm_top`, and of stage two in `rm_extra`,
+ * each row with the sum over all the contact's candidates of that stage (`total`).
  *
  * Stage one: the three blocks, each through its own index (the arms do not overlap, so nothing is scored twice; the
  * ZIP block is read from its index alone). Candidates are scored by their log-odds alone (no levels as text; the
@@ -509,19 +510,24 @@ async function scoreBlocks(query: Query, source: string, high: number): Promise<
   );
   await query(
     `create temp table rm_extra on commit drop as
-     select k.contact_id, v.voter_id, ${LOG_ODDS_SQL} as log_odds
+     select k.contact_id, s.voter_id, s.log_odds, s.total, s.rank
        from rm_stage2 t join ${source} k on k.contact_id = t.contact_id
-      cross join lateral (select z.name, z.phonetic from voter_zip_names z
-                           where z.zip5 = k.zip5 and z.name % k.last_norm and z.phonetic <> k.last_phonetic offset 0) s
-      cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
-                           where v.zip5 = k.zip5 and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v
-     union all
-     select k.contact_id, v.voter_id, ${LOG_ODDS_SQL}
-       from rm_stage2 t join ${source} k on k.contact_id = t.contact_id
-      cross join lateral (select c.name, c.phonetic from voter_name_counts c
-                           where k.zip5 is null and c.kind = 'last' and c.name % k.last_norm and c.phonetic <> k.last_phonetic offset 0) s
-      cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
-                           where v.city_norm = k.city_norm and v.last_phonetic = s.phonetic and v.last_norm = s.name offset 0) v`,
+      cross join lateral (
+        select s.voter_id, s.log_odds, sum(power(2::float8, s.log_odds)) over () as total,
+               row_number() over (order by s.log_odds desc, s.voter_id collate "C") as rank
+          from (select v.voter_id, ${LOG_ODDS_SQL} as log_odds
+                  from (select z.name, z.phonetic from voter_zip_names z
+                         where z.zip5 = k.zip5 and z.name % k.last_norm and z.phonetic <> k.last_phonetic offset 0) n
+                 cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
+                                      where v.zip5 = k.zip5 and v.last_phonetic = n.phonetic and v.last_norm = n.name offset 0) v
+                union all
+                select v.voter_id, ${LOG_ODDS_SQL}
+                  from (select c.name, c.phonetic from voter_name_counts c
+                         where k.zip5 is null and c.kind = 'last' and c.name % k.last_norm and c.phonetic <> k.last_phonetic offset 0) n
+                 cross join lateral (select v.voter_id, ${VOTER_KEYS_SQL} from voters v
+                                      where v.city_norm = k.city_norm and v.last_phonetic = n.phonetic and v.last_norm = n.name offset 0) v) s) s
+      where s.rank <= $1`,
+    [REVIEW_MAX_CANDIDATES],
   );
 }
 
