@@ -6,7 +6,7 @@ import { parse, type CsvError, type Info } from 'csv-parse';
 export type DelimitedRecord = { line: number; values: string[] } | { line: number; reason: string };
 
 /** A record longer than this is an unclosed quote swallowing the file: stop rather than buffer gigabytes. */
-const MAX_RECORD_CHARS = 1024 * 1024;
+export const MAX_RECORD_CHARS = 1024 * 1024;
 
 const QUOTE = 34;
 
@@ -21,7 +21,7 @@ function unquote(field: string): string {
  * empty); only a line where that leaves a quote in some field (an escaped `""` inside a value, a field left
  * unquoted) is unquoted field by field.
  */
-function splitTabs(row: string): string[] {
+export function splitTabs(row: string): string[] {
   if (row.length >= 2 && row.charCodeAt(0) === QUOTE && row.charCodeAt(row.length - 1) === QUOTE) {
     const fields = row.slice(1, -1).split('"\t"');
     if (!fields.some(hasQuote)) return fields;
@@ -32,7 +32,7 @@ function splitTabs(row: string): string[] {
 const hasQuote = (field: string) => field.includes('"');
 
 /** A line with nothing but white space; the usual line, starting with a visible ASCII character, is decided at once. */
-function isBlank(row: string): boolean {
+export function isBlank(row: string): boolean {
   const first = row.charCodeAt(0);
   return row.length === 0 || ((first <= 32 || first >= 127) && row.trim() === '');
 }
