@@ -1,3 +1,4 @@
+import { countryOfAddress, US_ZIP } from '../schemas/address-country.js';
 import type { LookupInput, ObservationInput, Profile } from '../schemas/lookup.js';
 import type { ProviderName } from '../schemas/providers.js';
 import type { Signup } from '../schemas/signup.js';
@@ -11,8 +12,6 @@ import type { Signup } from '../schemas/signup.js';
 export const STAGE_ONE: readonly ProviderName[] = ['gravatar', 'github', 'census', 'ban', 'fec', 'voterfile'];
 export const STAGE_TWO: readonly ProviderName[] = ['mastodon', 'bluesky', 'github'];
 
-const US_ZIP = /^\d{5}(-?\d{4})?$/;
-
 /**
  * Where the voter file is looked up when the workflow input does not say (`voterfileCountries` absent: runs
  * started before VOTERFILE_COUNTRIES existed), so their histories replay as recorded.
@@ -25,13 +24,9 @@ export interface StageOneOptions {
   voterfileCountries?: readonly string[] | undefined;
 }
 
-/**
- * The signup's country: the address's own, else US for a five-digit ZIP (an address without a country had the
- * operator's JURISDICTION put in by the client before the workflow started, when one is set); else unknown.
- */
+/** The signup's country (see {@link countryOfAddress}); undefined when unknown. */
 function countryOf(signup: Signup): string | undefined {
-  const address = signup.postalAddress;
-  return address?.country ?? (US_ZIP.test(address?.postalCode ?? '') ? 'US' : undefined);
+  return countryOfAddress(signup.postalAddress);
 }
 
 function isUs(signup: Signup): boolean {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { countryOfAddress } from '../../schemas/address-country.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import type { Database } from '../../store/database.js';
 import {
@@ -56,10 +57,15 @@ function decide(keys: MatchKeys, candidates: VoterCandidate[], frequencies: Cand
 /**
  * The lookup in JavaScript, the reference for the one the provider makes in the database (matchVoterInDatabase):
  * stage one's blocks, and when they give no match, the trigram stage added to them; then every candidate is scored
- * by score.ts and weighed against the others. The tests hold the database lookup and `enrich voters rematch`
+ * by score.ts and weighed against the others. A supporter of another country than the active file's (`country`, as
+ * `countryOfAddress` reads it; undefined = unknown, searched) has no candidate. The tests hold the database lookup and `enrich voters rematch`
  * (store/voters/rematch-voters.ts) to its decisions and scores.
  */
-export async function matchVoter(db: VoterDb, keys: MatchKeys, thresholds: MatchThresholds): Promise<VoterMatch> {
+export async function matchVoter(db: VoterDb, keys: MatchKeys, thresholds: MatchThresholds, country: string | undefined): Promise<VoterMatch> {
+  if (country !== undefined) {
+    const file = await db.selectFrom('voter_imports').select(['id', 'country']).where('state', '=', 'active').executeTakeFirst();
+    if (file && file.country !== country) return { importId: file.id, decision: { outcome: 'no_match', ranked: [] } };
+  }
   const blocked = await findBlockedVoters(db, keys);
   let decision = decide(keys, blocked.candidates, blocked.frequencies, thresholds);
   if (decision.outcome !== 'matched' && blocked.importId !== null) {
@@ -91,7 +97,8 @@ export function reviewCandidates(candidates: AmbiguousCandidate[]): ReviewCandid
  * locally, in the database; no network. Matched → one `voter` observation (voter id, status, party, precinct,
  * registration date, districts, votes when a history was loaded, the match score and its breakdown), with the
  * score as confidence. Ambiguous → the candidates go to `voter_match_reviews` and the lookup fails with
- * `AmbiguousMatch` (not retried; the contact is flagged). No candidate good enough → no_match. Each decision is also
+ * `AmbiguousMatch` (not retried; the contact is flagged). No candidate good enough, or a supporter of another
+ * country than the file's (`countryOfAddress`: a code postal may be a US ZIP too) → no_match. Each decision is also
  * kept in `voter_matches`, which `enrich voters rematch` compares the next file against.
  */
 export function createVoterfileProvider(db: Kysely<Database>, options: VoterfileProviderOptions): Provider {
@@ -108,7 +115,7 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
     }
     // One statement blocks, scores, decides and records a match or a no match.
     const contactId = input.contactKey;
-    const match = await matchVoterInDatabase(voters, contactId, keys, thresholds, 'lookup');
+    const match = await matchVoterInDatabase(voters, contactId, keys, thresholds, 'lookup', countryOfAddress(input.postalAddress));
     signal?.throwIfAborted();
     if (match.outcome === 'ambiguous') {
       const candidates = reviewCandidates(match.candidates);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { delimitedRecords, type DelimitedRecord } from './delimited-records.js';
 import { openKyselySession, openPostgresSession, type SqlSession } from './sql-session.js';
-import { resolveHeader, VoterFileError, type HistoryMapping, type VoterFileMapping } from './voter-file-format.js';
+import { DEFAULT_VOTER_FILE_COUNTRY, resolveHeader, VoterFileError, type HistoryMapping, type VoterFileMapping } from './voter-file-format.js';
 import { copyLine, VOTE_COLUMNS, voteRowFromRecord, voterRowReader, type HistoryField, type RowReject, type VoteRow, type VoterField } from './voter-row.js';
 import { VOTER_COLUMN_TYPES, VOTER_COLUMNS, ZIP_NAME_PARTITIONS, type VoterRow } from './voter-tables.js';
 
@@ -266,8 +266,8 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
     }
     await dropLeftovers(session);
     const [created] = await session.query<{ id: string }>(
-      `insert into voter_imports (source, history_source, format) values ($1, $2, $3) returning id::text as id`,
-      [options.source, options.history?.source ?? null, options.format],
+      `insert into voter_imports (source, history_source, format, country) values ($1, $2, $3, $4) returning id::text as id`,
+      [options.source, options.history?.source ?? null, options.format, options.mapping.country ?? DEFAULT_VOTER_FILE_COUNTRY],
     );
     importId = created!.id;
     const id = importId;

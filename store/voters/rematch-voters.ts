@@ -3,6 +3,7 @@ import { MATCH_KEYS_VERSION, supporterMatchKeys } from '../../activities/voter-m
 import { nicknameRows } from '../../activities/voter-matching/nicknames.js';
 import type { MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
 import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKind } from '../../activities/voter-matching/voter-observation.js';
+import { US_ZIP } from '../../schemas/address-country.js';
 import type { JsonValue } from '../../schemas/lookup.js';
 import type { Database } from '../database.js';
 import { hashValue } from '../observations.js';
@@ -29,8 +30,9 @@ export interface RematchResult {
   /** Contacts considered: those with enough to match on, plus those matched before. */
   contacts: number;
   /**
-   * Contacts whose signup has too little to match on (no given name, family name, or ZIP/locality), among those
-   * matched afresh (a contact matched to a voter still in the file keeps it; its signup is not read).
+   * Contacts whose signup has too little to match on (no given name, family name, or ZIP/locality) or is of another
+   * country than the file's, among those matched afresh (a contact matched to a voter still in the file keeps it;
+   * its signup is not read).
    */
   skipped: number;
   matched: number;
@@ -79,11 +81,19 @@ const KEY_COLUMNS = Object.values(MATCH_KEY_COLUMNS);
 const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 /**
- * A digest of the signup fields keys are computed from (and of the key version), for a contacts row `c`: a contact
- * whose digest is the one stored beside its keys needs no new keys.
+ * A digest of the signup fields keys are computed from and of its country (and of the key version), for a contacts
+ * row `c`: a contact whose digest is the one stored beside its keys needs no new keys.
  */
 const SIGNUP_HASH_SQL = `md5('${MATCH_KEYS_VERSION}:' || jsonb_build_array(c.signup->'givenName', c.signup->'familyName', c.signup->'birthYear',
-  c.signup->'postalAddress'->'lines'->0, c.signup->'postalAddress'->'postalCode', c.signup->'postalAddress'->'locality')::text)`;
+  c.signup->'postalAddress'->'lines'->0, c.signup->'postalAddress'->'postalCode', c.signup->'postalAddress'->'locality',
+  c.signup->'postalAddress'->'country')::text)`;
+
+/**
+ * Whether the signup of the contacts row `c` is of another country than `country` (a parameter; null before the first
+ * import): its address's own, else US for a five-digit ZIP, as `countryOfAddress` reads it; unknown is not another.
+ */
+const otherCountrySql = (country: string) => `coalesce(coalesce(c.signup->'postalAddress'->>'country',
+  case when c.signup->'postalAddress'->>'postalCode' ~ '${US_ZIP.source}' then 'US' end) <> ${country}, false)`;
 
 /**
  * Whether the contacts row `c` is matched to a voter still in the file (in `rm_kept`): the rematch keeps that voter and reads none
@@ -96,10 +106,16 @@ const KEPT_SQL = `exists (select 1 from rm_kept x where x.contact_id = c.id)`;
  * date with its signup, a page at a time: only contacts whose signup changed since their keys were computed (by the
  * digest stored beside them) or that have no keys are read; their keys are
  * computed here (the same folding as the online lookup) and only the rows that changed are written, so a rematch
- * after a new file reads and writes nothing for contacts whose signup did not change. Returns how many have keys and
- * how many have too little.
+ * after a new file reads and writes nothing for contacts whose signup did not change. A contact whose signup is of
+ * another country than the file's (`country`) is one with too little: its keys are dropped (one statement) and none
+ * are computed. Returns how many have keys and how many have too little.
  */
-async function refreshContactKeys(trx: Trx, pageSize: number): Promise<{ keyed: number; skipped: number }> {
+async function refreshContactKeys(trx: Trx, pageSize: number, country: string | null): Promise<{ keyed: number; skipped: number }> {
+  await run(
+    trx,
+    `delete from voter_contact_keys k using contacts c where c.id = k.contact_id and not ${KEPT_SQL} and ${otherCountrySql('$1::text')}`,
+    [country],
+  );
   let after = '';
   for (;;) {
     const page = await run<SignupFields & { id: string; signup_hash: string } & ({ has_keys: false } | ({ has_keys: true } & MatchKeyColumns))>(
@@ -108,11 +124,12 @@ async function refreshContactKeys(trx: Trx, pageSize: number): Promise<{ keyed: 
               c.signup->'birthYear' as signup_birth_year, c.signup->'postalAddress'->'lines'->0 as signup_street,
               c.signup->'postalAddress'->'postalCode' as signup_postal_code, c.signup->'postalAddress'->'locality' as signup_locality,
               c.signup_hash, k.contact_id is not null as has_keys, ${KEY_COLUMNS.map((col) => `k.${col}`).join(', ')}
-         from (select c.id, c.signup, ${SIGNUP_HASH_SQL} as signup_hash from contacts c where c.id > $1 and not ${KEPT_SQL}) c
+         from (select c.id, c.signup, ${SIGNUP_HASH_SQL} as signup_hash from contacts c
+                where c.id > $1 and not ${KEPT_SQL} and not ${otherCountrySql('$3::text')}) c
          left join voter_contact_keys k on k.contact_id = c.id
         where k.signup_hash is distinct from c.signup_hash
         order by c.id limit $2`,
-      [after, pageSize],
+      [after, pageSize, country],
     );
     if (page.length === 0) break;
     after = page[page.length - 1]!.id;
@@ -240,7 +257,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       // The scoring statements are large CASE expressions over many rows: JIT compiling them costs seconds and saves
       // nothing here. The candidate pairs are sorted and windowed per contact: in memory, not in temporary files.
       for (const setting of SCORING_SETTINGS) await run(trx, setting);
-      const [file] = await run<{ id: string; voters: number }>(trx, `select id::text as id, voters from voter_imports where state = 'active'`);
+      const [file] = await run<{ id: string; voters: number; country: string }>(trx, `select id::text as id, voters, country from voter_imports where state = 'active'`);
       // The contacts matched to a voter still in the file, with that voter's registration as it is now: they keep it.
       await run(
         trx,
@@ -250,7 +267,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
           where m.state = 'matched'`,
       );
       await run(trx, 'analyze rm_kept (contact_id)');
-      const { keyed, skipped } = await refreshContactKeys(trx, pageSize);
+      const { keyed, skipped } = await refreshContactKeys(trx, pageSize, file?.country ?? null);
       lap('keys');
       const changes = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<VoterChangeKind, number>;
       if (!file) {

@@ -20,6 +20,9 @@ export const HistoryMappingSchema = z.object({
 });
 export type HistoryMapping = z.infer<typeof HistoryMappingSchema>;
 
+/** The country of a voter file whose mapping does not name one (every file before mappings had a country). */
+export const DEFAULT_VOTER_FILE_COUNTRY = 'US';
+
 /**
  * How to read a voter file: its delimiter, its date layout, and which header names each field we use (matched
  * without regard to case). `--format csv --mapping FILE` reads this from JSON, so a new state's file, or a French
@@ -31,6 +34,16 @@ export const VoterFileMappingSchema = z.object({
   dateFormat: z.enum(DATE_FORMATS).default('YYYY-MM-DD'),
   /** The state (or country) of every row, for files that do not repeat it on each row. */
   state: z.string().trim().min(1).optional(),
+  /**
+   * The country the file covers (ISO 3166-1 alpha-2; default US): lookups and rematches match only signups of
+   * this country (or of none known) against it.
+   */
+  country: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code (US, FR)')
+    .optional(),
   columns: z.object({
     /** The file's stable statewide id of the registration (`ncid`, `SOS_VOTERID`). */
     voterId: column,
@@ -70,6 +83,7 @@ export type VoterFileMapping = z.infer<typeof VoterFileMappingSchema>;
 export const NCVOTER_MAPPING: VoterFileMapping = {
   delimiter: '\t',
   dateFormat: 'MM/DD/YYYY',
+  country: 'US',
   columns: {
     voterId: 'ncid',
     lastName: 'last_name',

@@ -11,8 +11,9 @@ import { MATCH_KEY_COLUMNS, VOTER_COLUMNS } from './voter-tables.js';
  * a lookup pays only for running them. They read the live tables by name: an import that swaps in new tables
  * invalidates the kept plans, and the next call plans them again.
  *
- * Created by migration 0006 from these definitions and replaced by 0007; a change to them needs a migration that
- * calls `createVoterLookupFunctions` again.
+ * Created by migration 0006 from these definitions and replaced by 0007 and 0008 (which gave `voter_match` its
+ * `p_country`); a change to them needs a migration that calls `createVoterLookupFunctions` again (and drops a
+ * function whose arguments change first: `create or replace` cannot change them).
  */
 
 /** The columns a candidate is read with, in order: the voter id and the match keys. */
@@ -54,18 +55,20 @@ export const REVIEW_MAX_CANDIDATES = 5;
 /**
  * A whole online lookup in one round trip (see matchVoterInDatabase): stage one's three blocks, scored; stage two's
  * similar family names when stage one gives no match; the decision (as decideMatch makes it); and for a match or no
- * match, the contact's state recorded. Returns the outcome with, for a match, the registration, its votes and the
- * best candidate's levels and weights, and for an ambiguous one the best few with theirs (the lookup records the
- * review). The score is score.ts's, compiled to SQL by score-sql.ts (`k` is the supporter's keys, frequencies and
+ * match, the contact's state recorded; a supporter of another country than the active file's (`p_country`; null =
+ * unknown, searched as before) is a no match without a search. Returns the outcome with, for a match, the
+ * registration, its votes and the best candidate's levels and weights, and for an ambiguous one the best few with
+ * theirs (the lookup records the review). The score is score.ts's, compiled to SQL by score-sql.ts (`k` is the supporter's keys, frequencies and
  * weights, a record of this function; `v` a voter row), as in the rematch.
  */
 const VOTER_MATCH_FUNCTION = `create or replace function voter_match(p_contact text, p_first text, p_middle text, p_last text, p_phonetic text,
      p_birth_year integer, p_house text, p_street text, p_zip text, p_locality text, p_nicknames text[],
-     p_high double precision, p_low double precision, p_by text, p_at timestamptz)
+     p_high double precision, p_low double precision, p_by text, p_at timestamptz, p_country text)
    returns json language plpgsql volatile ${CACHED_PLANS} as $fn$
    #variable_conflict use_column
    declare
      v_import bigint;
+     v_country text;
      k record;
      v_ids text[];
      v_los double precision[];
@@ -79,10 +82,15 @@ const VOTER_MATCH_FUNCTION = `create or replace function voter_match(p_contact t
      -- re-derived by any later lookup or rematch, while the lookup's observation is written apart, durably. So its
      -- commit does not wait for the WAL flush: a crash may lose the last moments of decisions, never corrupt them.
      perform set_config('synchronous_commit', 'off', true);
-     select f.id into v_import from voter_imports f where f.state = 'active';
+     select f.id, f.country into v_import, v_country from voter_imports f where f.state = 'active';
      if v_import is null then
        perform voter_record_decision(p_contact, 'no_match', null, p_by, p_at, null, null);
        return json_build_object('outcome', 'no_match', 'importId', null);
+     end if;
+     -- A signup of another country than the file's has no candidate in it (a code postal may be a US ZIP too).
+     if p_country is not null and p_country <> v_country then
+       perform voter_record_decision(p_contact, 'no_match', v_import, p_by, p_at, null, null);
+       return json_build_object('outcome', 'no_match', 'importId', v_import::text);
      end if;
      -- The supporter's keys, how common its own values are in the file, and the weights that depend on them alone
      -- (OFFSET 0: each count is read once, not once per weight that uses it).

@@ -232,13 +232,22 @@ type MatchJson =
  * comes back with its best few candidates for the caller to keep for review (recordVoterDecision). Where the time
  * goes online is round trips and moving candidates to this process: a match is one statement and a few hundred
  * bytes. `matchVoter` (activities/providers/voterfile.ts) is the same lookup in JavaScript, the reference the tests
- * hold this one to.
+ * hold this one to. `country` is the supporter's (`countryOfAddress`; undefined when unknown): one that is not the
+ * active file's is a no match.
  */
-export async function matchVoterInDatabase(db: VoterDb, contactId: string, keys: MatchKeys, thresholds: MatchThresholds, decidedBy: 'lookup' | 'rematch'): Promise<DatabaseMatch> {
+export async function matchVoterInDatabase(
+  db: VoterDb,
+  contactId: string,
+  keys: MatchKeys,
+  thresholds: MatchThresholds,
+  decidedBy: 'lookup' | 'rematch',
+  country: string | undefined,
+): Promise<DatabaseMatch> {
   const { rows } = await sql<{ result: MatchJson }>`
     select voter_match(${contactId}, ${keys.first}, ${keys.middle}, ${keys.last}, ${keys.lastPhonetic}, ${keys.birthYear ?? null}::integer,
                        ${keys.houseNumber ?? null}, ${keys.streetCore ?? null}, ${keys.zip5 ?? null}, ${keys.locality ?? null},
-                       ${nicknamesOf(keys.first)}::text[], ${thresholds.high}::float8, ${thresholds.low}::float8, ${decidedBy}, ${new Date()}) as result`.execute(db);
+                       ${nicknamesOf(keys.first)}::text[], ${thresholds.high}::float8, ${thresholds.low}::float8, ${decidedBy}, ${new Date()},
+                       ${country ?? null}::text) as result`.execute(db);
   const result = rows[0]!.result;
   switch (result.outcome) {
     case 'no_match':

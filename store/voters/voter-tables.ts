@@ -135,6 +135,8 @@ export interface VoterImportTable {
   source: string;
   history_source: string | null;
   format: string;
+  /** The country the file covers (ISO 3166-1 alpha-2; migration 0008, US before). */
+  country: Generated<string>;
   state: 'loading' | 'active' | 'replaced' | 'failed';
   rows: number;
   rejected: number;
