@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { delimitedRecords, type DelimitedRecord } from './delimited-records.js';
+import { voterCopyInWorkers } from './parallel-voter-copy.js';
 import { openKyselySession, openPostgresSession, type SqlSession } from './sql-session.js';
+import { readerOf, voterReaderSetup } from './voter-copy-block.js';
 import { DEFAULT_VOTER_FILE_COUNTRY, resolveHeader, VoterFileError, type HistoryMapping, type VoterFileMapping } from './voter-file-format.js';
-import { copyLine, VOTE_COLUMNS, voteRowFromRecord, voterRowReader, type HistoryField, type RowReject, type VoteRow, type VoterField } from './voter-row.js';
+import { copyLine, VOTE_COLUMNS, voteRowFromRecord, type HistoryField, type RowReject, type VoteRow } from './voter-row.js';
 import { VOTER_COLUMN_TYPES, VOTER_COLUMNS, ZIP_NAME_PARTITIONS, type VoterRow } from './voter-tables.js';
 
 /** A row that was not loaded: which file, its line (1 = the header), and why. */
@@ -161,22 +163,23 @@ async function loadTable<T extends object>(
   create: string,
   table: string,
   columns: ReadonlyArray<keyof T & string>,
-  batches: AsyncIterable<T[]>,
-  batchSize: number,
+  source: { rows: AsyncIterable<T[]>; batchSize: number } | { copyText: AsyncIterable<Buffer> },
 ): Promise<void> {
   const list = columns.join(', ');
   await session.transaction(async () => {
     await session.query(create);
     if (session.copy) {
-      await session.copy(`COPY ${table} (${list}) FROM STDIN WITH (FREEZE)`, copyChunks(batches, columns));
+      const text = 'copyText' in source ? source.copyText : copyChunks(source.rows, columns);
+      await session.copy(`COPY ${table} (${list}) FROM STDIN WITH (FREEZE)`, text);
       return;
     }
+    if ('copyText' in source) throw new Error('COPY text needs a Postgres session');
     const insert = `insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, $1::json)`;
     let batch: T[] = [];
-    for await (const rows of batches) {
+    for await (const rows of source.rows) {
       for (const row of rows) {
         batch.push(row);
-        if (batch.length === batchSize) {
+        if (batch.length === source.batchSize) {
           await session.query(insert, [JSON.stringify(batch)]);
           batch = [];
         }
@@ -277,24 +280,24 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
       await options.onReject?.({ file, line, reason });
     };
 
-    // 1. The voters.
+    // 1. The voters: a tab-separated file on Postgres is read by worker threads into COPY text; any other file, or
+    // PGlite, row by row on this thread.
     let missingColumns: string[] = [];
     const stats = { rows: 0, rejected: 0 };
-    const districtEntries = Object.entries(mapping.districts);
-    const voterRows = rowsOf<VoterRow>(
-      delimitedRecords(options.text, mapping.delimiter),
-      (header) => {
-        const resolved = resolveHeader<VoterField>(header, mapping.columns, ['voterId', 'lastName']);
-        const districts = resolveHeader<string>(header, Object.fromEntries(districtEntries), []);
-        missingColumns = [...resolved.missing, ...districts.missing];
-        const districtIndex = districtEntries.flatMap(([key]) => (districts.index[key] === undefined ? [] : [[key, districts.index[key]] as [string, number]]));
-        return voterRowReader(resolved, mapping, districtIndex);
-      },
-      reject('voters'),
-      stats,
-      (rows) => options.onProgress?.({ file: 'voters', rows }),
-    );
-    await loadTable(session, createVotersSql(tables.voters), tables.voters, VOTER_COLUMNS, voterRows, batchSize);
+    const setupOf = (header: string[]) => {
+      const { setup, missing } = voterReaderSetup(header, mapping);
+      missingColumns = missing;
+      return setup;
+    };
+    const progress = (rows: number) => options.onProgress?.({ file: 'voters', rows });
+    const createVoters = createVotersSql(tables.voters);
+    if (session.copy && mapping.delimiter === '\t') {
+      const copyText = voterCopyInWorkers({ text: options.text, onHeader: setupOf, reject: reject('voters'), stats, progress });
+      await loadTable(session, createVoters, tables.voters, VOTER_COLUMNS, { copyText });
+    } else {
+      const voterRows = rowsOf<VoterRow>(delimitedRecords(options.text, mapping.delimiter), (header) => readerOf(setupOf(header)), reject('voters'), stats, progress);
+      await loadTable(session, createVoters, tables.voters, VOTER_COLUMNS, { rows: voterRows, batchSize });
+    }
     options.onProgress?.({ file: 'voters', rows: stats.rows });
 
     // 2. The history, when given.
@@ -314,7 +317,7 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
         historyStats,
         (rows) => options.onProgress?.({ file: 'history', rows }),
       );
-      await loadTable(session, createVotesSql(tables.votes), tables.votes, VOTE_COLUMNS, voteRows, batchSize);
+      await loadTable(session, createVotesSql(tables.votes), tables.votes, VOTE_COLUMNS, { rows: voteRows, batchSize });
       historyRows = historyStats.rows - historyStats.rejected;
     }
     const loaded = Date.now();

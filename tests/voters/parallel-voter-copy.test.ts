@@ -5,21 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeText } from '../../client/backfill/decode-text.js';
 import { delimitedRecords } from '../../store/voters/delimited-records.js';
 import { voterCopyInWorkers } from '../../store/voters/parallel-voter-copy.js';
-import type { VoterReaderSetup } from '../../store/voters/voter-copy-block.js';
-import { NCVOTER_MAPPING, resolveHeader, VoterFileError } from '../../store/voters/voter-file-format.js';
-import { copyLine, voterRowReader, type VoterField } from '../../store/voters/voter-row.js';
+import { voterReaderSetup, type VoterReaderSetup } from '../../store/voters/voter-copy-block.js';
+import { NCVOTER_MAPPING, VoterFileError } from '../../store/voters/voter-file-format.js';
+import { copyLine, voterRowReader } from '../../store/voters/voter-row.js';
 import { VOTER_COLUMNS } from '../../store/voters/voter-tables.js';
 
 const DEMO_VOTERS = 'demo/data/ncvoter-demo.txt';
 
-function setupOf(header: string[]): VoterReaderSetup {
-  const resolved = resolveHeader<VoterField>(header, NCVOTER_MAPPING.columns, ['voterId', 'lastName']);
-  const districts = resolveHeader<string>(header, NCVOTER_MAPPING.districts, []);
-  const districtIndex = Object.keys(NCVOTER_MAPPING.districts).flatMap((key) =>
-    districts.index[key] === undefined ? [] : [[key, districts.index[key]] as [string, number]],
-  );
-  return { header: resolved, mapping: NCVOTER_MAPPING, districtIndex };
-}
+const setupOf = (header: string[]): VoterReaderSetup => voterReaderSetup(header, NCVOTER_MAPPING).setup;
 
 /** The streamed path, one record after another: the COPY text and the rejects the parallel path must give. */
 async function streamed(text: string) {
