@@ -251,6 +251,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
     timings[name] = (timings[name] ?? 0) + at - mark;
     mark = at;
   };
+  let side: SideSession | undefined;
   return withVoterTables(db)
     .transaction()
     .execute(async (trx) => {
@@ -258,13 +259,17 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       // nothing here. The candidate pairs are sorted and windowed per contact: in memory, not in temporary files.
       for (const setting of SCORING_SETTINGS) await run(trx, setting);
       const [file] = await run<{ id: string; voters: number; country: string }>(trx, `select id::text as id, voters, country from voter_imports where state = 'active'`);
-      // The contacts matched to a voter still in the file, with that voter's registration as it is now: they keep it.
+      // A second session, on Postgres: it reads what changed in the kept registrations (below) while this one brings
+      // the keys up to date, then scores half of the contacts.
+      side = options.postgresUrl ? await openSideSession(trx, options.postgresUrl) : undefined;
+      const keptChanges = side?.query<{ rows: string }>(`select coalesce(json_agg(c), '[]')::text as rows from (${KEPT_CHANGES_SQL}) c`);
+      keptChanges?.catch(() => undefined);
+      // The contacts matched to a voter still in the file: they keep it (the voter id alone, from the index).
       await run(
         trx,
         `create temp table rm_kept on commit drop as
-         select m.contact_id, v.voter_id, ${ADDRESS_KEY_SQL} as address_key, v.precinct, v.status, v.party, v.registration_date, v.districts
-           from voter_matches m join voters v on v.voter_id = m.voter_id
-          where m.state = 'matched'`,
+         select m.contact_id, m.voter_id from voter_matches m
+          where m.state = 'matched' and exists (select 1 from voters v where v.voter_id = m.voter_id)`,
       );
       await run(trx, 'analyze rm_kept (contact_id)');
       const { keyed, skipped } = await refreshContactKeys(trx, pageSize, file?.country ?? null);
@@ -320,7 +325,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
 
       // Stages one and two, split between this transaction and a second session when there is one: the two are
       // most of the rematch's time, each contact is scored on its own, and a second core halves them.
-      await scoreAcrossSessions(trx, options.postgresUrl, high);
+      await scoreAcrossSessions(trx, side, high);
       lap('scoring');
 
       // The decision, as decideMatch makes it, over both stages' candidates: each stage's best few (the best few of
@@ -365,7 +370,11 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       );
       lap('decide');
 
-      // What changed.
+      // What changed: the kept registrations that did (read by the second session meanwhile, or here), and the rest.
+      if (keptChanges) {
+        const [kept] = await keptChanges;
+        await run(trx, `create temp table rm_kept_changes on commit drop as select * from json_to_recordset($1::json) as c(${KEPT_CHANGES_COLUMNS})`, [kept!.rows]);
+      } else await run(trx, `create temp table rm_kept_changes on commit drop as ${KEPT_CHANGES_SQL}`);
       await run(
         trx,
         `create temp table rm_changes on commit drop as
@@ -383,16 +392,7 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
          select p.contact_id, 'dropped', p.prev_voter, p.prev_voter, p.prev_score, p.precinct
            from rm_prev p where p.prev_state = 'matched' and not p.kept and not p.has_keys
          union all
-         select p.contact_id,
-                case when v.status in ('removed', 'denied') and p.status is distinct from v.status then 'dropped'
-                     when p.address_key is distinct from v.address_key or p.precinct is distinct from v.precinct then 'moved'
-                     else 'updated' end,
-                p.prev_voter, p.prev_voter, p.prev_score, p.precinct
-           from rm_prev p join rm_kept v on v.contact_id = p.contact_id
-          where p.kept
-            and (p.address_key is distinct from v.address_key or p.precinct is distinct from v.precinct
-                 or p.status is distinct from v.status or p.party is distinct from v.party
-                 or p.registration_date is distinct from v.registration_date or coalesce(p.districts, '{}'::jsonb) <> v.districts)`,
+         select contact_id, kind, voter_id, voter_id, score, precinct from rm_kept_changes`,
       );
 
       // The new state of each contact whose outcome changed (a match always did: the contact had no kept voter). An
@@ -475,8 +475,27 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
         elapsedMs: Date.now() - started,
         timings,
       };
-    });
+    })
+    .finally(() => side?.close());
 }
+
+/**
+ * The kept registrations that changed since they were last reported, each with what happened (`dropped`: removed or
+ * denied since; `moved`: another address or precinct; `updated`: another party, status, registration date or
+ * district), from the contact's `voter_matches` state and the voter as the file has it now.
+ */
+const KEPT_CHANGES_SQL = `
+  select m.contact_id,
+         case when v.status in ('removed', 'denied') and m.status is distinct from v.status then 'dropped'
+              when m.address_key is distinct from (${ADDRESS_KEY_SQL}) or m.precinct is distinct from v.precinct then 'moved'
+              else 'updated' end as kind,
+         m.voter_id, m.score, m.precinct
+    from voter_matches m join voters v on v.voter_id = m.voter_id
+   where m.state = 'matched'
+     and (m.address_key is distinct from (${ADDRESS_KEY_SQL}) or m.precinct is distinct from v.precinct
+          or m.status is distinct from v.status or m.party is distinct from v.party
+          or m.registration_date is distinct from v.registration_date or coalesce(m.districts, '{}'::jsonb) <> v.districts)`;
+const KEPT_CHANGES_COLUMNS = 'contact_id text, kind text, voter_id text, score double precision, precinct text';
 
 /** Runs SQL on one session: the rematch's transaction, or a second session scoring half of the contacts. */
 type Query = <R = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
@@ -551,46 +570,65 @@ async function scoreBlocks(query: Query, source: string, high: number): Promise<
 /** Session settings for scoring: see rematchVoters. */
 const SCORING_SETTINGS = ['set local jit = off', `set local work_mem = '256MB'`];
 
+/** A second session of the rematch: its own connection, in a read-only transaction on the rematch's snapshot. */
+interface SideSession {
+  query: Query;
+  close(): Promise<void>;
+}
+
 /**
- * Fills rm_top and rm_extra (see scoreBlocks) for every contact of rm_query. With a Postgres URL the contacts are
- * split in two: this transaction scores one half while a second session scores the other in a transaction that
- * imports this one's snapshot (so both read the same voter file), and its rows are copied back here. Without one
- * (embedded PGlite has a single connection) this transaction scores them all.
+ * Opens the rematch's second session: a connection of its own whose transaction imports this one's snapshot, so
+ * both read the same voter file and the same states (not what this transaction writes: it is handed what it needs).
  */
-async function scoreAcrossSessions(trx: Trx, postgresUrl: string | undefined, high: number): Promise<void> {
+async function openSideSession(trx: Trx, postgresUrl: string): Promise<SideSession> {
+  const [exported] = await run<{ snapshot: string }>(trx, 'select pg_export_snapshot() as snapshot');
+  const session = await openPostgresSession(postgresUrl);
+  try {
+    await session.query('begin isolation level repeatable read');
+    await session.query(`set transaction snapshot '${exported!.snapshot}'`);
+    for (const setting of SCORING_SETTINGS) await session.query(setting);
+  } catch (err) {
+    await session.close().catch(() => undefined);
+    throw err;
+  }
+  return {
+    query: (text, params) => session.query(text, params),
+    close: async () => {
+      await session.query('rollback').catch(() => undefined);
+      await session.close();
+    },
+  };
+}
+
+/**
+ * Fills rm_top and rm_extra (see scoreBlocks) for every contact of rm_query. With a second session the contacts are
+ * split in two: this transaction scores one half while the other scores the rest, whose rows are copied back here.
+ * Without one (embedded PGlite has a single connection) this transaction scores them all.
+ */
+async function scoreAcrossSessions(trx: Trx, side: SideSession | undefined, high: number): Promise<void> {
   const main: Query = (text, params) => run(trx, text, params);
-  if (!postgresUrl) return scoreBlocks(main, 'rm_query', high);
+  if (!side) return scoreBlocks(main, 'rm_query', high);
   // The halves: every other contact, so that both get their share of the costly ones (those without a match).
   await main(`create temp table rm_half on commit drop as
     select q.*, row_number() over (order by q.contact_id collate "C") % 2 = 0 as other from rm_query q`);
-  const [other] = await main<{ rows: string; columns: string; snapshot: string }>(
+  const [other] = await main<{ rows: string; columns: string }>(
     `select (select coalesce(json_agg(h), '[]')::text from rm_half h where h.other) as rows,
             (select string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' order by attnum)
-               from pg_attribute where attrelid = 'rm_query'::regclass and attnum > 0 and not attisdropped) as columns,
-            pg_export_snapshot() as snapshot`,
+               from pg_attribute where attrelid = 'rm_query'::regclass and attnum > 0 and not attisdropped) as columns`,
   );
-  const session = await openPostgresSession(postgresUrl);
-  try {
-    const [, copied] = await Promise.all([
-      scoreBlocks(main, '(select * from rm_half where not other)', high),
-      (async () => {
-        await session.query('begin isolation level repeatable read');
-        await session.query(`set transaction snapshot '${other!.snapshot}'`);
-        for (const setting of SCORING_SETTINGS) await session.query(setting);
-        await session.query(`create temp table rm_query on commit drop as select * from json_to_recordset($1::json) as q(${other!.columns})`, [other!.rows]);
-        await scoreBlocks((text, params) => session.query(text, params), 'rm_query', high);
-        const [rows] = await session.query<{ top: string; extra: string }>(
-          `select (select coalesce(json_agg(t), '[]')::text from rm_top t) as top, (select coalesce(json_agg(e), '[]')::text from rm_extra e) as extra`,
-        );
-        await session.query('rollback');
-        return rows!;
-      })(),
-    ]);
-    await main(`insert into rm_top select * from json_populate_recordset(null::rm_top, $1::json)`, [copied.top]);
-    await main(`insert into rm_extra select * from json_populate_recordset(null::rm_extra, $1::json)`, [copied.extra]);
-  } finally {
-    await session.close();
-  }
+  const [, copied] = await Promise.all([
+    scoreBlocks(main, '(select * from rm_half where not other)', high),
+    (async () => {
+      await side.query(`create temp table rm_query on commit drop as select * from json_to_recordset($1::json) as q(${other!.columns})`, [other!.rows]);
+      await scoreBlocks(side.query, 'rm_query', high);
+      const [rows] = await side.query<{ top: string; extra: string }>(
+        `select (select coalesce(json_agg(t), '[]')::text from rm_top t) as top, (select coalesce(json_agg(e), '[]')::text from rm_extra e) as extra`,
+      );
+      return rows!;
+    })(),
+  ]);
+  await main(`insert into rm_top select * from json_populate_recordset(null::rm_top, $1::json)`, [copied.top]);
+  await main(`insert into rm_extra select * from json_populate_recordset(null::rm_extra, $1::json)`, [copied.extra]);
 }
 
 /** Review candidates for the contacts decided ambiguous, built like the online lookup's. */
