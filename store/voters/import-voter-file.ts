@@ -3,8 +3,8 @@ import type { Database } from '../database.js';
 import { delimitedRecords, type DelimitedRecord } from './delimited-records.js';
 import { voterCopyInWorkers } from './parallel-voter-copy.js';
 import { openKyselySession, openPostgresSession, type SqlSession } from './sql-session.js';
-import { readerOf, voterReaderSetup } from './voter-copy-block.js';
-import { DEFAULT_VOTER_FILE_COUNTRY, resolveHeader, VoterFileError, type HistoryMapping, type VoterFileMapping } from './voter-file-format.js';
+import { readerOf } from './voter-copy-block.js';
+import { DEFAULT_VOTER_FILE_COUNTRY, resolveHeader, voterReaderSetup, VoterFileError, type HistoryMapping, type VoterFileMapping } from './voter-file-format.js';
 import { copyLine, VOTE_COLUMNS, voteRowFromRecord, type HistoryField, type RowReject, type VoteRow } from './voter-row.js';
 import { VOTER_COLUMN_TYPES, VOTER_COLUMNS, ZIP_NAME_PARTITIONS, type VoterRow } from './voter-tables.js';
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { isBlank, MAX_RECORD_CHARS, splitTabs } from './delimited-records.js';
+import { isBlank, MAX_RECORD_CHARS, splitTabs } from './tab-fields.js';
 import type { VoterCopyBlock, VoterReaderSetup } from './voter-copy-block.js';
 import { VoterFileError } from './voter-file-format.js';
 

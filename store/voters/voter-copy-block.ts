@@ -1,5 +1,5 @@
-import { isBlank, splitTabs } from './delimited-records.js';
-import { resolveHeader, type ResolvedHeader, type VoterFileMapping } from './voter-file-format.js';
+import { isBlank, splitTabs } from './tab-fields.js';
+import type { ResolvedHeader, VoterFileMapping } from './voter-file-format.js';
 import { copyLine, voterRowReader, type VoterField } from './voter-row.js';
 import { VOTER_COLUMNS } from './voter-tables.js';
 
@@ -8,17 +8,6 @@ export interface VoterReaderSetup {
   header: ResolvedHeader<VoterField>;
   mapping: VoterFileMapping;
   districtIndex: Array<[string, number]>;
-}
-
-/**
- * The setup for a voter file's header: where each mapped column and district is (a required column missing is a
- * VoterFileError), and the mapped columns the header lacks.
- */
-export function voterReaderSetup(header: string[], mapping: VoterFileMapping): { setup: VoterReaderSetup; missing: string[] } {
-  const resolved = resolveHeader<VoterField>(header, mapping.columns, ['voterId', 'lastName']);
-  const districts = resolveHeader<string>(header, mapping.districts, []);
-  const districtIndex = Object.keys(mapping.districts).flatMap((key) => (districts.index[key] === undefined ? [] : [[key, districts.index[key]] as [string, number]]));
-  return { setup: { header: resolved, mapping, districtIndex }, missing: [...resolved.missing, ...districts.missing] };
 }
 
 /** A block of a tab-separated voter file read: its rows as COPY text, and the lines that could not be loaded. */

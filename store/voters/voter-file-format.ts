@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { VoterReaderSetup } from './voter-copy-block.js';
+import type { VoterField } from './voter-row.js';
 
 const column = z.string().trim().min(1);
 
@@ -193,4 +195,15 @@ export function resolveHeader<K extends string>(header: string[], columns: Parti
     } else index[field] = at;
   }
   return { index, width: header.length, missing };
+}
+
+/**
+ * The setup for a voter file's header: where each mapped column and district is (a required column missing is a
+ * VoterFileError), and the mapped columns the header lacks.
+ */
+export function voterReaderSetup(header: string[], mapping: VoterFileMapping): { setup: VoterReaderSetup; missing: string[] } {
+  const resolved = resolveHeader<VoterField>(header, mapping.columns, ['voterId', 'lastName']);
+  const districts = resolveHeader<string>(header, mapping.districts, []);
+  const districtIndex = Object.keys(mapping.districts).flatMap((key) => (districts.index[key] === undefined ? [] : [[key, districts.index[key]] as [string, number]]));
+  return { setup: { header: resolved, mapping, districtIndex }, missing: [...resolved.missing, ...districts.missing] };
 }

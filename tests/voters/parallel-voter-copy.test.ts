@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeText } from '../../client/backfill/decode-text.js';
 import { delimitedRecords } from '../../store/voters/delimited-records.js';
 import { voterCopyInWorkers } from '../../store/voters/parallel-voter-copy.js';
-import { voterReaderSetup, type VoterReaderSetup } from '../../store/voters/voter-copy-block.js';
-import { NCVOTER_MAPPING, VoterFileError } from '../../store/voters/voter-file-format.js';
+import type { VoterReaderSetup } from '../../store/voters/voter-copy-block.js';
+import { NCVOTER_MAPPING, VoterFileError, voterReaderSetup } from '../../store/voters/voter-file-format.js';
 import { copyLine, voterRowReader } from '../../store/voters/voter-row.js';
 import { VOTER_COLUMNS } from '../../store/voters/voter-tables.js';
 
