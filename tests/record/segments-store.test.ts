@@ -5,35 +5,15 @@ import { RECORD_SCHEMA_VERSION, type ContactRecord } from '../../schemas/contact
 import { findContactRecord, findContactView, recordColumns, updateContactRecord } from '../../store/contacts.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { backfillRecordColumns } from '../../store/migrations/0002-record-columns.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
 import { countSegment, isEmbeddedDatabase, parseSegment, SegmentFilterError, streamSegment, type StreamSegmentOptions } from '../../store/segments.js';
-import { createTestDatabase } from '../support/postgres.js';
 import { keyOf, mergeStored, seedPeople } from './segment-fixtures.js';
+import { STORE_BACKENDS } from '../support/store-backends.js';
 
-/** The same suite on both stores the product supports: real Postgres and embedded PGlite. */
-const BACKENDS: Array<{ name: string; embedded: boolean; open: () => Promise<{ handle: DatabaseHandle; cleanup: () => Promise<void> }> }> = [
-  {
-    name: 'Postgres',
-    embedded: false,
-    open: async () => {
-      const testDb = await createTestDatabase();
-      const handle = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 3 });
-      return { handle, cleanup: async () => (await handle.close(), await testDb.drop()) };
-    },
-  },
-  {
-    name: 'PGlite',
-    embedded: true,
-    open: async () => {
-      const handle = await openDatabase({ pgliteDir: 'memory://' });
-      return { handle, cleanup: () => handle.close() };
-    },
-  },
-];
 
 const emailOf = (id: string) => Object.fromEntries(['ana', 'ben', 'cat', 'dan', 'eve', 'gil'].map((n) => [keyOf(`${n}@example.org`), n]))[id] ?? id;
 
-describe.each(BACKENDS)('segments on $name', ({ open, embedded }) => {
+describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
   let handle: DatabaseHandle;
   let cleanup: () => Promise<void>;
 

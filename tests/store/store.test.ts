@@ -3,33 +3,15 @@ import { findContactById, findContactView, upsertContact } from '../../store/con
 import { listLookups, upsertLookup } from '../../store/lookups.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { insertObservations, listObservations } from '../../store/observations.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
 import { sql } from 'kysely';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { STORE_BACKENDS } from '../support/store-backends.js';
 
 const run = { workflowId: 'enrich-contact:test', runId: 'run-1' };
 const KEY = 'a'.repeat(64);
 
-/** The same suite on both stores the product supports: real Postgres and embedded PGlite. */
-const BACKENDS: Array<{ name: string; open: () => Promise<{ handle: DatabaseHandle; cleanup: () => Promise<void> }> }> = [
-  {
-    name: 'Postgres',
-    open: async () => {
-      const testDb: TestDatabase = await createTestDatabase();
-      const handle = await openDatabase({ url: testDb.url, pgliteDir: 'unused' });
-      return { handle, cleanup: async () => (await handle.close(), await testDb.drop()) };
-    },
-  },
-  {
-    name: 'PGlite',
-    open: async () => {
-      const handle = await openDatabase({ pgliteDir: 'memory://' });
-      return { handle, cleanup: () => handle.close() };
-    },
-  },
-];
 
-describe.each(BACKENDS)('store on $name', ({ open }) => {
+describe.each(STORE_BACKENDS)('store on $name', ({ open }) => {
   let handle: DatabaseHandle;
   let cleanup: () => Promise<void>;
 

@@ -106,3 +106,44 @@ export async function startDemoPipeline(overrides: Record<string, string> = {}):
     },
   };
 }
+
+/** The voter-file pipeline for a test file: dev server, Postgres, running workers with only `voterfile` enabled. */
+export interface VoterfilePipeline {
+  env: TestWorkflowEnvironment;
+  database: DatabaseHandle;
+  /** The Postgres database's URL (imports COPY over connections of their own). */
+  url: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a {@link VoterfilePipeline}: `prepare` runs once the database is migrated and before the workers start (to
+ * import a voter file); the configuration points every command at this dev server, plus `overrides`.
+ */
+export async function startVoterfilePipeline(
+  overrides: Record<string, string>,
+  prepare: (database: DatabaseHandle, url: string) => Promise<void>,
+): Promise<VoterfilePipeline> {
+  const testDb = await createTestDatabase();
+  const database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
+  await migrateToLatest(database.db);
+  const [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger })]);
+  const config = providerConfig({}, { PROVIDER_VOTERFILE_ENABLED: 'true', DATABASE_URL: testDb.url, TEMPORAL_ADDRESS: env.address, ...overrides });
+  await prepare(database, testDb.url);
+  const workers = await startWorkers({ config, connection: env.nativeConnection, db: database.db, workflowBundle: bundle });
+  const running = workers.run();
+  return {
+    env,
+    database,
+    url: testDb.url,
+    config,
+    async close() {
+      workers.shutdown();
+      await running;
+      await env.teardown();
+      await database.close();
+      await testDb.drop();
+    },
+  };
+}

@@ -4,7 +4,6 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeText } from '../../client/backfill/decode-text.js';
 import { OPEN_FLAGGED_ON_VOTERFILE_QUERY, runVotersRematch } from '../../client/commands/voters.js';
@@ -16,16 +15,12 @@ import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import type { Signup } from '../../schemas/signup.js';
 import { findContactView } from '../../store/contacts.js';
 import { listLookups } from '../../store/lookups.js';
-import { migrateToLatest } from '../../store/migrate.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
 import { importVoterFile } from '../../store/voters/import-voter-file.js';
 import { NCVOTER_COLUMNS, NCVOTER_MAPPING } from '../../store/voters/voter-file-format.js';
-import { startWorkers, WORKFLOWS_PATH, type WorkerGroup } from '../../worker/start-workers.js';
 import { enrichContactWorkflowId } from '../../workflows/ids.js';
 import { EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
-import { providerConfig } from '../support/enrichment-harness.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { startVoterfilePipeline, type VoterfilePipeline } from '../support/enrichment-harness.js';
 
 const execFileP = promisify(execFile);
 const DEMO_VOTERS = 'demo/data/ncvoter-demo.txt';
@@ -55,12 +50,11 @@ function ncvoterText(header: string, rows: VoterRow[]): string {
  * Real Temporal dev server, real Postgres, real workers; only the voter file is enabled.
  */
 describe('enrich voters rematch notifies open enrichments flagged on voterfile', () => {
+  let pipeline: VoterfilePipeline;
   let env: TestWorkflowEnvironment;
-  let testDb: TestDatabase;
+  let testUrl: string;
   let database: DatabaseHandle;
   let config: Config;
-  let workers: WorkerGroup;
-  let running: Promise<void>;
   let header: string;
   let baseRows: VoterRow[];
 
@@ -117,7 +111,7 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
   async function importFile(source: string, text: string): Promise<void> {
     await importVoterFile({
       db: database.db,
-      postgresUrl: testDb.url,
+      postgresUrl: testUrl,
       source,
       format: 'ncvoter',
       mapping: NCVOTER_MAPPING,
@@ -154,7 +148,7 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
     const childEnv = {
       ...process.env,
       LOG_LEVEL: 'silent',
-      DATABASE_URL: testDb.url,
+      DATABASE_URL: testUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       PSEUDONYM_KEY: 'test-pseudonym-key-0123456789',
       PAYLOAD_ENCRYPTION: 'off',
@@ -169,27 +163,16 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
   }
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
-    await migrateToLatest(database.db);
-    const noop = () => undefined;
-    const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-    const [created, bundle, demo] = await Promise.all([createDevServerEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }), demoRows()]);
-    env = created;
-    ({ header, rows: baseRows } = demo);
     // A flagged contact's workflow stays open, waiting an hour for its first automatic retry (as in production).
-    config = providerConfig({}, { PROVIDER_VOTERFILE_ENABLED: 'true', DATABASE_URL: testDb.url, LOOKUP_RETRY_SCHEDULE: '1h', TEMPORAL_ADDRESS: env.address });
-    await importFile('ncvoter-1.txt', voterFile([], false));
-    workers = await startWorkers({ config, connection: env.nativeConnection, db: database.db, workflowBundle: bundle });
-    running = workers.run();
+    pipeline = await startVoterfilePipeline({ LOOKUP_RETRY_SCHEDULE: '1h' }, async (db, url) => {
+      database = db;
+      testUrl = url;
+      ({ header, rows: baseRows } = await demoRows());
+      await importFile('ncvoter-1.txt', voterFile([], false));
+    });
+    ({ env, config } = pipeline);
   }, 180_000);
-  afterAll(async () => {
-    workers?.shutdown();
-    await running;
-    await env?.teardown();
-    await database?.close();
-    await testDb?.drop();
-  });
+  afterAll(async () => pipeline?.close());
 
   it('signals the open workflow whose ambiguity the new file resolves, which re-runs its voterfile lookup and completes', async () => {
     const views = new Map<Who, EnrichmentStatusView>();

@@ -11,36 +11,18 @@ import { countryOfAddress } from '../../schemas/address-country.js';
 import type { ProviderAnswer } from '../../activities/providers/provider.js';
 import { upsertContact } from '../../store/contacts.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
 import { importVoterFile, type VoterFileReject } from '../../store/voters/import-voter-file.js';
 import { rematchVoters } from '../../store/voters/rematch-voters.js';
 import { NCVOTER_COLUMNS, NCVOTER_MAPPING, parseVoterFileMapping, VoterFileError } from '../../store/voters/voter-file-format.js';
 import { findVoterReview, matchVoterInDatabase } from '../../store/voters/voter-lookups.js';
 import { withVoterTables } from '../../store/voters/voter-tables.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { STORE_BACKENDS } from '../support/store-backends.js';
 
 const DEMO_VOTERS = 'demo/data/ncvoter-demo.txt';
 const DEMO_HISTORY = 'demo/data/ncvhis-demo.txt';
 const THRESHOLDS = { highThreshold: 0.97, lowThreshold: 0.5 };
 
-/** The same suite on both stores: real Postgres (COPY) and embedded PGlite (batched inserts). */
-const BACKENDS: Array<{ name: string; open: () => Promise<{ handle: DatabaseHandle; url?: string; cleanup: () => Promise<void> }> }> = [
-  {
-    name: 'Postgres',
-    open: async () => {
-      const testDb: TestDatabase = await createTestDatabase();
-      const handle = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 4 });
-      return { handle, url: testDb.url, cleanup: async () => (await handle.close(), await testDb.drop()) };
-    },
-  },
-  {
-    name: 'PGlite',
-    open: async () => {
-      const handle = await openDatabase({ pgliteDir: 'memory://' });
-      return { handle, cleanup: () => handle.close() };
-    },
-  },
-];
 
 interface DemoSupporter {
   email: string;
@@ -76,7 +58,7 @@ async function editedDemoFile(edit: (row: Record<string, string>) => Record<stri
 
 const textOf = (content: string | Buffer, state: DecodeState = { encoding: 'utf-8' }) => decodeText(Readable.from([Buffer.from(content as string, 'latin1')]), state);
 
-describe.each(BACKENDS)('voter file on $name', ({ open }) => {
+describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
   let handle: DatabaseHandle;
   let url: string | undefined;
   let cleanup: () => Promise<void>;

@@ -15,14 +15,15 @@ import type { Signup } from '../../schemas/signup.js';
 import { upsertContact } from '../../store/contacts.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { importVoterFile, type VoterFileReject } from '../../store/voters/import-voter-file.js';
 import { rematchVoters } from '../../store/voters/rematch-voters.js';
 import { NCVOTER_MAPPING, parseVoterFileMapping, VoterFileError } from '../../store/voters/voter-file-format.js';
 import { matchVoterInDatabase } from '../../store/voters/voter-lookups.js';
 import { withVoterTables } from '../../store/voters/voter-tables.js';
 import { stageOneInput } from '../../workflows/lookup-plan.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { testConfig } from '../support/test-config.js';
+import { STORE_BACKENDS } from '../support/store-backends.js';
 
 /** A French liste électorale as a mapping reads it (README, *Voter file*): `;`, day-first dates, every row in FR. */
 const FRENCH_MAPPING = {
@@ -233,26 +234,8 @@ describe('the country of a voter file mapping', () => {
   });
 });
 
-/** The same on both stores: real Postgres and embedded PGlite. */
-const BACKENDS: Array<{ name: string; open: () => Promise<{ handle: DatabaseHandle; url?: string; cleanup: () => Promise<void> }> }> = [
-  {
-    name: 'Postgres',
-    open: async () => {
-      const testDb = await createTestDatabase();
-      const handle = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 4 });
-      return { handle, url: testDb.url, cleanup: async () => (await handle.close(), await testDb.drop()) };
-    },
-  },
-  {
-    name: 'PGlite',
-    open: async () => {
-      const handle = await openDatabase({ pgliteDir: 'memory://' });
-      return { handle, cleanup: () => handle.close() };
-    },
-  },
-];
 
-describe.each(BACKENDS)('a US voter file and French signups (VOTERFILE_COUNTRIES=US,FR) on $name', ({ open }) => {
+describe.each(STORE_BACKENDS)('a US voter file and French signups (VOTERFILE_COUNTRIES=US,FR) on $name', ({ open }) => {
   let handle: DatabaseHandle;
   let url: string | undefined;
   let cleanup: () => Promise<void>;

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildContactRecord } from '../../activities/merge/build-contact-record.js';
@@ -17,18 +16,14 @@ import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import { ContactRecordSchema, type ContactRecord } from '../../schemas/contact-record.js';
 import { findContactById, findContactView } from '../../store/contacts.js';
 import { listFailedLookups, listLookups } from '../../store/lookups.js';
-import { migrateToLatest } from '../../store/migrate.js';
-import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
 import { importVoterFile } from '../../store/voters/import-voter-file.js';
 import { NCVOTER_COLUMNS, NCVOTER_MAPPING } from '../../store/voters/voter-file-format.js';
 import { findVoterReview } from '../../store/voters/voter-lookups.js';
 import { withVoterTables } from '../../store/voters/voter-tables.js';
-import { startWorkers, WORKFLOWS_PATH, type WorkerGroup } from '../../worker/start-workers.js';
 import { enrichContactWorkflowId } from '../../workflows/ids.js';
 import { FlaggedProvidersKey } from '../../workflows/search-attributes.js';
-import { providerConfig } from '../support/enrichment-harness.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { startVoterfilePipeline, type VoterfilePipeline } from '../support/enrichment-harness.js';
 
 const DEMO_SUPPORTERS = 'demo/supporters.csv';
 const DEMO_VOTERS = 'demo/data/ncvoter-demo.txt';
@@ -46,9 +41,6 @@ async function editedDemoFile(edit: (row: Record<string, string>) => Record<stri
   return [lines[0]!, ...rows, ''].join('\r\n');
 }
 
-const noop = () => undefined;
-const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-
 /**
  * The issue's "done when": the demo voter file imported, the demo supporters backfilled through the real workflows
  * (real Temporal dev server, real Postgres), voter attributes on the matched records with their provenance, the
@@ -57,12 +49,9 @@ const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, e
  */
 describe('the voterfile provider in the enrichment pipeline', () => {
   let env: TestWorkflowEnvironment;
-  let testDb: TestDatabase;
+  let pipeline: VoterfilePipeline;
   let database: DatabaseHandle;
-  let bundle: WorkflowBundleWithSourceMap;
   let config: Config;
-  let workers: WorkerGroup;
-  let running: Promise<void>;
   const views = new Map<string, EnrichmentStatusView>();
 
   const keyOf = (email: string) => contactKeyFor(email, config.pseudonymKey);
@@ -72,26 +61,16 @@ describe('the voterfile provider in the enrichment pipeline', () => {
   }
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
-    await migrateToLatest(database.db);
-    [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger })]);
     // The rematch command tells open enrichments on this server (none stay open here: no retry schedule).
-    config = providerConfig({}, { PROVIDER_VOTERFILE_ENABLED: 'true', DATABASE_URL: testDb.url, TEMPORAL_ADDRESS: env.address });
-    // As `enrich dev --demo` does when no voter file is loaded; a second call finds it loaded and does nothing.
-    const imported = await importDemoVoterFile(database.db, testDb.url);
-    expect(imported).toMatchObject({ voters: 54, rejected: 3, historyRows: 52 });
-    expect(await importDemoVoterFile(database.db, testDb.url)).toBeUndefined();
-    workers = await startWorkers({ config, connection: env.nativeConnection, db: database.db, workflowBundle: bundle });
-    running = workers.run();
+    pipeline = await startVoterfilePipeline({}, async (db, url) => {
+      // As `enrich dev --demo` does when no voter file is loaded; a second call finds it loaded and does nothing.
+      const imported = await importDemoVoterFile(db.db, url);
+      expect(imported).toMatchObject({ voters: 54, rejected: 3, historyRows: 52 });
+      expect(await importDemoVoterFile(db.db, url)).toBeUndefined();
+    });
+    ({ env, database, config } = pipeline);
   }, 180_000);
-  afterAll(async () => {
-    workers?.shutdown();
-    await running;
-    await env?.teardown();
-    await database?.close();
-    await testDb?.drop();
-  });
+  afterAll(async () => pipeline?.close());
 
   it('backfills the demo supporters: voter attributes on the matched, the ambiguous one flagged with its candidates', async () => {
     const result = await backfill({ input: createReadStream(DEMO_SUPPORTERS), concurrency: 8, start: temporalStarter(env.client, config) });
@@ -172,7 +151,7 @@ describe('the voterfile provider in the enrichment pipeline', () => {
     );
     await importVoterFile({
       db: database.db,
-      postgresUrl: testDb.url,
+      postgresUrl: pipeline.url,
       source: 'ncvoter-next.txt',
       format: 'ncvoter',
       mapping: NCVOTER_MAPPING,
