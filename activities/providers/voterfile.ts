@@ -10,7 +10,7 @@ import {
   type AmbiguousCandidate,
   type VoterCandidate,
 } from '../../store/voters/voter-lookups.js';
-import { withVoterTables, type ReviewCandidate, type VoterDb } from '../../store/voters/voter-tables.js';
+import { REVIEW_MAX_CANDIDATES, REVIEW_MIN_PROBABILITY, withVoterTables, type ReviewCandidate, type VoterDb } from '../../store/voters/voter-tables.js';
 import { supporterMatchKeys, type MatchKeys } from '../voter-matching/normalise.js';
 import { decideMatch, scoreCandidate, type CandidateFrequencies, type MatchDecision, type MatchThresholds } from '../voter-matching/score.js';
 import { roundedBreakdown, roundScore, voterObservationValue } from '../voter-matching/voter-observation.js';
@@ -27,9 +27,6 @@ export interface VoterfileProviderOptions {
 /** What the voter-file lookup reads from its input: the signup's name, address and (when the plan passes it) birth year. */
 export type VoterLookupInput = LookupInput & { birthYear?: number | undefined };
 
-/** Most candidates kept in a review, best first; fewer when the rest are below REVIEW_MIN_PROBABILITY. */
-const REVIEW_MAX_CANDIDATES = 5;
-const REVIEW_MIN_PROBABILITY = 0.01;
 
 /** The supporter's match keys, or undefined when there is too little to match on (see `supporterMatchKeys`). */
 export function voterLookupKeys(input: VoterLookupInput): MatchKeys | undefined {

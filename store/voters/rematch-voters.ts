@@ -11,7 +11,16 @@ import { breakdownOfColumns, contactWeightsSql, LOG_ODDS_SQL, nicknameListsSql, 
 import { openPostgresSession } from './sql-session.js';
 import { ADDRESS_KEY_SQL } from './voter-lookup-functions.js';
 import { findVotes, voterFactsOf } from './voter-lookups.js';
-import { MATCH_KEY_COLUMNS, matchKeyColumns, withVoterTables, type MatchKeyColumns, type ReviewCandidate, type VoterDatabase } from './voter-tables.js';
+import {
+  MATCH_KEY_COLUMNS,
+  matchKeyColumns,
+  REVIEW_MAX_CANDIDATES,
+  REVIEW_MIN_PROBABILITY,
+  withVoterTables,
+  type MatchKeyColumns,
+  type ReviewCandidate,
+  type VoterDatabase,
+} from './voter-tables.js';
 
 export interface RematchOptions {
   thresholds: MatchThresholds;
@@ -49,8 +58,6 @@ export interface RematchResult {
 /** The provider the rematch writes as, and the workflow id its observations carry (no workflow runs it). */
 const PROVIDER = 'voterfile';
 const REMATCH_WORKFLOW_ID = 'voters-rematch';
-const REVIEW_MAX_CANDIDATES = 5;
-const REVIEW_MIN_PROBABILITY = 0.01;
 /** Most contacts whose observations (two each, ten parameters apiece) go in one INSERT: well under 65,535 parameters. */
 const WRITE_PAGE = 2_000;
 

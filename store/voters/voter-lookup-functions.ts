@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { contactWeightsSql, LEVELS_SQL, LOG_ODDS_SQL, WEIGHTS_SQL } from './score-sql.js';
-import { MATCH_KEY_COLUMNS, VOTER_COLUMNS } from './voter-tables.js';
+import { MATCH_KEY_COLUMNS, REVIEW_MAX_CANDIDATES, VOTER_COLUMNS } from './voter-tables.js';
 
 /**
  * The database functions an online lookup calls (store/voters/voter-lookups.ts): `voter_match`, the whole lookup in
@@ -49,17 +49,14 @@ const UPSERT_MATCH = `on conflict (contact_id) do update set state = excluded.st
 
 const CACHED_PLANS = `set plan_cache_mode = force_generic_plan`;
 
-/** Most candidates an ambiguous match returns for review (the lookup keeps those worth a person's look). */
-export const REVIEW_MAX_CANDIDATES = 5;
-
 /**
  * A whole online lookup in one round trip (see matchVoterInDatabase): stage one's three blocks, scored; stage two's
  * similar family names when stage one gives no match; the decision (as decideMatch makes it); and for a match or no
  * match, the contact's state recorded; a supporter of another country than the active file's (`p_country`; null =
  * unknown, searched as before) is a no match without a search. Returns the outcome with, for a match, the
  * registration, its votes and the best candidate's levels and weights, and for an ambiguous one the best few with
- * theirs (the lookup records the review). The score is score.ts's, compiled to SQL by score-sql.ts (`k` is the supporter's keys, frequencies and
- * weights, a record of this function; `v` a voter row), as in the rematch.
+ * theirs (the lookup records the review). The score is score.ts's, compiled to SQL by score-sql.ts (`k` is the
+ * supporter's keys, frequencies and weights, a record of this function; `v` a voter row), as in the rematch.
  */
 const VOTER_MATCH_FUNCTION = `create or replace function voter_match(p_contact text, p_first text, p_middle text, p_last text, p_phonetic text,
      p_birth_year integer, p_house text, p_street text, p_zip text, p_locality text, p_nicknames text[],

@@ -4,7 +4,7 @@ import { nicknamesOf } from '../../activities/voter-matching/nicknames.js';
 import type { CandidateFrequencies, MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
 import type { VoteFact, VoterFacts } from '../../activities/voter-matching/voter-observation.js';
 import { breakdownOfColumns, type ScoreColumns } from './score-sql.js';
-import { CANDIDATE_COLUMNS, DETAIL_COLUMNS_SQL, distinctVotesSql } from './voter-lookup-functions.js';
+import { CANDIDATE_COLUMNS, distinctVotesSql } from './voter-lookup-functions.js';
 import { matchKeysOf, type ReviewCandidate, type VoterDb, type VoterRow } from './voter-tables.js';
 
 /** One voter found for a supporter: the registration's id and its match keys (all that scoring reads). */
@@ -70,9 +70,6 @@ export function addressKeyOf(keys: Pick<MatchKeys, 'houseNumber' | 'streetCore' 
   return [keys.houseNumber ?? '', keys.streetCore ?? '', keys.zip5 ?? keys.locality ?? ''].join('|');
 }
 
-/** The columns of a registration as shown and recorded (the date as text). */
-const detailColumns = sql.raw(DETAIL_COLUMNS_SQL);
-
 /**
  * Stage one of blocking, in one round trip: voters with the supporter's phonetic family name in the same ZIP (or,
  * without a ZIP, the same locality), or anywhere in the file with the same first name and birth year (someone who
@@ -126,13 +123,6 @@ export async function findVotes(db: VoterDb, voterIds: string[]): Promise<Map<st
     if (row.voter_id !== null) votes.get(row.voter_id)?.push({ date: row.date, election: row.election ?? '', method: row.method, party: row.party });
   }
   return votes;
-}
-
-/** What is shown and recorded of some registrations of the current file, by voter id. */
-export async function findVoterDetails(db: VoterDb, voterIds: string[]): Promise<Map<string, VoterDetails>> {
-  const { rows } = await sql<Omit<VoterRow, 'source_line'>>`
-    select ${detailColumns} from voters v where v.voter_id in (select jsonb_array_elements_text(${JSON.stringify(voterIds)}::jsonb))`.execute(db);
-  return new Map(rows.map((row) => [row.voter_id, detailsOf(row)]));
 }
 
 /** What the `voter` observation reports of a registration, from its columns (the date as `YYYY-MM-DD`). */

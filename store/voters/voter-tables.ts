@@ -191,6 +191,11 @@ export interface VoterMatchReviewTable {
   updated_at: Timestamp;
 }
 
+/** Most candidates kept in a review, best first; fewer when the rest are below REVIEW_MIN_PROBABILITY. */
+export const REVIEW_MAX_CANDIDATES = 5;
+/** A review keeps the best two, and any other candidate at least this likely. */
+export const REVIEW_MIN_PROBABILITY = 0.01;
+
 /** One candidate of a review, as stored (the breakdown says why it scored what it did). */
 export interface ReviewCandidate {
   voterId: string;
