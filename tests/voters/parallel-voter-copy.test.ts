@@ -79,6 +79,24 @@ describe('reading a voter file in worker threads', () => {
     }
   });
 
+  it('fails, and stops its workers, when a worker cannot read the blocks', async () => {
+    const text = await readFile(DEMO_VOTERS, 'latin1');
+    const broken = voterCopyInWorkers({
+      text: Readable.from([text]),
+      // A setup the worker cannot build its reader from: it throws as it starts.
+      onHeader: () => ({ header: null, mapping: null, districtIndex: [] }) as unknown as VoterReaderSetup,
+      reject: () => Promise.resolve(),
+      stats: { rows: 0, rejected: 0 },
+      progress: () => undefined,
+      workers: 2,
+      blockChars: 200,
+    });
+    const consume = async () => {
+      for await (const chunk of broken) void chunk;
+    };
+    await expect(consume()).rejects.toThrow(/Cannot read properties of null/);
+  });
+
   it('refuses a file with no header and a line longer than any record can be', async () => {
     await expect(parallel('\n  \n', 100)).rejects.toThrow(VoterFileError);
     const header = (await readFile(DEMO_VOTERS, 'latin1')).split('\n')[0]!;
