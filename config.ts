@@ -34,30 +34,27 @@ const durationList = z
 const positive = z.coerce.number().positive();
 /** A comma-separated list of host names, lower-cased (`a.example, b.example`). */
 const hostList = z.string().transform((text) => text.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean)).or(z.array(z.string()));
-/** A comma-separated list of ISO 3166-1 alpha-2 country codes (`FR,DE`), upper-cased; `none` for none. */
-const countryList = z
-  .string()
-  .transform((text) => text.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== '' && c !== 'NONE'))
-  .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes such as FR,DE')));
 /**
- * A non-empty comma-separated list of ISO 3166-1 alpha-2 codes (`US,FR`), upper-cased, without repeats; each code
- * that is not two letters is named in the error.
+ * A comma-separated list of ISO 3166-1 alpha-2 country codes (`US,FR`), upper-cased, without repeats; each code that
+ * is not two letters is named in the error. `none` for none where that is allowed; otherwise at least one.
  */
-const requiredCountryList = z.string().transform((text, ctx) => {
-  const codes = text.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
-  const bad = codes.filter((c) => !/^[A-Z]{2}$/.test(c));
-  if (bad.length > 0) {
-    const named = bad.map((c) => `"${c}"`).join(', ');
-    const verb = bad.length > 1 ? 'are not ISO 3166-1 alpha-2 codes' : 'is not an ISO 3166-1 alpha-2 code';
-    ctx.addIssue({ code: 'custom', message: `${named} ${verb}; list two-letter codes such as US,FR` });
-    return z.NEVER;
-  }
-  if (codes.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'must list at least one ISO 3166-1 alpha-2 code such as US or FR' });
-    return z.NEVER;
-  }
-  return [...new Set(codes)];
-});
+function countryList({ allowNone }: { allowNone: boolean }) {
+  return z.string().transform((text, ctx) => {
+    const codes = text.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== '' && !(allowNone && c === 'NONE'));
+    const bad = codes.filter((c) => !/^[A-Z]{2}$/.test(c));
+    if (bad.length > 0) {
+      const named = bad.map((c) => `"${c}"`).join(', ');
+      const verb = bad.length > 1 ? 'are not ISO 3166-1 alpha-2 codes' : 'is not an ISO 3166-1 alpha-2 code';
+      ctx.addIssue({ code: 'custom', message: `${named} ${verb}; list two-letter codes such as US,FR` });
+      return z.NEVER;
+    }
+    if (codes.length === 0 && !allowNone) {
+      ctx.addIssue({ code: 'custom', message: 'must list at least one ISO 3166-1 alpha-2 code such as US or FR' });
+      return z.NEVER;
+    }
+    return [...new Set(codes)];
+  });
+}
 /** A number of days, or `0`/`off` for never (null). */
 const daysOrOff = z
   .union([z.literal('off'), z.coerce.number().int().min(0).max(36_500)], { error: 'must be a number of days (0 to 36500), or off' })
@@ -196,7 +193,7 @@ const BaseEnvSchema = z.object({
   /** The operator's jurisdiction (ISO 3166-1 alpha-2); an address without a country is taken to be there. */
   JURISDICTION: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as FR or US').optional(),
   /** Where social lookups need the person's consent whatever SOCIAL_LOOKUP_BASIS says (the contact's or the operator's). */
-  CONSENT_ONLY_JURISDICTIONS: countryList.default(['FR']),
+  CONSENT_ONLY_JURISDICTIONS: countryList({ allowNone: true }).default(['FR']),
   /** Provider observations older than this many days are purged (`0` or `off`: kept until erasure). */
   RETENTION_OBSERVATIONS_DAYS: daysOrOff.default(395),
   /** When the retention purge runs (a Temporal Schedule; cron, UTC). */
@@ -219,7 +216,7 @@ const BaseEnvSchema = z.object({
    * operator's JURISDICTION when that is set, else as US when it has a five-digit ZIP. Recorded in each workflow's
    * input. To turn the lookup off, PROVIDER_VOTERFILE_ENABLED=false.
    */
-  VOTERFILE_COUNTRIES: requiredCountryList.default(['US']),
+  VOTERFILE_COUNTRIES: countryList({ allowNone: false }).default(['US']),
 
   NATIONBUILDER_WEBHOOK_TOKEN: optionalSecret,
   ACTION_NETWORK_WEBHOOK_SECRET: optionalSecret,

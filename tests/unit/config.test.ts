@@ -201,3 +201,11 @@ describe('VOTERFILE_COUNTRIES', () => {
     expect(configErrorOf({ VOTERFILE_COUNTRIES: 'france' }).message).toContain('VOTERFILE_COUNTRIES: "FRANCE" is not an ISO 3166-1 alpha-2 code');
   });
 });
+
+describe('CONSENT_ONLY_JURISDICTIONS', () => {
+  it('reads country codes as VOTERFILE_COUNTRIES does, and may be none', () => {
+    expect(loadConfig({ CONSENT_ONLY_JURISDICTIONS: 'fr, de,FR' }).jurisdiction).toMatchObject({ consentOnly: ['FR', 'DE'] });
+    expect(loadConfig({ CONSENT_ONLY_JURISDICTIONS: 'none' }).jurisdiction).toMatchObject({ consentOnly: [] });
+    expect(configErrorOf({ CONSENT_ONLY_JURISDICTIONS: 'FR,Germany' }).message).toContain('CONSENT_ONLY_JURISDICTIONS: "GERMANY" is not an ISO 3166-1 alpha-2 code');
+  });
+});
