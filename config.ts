@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MATCH_THRESHOLDS } from './activities/voter-matching/score.js';
 import { isLocalProvider, PROVIDER_NAMES, type HttpProviderName, type LocalProviderName, type ProviderName } from './schemas/providers.js';
-import { burstSafeRate, type DocumentedLimit } from './schemas/rate-budget.js';
+import { burstSafeRate, overrunWindow, largestSafeRate, windowOverAllPaths, type DocumentedLimit, type LookupRequests } from './schemas/rate-budget.js';
 
 /**
  * The one place that reads `process.env`. Every entry point calls {@link loadConfig} once and passes the frozen
@@ -62,18 +62,52 @@ const daysOrOff = z
 const optionalSecret = z.string().min(1).optional();
 
 /**
- * Each provider's documented limit (providers.md §0). The default queue rate is 90% of it, lowered where the
- * Temporal server's start-up burst could otherwise break a short window (see {@link burstSafeRate}).
+ * Each provider's documented windows (docs/rate-limits.md has the sources). The default queue rate is the largest
+ * whose worst case, the Temporal server's start-up burst included, stays within 90% of every window, counting the
+ * requests one lookup makes (see {@link burstSafeRate}). A window without `leading`/`trailing` counts every request;
+ * GitHub counts its search and its user requests against two separate limits, so each of its windows says which
+ * of a lookup's requests it counts. `PROVIDER_<NAME>_LIMITS` replaces these with the operator's own plan.
  */
-export const DOCUMENTED_LIMITS: Record<HttpProviderName, DocumentedLimit> = {
-  gravatar: { max: 1000, windowSeconds: 3600 }, // 1000/h with a key
-  github: { max: 30, windowSeconds: 60 }, // search: 30/min with a token
-  mastodon: { max: 300, windowSeconds: 300 }, // 300 per 5 min per IP on a default instance
-  bluesky: { max: 3000, windowSeconds: 300 }, // unpublished ("generous"): the PDS figure, a deliberate guess
-  fec: { max: 1000, windowSeconds: 3600 }, // 1000/h on a personal api.data.gov key
-  census: { max: 10, windowSeconds: 1 }, // none published; providers.md advises a few at a time
-  ban: { max: 50, windowSeconds: 1 }, // 50/s per IP
+export const DOCUMENTED_LIMITS: Record<HttpProviderName, readonly DocumentedLimit[]> = {
+  gravatar: [{ max: 1000, windowSeconds: 3600 }], // 1000/h with a key
+  github: [
+    // Search: 30/min with a token; a lookup's first request (stage 1), none in stage 2.
+    { max: 30, windowSeconds: 60, leading: 1, trailing: 0, counts: 'search' },
+    // Core: 5,000/h with a token; the user request, which in stage 1 trails the search.
+    { max: 5000, windowSeconds: 3600, leading: 0, trailing: 1, counts: 'core' },
+  ],
+  mastodon: [{ max: 300, windowSeconds: 300 }], // 300 per 5 min per IP on a default instance
+  bluesky: [{ max: 3000, windowSeconds: 300 }], // unpublished ("generous"): the PDS figure, a deliberate guess
+  fec: [{ max: 1000, windowSeconds: 3600 }], // 1000/h on a personal api.data.gov key, rolling
+  census: [{ max: 10, windowSeconds: 1 }], // none published; providers.md advises a few at a time
+  ban: [{ max: 50, windowSeconds: 1 }], // 50/s per IP
 };
+
+/**
+ * The most HTTP requests one lookup (one activity attempt) sends, every path together: the task queue meters
+ * lookups, so a provider that asks twice per lookup sends twice the queue rate. GitHub's stage 1 searches, then
+ * fetches the one user found (stage 2 fetches only the user); every other provider asks once. A retry is another
+ * attempt, dispatched through the queue again, so it is metered like a new lookup. A provider that comes to send
+ * more requests per lookup must raise its count here.
+ */
+export const REQUESTS_PER_LOOKUP: Record<HttpProviderName, number> = {
+  gravatar: 1,
+  github: 2,
+  mastodon: 1,
+  bluesky: 1,
+  fec: 1,
+  census: 1,
+  ban: 1,
+};
+
+/**
+ * How a lookup at `name` spends requests: its later requests each wait for the previous reply, which the request
+ * timeout bounds, so they trail its first by at most the timeout.
+ */
+export function lookupRequests(name: HttpProviderName, timeoutMs: number): LookupRequests {
+  const requests = REQUESTS_PER_LOOKUP[name];
+  return { requests, trailSeconds: requests > 1 ? timeoutMs / 1000 : 0 };
+}
 
 /**
  * The default queue rate of each provider answered from our own database: no one else's limit to respect, so what
@@ -82,8 +116,33 @@ export const DOCUMENTED_LIMITS: Record<HttpProviderName, DocumentedLimit> = {
  */
 export const LOCAL_DEFAULT_RPS: Record<LocalProviderName, number> = { voterfile: 100 };
 
-function defaultRate(name: ProviderName): number {
-  return isLocalProvider(name) ? LOCAL_DEFAULT_RPS[name] : burstSafeRate(DOCUMENTED_LIMITS[name]);
+const LIMIT_UNITS_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/**
+ * `PROVIDER_<NAME>_LIMITS`: the windows of the operator's own plan or instance, comma-separated, each
+ * `<max>/<window>` (`30/60s,10/1s`, `300/5m`, `5000/1h`; a window of one unit may drop the 1: `50/s`).
+ */
+const limitList = z.string().transform((text, ctx) => {
+  const limits: DocumentedLimit[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^(\d+)\s*\/\s*(\d*)(s|m|h|d)$/.exec(part);
+    const max = Number(match?.[1]);
+    const windowSeconds = Number(match?.[2] || 1) * LIMIT_UNITS_SECONDS[(match?.[3] ?? 's') as keyof typeof LIMIT_UNITS_SECONDS];
+    if (!match || max < 1 || windowSeconds < 1) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not a limit like 30/60s, 300/5m or 5000/1h (requests per window)` });
+      return z.NEVER;
+    }
+    limits.push({ max, windowSeconds });
+  }
+  if (limits.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one limit such as 30/60s' });
+    return z.NEVER;
+  }
+  return limits;
+});
+
+/** The windows a provider's rate must keep: the operator's declared ones (each over every path), else the documented ones. */
+function limitsInForce(name: HttpProviderName, declared: readonly DocumentedLimit[] | undefined, lookup: LookupRequests): readonly DocumentedLimit[] {
+  return declared ? declared.map((limit) => windowOverAllPaths(limit, lookup)) : DOCUMENTED_LIMITS[name];
 }
 
 /**
@@ -118,7 +177,9 @@ function providerSchema(name: ProviderName) {
     .object({
       ...(isLocalProvider(name) ? {} : { [`${prefix}BASE_URL`]: baseUrl.default(DEFAULT_BASE_URLS[name]) }),
       [`${prefix}ENABLED`]: z.stringbool().default(true),
-      [`${prefix}RPS`]: positive.default(defaultRate(name)),
+      // Unset: the largest rate that keeps every window of the provider (documented, or declared in LIMITS) with headroom.
+      [`${prefix}RPS`]: positive.optional(),
+      ...(isLocalProvider(name) ? {} : { [`${prefix}LIMITS`]: limitList.optional() }),
       [`${prefix}TIMEOUT_MS`]: z.coerce.number().int().min(100).max(120_000).default(10_000),
       [`${prefix}MAX_ATTEMPTS`]: z.coerce.number().int().min(1).max(100).default(6),
       // Unset: the global RETRY_* / LOOKUP_SCHEDULE_TO_CLOSE_MS values.
@@ -129,21 +190,71 @@ function providerSchema(name: ProviderName) {
       // Hosts learned from data (a Mastodon handle's instance) that may resolve to private addresses: trusted explicitly.
       [`${prefix}ALLOWED_HOSTS`]: hostList.default([]),
     })
-    .transform((v): ProviderSettings => ({
-      name,
-      ...(isLocalProvider(name) ? {} : { baseUrl: String(v[`${prefix}BASE_URL`]).replace(/\/+$/, '') }),
-      enabled: Boolean(v[`${prefix}ENABLED`]),
-      rps: Number(v[`${prefix}RPS`]),
-      timeoutMs: Number(v[`${prefix}TIMEOUT_MS`]),
-      maxAttempts: Number(v[`${prefix}MAX_ATTEMPTS`]),
-      retryOverrides: {
-        initialIntervalMs: v[`${prefix}RETRY_INITIAL_INTERVAL_MS`] as number | undefined,
-        maximumIntervalMs: v[`${prefix}RETRY_MAXIMUM_INTERVAL_MS`] as number | undefined,
-        backoffCoefficient: v[`${prefix}RETRY_BACKOFF`] as number | undefined,
-        scheduleToCloseMs: v[`${prefix}SCHEDULE_TO_CLOSE_MS`] as number | undefined,
-      },
-      allowedHosts: v[`${prefix}ALLOWED_HOSTS`] as string[],
-    }));
+    .transform((v, ctx): ProviderSettings => {
+      const timeoutMs = Number(v[`${prefix}TIMEOUT_MS`]);
+      const base = (v[`${prefix}BASE_URL`] as string | undefined)?.replace(/\/+$/, '');
+      const configured = v[`${prefix}RPS`] as number | undefined;
+      let rps = configured ?? (isLocalProvider(name) ? LOCAL_DEFAULT_RPS[name] : undefined);
+      let limits: readonly DocumentedLimit[] | undefined;
+      if (!isLocalProvider(name)) {
+        const lookup = lookupRequests(name, timeoutMs);
+        const declared = v[`${prefix}LIMITS`] as DocumentedLimit[] | undefined;
+        const windows = limitsInForce(name, declared, lookup);
+        try {
+          rps ??= burstSafeRate(windows, lookup);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: [`${prefix}LIMITS`], message: (error as Error).message });
+          return z.NEVER;
+        }
+        // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
+        // a demo server) has limits of its own that only the operator knows: checked once declared.
+        const publicService = base === DEFAULT_BASE_URLS[name];
+        if (declared || publicService) limits = windows;
+      }
+      return {
+        name,
+        ...(base === undefined ? {} : { baseUrl: base }),
+        enabled: Boolean(v[`${prefix}ENABLED`]),
+        rps: rps!,
+        ...(limits ? { limits, declaredLimits: v[`${prefix}LIMITS`] !== undefined } : {}),
+        timeoutMs,
+        maxAttempts: Number(v[`${prefix}MAX_ATTEMPTS`]),
+        retryOverrides: {
+          initialIntervalMs: v[`${prefix}RETRY_INITIAL_INTERVAL_MS`] as number | undefined,
+          maximumIntervalMs: v[`${prefix}RETRY_MAXIMUM_INTERVAL_MS`] as number | undefined,
+          backoffCoefficient: v[`${prefix}RETRY_BACKOFF`] as number | undefined,
+          scheduleToCloseMs: v[`${prefix}SCHEDULE_TO_CLOSE_MS`] as number | undefined,
+        },
+        allowedHosts: v[`${prefix}ALLOWED_HOSTS`] as string[],
+      };
+    });
+}
+
+/**
+ * Why an enabled provider's queue rate can overrun one of its windows, in one line naming the variable, the window
+ * and the worst case (`PROVIDER_GITHUB_RPS=4 can send 58 requests in 1 s; …`); undefined when it keeps them all.
+ */
+function rateOverrun(settings: ProviderSettings): string | undefined {
+  if (!settings.enabled || !settings.limits || isLocalProvider(settings.name)) return undefined;
+  const lookup = lookupRequests(settings.name, settings.timeoutMs);
+  const overrun = overrunWindow(settings.rps, settings.limits, lookup);
+  if (!overrun) return undefined;
+  const prefix = `PROVIDER_${settings.name.toUpperCase()}_`;
+  const { limit, worstCase } = overrun;
+  const requests = limit.counts ? `${limit.counts} requests` : 'requests';
+  let most: string;
+  try {
+    most = `at most ${largestSafeRate(settings.limits, lookup)}`;
+  } catch {
+    most = 'no queue rate can keep it';
+  }
+  const perLookup =
+    lookup.requests > 1 && !limit.counts ? ` (${lookup.requests} requests per lookup, the later up to ${lookup.trailSeconds} s after the first)` : '';
+  const remedy = settings.declaredLimits ? `as declared in ${prefix}LIMITS` : `a plan with higher limits can declare them in ${prefix}LIMITS`;
+  return (
+    `${prefix}RPS=${settings.rps} can send ${Math.ceil(worstCase)} ${requests} in ${limit.windowSeconds} s${perLookup}; ` +
+    `${settings.name} allows ${limit.max} per ${limit.windowSeconds} s — ${most} (${remedy})`
+  );
 }
 
 const BaseEnvSchema = z.object({
@@ -242,6 +353,12 @@ const BaseEnvSchema = z.object({
    * replayed from history when they next have work. Bounds worker memory when many enrichments wait on a provider.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  /**
+   * After this many failed attempts in a row, a workflow's activity counts in the worker's
+   * `enrich_workflows_failing_activity` gauge. Store writes retry without a limit (Postgres may be away for a
+   * while), about once a minute once backed off: the default is reached after some four minutes of failures.
+   */
+  WORKER_FAILING_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
 });
 
 /** One provider's settings: its queue rate, and how its lookups are retried. */
@@ -250,8 +367,15 @@ export interface ProviderSettings {
   /** Where its requests go; absent for a provider answered from our own database (the voter file). */
   baseUrl?: string;
   enabled: boolean;
-  /** The queue's rate limit, enforced by the Temporal server across every worker. */
+  /** The queue's rate limit in lookups per second, enforced by the Temporal server across every worker. */
   rps: number;
+  /**
+   * The windows `rps` must keep, burst included, and is checked against at start: the operator's declared limits,
+   * else the documented ones when the provider is the public service; absent when neither is known.
+   */
+  limits?: readonly DocumentedLimit[];
+  /** Whether `limits` are the operator's (`PROVIDER_<NAME>_LIMITS`) rather than the documented ones. */
+  declaredLimits?: boolean;
   timeoutMs: number;
   maxAttempts: number;
   /** Where set, these replace the global RETRY_* values for this provider. */
@@ -330,7 +454,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     providers,
     logLevel: env.LOG_LEVEL,
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT, token: env.METRICS_TOKEN },
-    worker: { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS },
+    worker: { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, failingAttempts: env.WORKER_FAILING_ATTEMPTS },
   } as const;
 }
 
@@ -357,8 +481,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const providers = {} as Record<ProviderName, ProviderSettings>;
   for (const name of PROVIDER_NAMES) {
     const parsed = providerSchema(name).safeParse(cleaned);
-    if (parsed.success) providers[name] = parsed.data;
-    else issues.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    if (parsed.success) {
+      providers[name] = parsed.data;
+      const overrun = rateOverrun(parsed.data);
+      if (overrun) issues.push(overrun);
+    } else issues.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   if (base.success && (base.data.TEMPORAL_TLS_CERT_PATH === undefined) !== (base.data.TEMPORAL_TLS_KEY_PATH === undefined)) {
     issues.push('TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: set both or neither');

@@ -1,9 +1,10 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import type { Conflict, ContactStatus } from '../schemas/contact-record.js';
-import type { LookupState, ObservationInput } from '../schemas/lookup.js';
+import { LOOKUP_ERROR_TYPES, type LookupState, type ObservationInput } from '../schemas/lookup.js';
 import type { Signup } from '../schemas/signup.js';
 import type { Database } from '../store/database.js';
+import { describeDatabaseError, isUnstorableValue, sqlState } from '../store/database-errors.js';
 import { findContactById, updateContactRecord, upsertContact } from '../store/contacts.js';
 import { listLookups, upsertLookup } from '../store/lookups.js';
 import { insertObservations, listObservations } from '../store/observations.js';
@@ -38,8 +39,28 @@ function currentRun() {
 }
 
 /**
+ * Runs one store activity so that its failure says only what may be said, and stops retries that cannot heal.
+ * A database error is rethrown as its SQLSTATE and the names of the table, column or constraint (the driver's own
+ * error carries the row's values, and whatever an activity throws reaches the worker's log and the workflow's
+ * history); when Postgres refused the values themselves the failure is non-retryable, of type StoreRejected.
+ */
+async function storeWrite<T>(activity: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (sqlState(err) === undefined) throw err;
+    const description = `${activity}: the database refused the write (${describeDatabaseError(err)})`;
+    if (isUnstorableValue(err)) throw ApplicationFailure.create({ type: LOOKUP_ERROR_TYPES.storeRejected, message: description, nonRetryable: true });
+    // No `cause`: the driver's error is exactly what must not travel (its detail and where hold the row's values).
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(description);
+  }
+}
+
+/**
  * The activities that write Postgres. Every write is an idempotent upsert, so retries, replays and UI resets
- * leave the database as one clean run would.
+ * leave the database as one clean run would. A write Postgres refuses for its values fails without retry
+ * (StoreRejected, see {@link storeWrite}); the workflow ends the lookup or the run with the reason.
  */
 export function createStoreActivities(db: Kysely<Database>) {
   return {
@@ -50,7 +71,7 @@ export function createStoreActivities(db: Kysely<Database>) {
      */
     async saveSignup(input: SaveSignupInput): Promise<{ suppressed?: SuppressionReason }> {
       const run = currentRun();
-      return db.transaction().execute(async (trx) => {
+      return storeWrite('saveSignup', () => db.transaction().execute(async (trx) => {
         const suppressed = await findSuppression(trx, input.contactKey);
         if (suppressed) return { suppressed };
         await upsertContact(trx, { id: input.contactKey, signup: input.signup, workflowId: run.workflowId });
@@ -60,7 +81,7 @@ export function createStoreActivities(db: Kysely<Database>) {
           signupObservations(input.signup, input.receivedAt),
         );
         return {};
-      });
+      }));
     },
 
     /** Stores how one provider's lookup ended, with what it found, in one transaction. */
@@ -68,7 +89,7 @@ export function createStoreActivities(db: Kysely<Database>) {
       const run = currentRun();
       const { state } = input;
       if (state.outcome === 'pending') throw new Error('recordLookup: a pending lookup has nothing to record');
-      await db.transaction().execute(async (trx) => {
+      await storeWrite('recordLookup', () => db.transaction().execute(async (trx) => {
         await insertObservations(trx, { contactId: input.contactKey, provider: input.provider, ...run }, input.observations);
         await upsertLookup(trx, {
           contactId: input.contactKey,
@@ -81,18 +102,21 @@ export function createStoreActivities(db: Kysely<Database>) {
           completedAt: state.at ?? new Date().toISOString(),
           ...run,
         });
-      });
+      }));
     },
 
     /** Re-derives the unified record from everything stored about the contact and saves it. */
     async mergeContact(input: { contactKey: string }): Promise<MergeContactResult> {
-      const contact = await findContactById(db, input.contactKey);
-      if (!contact) throw new Error(`mergeContact: no contact ${input.contactKey}`);
-      const [observations, lookups] = await Promise.all([listObservations(db, contact.id), listLookups(db, contact.id)]);
-      // The same derivation as `enrich remerge`; a suppressed contact stays suppressed.
-      const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
-      await updateContactRecord(db, contact.id, record);
-      return { status: record.status, conflicts: record.conflicts };
+      return storeWrite('mergeContact', async () => {
+        const contact = await findContactById(db, input.contactKey);
+        // Gone (erased while this run was stopping): no retry can bring it back.
+        if (!contact) throw ApplicationFailure.create({ type: 'ContactMissing', message: 'mergeContact: the contact is not in the store', nonRetryable: true });
+        const [observations, lookups] = await Promise.all([listObservations(db, contact.id), listLookups(db, contact.id)]);
+        // The same derivation as `enrich remerge`; a suppressed contact stays suppressed.
+        const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
+        await updateContactRecord(db, contact.id, record);
+        return { status: record.status, conflicts: record.conflicts };
+      });
     },
   };
 }

@@ -52,7 +52,7 @@ const BENCHES: Bench[] = [
     script: 'rate-limits.ts',
     args: ['--contacts', '100', '--workers', '3'],
     size: (f) => `${n(f.contacts)} contacts, ${n(f.workers)} worker processes, 7 providers`,
-    timeoutSeconds: 150,
+    timeoutSeconds: 240, // two phases (default rates, then the largest accepted), each on a fresh stack
   },
   {
     name: 'memory',

@@ -28,6 +28,11 @@ export const LOOKUP_ERROR_TYPES = {
   forbiddenHost: 'ForbiddenHost',
   /** More than one candidate fits and nothing tells them apart: a person must decide. */
   ambiguousMatch: 'AmbiguousMatch',
+  /**
+   * The provider answered, but the database refused to store what it found (a value Postgres cannot hold); the
+   * same answer would be refused again, so the lookup ends failed and flags the contact instead of retrying.
+   */
+  storeRejected: 'StoreRejected',
 } as const;
 export type LookupErrorType = (typeof LOOKUP_ERROR_TYPES)[keyof typeof LOOKUP_ERROR_TYPES];
 
@@ -38,5 +43,6 @@ export const NON_RETRYABLE_ERROR_TYPES: LookupErrorType[] = [
   LOOKUP_ERROR_TYPES.responseTooLarge,
   LOOKUP_ERROR_TYPES.forbiddenHost,
   LOOKUP_ERROR_TYPES.ambiguousMatch,
+  LOOKUP_ERROR_TYPES.storeRejected,
 ];
 

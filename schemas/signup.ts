@@ -1,10 +1,22 @@
 import { z } from 'zod';
 import { EmailSchema } from './email.js';
+import { storableLine } from './storable-text.js';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/**
+ * A one-line text field: made storable first (NUL, lone surrogates and control characters out, see
+ * storable-text.ts), then trimmed and bounded, so what is checked is what will be stored.
+ */
+const text = (max: number) => z.string().overwrite(storableLine).trim().min(1).max(max);
+
+/**
+ * An address line with line breaks in it (a multi-line spreadsheet cell, a textarea) is several lines: split, so
+ * each stays one line wherever it is printed, and blank ones dropped.
+ */
+const splitLines = (value: unknown) =>
+  Array.isArray(value) ? value.flatMap((line: unknown) => (typeof line === 'string' ? line.split(/\r\n|[\r\n\u2028\u2029]/).filter((l) => l.trim() !== '') : [line])) : value;
 
 export const PostalAddressSchema = z.object({
-  lines: z.array(text(200)).max(4).optional(),
+  lines: z.preprocess(splitLines, z.array(text(200)).max(4)).optional(),
   locality: text(100).optional(),
   region: text(100).optional(),
   postalCode: text(20).optional(),

@@ -12,6 +12,7 @@ import { PROVIDER_NAMES, type ProviderName } from '../schemas/providers.js';
 import type { Database } from '../store/database.js';
 import { providerTaskQueue } from '../workflows/ids.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
+import { failingActivities } from './failing-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -43,7 +44,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const { config, connection, db } = options;
   const queues = new Set(options.queues ?? ['workflows', ...PROVIDER_NAMES]);
   // Every worker encrypts what it sends and decrypts what it receives, like every client (see dataConverterFor).
-  const common = { connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) };
+  const common = {
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+    // Counts workflows whose same activity keeps failing, for the enrich_workflows_failing_activity gauge.
+    interceptors: { activity: [failingActivities().interceptor(config.worker.failingAttempts)] },
+  };
   const workers: Worker[] = [];
   const providers: Provider[] = [];
 
@@ -68,7 +75,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       await Worker.create({
         ...common,
         taskQueue: providerTaskQueue(config.temporal.taskQueue, name),
-        activities: lookupActivitiesFor(provider),
+        // Its own base URL is where our requests went: URLs there (a geocoder's request as evidence) are stored as they are.
+        activities: lookupActivitiesFor(provider, { trustedOrigins: providerConfig.baseUrl ? [providerConfig.baseUrl] : [] }),
         maxTaskQueueActivitiesPerSecond: providerConfig.rps,
         maxConcurrentActivityTaskExecutions: 20,
       }),

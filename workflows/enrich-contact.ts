@@ -19,7 +19,7 @@ import type { StoreActivities } from '../activities/store-activities.js';
 import type { EnrichContactInput, EnrichmentStatusView, ProviderPlan, RetryLookupsRequest } from '../schemas/enrichment.js';
 import type { LookupInput, LookupState, ProviderLookupResult } from '../schemas/lookup.js';
 // From the zod-free module: anything imported here is bundled into every workflow (see lookup-outcomes.ts).
-import { NON_RETRYABLE_ERROR_TYPES, type SkipReason } from '../schemas/lookup-outcomes.js';
+import { LOOKUP_ERROR_TYPES, NON_RETRYABLE_ERROR_TYPES, type SkipReason } from '../schemas/lookup-outcomes.js';
 import { SOCIAL_PROVIDERS, type ProviderName } from '../schemas/providers.js';
 import { lookupActivityName, providerTaskQueue } from './ids.js';
 import { STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from './lookup-plan.js';
@@ -57,6 +57,16 @@ function attemptsOf(failure: ActivityFailure, plan: ProviderPlan): number {
     if (typeof details?.attempt === 'number') return details.attempt;
   }
   return failure.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? plan.maxAttempts : 1;
+}
+
+/**
+ * The reason, when a store activity failed because Postgres refused the values (StoreRejected, never retried: the
+ * same values would be refused again); undefined for any other failure.
+ */
+function storeRefusal(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === LOOKUP_ERROR_TYPES.storeRejected
+    ? err.cause.message
+    : undefined;
 }
 
 /** Failures worth retrying later on their own: the provider was busy or away, not wrong about us. */
@@ -129,7 +139,18 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
         log.warn('lookup failed', { provider: plan.name, errorType: state.errorType, attempts: state.attempts });
       }
     }
-    await store.recordLookup({ contactKey: input.contactKey, provider: plan.name, state, observations: result?.observations ?? [] });
+    try {
+      await store.recordLookup({ contactKey: input.contactKey, provider: plan.name, state, observations: result?.observations ?? [] });
+    } catch (err) {
+      const refused = storeRefusal(err);
+      if (refused === undefined) throw err;
+      // What the provider found cannot be stored: the lookup ends failed with the reason (and flags the contact),
+      // and stage 2 must not follow accounts that were not kept.
+      state = { outcome: 'failed', attempts: state.attempts, at: state.at, errorType: LOOKUP_ERROR_TYPES.storeRejected, lastError: refused };
+      result = undefined;
+      log.warn('lookup result refused by the store', { provider: plan.name });
+      await store.recordLookup({ contactKey: input.contactKey, provider: plan.name, state, observations: [] });
+    }
     view.lookups[plan.name] = state;
     return result;
   }
@@ -184,7 +205,17 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
 
   if (!input.resume) {
     upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'running' }]);
-    const saved = await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
+    let saved: Awaited<ReturnType<StoreActivities['saveSignup']>>;
+    try {
+      saved = await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
+    } catch (err) {
+      // A signup the store refuses (a client that skipped the signup schema) ends the run at once, with the reason:
+      // retrying the same values could only fail again, for ever.
+      const refused = storeRefusal(err);
+      if (refused === undefined) throw err;
+      upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'rejected' }]);
+      throw ApplicationFailure.create({ type: 'SignupNotStorable', message: `the signup cannot be stored: ${refused}`, nonRetryable: true });
+    }
     // Opted out or erased: nothing is looked up or kept. (Histories recorded before suppression existed took the
     // other branch with an empty answer, so they replay unchanged.)
     if (saved?.suppressed) {

@@ -45,9 +45,53 @@ export function banQuery(address: PostalAddress): string {
     .join(' ');
 }
 
+/**
+ * How many candidates we ask for. addok ranks them itself, but with only its best we could not tell a clear winner
+ * from a near tie between two communes (one postcode often covers several, and street names repeat across them).
+ */
+const CANDIDATES = '5';
+/**
+ * Runners-up scoring within this much of the best count as just as likely. Our own choice: BAN publishes no
+ * margin, and its scores for the right address and for a namesake street in a neighbouring commune sit a few
+ * hundredths apart, while a house number against the bare street differs by more.
+ */
+export const AMBIGUOUS_SCORE_MARGIN = 0.05;
+
 /** The best-scored feature, or undefined when there is none. */
 export function bestFeature(features: BanFeature[]): BanFeature | undefined {
   return [...features].sort((a, b) => b.properties.score - a.properties.score)[0];
+}
+
+/** The districts a feature gives the record (commune and department), as `location.districts` keys them. */
+function banDistricts(feature: BanFeature): Record<string, string | undefined> {
+  return { commune: feature.properties.citycode?.trim() || undefined, department: contextParts(feature.properties.context).department };
+}
+
+/**
+ * The feature to record, as the Census rule has it: the best one, unless another scoring at least `minScore` and
+ * within {@link AMBIGUOUS_SCORE_MARGIN} of it lies in another commune or department, when the lookup fails as a
+ * non-retryable AmbiguousMatch. Close runners-up in the same commune and department (the house number and its
+ * street, two spellings) do not matter: the districts recorded are the same whichever is taken. Undefined when
+ * no feature reaches `minScore`.
+ */
+export function chooseFeature(features: BanFeature[], minScore: number): BanFeature | undefined {
+  const best = bestFeature(features);
+  if (best === undefined || best.properties.score < minScore) return undefined;
+  const mine = banDistricts(best);
+  const rivals = features.filter((f) => {
+    if (f === best || f.properties.score < minScore || best.properties.score - f.properties.score > AMBIGUOUS_SCORE_MARGIN) return false;
+    const theirs = banDistricts(f);
+    return theirs.commune !== mine.commune || theirs.department !== mine.department;
+  });
+  if (rivals.length > 0) {
+    throw new LookupError(
+      LOOKUP_ERROR_TYPES.ambiguousMatch,
+      `ban: ${rivals.length + 1} candidates within ${AMBIGUOUS_SCORE_MARGIN} of the best score lie in different communes or departments`,
+      undefined,
+      200,
+    );
+  }
+  return best;
 }
 
 /**
@@ -103,7 +147,7 @@ export function createBanProvider(config: ProviderConfig, deps: ProviderDeps): P
     const q = address ? banQuery(address) : '';
     if (q === '') throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'ban: an address or a locality is needed');
     const postcode = address?.postalCode?.trim();
-    const url = http.url('search/', { q, limit: '1', autocomplete: '0', ...(postcode ? { postcode } : {}) });
+    const url = http.url('search/', { q, limit: CANDIDATES, autocomplete: '0', ...(postcode ? { postcode } : {}) });
     const reply = await http.getJson(url, signal);
     if (reply.status === 429) {
       const delay = parseRetryAfter(header(reply.headers, 'retry-after'), Date.now()) ?? RATE_LIMIT_DEFAULT_MS;
@@ -121,9 +165,9 @@ export function createBanProvider(config: ProviderConfig, deps: ProviderDeps): P
         200,
       );
     }
-    const best = bestFeature(parsed.data.features);
     // A low score means the geocoder guessed (another street, only the town): not the supporter's address.
-    if (best === undefined || best.properties.score < minScore) return { outcome: 'no_match', observations: [] };
+    const best = chooseFeature(parsed.data.features, minScore);
+    if (best === undefined) return { outcome: 'no_match', observations: [] };
     // The request URL carries nothing secret (the API takes no key), so it is the evidence itself.
     return { outcome: 'matched', observations: banObservations(best, reply.url, new Date().toISOString()) };
   }

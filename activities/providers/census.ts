@@ -134,6 +134,37 @@ export function oneLineAddress(address: PostalAddress): string {
     .join(', ');
 }
 
+/** The district names (record keys) on which two matches differ; a district only one of them has counts as a difference. */
+export function differingDistricts(a: Record<string, string>, b: Record<string, string>): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((name) => a[name] !== b[name]).sort();
+}
+
+/**
+ * The match to record, or undefined when there is none. The geocoder gives no score, so several matches cannot be
+ * ranked by how sure it is; if they put the address in different districts (a street whose address ranges straddle
+ * a boundary, a spelling that fits two streets), recording the first would be a guess about the very facts the
+ * record keeps, so the lookup fails as AmbiguousMatch (non-retryable, the contact is flagged), as FEC and the voter
+ * file do. Matches that agree on every district the record uses may still match: they come from the same address
+ * on neighbouring edges or in two spellings, the districts recorded are the same whichever is taken, and the
+ * coordinates (the first, the geocoder's own order) are approximate anyway.
+ */
+export function onePlace(matches: CensusAddressMatch[]): CensusAddressMatch | undefined {
+  const [first, ...others] = matches;
+  if (first === undefined) return undefined;
+  const districts = censusDistricts(first);
+  const differing = [...new Set(others.flatMap((other) => differingDistricts(districts, censusDistricts(other))))].sort();
+  if (differing.length > 0) {
+    // District names only: the matched addresses are the supporter's, and this message is stored and logged.
+    throw new LookupError(
+      LOOKUP_ERROR_TYPES.ambiguousMatch,
+      `census: ${matches.length} address matches in different districts (${differing.join(', ')})`,
+      undefined,
+      200,
+    );
+  }
+  return first;
+}
+
 function rejected(reply: JsonReply): LookupError {
   const parsed = CensusErrorSchema.safeParse(reply.body);
   const detail = parsed.success && parsed.data.errors.length > 0 ? `: ${parsed.data.errors.join('; ')}` : '';
@@ -176,8 +207,7 @@ export function createCensusProvider(config: ProviderConfig, deps: ProviderDeps)
         200,
       );
     }
-    // The geocoder gives no score; its first match is its best.
-    const match = parsed.data.result.addressMatches[0];
+    const match = onePlace(parsed.data.result.addressMatches);
     if (match === undefined) return { outcome: 'no_match', observations: [] };
     // The request URL carries nothing secret (the geocoder takes no key), so it is the evidence itself.
     return { outcome: 'matched', observations: censusObservations(match, reply.url, new Date().toISOString()) };

@@ -10,8 +10,6 @@ import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 const CONFIDENCE = 0.6;
 /** api.data.gov's anonymous key: 30/h and 50/day per IP. Fine for a demo, never for production. */
 const DEMO_KEY = 'DEMO_KEY';
-/** The api.data.gov window is hourly and rolling, and a 429 need not say when it reopens. */
-const RATE_LIMIT_DEFAULT_MS = 3_600_000;
 /** The most rows one Schedule A page returns. */
 const PER_PAGE = '100';
 /** The public page listing individual contributions, for when the newest receipt has no scanned image. */
@@ -212,8 +210,14 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     });
     const reply = await http.getJson(url, signal);
     if (reply.status === 429) {
-      const delay = parseRetryAfter(header(reply.headers, 'retry-after'), Date.now()) ?? RATE_LIMIT_DEFAULT_MS;
-      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `fec rate limit reached (${errorCode(reply) ?? 'HTTP 429'})`, delay, 429);
+      // api.data.gov's own dialect is `X-RateLimit-Remaining: 0` with no reset and, as documented, no Retry-After;
+      // its hourly window rolls, so nothing says when it reopens. Without a Retry-After the lookup activity backs
+      // off with full jitter inside the lookup's budget (retry-backoff.ts); waiting out a whole hour per attempt
+      // would spend the budget before the third refusal, and the flagged contact's automatic retries (hours
+      // apart, LOOKUP_RETRY_SCHEDULE) cover a window that stays shut.
+      const delay = parseRetryAfter(header(reply.headers, 'retry-after'), Date.now());
+      const detail = delay === undefined ? ', no retry time given' : '';
+      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `fec rate limit reached (${errorCode(reply) ?? 'HTTP 429'}${detail})`, delay, 429);
     }
     if (reply.status === 403 || reply.status === 422) {
       // 403: the api.data.gov key is missing or invalid; 422: a filter the API refuses. Retrying cannot help.

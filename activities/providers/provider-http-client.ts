@@ -1,6 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { LOOKUP_ERROR_TYPES } from '../../schemas/lookup.js';
+import { storableJson } from '../../schemas/storable-text.js';
 import { LookupError } from './lookup-error.js';
 
 export interface ProviderHttpClientOptions {
@@ -33,7 +34,7 @@ export interface QuotaState {
 export interface JsonReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The parsed body; undefined when the body was empty. */
+  /** The parsed body, its text made storable (storable-text.ts); undefined when the body was empty. */
   body: unknown;
   url: string;
 }
@@ -102,7 +103,9 @@ export class ProviderHttpClient {
     let body: unknown;
     if (text.length > 0 && isJson(response.headers['content-type'])) {
       try {
-        body = JSON.parse(text);
+        // Made storable here, once for every provider: a NUL or a lone surrogate in a name or a bio would
+        // otherwise fail every write of the contact, on every retry (see storable-text.ts).
+        body = storableJson(JSON.parse(text));
       } catch {
         throw new LookupError(LOOKUP_ERROR_TYPES.malformedResponse, `${provider}: response body is not valid JSON`, undefined, response.statusCode);
       }

@@ -21,6 +21,23 @@ declare module 'fastify' {
 const JSON_MEDIA_TYPES = ['application/json', 'application/hal+json'];
 
 /**
+ * Strict UTF-8 (JSON's only encoding, RFC 8259 §8.1): a lenient decode turns bad bytes into U+FFFD, which then
+ * passes for text in a name or an email. `ignoreBOM` keeps a byte-order mark in the text, so it stays a JSON
+ * syntax error as before rather than being dropped silently.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(body: Buffer): string | undefined {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+const badRequest = (message: string) => Object.assign(new Error(message), { statusCode: 400 });
+
+/**
  * The HTTP API (product.md): signups and webhooks in, records out. Built, not started, so tests use `inject` and
  * `enrich api` and `enrich dev` decide where it listens. Each route lives in `routes/`; the body parsing, the size
  * limit and the error shape are shared here.
@@ -34,10 +51,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (req, body: Buffer, done) => {
     req.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    const text = decodeUtf8(body);
+    if (text === undefined) return done(badRequest('request body is not valid UTF-8'), undefined);
     try {
-      done(null, body.length === 0 ? undefined : JSON.parse(body.toString('utf8')));
+      done(null, JSON.parse(text));
     } catch {
-      done(Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 }), undefined);
+      done(badRequest('request body is not valid JSON'), undefined);
     }
   });
 

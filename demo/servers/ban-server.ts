@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { addressKey } from './census-server.js';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson } from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson, withLoneSurrogate, withNul } from './faults.js';
 import type { Fault } from './faults.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -121,8 +121,22 @@ async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply
       status: 200,
       body: body(features.map((feature) => ({ ...feature, properties: { ...propertiesOf(feature), label: filler } }))),
     }),
+    // The commune and the label as a bad import would leave them: a NUL, a lone surrogate.
+    hostileText: () => ({
+      status: 200,
+      body: body(features.map((feature) => ({ ...feature, properties: withHostileText(propertiesOf(feature)) }))),
+    }),
   });
   return send(reply, answer);
+}
+
+function withHostileText(properties: Record<string, unknown>): Record<string, unknown> {
+  const { city, label } = properties;
+  return {
+    ...properties,
+    ...(typeof city === 'string' ? { city: withNul(city) } : {}),
+    ...(typeof label === 'string' ? { label: withLoneSurrogate(label) } : {}),
+  };
 }
 
 function propertiesOf(feature: object): Record<string, unknown> {

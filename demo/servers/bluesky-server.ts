@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson } from './faults.js';
+import { BAIT_URLS, FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson, withLoneSurrogate, withNul } from './faults.js';
 import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -139,7 +139,18 @@ function faultDialect(found: IndexedEntry | undefined): FaultDialect<DemoAnswer>
     malformed: () => ({ status: 200, body: JSON.stringify({ ...base, did: 42, handle: null, labels: 'none' }) }),
     truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
     oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, description: filler }) }),
+    hostileText: () => ({ status: 200, body: JSON.stringify(withHostileText(base as Json)) }),
+    // The avatar and banner are CDN links in a real profile; here they point inside.
+    baitUrls: () => ({ status: 200, body: JSON.stringify({ ...base, avatar: BAIT_URLS.private, banner: BAIT_URLS.metadata }) }),
   };
+}
+
+type Json = Record<string, unknown>;
+const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+
+/** A NUL after the display name, a lone surrogate before the description. */
+function withHostileText(profile: Json): Json {
+  return { ...profile, displayName: textOr(profile['displayName'], withNul), description: textOr(profile['description'], withLoneSurrogate) };
 }
 
 /** The atproto limiter's over-limit reply: the wait is in `RateLimit-Reset` (epoch seconds), no Retry-After. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson } from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson, withLoneSurrogate, withNul } from './faults.js';
 import type { Fault } from './faults.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -127,6 +127,10 @@ async function answerOneLine(ctx: CensusContext, returnType: ResultKind, query: 
     malformed: () => ({ status: 200, body: body([{ matchedAddress: 7, coordinates: { x: 'west', y: null }, geographies: [] }]) }),
     truncated: () => ({ status: 200, body: truncateJson(body(matches)) }),
     oversized: (filler) => ({ status: 200, body: body(matches.map((match) => ({ ...match, matchedAddress: filler }))) }),
+    // The county's name is stored (location.districts.county); the matched address is not, but is text all the same.
+    hostileText: () => ({ status: 200, body: body(matches.map(withHostileText)) }),
+    // The same address matched twice, the second time across a district line: nothing tells the two apart.
+    ambiguous: () => ({ status: 200, body: body(matches.flatMap((match) => [match, inOtherDistricts(match)])) }),
   });
   return send(reply, answer);
 }
@@ -151,6 +155,49 @@ function validate(returnType: ResultKind, query: Query, address: string): string
 function result(returnType: ResultKind, address: string, addressMatches: unknown[]): object {
   const input = returnType === 'geographies' ? { address: { address }, benchmark: BENCHMARK, vintage: VINTAGE } : { address: { address }, benchmark: BENCHMARK };
   return { result: { input, addressMatches } };
+}
+
+type Json = Record<string, unknown>;
+
+/** Each geography of the layers whose name ends with one of `suffixes`, passed through `change`. */
+function mapLayers(match: object, suffixes: string[], change: (geography: Json) => Json): object {
+  const { geographies, ...rest } = match as Json;
+  if (geographies === null || typeof geographies !== 'object') return match;
+  const changed = Object.fromEntries(
+    Object.entries(geographies as Record<string, unknown>).map(([name, list]) => [
+      name,
+      suffixes.some((suffix) => name === suffix || name.endsWith(` ${suffix}`)) && Array.isArray(list) ? list.map((g) => change(g as Json)) : list,
+    ]),
+  );
+  return { ...rest, geographies: changed };
+}
+
+/** A NUL after the county's name, a lone surrogate before the matched address. */
+function withHostileText(match: object): object {
+  const m = match as Json;
+  const hostile = mapLayers(match, ['Counties'], (g) => (typeof g['NAME'] === 'string' ? { ...g, NAME: withNul(g['NAME']) } : g));
+  return typeof m['matchedAddress'] === 'string' ? { ...hostile, matchedAddress: withLoneSurrogate(m['matchedAddress']) } : hostile;
+}
+
+/** `3903` → `3904`, `03` → `04`, `District 3` → `District 4`; `99` → `98`, so the width never changes. */
+function nextNumber(text: string): string {
+  return text.replace(/(\d+)(\D*)$/, (_all, digits: string, tail: string) => {
+    const n = Number(digits);
+    const next = String(n + 1).length > digits.length ? n - 1 : n + 1;
+    return String(next).padStart(digits.length, '0') + tail;
+  });
+}
+
+/** The district fields that name a district: its GEOID, code (`CD119`, `SLDU`, `SLDL`), BASENAME and NAME. */
+const DISTRICT_KEY = /^(GEOID|BASENAME|NAME|CD\d+|SLD[UL])$/;
+
+/** The same match one district over: another congressional and other legislative districts, a little further east. */
+function inOtherDistricts(match: object): object {
+  const moved = mapLayers(match, ['Congressional Districts', 'State Legislative Districts - Upper', 'State Legislative Districts - Lower'], (g) =>
+    Object.fromEntries(Object.entries(g).map(([key, value]) => [key, DISTRICT_KEY.test(key) && typeof value === 'string' ? nextNumber(value) : value])),
+  ) as Json;
+  const coordinates = moved['coordinates'] as { x?: unknown; y?: unknown } | undefined;
+  return typeof coordinates?.x === 'number' ? { ...moved, coordinates: { ...coordinates, x: coordinates.x + 0.002 } } : moved;
 }
 
 function withoutGeographies(match: object): object {

@@ -35,6 +35,8 @@ export interface ListenOptions {
   host?: string | undefined;
   /** Enforce the provider's own rate limit: refuse (429) and count requests beyond it. Off by default. */
   limit?: ProviderLimit | undefined;
+  /** Further windows enforced together with `limit` (a per-second one beside a per-minute one), over every path. */
+  limits?: readonly ProviderLimit[] | undefined;
 }
 
 export const DEFAULT_DEMO_HOST = '127.0.0.1';
@@ -69,7 +71,8 @@ export async function listenDemo(
   serving: { basePath: string; resetFaults: () => void },
 ): Promise<DemoServer> {
   const host = opts.host ?? DEFAULT_DEMO_HOST;
-  const enforcer = opts.limit ? new LimitEnforcer(opts.limit) : undefined;
+  const windows = [...(opts.limit ? [opts.limit] : []), ...(opts.limits ?? [])];
+  const enforcer = windows.length > 0 ? new LimitEnforcer(windows) : undefined;
   if (enforcer) {
     demo.app.addHook('onRequest', async (_request, reply) => {
       const verdict = enforcer.admit(Date.now());

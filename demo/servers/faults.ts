@@ -5,7 +5,9 @@
  * server answers requests that concern that entry. Counted faults
  * (`rate_limit`, `server_error` with `times`) fire for the first N requests
  * and then the entry answers normally, which is what a retrying client needs
- * to prove it recovers.
+ * to prove it recovers. Content faults (`hostile_text`, `bait_urls`,
+ * `ambiguous`) fire on every request: they model what a provider's data
+ * holds, not an outage.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
@@ -42,6 +44,18 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('malformed') }),
   z.strictObject({ kind: z.literal('truncated') }),
   z.strictObject({ kind: z.literal('oversized'), bytes: Count.optional() }),
+  /**
+   * A 200 whose text fields carry a NUL (`"Ada\u0000"`) and a lone surrogate (`"\ud800x"`): valid JSON, which
+   * Postgres cannot store as text. Served by every social and public-records server.
+   */
+  z.strictObject({ kind: z.literal('hostile_text') }),
+  /**
+   * A 200 whose profile, avatar and site links point at internal addresses ({@link BAIT_URLS}): the metadata
+   * address, a private address, loopback, `localhost`, an `.internal` name. Served by the social servers.
+   */
+  z.strictObject({ kind: z.literal('bait_urls') }),
+  /** Census only: a second address match in other congressional and legislative districts. */
+  z.strictObject({ kind: z.literal('ambiguous') }),
 ]);
 
 export type Fault = z.infer<typeof FaultSchema>;
@@ -85,7 +99,7 @@ export function activeFault(fault: Fault | undefined, attempt: number): Fault | 
     case 'server_error':
       return fault.times === undefined || attempt <= fault.times ? fault : undefined;
     default:
-      // Slow and body faults are permanent: they model a provider quirk, not a transient outage.
+      // Slow, body and content faults are permanent: they model a provider quirk, not a transient outage.
       return fault;
   }
 }
@@ -95,8 +109,11 @@ export function activeFault(fault: Fault | undefined, attempt: number): Fault | 
  * shares: the waits and sizes a fault leaves out, and the `slow` fault, which only delays the normal reply.
  */
 export interface FaultDialect<A> {
-  /** The over-limit reply, announcing a wait of `resetSeconds`. */
-  rateLimited: (resetSeconds: number) => A;
+  /**
+   * The over-limit reply, announcing a wait of `resetSeconds`. `announced` is false when the fault gave no
+   * `retryAfterSeconds`: a server whose real API may leave the wait out (api.data.gov) then sends none.
+   */
+  rateLimited: (resetSeconds: number, announced: boolean) => A;
   serverError: () => A;
   /** Valid JSON of the wrong shape. */
   malformed: () => A;
@@ -104,6 +121,22 @@ export interface FaultDialect<A> {
   truncated: () => A;
   /** A well-formed reply padded with `filler`, prose of the fault's size. */
   oversized: (filler: string) => A;
+  /** The normal reply with text fields passed through {@link withNul} and {@link withLoneSurrogate}. */
+  hostileText?: () => A;
+  /** The normal reply with its URL fields replaced by {@link BAIT_URLS}. */
+  baitUrls?: () => A;
+  /** Census: the normal reply plus a match in other districts. */
+  ambiguous?: () => A;
+}
+
+/** Raised when a demo entry carries a fault its server has no reply for (a data-file mistake). */
+export class UnservedFaultError extends Error {
+  override readonly name = 'UnservedFaultError';
+}
+
+function served<A>(kind: FaultKind, reply: (() => A) | undefined): A {
+  if (reply === undefined) throw new UnservedFaultError(`this demo server has no reply for the fault kind "${kind}"`);
+  return reply();
 }
 
 /**
@@ -118,7 +151,7 @@ export async function answerWithFault<A>(fault: Fault | undefined, normal: () =>
       await delay(fault.delayMs);
       return normal();
     case 'rate_limit':
-      return dialect.rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS);
+      return dialect.rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS, fault.retryAfterSeconds !== undefined);
     case 'server_error':
       return dialect.serverError();
     case 'malformed':
@@ -127,8 +160,38 @@ export async function answerWithFault<A>(fault: Fault | undefined, normal: () =>
       return dialect.truncated();
     case 'oversized':
       return dialect.oversized(fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES));
+    case 'hostile_text':
+      return served(fault.kind, dialect.hostileText);
+    case 'bait_urls':
+      return served(fault.kind, dialect.baitUrls);
+    case 'ambiguous':
+      return served(fault.kind, dialect.ambiguous);
   }
 }
+
+/**
+ * `text` ending in a NUL. JSON.stringify writes it as the escape `\u0000`, which is valid JSON that parses back to
+ * a NUL: the text Postgres refuses (22P05).
+ */
+export const withNul = (text: string): string => `${text}\u0000`;
+
+/**
+ * `text` after a lone high surrogate. JSON.stringify writes it as the escape `\ud800` (well-formed JSON.stringify,
+ * ES2019), which parses back to a string that is not valid UTF-16 and has no UTF-8 form.
+ */
+export const withLoneSurrogate = (text: string): string => `\ud800${text}`;
+
+/** Internal addresses a provider's links may point at, which no record may serve to whoever renders it. */
+export const BAIT_URLS = {
+  /** The cloud metadata endpoint (link-local). */
+  metadata: 'http://169.254.169.254/latest/meta-data/',
+  /** A private (RFC 1918) address. */
+  private: 'http://10.0.0.1/admin',
+  /** Loopback, over https so only the host gives it away. */
+  loopback: 'https://127.0.0.1/',
+  localhost: 'https://localhost/profile',
+  internal: 'https://intranet.corp.internal/people/ada',
+} as const;
 
 /** Epoch seconds `seconds` from now, rounded up so a client waiting until then is never early. */
 export function epochSecondsFromNow(seconds: number, now: number = Date.now()): number {

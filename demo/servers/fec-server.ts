@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson } from './faults.js';
+import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson, withLoneSurrogate, withNul } from './faults.js';
 import type { Fault } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -176,6 +176,8 @@ async function answerScheduleA(ctx: FecContext, request: FastifyRequest<{ Querys
     }),
     truncated: () => ({ status: 200, body: truncateJson(body(page)) }),
     oversized: (filler) => ({ status: 200, body: body(page.map((row) => ({ ...row, memo_text: filler }))) }),
+    // The employer and occupation are stored (work.employer, work.occupation).
+    hostileText: () => ({ status: 200, body: body(page.map(withHostileText)) }),
   });
   return send(withBudget(answer));
 }
@@ -298,8 +300,23 @@ function apiKeyError(code: 'API_KEY_MISSING' | 'API_KEY_INVALID', message: strin
   return { status: 403, body: JSON.stringify({ error: { code, message } }) };
 }
 
-/** api.data.gov's over-limit reply: no reset header, but a Retry-After in seconds. */
-function overRateLimit(retryAfterSeconds: number): DemoAnswer {
+/** A NUL after the employer, a lone surrogate before the occupation. */
+function withHostileText(row: Row): Row {
+  const employer = row['contributor_employer'];
+  const occupation = row['contributor_occupation'];
+  return {
+    ...row,
+    ...(typeof employer === 'string' ? { contributor_employer: withNul(employer) } : {}),
+    ...(typeof occupation === 'string' ? { contributor_occupation: withLoneSurrogate(occupation) } : {}),
+  };
+}
+
+/**
+ * api.data.gov's over-limit reply: `X-RateLimit-Remaining: 0` and no reset header, as its developer manual documents
+ * the headers. A third party once saw a Retry-After in seconds as well, so a fault that gives `retryAfterSeconds`
+ * adds one; without it the reply says nothing about when to come back.
+ */
+function overRateLimit(retryAfterSeconds: number, announced: boolean): DemoAnswer {
   return {
     status: 429,
     body: JSON.stringify({
@@ -308,6 +325,6 @@ function overRateLimit(retryAfterSeconds: number): DemoAnswer {
         message: 'You have exceeded your rate limit. Try again later or contact us at https://api.data.gov:443/contact/ for assistance',
       },
     }),
-    headers: { 'Retry-After': retryAfterSeconds, 'X-RateLimit-Remaining': 0 },
+    headers: { ...(announced ? { 'Retry-After': retryAfterSeconds } : {}), 'X-RateLimit-Remaining': 0 },
   };
 }

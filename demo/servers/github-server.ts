@@ -10,14 +10,18 @@ import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
 import {
+  BAIT_URLS,
   DEFAULT_OVERSIZED_BYTES,
   DEFAULT_RATE_LIMIT_RESET_SECONDS,
   FaultCounter,
   FaultSchema,
+  UnservedFaultError,
   activeFault,
   epochSecondsFromNow,
   fillerText,
   truncateJson,
+  withLoneSurrogate,
+  withNul,
 } from './faults.js';
 import type { Fault } from './faults.js';
 import { parseSearchQuery } from './github-search-query.js';
@@ -87,7 +91,7 @@ interface Exchange {
   broken: (fault: BodyFault) => DemoAnswer;
 }
 
-type BodyFault = Extract<Fault, { kind: 'malformed' | 'truncated' | 'oversized' }>;
+type BodyFault = Extract<Fault, { kind: 'malformed' | 'truncated' | 'oversized' | 'hostile_text' | 'bait_urls' | 'ambiguous' }>;
 
 const CONTENT_TYPE = 'application/json; charset=utf-8';
 const API_VERSION = '2022-11-28';
@@ -269,6 +273,15 @@ function brokenSearch(fault: BodyFault, matches: Person[]): DemoAnswer {
       return { status: 200, body: truncateJson(JSON.stringify(searchResult(matches))) };
     case 'oversized':
       return { status: 200, body: JSON.stringify(oversizedSearch(matches, fault.bytes ?? DEFAULT_OVERSIZED_BYTES)) };
+    case 'hostile_text':
+      // A search item carries no free text; the user fetch that follows does.
+      return { status: 200, body: JSON.stringify(searchResult(matches)) };
+    case 'bait_urls': {
+      const result = searchResult(matches) as { items: Array<Record<string, unknown>> };
+      return { status: 200, body: JSON.stringify({ ...result, items: result.items.map(withBaitUrls) }) };
+    }
+    case 'ambiguous':
+      throw new UnservedFaultError('the demo GitHub server has no reply for the fault kind "ambiguous"');
   }
 }
 
@@ -295,7 +308,25 @@ function brokenUser(fault: BodyFault, user: object | undefined): DemoAnswer {
         status: 200,
         body: JSON.stringify({ ...base, bio: fillerText(fault.bytes ?? DEFAULT_OVERSIZED_BYTES) }),
       };
+    case 'hostile_text':
+      return { status: 200, body: JSON.stringify(withHostileText(base as Record<string, unknown>)) };
+    case 'bait_urls':
+      return { status: 200, body: JSON.stringify(withBaitUrls(base as Record<string, unknown>)) };
+    case 'ambiguous':
+      throw new UnservedFaultError('the demo GitHub server has no reply for the fault kind "ambiguous"');
   }
+}
+
+const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+
+/** A NUL after the name and the company, a lone surrogate before the bio. */
+function withHostileText(user: Record<string, unknown>): Record<string, unknown> {
+  return { ...user, name: textOr(user['name'], withNul), company: textOr(user['company'], withNul), bio: textOr(user['bio'], withLoneSurrogate) };
+}
+
+/** The avatar, profile page and blog (site) pointed at internal addresses; a search item has no blog. */
+function withBaitUrls(user: Record<string, unknown>): Record<string, unknown> {
+  return { ...user, avatar_url: BAIT_URLS.private, html_url: BAIT_URLS.metadata, ...('blog' in user ? { blog: BAIT_URLS.localhost } : {}) };
 }
 
 // ---------------------------------------------------------------- errors and headers

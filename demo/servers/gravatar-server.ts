@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson } from './faults.js';
+import { BAIT_URLS, FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson, withLoneSurrogate, withNul } from './faults.js';
 import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -133,6 +133,33 @@ function faultDialect(found: IndexedEntry | undefined): FaultDialect<DemoAnswer>
     malformed: () => ({ status: 200, body: JSON.stringify({ hash: 42, display_name: ['x'], verified_accounts: 'none' }) }),
     truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
     oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, description: filler }) }),
+    hostileText: () => ({ status: 200, body: JSON.stringify(withHostileText(base as Json)) }),
+    baitUrls: () => ({ status: 200, body: JSON.stringify(withBaitUrls(base as Json)) }),
+  };
+}
+
+type Json = Record<string, unknown>;
+const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+
+/** A NUL after the display name and the job title, a lone surrogate before the description. */
+function withHostileText(profile: Json): Json {
+  return {
+    ...profile,
+    display_name: textOr(profile['display_name'], withNul),
+    job_title: textOr(profile['job_title'], withNul),
+    description: textOr(profile['description'], withLoneSurrogate),
+  };
+}
+
+/** The profile, avatar, verified-account and link URLs pointed at internal addresses. */
+function withBaitUrls(profile: Json): Json {
+  const list = (value: unknown, url: string) => (Array.isArray(value) ? value.map((item: Json) => ({ ...item, url })) : value);
+  return {
+    ...profile,
+    profile_url: BAIT_URLS.metadata,
+    avatar_url: BAIT_URLS.private,
+    verified_accounts: list(profile['verified_accounts'], BAIT_URLS.loopback),
+    links: list(profile['links'], BAIT_URLS.internal),
   };
 }
 

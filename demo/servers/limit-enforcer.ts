@@ -8,24 +8,33 @@ export interface ProviderLimit {
   windowMs: number;
 }
 
+/**
+ * Every window of a provider at once (say 10 a second and 30 a minute), each counting every request the server
+ * receives, whatever its path: a lookup that asks two paths spends two requests of each window, as at the real
+ * provider. A refused request is not admitted into any window (it spent nothing), and counts one violation.
+ */
 export class LimitEnforcer {
-  readonly #limit: ProviderLimit;
-  readonly #admitted: number[] = [];
+  readonly #windows: { limit: ProviderLimit; admitted: number[] }[];
   #violations = 0;
 
-  constructor(limit: ProviderLimit) {
-    this.#limit = limit;
+  constructor(limits: ProviderLimit | readonly ProviderLimit[]) {
+    const list: readonly ProviderLimit[] = Array.isArray(limits) ? limits : [limits as ProviderLimit];
+    this.#windows = list.map((limit) => ({ limit, admitted: [] }));
   }
 
   /** Admits a request at `now`, or answers how long until one would be admitted (and counts a violation). */
   admit(now: number): { ok: true } | { ok: false; retryAfterMs: number } {
-    while (this.#admitted.length > 0 && this.#admitted[0]! <= now - this.#limit.windowMs) this.#admitted.shift();
-    if (this.#admitted.length < this.#limit.max) {
-      this.#admitted.push(now);
-      return { ok: true };
+    let retryAfterMs = 0;
+    for (const { limit, admitted } of this.#windows) {
+      while (admitted.length > 0 && admitted[0]! <= now - limit.windowMs) admitted.shift();
+      if (admitted.length >= limit.max) retryAfterMs = Math.max(retryAfterMs, admitted[admitted.length - limit.max]! + limit.windowMs - now);
     }
-    this.#violations += 1;
-    return { ok: false, retryAfterMs: this.#admitted[0]! + this.#limit.windowMs - now };
+    if (retryAfterMs > 0) {
+      this.#violations += 1;
+      return { ok: false, retryAfterMs };
+    }
+    for (const { admitted } of this.#windows) admitted.push(now);
+    return { ok: true };
   }
 
   get violations(): number {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson } from './faults.js';
+import { BAIT_URLS, FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson, withLoneSurrogate, withNul } from './faults.js';
 import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -115,6 +115,32 @@ function faultDialect(found: MastodonDemoEntry | undefined): FaultDialect<DemoAn
     malformed: () => ({ status: 200, body: JSON.stringify({ ...base, id: 109348211212, username: null, discoverable: 'yes' }) }),
     truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
     oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, note: `<p>${filler}</p>` }) }),
+    hostileText: () => ({ status: 200, body: JSON.stringify(withHostileText(base as Json)) }),
+    baitUrls: () => ({ status: 200, body: JSON.stringify(withBaitUrls(base as Json)) }),
+  };
+}
+
+type Json = Record<string, unknown>;
+const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+
+/** A NUL after the display name, a lone surrogate before the note. */
+function withHostileText(account: Json): Json {
+  return { ...account, display_name: textOr(account['display_name'], withNul), note: textOr(account['note'], withLoneSurrogate) };
+}
+
+/** The profile page, avatar, header and profile-field links pointed at internal addresses. */
+function withBaitUrls(account: Json): Json {
+  const fields = Array.isArray(account['fields'])
+    ? account['fields'].map((field: Json) => ({ ...field, value: `<a href="${BAIT_URLS.internal}" rel="me">${BAIT_URLS.internal}</a>` }))
+    : account['fields'];
+  return {
+    ...account,
+    url: BAIT_URLS.metadata,
+    avatar: BAIT_URLS.private,
+    avatar_static: BAIT_URLS.private,
+    header: BAIT_URLS.loopback,
+    header_static: BAIT_URLS.loopback,
+    fields,
   };
 }
 

@@ -3,6 +3,7 @@ import { plausibleBirthYear, zip5 } from '../../activities/voter-matching/normal
 import { phoneticCode as phonetic } from '../../activities/voter-matching/phonetic.js';
 import type { DateFormat, HistoryMapping, ResolvedHeader, VoterFileMapping } from './voter-file-format.js';
 import type { VoterRow } from './voter-tables.js';
+import { storableLine } from '../../schemas/storable-text.js';
 
 export { VOTER_COLUMNS, type VoterRow } from './voter-tables.js';
 
@@ -94,10 +95,17 @@ export interface RowReject {
   reason: string;
 }
 
-/** Trimmed, inner runs of spaces collapsed (`1187  NEIL AVE ` → `1187 NEIL AVE`); null when blank. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/**
+ * Trimmed, inner runs of spaces collapsed (`1187  NEIL AVE ` → `1187 NEIL AVE`); null when blank. A NUL or other
+ * control character (which COPY would refuse, failing the whole import) is removed as for any text from outside.
+ */
 function clean(value: string | undefined): string | null {
   if (value === undefined || value === '') return null;
-  const text = /\s\s|^\s|\s$|[\t\r\n]/.test(value) ? value.replace(/\s+/g, ' ').trim() : value;
+  const storable = CONTROL.test(value) ? storableLine(value) : value;
+  const text = /\s\s|^\s|\s$|[\t\r\n]/.test(storable) ? storable.replace(/\s+/g, ' ').trim() : storable;
   return text === '' ? null : text;
 }
 

@@ -109,7 +109,8 @@ describe('backfill', () => {
     const two = await enrichmentInput(env.client, workflowIdOf(config, 'good.two@example.org'));
     expect(two.signup).toMatchObject({
       familyName: 'Two, Jr.',
-      postalAddress: { lines: ['2 Oak St\nUnit 5'], country: 'US' },
+      // A cell of two lines is two address lines.
+      postalAddress: { lines: ['2 Oak St', 'Unit 5'], country: 'US' },
       consent: { socialProfiles: false },
     });
     expect(await workflowExists(env.client, workflowIdOf(config, 'bad.country@example.org'))).toBe(false);

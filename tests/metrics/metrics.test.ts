@@ -14,22 +14,11 @@ import { startWorkers } from '../../worker/start-workers.js';
 import { consented, createEnrichmentHarness, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { freePort } from '../support/free-port.js';
+import { sample } from '../support/prometheus-sample.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 const ENRICH = fileURLToPath(new URL('../../bin/enrich.js', import.meta.url));
 const logger = createLogger('silent');
-
-/** The value of one sample (`name{labels} value`) in a Prometheus text exposition; 0 when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const have = new Map([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(match[3]);
-  }
-  return 0;
-}
 
 const providerUrls = (demo: DemoProviders) => Object.fromEntries(HTTP_PROVIDER_NAMES.map((name) => [name, demo[name].url]));
 

@@ -40,13 +40,19 @@ function portFeature(score = 0.9712): Record<string, unknown> {
   };
 }
 
+/** {@link portFeature} with some properties changed. */
+function feature(properties: Record<string, unknown>): Record<string, unknown> {
+  const base = portFeature();
+  return { ...base, properties: { ...(base['properties'] as Record<string, unknown>), ...properties } };
+}
+
 const CAMILLE: LookupInput = {
   contactKey: 'k'.repeat(64),
   email: 'camille.roux@example.org',
   postalAddress: { lines: ['8 bd du Port'], locality: 'Amiens', postalCode: '80000', country: 'FR' },
 };
 
-const SEARCH_PATH = '/search/?q=8+bd+du+Port+80000+Amiens&limit=1&autocomplete=0&postcode=80000';
+const SEARCH_PATH = '/search/?q=8+bd+du+Port+80000+Amiens&limit=5&autocomplete=0&postcode=80000';
 
 function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'ban', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
@@ -108,6 +114,29 @@ describe('createBanProvider', () => {
     expect(strict).toEqual({ outcome: 'no_match', observations: [] });
     expect(lenient.outcome).toBe('matched');
     expect(new Set(lenient.observations.map((o) => o.confidence))).toEqual(new Set([0.52]));
+  });
+
+  it('fails as a non-retryable AmbiguousMatch when a close runner-up lies in another commune', async () => {
+    // One postcode, two communes with a boulevard du Port: addok scores them a hundredth apart.
+    const namesake = feature({ score: 0.9612, citycode: '80001', city: 'Abbeville', label: '8 Boulevard du Port 80000 Abbeville' });
+    const { provider } = await demoWith([{ q: Q, features: [portFeature(), namesake] }]);
+
+    const err = await lookupError(provider);
+
+    expect(err.type).toBe('AmbiguousMatch');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe('ban: 2 candidates within 0.05 of the best score lie in different communes or departments');
+  });
+
+  it('matches the best feature when the close runner-up is in the same commune, or the other commune scores far lower', async () => {
+    const street = feature({ score: 0.95, type: 'street', label: 'Boulevard du Port 80000 Amiens' });
+    const far = feature({ score: 0.81, citycode: '80001', city: 'Abbeville' });
+    const { provider } = await demoWith([{ q: Q, features: [portFeature(), street, far] }]);
+
+    const answer = await provider.lookup(CAMILLE);
+
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations.find((o) => o.field === 'location.districts.commune')?.value).toBe('80021');
   });
 
   it('classifies a 429 as RateLimited with the delay of Retry-After, or 1 s without one', async () => {

@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { censusDistricts, createCensusProvider, findLayerName, oneLineAddress } from '../../activities/providers/census.js';
+import { LookupError } from '../../activities/providers/lookup-error.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import type { LookupInput } from '../../schemas/lookup.js';
 import { startCensusDemo, type CensusDemoEntry } from '../../demo/servers/census-server.js';
@@ -120,6 +121,42 @@ describe('createCensusProvider', () => {
     expect(err.message).toContain('Invalid benchmark');
   });
 
+  it('fails as a non-retryable AmbiguousMatch when two matches lie in different districts, naming the districts only', async () => {
+    const { provider, server } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'ambiguous' } }]);
+
+    const err = await lookupError(provider);
+
+    expect(err.type).toBe('AmbiguousMatch');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe('census: 2 address matches in different districts (congressional, stateLower, stateUpper)');
+    expect(err.message).not.toMatch(/elm/i);
+    expect(server.requestLog().map((r) => r.status)).toEqual([200]);
+  });
+
+  it('fails as AmbiguousMatch when a second match lacks a district the first has', async () => {
+    const second = elmStMatch();
+    const geographies = { ...(second['geographies'] as Record<string, unknown>) };
+    delete geographies['2024 State Legislative Districts - Lower'];
+    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch(), { ...second, geographies }] }]);
+
+    const err = await lookupError(provider);
+
+    expect(err.type).toBe('AmbiguousMatch');
+    expect(err.message).toContain('(stateLower)');
+  });
+
+  it('records the first of several matches that agree on every district the record uses', async () => {
+    // The same address on the other side of the street's TIGER edge: other coordinates, the same districts.
+    const other = { ...elmStMatch(), coordinates: { x: -83.0011, y: 39.9615 }, tigerLine: { tigerLineId: '638411124', side: 'R' } };
+    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch(), other] }]);
+
+    const answer = await provider.lookup(DANA);
+
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations.find((o) => o.field === 'location.lon')?.value).toBe(-83.0007);
+    expect(answer.observations.find((o) => o.field === 'location.districts.congressional')?.value).toBe('OH-03');
+  });
+
   itClassifiesProviderReplies({
     demoWithFault: (fault, timeoutMs) => demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault }], timeoutMs),
     providerAt,
@@ -169,20 +206,27 @@ describe('census layers', () => {
 });
 
 describe('demo/data/census.json', () => {
-  it('places every US supporter of demo/supporters.csv but one, in North Carolina or Ohio', async () => {
+  it('places every US supporter of demo/supporters.csv but one, in North Carolina or Ohio, and finds Carlos Mendez ambiguous', async () => {
     const { provider } = await demoWith(await loadCensusEntries());
     const csv = await readFile(new URL('../../demo/supporters.csv', import.meta.url), 'utf8');
     const rows = parse<Record<string, string>>(csv, { columns: true });
     const us = rows.filter((row) => row['country'] === 'US');
 
     const unplaced: string[] = [];
+    const ambiguous: string[] = [];
     for (const row of us) {
-      const answer = await provider.lookup({
-        contactKey: 'k'.repeat(64),
-        email: row['email'] ?? '',
-        postalAddress: { lines: [row['address'] ?? ''], locality: row['locality'], region: row['region'], postalCode: row['postal_code'], country: 'US' },
-      });
-      if (answer.outcome === 'no_match') unplaced.push(row['email'] ?? '');
+      const answer = await provider
+        .lookup({
+          contactKey: 'k'.repeat(64),
+          email: row['email'] ?? '',
+          postalAddress: { lines: [row['address'] ?? ''], locality: row['locality'], region: row['region'], postalCode: row['postal_code'], country: 'US' },
+        })
+        .catch((err: unknown) => {
+          if (err instanceof LookupError && err.type === 'AmbiguousMatch') return undefined;
+          throw err;
+        });
+      if (answer === undefined) ambiguous.push(row['email'] ?? '');
+      else if (answer.outcome === 'no_match') unplaced.push(row['email'] ?? '');
       else {
         const congressional = answer.observations.find((o) => o.field === 'location.districts.congressional')?.value;
         expect(congressional).toMatch(new RegExp(`^${row['region']}-\\d{2}$`));
@@ -191,6 +235,8 @@ describe('demo/data/census.json', () => {
 
     expect(us).toHaveLength(44);
     expect(unplaced).toEqual(['walter.nash@example.com']);
+    // His entry carries the `ambiguous` fault: a second match one district over.
+    expect(ambiguous).toEqual(['carlos.mendez@example.com']);
   });
 
   it('refuses a data file whose coordinates are swapped, naming the file and the field', async () => {

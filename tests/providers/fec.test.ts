@@ -177,7 +177,7 @@ describe('createFecProvider', () => {
     expect(server.requestLog().map((r) => r.status)).toEqual([429, 200]);
   });
 
-  it('waits an hour on a 429 without Retry-After, since the window is hourly and rolling', async () => {
+  it('leaves the wait to the activity on a 429 without Retry-After (api.data.gov sends no reset)', async () => {
     const stub = await startProviderStub(() => ({
       status: 429,
       headers: { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0' },
@@ -188,7 +188,10 @@ describe('createFecProvider', () => {
     const err = await lookupError(providerAt(stub.url));
 
     expect(err.type).toBe('RateLimited');
-    expect(err.retryAfterMs).toBe(3_600_000);
+    expect(err.retryable).toBe(true);
+    // No provider-given time: the lookup activity backs off with jitter inside the lookup's budget instead of an hour.
+    expect(err.retryAfterMs).toBeUndefined();
+    expect(err.message).toContain('no retry time given');
   });
 
   it('classifies a 403 for a key api.data.gov does not know as a non-retryable ProviderRejected', async () => {

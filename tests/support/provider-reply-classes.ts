@@ -55,8 +55,8 @@ export async function lookupError(provider: Provider, input: LookupInput): Promi
 
 /**
  * Registers, inside the caller's `describe`, the cases every HTTP provider shares: how it classifies a 5xx, a reply
- * slower than its timeout, JSON of the wrong shape, a body cut off mid-JSON, an oversized body and a redirect to
- * another host, and (when `recovery` is given) that it answers normally once a rate limit has passed. Behaviour
+ * slower than its timeout, JSON of the wrong shape, a body cut off mid-JSON, an oversized body, a redirect to
+ * another host and text Postgres cannot store, and (when `recovery` is given) that it answers normally once a rate limit has passed. Behaviour
  * that differs between providers stays in each provider's own tests.
  */
 export function itClassifiesProviderReplies(adapter: ProviderReplyClassesAdapter): void {
@@ -115,6 +115,18 @@ export function itClassifiesProviderReplies(adapter: ProviderReplyClassesAdapter
     expect(err.httpStatus).toBe(302);
     expect(pair.redirector.requests.map((r) => r.url)).toEqual([adapter.firstRequest]);
     expect(pair.target.requests).toEqual([]);
+  });
+
+  it('answers a reply whose text carries NUL bytes and lone surrogates with observations Postgres can store', async () => {
+    const { provider } = await adapter.demoWithFault({ kind: 'hostile_text' }, TIMEOUT_MS);
+
+    const answer = await provider.lookup(adapter.input);
+
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations.length).toBeGreaterThan(0);
+    const stored = JSON.stringify(answer.observations);
+    // JSON.stringify writes a NUL as \u0000 and a lone surrogate as its \udXXX escape: neither may be left.
+    expect(stored).not.toMatch(/\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i);
   });
 
   const { recovery } = adapter;

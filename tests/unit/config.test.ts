@@ -1,8 +1,8 @@
 import type { Connection } from '@temporalio/client';
 import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
-import { worstCaseInWindow } from '../../schemas/rate-budget.js';
+import { worstCaseInWindow, worstCaseRequests } from '../../schemas/rate-budget.js';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_PSEUDONYM_KEY, DOCUMENTED_LIMITS, loadConfig } from '../../config.js';
+import { ConfigError, DEV_PSEUDONYM_KEY, DOCUMENTED_LIMITS, loadConfig, lookupRequests } from '../../config.js';
 import { backfillClient } from '../../client/backfill/temporal-starter.js';
 import { temporalAddress, temporalConnectionOptions } from '../../client/temporal-client.js';
 
@@ -39,11 +39,18 @@ describe('loadConfig', () => {
     expect(config.providers.github.rps).toBeLessThanOrEqual((30 / 60) * 0.9);
     expect(config.providers.github.rps).toBeGreaterThan((30 / 60) * 0.8);
     for (const name of HTTP_PROVIDER_NAMES) {
-      const { max, windowSeconds } = DOCUMENTED_LIMITS[name];
-      expect(worstCaseInWindow(config.providers[name].rps, windowSeconds)).toBeLessThanOrEqual(max * 0.9);
+      for (const limit of DOCUMENTED_LIMITS[name]) {
+        expect(worstCaseRequests(config.providers[name].rps, limit, lookupRequests(name, 10_000))).toBeLessThanOrEqual(limit.max * 0.9);
+      }
     }
   });
 
+  it('keeps GitHub\'s search and core windows counting both of a lookup\'s requests', () => {
+    const { rps } = loadConfig({}).providers.github;
+    // Search: one per lookup, at dispatch. Core: the user request, up to the 10 s request timeout after the search.
+    expect(worstCaseInWindow(rps, 60)).toBeLessThanOrEqual(27);
+    expect(worstCaseInWindow(rps, 3600 + 10)).toBeLessThanOrEqual(4500);
+  });
   it('configures the local voter file without a base URL, with its own rate and match thresholds', () => {
     const config = loadConfig({ PROVIDER_VOTERFILE_BASE_URL: 'https://ignored.example' });
 
@@ -80,7 +87,7 @@ describe('loadConfig', () => {
   it('coerces overrides to numbers and booleans', () => {
     const config = loadConfig({
       API_PORT: '8080',
-      PROVIDER_GRAVATAR_RPS: '2.5',
+      PROVIDER_GRAVATAR_RPS: '0.25',
       PROVIDER_GRAVATAR_TIMEOUT_MS: '1500',
       PROVIDER_GITHUB_MAX_ATTEMPTS: '3',
       PROVIDER_GITHUB_ENABLED: 'false',
@@ -90,7 +97,7 @@ describe('loadConfig', () => {
     });
 
     expect(config.api.port).toBe(8080);
-    expect(config.providers.gravatar.rps).toBe(2.5);
+    expect(config.providers.gravatar.rps).toBe(0.25);
     expect(config.providers.gravatar.timeoutMs).toBe(1500);
     expect(config.providers.github.maxAttempts).toBe(3);
     expect(config.providers.github.enabled).toBe(false);
@@ -123,6 +130,8 @@ describe('loadConfig', () => {
     ['PROVIDER_GITHUB_ENABLED', 'maybe'],
     ['PROVIDER_GRAVATAR_RPS', '0'],
     ['PROVIDER_GITHUB_TIMEOUT_MS', '50'],
+    ['PROVIDER_GITHUB_LIMITS', '30/min'],
+    ['PROVIDER_BAN_LIMITS', '0/1s'],
     ['SOCIAL_LOOKUP_BASIS', 'because'],
     ['LOG_LEVEL', 'loud'],
   ])('rejects %s=%s with a ConfigError naming the variable', (name, value) => {
@@ -207,5 +216,75 @@ describe('CONSENT_ONLY_JURISDICTIONS', () => {
     expect(loadConfig({ CONSENT_ONLY_JURISDICTIONS: 'fr, de,FR' }).jurisdiction).toMatchObject({ consentOnly: ['FR', 'DE'] });
     expect(loadConfig({ CONSENT_ONLY_JURISDICTIONS: 'none' }).jurisdiction).toMatchObject({ consentOnly: [] });
     expect(configErrorOf({ CONSENT_ONLY_JURISDICTIONS: 'FR,Germany' }).message).toContain('CONSENT_ONLY_JURISDICTIONS: "GERMANY" is not an ISO 3166-1 alpha-2 code');
+  });
+});
+
+/**
+ * A provider allowing 10 requests a second and 30 a minute over all its paths (the issue's fake GitHub). A GitHub
+ * lookup sends two requests, the second up to the 10 s request timeout after the first, and the queue can start
+ * about 2r lookups in its first second: so at rate r the worst second holds N(1) + N(11) requests, the worst
+ * minute N(60) + N(70), where N(w) = r·w + ceil(r) + 1 lookups dispatched in w seconds.
+ */
+describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', () => {
+  const dispatched = (rate: number, seconds: number) => rate * seconds + Math.max(Math.ceil(rate), 1) + 1;
+  const githubWorst = (rate: number, windowSeconds: number, timeoutSeconds = 10) =>
+    dispatched(rate, windowSeconds) + dispatched(rate, windowSeconds + timeoutSeconds);
+  const plan = { PROVIDER_GITHUB_LIMITS: '10/1s,30/60s' };
+
+  it('defaults GitHub to a rate whose two requests per lookup keep the declared 1 s and 60 s windows with headroom', () => {
+    const { rps } = loadConfig(plan).providers.github;
+
+    expect(rps).toBeGreaterThan(0);
+    expect(githubWorst(rps, 1)).toBeLessThanOrEqual(9);
+    expect(githubWorst(rps, 60)).toBeLessThanOrEqual(27);
+  });
+
+  it('accepts a user-set GitHub rate up to the largest whose worst case keeps every window', () => {
+    const accepted = loadConfig({ ...plan, PROVIDER_GITHUB_RPS: '0.2' }).providers.github.rps;
+
+    expect(accepted).toBe(0.2);
+    expect(githubWorst(accepted, 1)).toBeLessThanOrEqual(10);
+    expect(githubWorst(accepted, 60)).toBeLessThanOrEqual(30);
+    // A shorter request timeout lets the second request trail less, so a higher rate keeps the windows.
+    const quick = loadConfig({ ...plan, PROVIDER_GITHUB_TIMEOUT_MS: '1000', PROVIDER_GITHUB_RPS: '0.21' }).providers.github;
+    expect(githubWorst(quick.rps, 60, 1)).toBeLessThanOrEqual(30);
+  });
+
+  it('refuses PROVIDER_GITHUB_RPS=4 against 10/s over all paths in one line naming the variable, the window and the worst case', () => {
+    const { message } = configErrorOf({ PROVIDER_GITHUB_LIMITS: '10/1s', PROVIDER_GITHUB_RPS: '4' });
+
+    expect(message).not.toContain('\n');
+    expect(message).toBe(
+      'invalid configuration: PROVIDER_GITHUB_RPS=4 can send 58 requests in 1 s (2 requests per lookup, the later up to 10 s after the first); ' +
+        'github allows 10 per 1 s — at most 0.5 (as declared in PROVIDER_GITHUB_LIMITS)',
+    );
+  });
+
+  it('refuses a rate over a documented window, and tells where a bigger plan is declared', () => {
+    expect(configErrorOf({ PROVIDER_GITHUB_RPS: '4' }).message).toContain(
+      'PROVIDER_GITHUB_RPS=4 can send 245 search requests in 60 s; github allows 30 per 60 s — at most 0.4666 (a plan with higher limits can declare them in PROVIDER_GITHUB_LIMITS)',
+    );
+    // One request per lookup: the burst alone decides a per-second window (BAN's 50/s).
+    expect(configErrorOf({ PROVIDER_BAN_RPS: '30' }).message).toContain('PROVIDER_BAN_RPS=30 can send 61 requests in 1 s; ban allows 50 per 1 s — at most 24');
+    expect(loadConfig({ PROVIDER_BAN_RPS: '24' }).providers.ban.rps).toBe(24);
+    // The findings: Mastodon at 4/s and FEC at 3/s against 5/s.
+    expect(configErrorOf({ PROVIDER_MASTODON_LIMITS: '5/s', PROVIDER_MASTODON_RPS: '4' }).message).toContain('can send 9 requests in 1 s');
+    expect(configErrorOf({ PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message).toContain('can send 7 requests in 1 s');
+  });
+
+  it('lets a declared bigger plan raise the rate, and does not check a disabled provider', () => {
+    // An upgraded api.data.gov key: 7,200 an hour.
+    expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h' }).providers.fec.rps).toBeCloseTo(1.8, 1);
+    expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h', PROVIDER_FEC_RPS: '1.99' }).providers.fec.rps).toBe(1.99);
+    expect(loadConfig({ PROVIDER_GITHUB_ENABLED: 'false', PROVIDER_GITHUB_RPS: '4' }).providers.github.enabled).toBe(false);
+    // Another server than the public service (GitHub Enterprise, a demo server) has limits only the operator knows.
+    expect(loadConfig({ PROVIDER_GITHUB_BASE_URL: 'https://ghe.example/api/v3', PROVIDER_GITHUB_RPS: '4' }).providers.github.rps).toBe(4);
+    expect(configErrorOf({ PROVIDER_GITHUB_BASE_URL: 'https://ghe.example/api/v3', PROVIDER_GITHUB_LIMITS: '10/s', PROVIDER_GITHUB_RPS: '4' }).message).toContain(
+      'PROVIDER_GITHUB_RPS=4 can send',
+    );
+  });
+
+  it('refuses declared limits too small for any queue rate', () => {
+    expect(configErrorOf({ PROVIDER_CENSUS_LIMITS: '2/s' }).message).toContain('PROVIDER_CENSUS_LIMITS: a limit of 2 per 1s is too small');
   });
 });
