@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_MATCH_THRESHOLDS } from './activities/voter-matching/score.js';
+import { DEFAULT_MATCH_THRESHOLDS } from './domain/voter-matching/score.js';
 import { isLocalProvider, PROVIDER_NAMES, type HttpProviderName, type LocalProviderName, type ProviderName } from './schemas/providers.js';
-import { burstSafeRate, overrunWindow, largestSafeRate, windowOverAllPaths, type DocumentedLimit, type LookupRequests } from './schemas/rate-budget.js';
+import { burstSafeRate, overrunWindow, largestSafeRate, windowOverAllPaths, type DocumentedLimit, type LookupRequests } from './domain/rate-budget.js';
 
 /**
  * The one place that reads `process.env`. Every entry point calls {@link loadConfig} once and passes the frozen
@@ -316,7 +316,7 @@ const BaseEnvSchema = z.object({
   /** BAN scores a match 0–1; below this the address is treated as not found. */
   PROVIDER_BAN_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.6),
   /**
-   * Voter-file match probabilities (activities/voter-matching/score.ts): at or above HIGH the registration is the
+   * Voter-file match probabilities (domain/voter-matching/score.ts): at or above HIGH the registration is the
    * supporter's; from LOW (the best two together) a person decides; below, no match. Defaults as bench/voterfile.ts tuned.
    */
   VOTERFILE_HIGH_THRESHOLD: z.coerce.number().gt(0).max(1).default(DEFAULT_MATCH_THRESHOLDS.high),

@@ -1,6 +1,37 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/**
+ * The layers, lowest first: each may import the ones before it, never one after (checked by import-x's
+ * no-restricted-paths; tests/unit/layers.test.ts plants an upward import and checks that this refuses it).
+ * schemas: types and zod schemas · domain: pure functions (merge, matching, OSDI, rate budget) · config.ts and
+ * logger.ts · store: Postgres · activities · workflows (activities and store as types only, see below) · client:
+ * Temporal client operations · worker · api · dev: the local stack · cli: the `enrich` command.
+ */
+export const LAYERS = [
+  ['schemas'],
+  ['domain'],
+  ['config.ts', 'logger.ts'],
+  ['store'],
+  ['activities'],
+  ['workflows'],
+  ['client'],
+  ['worker'],
+  ['api'],
+  ['dev'],
+  ['cli'],
+];
+
+const layerZones = LAYERS.slice(0, -1).flatMap((targets, level) =>
+  targets.map((target) => ({
+    target: `./${target}`,
+    from: LAYERS.slice(level + 1).flat().map((upper) => `./${upper}`),
+    message: `${target} is below these layers (schemas ← domain ← config ← store ← activities ← workflows ← client ← worker ← api ← dev ← cli): import downward only.`,
+  })),
+);
 
 const NODE_BUILTINS = [
   'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'http2',
@@ -22,6 +53,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
+  },
+  {
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: { 'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }] },
   },
   {
     files: ['**/*.cjs'],
@@ -47,7 +83,7 @@ export default tseslint.config(
           'kysely', 'pg', 'undici', 'pino', 'fastify', '@temporalio/client', '@temporalio/worker', '@temporalio/activity',
         ].map((name) => ({ name, message: 'Workflow code must stay deterministic: do I/O in activities.' })),
         patterns: [
-          { group: ['../activities/*', '../activities/**', '../store/*', '../store/**', '../client/*', '../worker/*'], allowTypeImports: true,
+          { group: ['../activities/*', '../activities/**', '../store/*', '../store/**', '../domain/*', '../domain/**'], allowTypeImports: true,
             message: 'Import activities and store code into workflows as types only.' },
         ],
       }],

@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ProviderLookupResult } from '../schemas/lookup.js';
 import type { ProviderName } from '../schemas/providers.js';
-import { lookupActivityName } from '../workflows/ids.js';
-import { lookupDuration, lookupErrorsTotal, lookupQueueWait, lookupsTotal } from '../worker/metrics.js';
+import { lookupActivityName } from '../schemas/ids.js';
+import { lookupDuration, lookupErrorsTotal, lookupQueueWait, lookupsTotal } from './metrics.js';
 import { LookupError } from './providers/lookup-error.js';
 import type { Provider } from './providers/provider.js';
 import { withStorableUrls } from './providers/public-url.js';

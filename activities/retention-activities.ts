@@ -3,8 +3,8 @@ import type { Kysely } from 'kysely';
 import { listMergeFacts, updateContactRecord } from '../store/contacts.js';
 import type { Database } from '../store/database.js';
 import { clearExpiredLookupDetails, purgeExpiredObservations, writeAudit } from '../store/privacy.js';
-import { buildContactRecord } from './merge/build-contact-record.js';
-import { mergeInputFromRows } from './merge/merge-input.js';
+import { buildContactRecord } from '../domain/merge/build-contact-record.js';
+import { mergeInputFromRows } from '../store/merge-input.js';
 
 export interface PurgeExpiredDataInput {
   /** Provider observations fetched before this time (ISO 8601) are deleted. */

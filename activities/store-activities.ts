@@ -9,9 +9,9 @@ import { findContactById, updateContactRecord, upsertContact } from '../store/co
 import { listLookups, upsertLookup } from '../store/lookups.js';
 import { insertObservations, listObservations } from '../store/observations.js';
 import { findSuppression, type SuppressionReason } from '../store/privacy.js';
-import { buildContactRecord, SIGNUP_PROVIDER } from './merge/build-contact-record.js';
-import { mergeInputFromRows } from './merge/merge-input.js';
-import { signupObservations } from './merge/signup-observations.js';
+import { buildContactRecord, SIGNUP_PROVIDER } from '../domain/merge/build-contact-record.js';
+import { mergeInputFromRows } from '../store/merge-input.js';
+import { signupObservations } from '../domain/merge/signup-observations.js';
 
 export interface SaveSignupInput {
   contactKey: string;

@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { backfill } from '../client/backfill/backfill.js';
-import { createProgressBar } from '../client/backfill/progress-bar.js';
-import { backfillClient, temporalStarter } from '../client/backfill/temporal-starter.js';
-import { DEFAULT_BACKFILL_CONCURRENCY } from '../client/commands/backfill.js';
-import { headlessDevServerOptions, startTemporalDevServer } from '../client/dev/temporal-dev-server.js';
+import { backfill } from '../cli/backfill/backfill.js';
+import { createProgressBar } from '../cli/backfill/progress-bar.js';
+import { backfillClient, temporalStarter } from '../cli/backfill/temporal-starter.js';
+import { DEFAULT_BACKFILL_CONCURRENCY } from '../cli/commands/backfill.js';
+import { headlessDevServerOptions, startTemporalDevServer } from '../dev/temporal-dev-server.js';
 import { reportBench, type Target } from './support/bench-results.js';
 
 /** One row in this many is bad (an email that is none): 1%. */

@@ -18,16 +18,16 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { ConfigError, loadConfig, lookupRequests, REQUESTS_PER_LOOKUP } from '../config.js';
-import { stopChild } from '../client/dev/temporal-dev-server.js';
+import { stopChild } from '../dev/temporal-dev-server.js';
 import { startEnrichment } from '../client/start-enrichment.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import type { DemoServer } from '../demo/servers/demo-server.js';
 import { benchSignups, limitsVariable, startBenchProviders, type BenchProvider } from './support/bench-providers.js';
 import { reportBench, type Target } from './support/bench-results.js';
 import { BENCH_ENV, startBenchServerAndDatabase, Cleanups, positiveInt, spawnWorker, waitForPollers } from './support/bench-stack.js';
-import { largestSafeRate } from '../schemas/rate-budget.js';
+import { largestSafeRate } from '../domain/rate-budget.js';
 import { HTTP_PROVIDER_NAMES, PROVIDER_NAMES, type HttpProviderName } from '../schemas/providers.js';
-import { providerTaskQueue } from '../workflows/ids.js';
+import { providerTaskQueue } from '../schemas/ids.js';
 
 const USAGE = 'npm run bench:rate-limits -- [--contacts N] [--workers N]';
 const { values: args } = parseArgs({

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import { eraseContact, suppressContact } from '../workflows/privacy.js';
-import { eraseContactWorkflowId, suppressContactWorkflowId } from '../workflows/ids.js';
+import { eraseContactWorkflowId, suppressContactWorkflowId } from '../schemas/ids.js';
 
 export type PrivacyAction = 'erase' | 'suppress';
 

@@ -4,9 +4,9 @@ import type { EnrichContactInput } from '../schemas/enrichment.js';
 import { PROVIDER_NAMES } from '../schemas/providers.js';
 import { SignupSchema, type Signup } from '../schemas/signup.js';
 import { enrichContact } from '../workflows/enrich-contact.js';
-import { enrichContactWorkflowId } from '../workflows/ids.js';
+import { enrichContactWorkflowId } from '../schemas/ids.js';
 import { ContactKeyKey, EnrichmentStatusKey } from '../workflows/search-attributes.js';
-import { contactKeyFor } from './contact-key.js';
+import { contactKeyFor } from '../domain/contact-key.js';
 import { socialLookupBasisFor, withPresumedCountry } from './jurisdiction.js';
 
 export interface StartEnrichmentResult {

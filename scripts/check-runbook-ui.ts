@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import puppeteer, { type Page } from 'puppeteer-core';
 import { dataConverterFor } from '../client/codec/data-converter.js';
-import { startDevStack } from '../client/dev/start-dev-stack.js';
+import { startDevStack } from '../dev/start-dev-stack.js';
 import { startEnrichment } from '../client/start-enrichment.js';
 import { waitForSettled } from '../client/wait-for-settled.js';
 import { createLogger } from '../logger.js';

@@ -1,6 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AuditLogTable, Database } from './database.js';
-import type { AuditEntry } from './privacy.js';
 
 /** Which contacts (keyed hashes) an audited read or export handed out (migration 0005). */
 export interface AuditSubjectsTable {
@@ -15,6 +14,15 @@ const withSubjects = (db: Db) => db.withTables<{ audit_subjects: AuditSubjectsTa
 
 /** The audit actions of reads and exports (privacy actions write `suppress`, `erase` and `purge_expired`). */
 export const AUDIT_READ_ACTIONS = { readContact: 'read_contact', exportSegment: 'export_segment' } as const;
+
+/** One entry of the audit log: who did what, about whom, for what purpose. */
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  subjectKey?: string | undefined;
+  purpose?: string | undefined;
+  detail?: Record<string, unknown>;
+}
 
 /** Writes an audit entry and answers its id, so what is learned later (an export's count) can be added to it. */
 export async function insertAudit(db: Db, entry: AuditEntry): Promise<string> {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { restrictedFields } from '../activities/merge/restricted-fields.js';
+import { restrictedFields } from '../domain/merge/restricted-fields.js';
 import { parseStoredRecord, type ContactRecord } from '../schemas/contact-record.js';
 import type { Consent, Signup } from '../schemas/signup.js';
 import type { ContactRow, Database, LookupRow, ObservationRow } from './database.js';

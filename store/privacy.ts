@@ -1,6 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.js';
-import { insertAudit } from './audit.js';
+import { insertAudit, type AuditEntry } from './audit.js';
+
+export type { AuditEntry } from './audit.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -21,14 +23,6 @@ export async function addSuppression(db: Db, key: string, reason: SuppressionRea
 export async function findSuppression(db: Db, key: string): Promise<SuppressionReason | undefined> {
   const row = await db.selectFrom('suppressions').select('reason').where('key', '=', key).executeTakeFirst();
   return row?.reason;
-}
-
-export interface AuditEntry {
-  actor: string;
-  action: string;
-  subjectKey?: string | undefined;
-  purpose?: string | undefined;
-  detail?: Record<string, unknown>;
 }
 
 /** Writes an audit entry (see store/audit.ts for reads and exports, which add to theirs later). */

@@ -1,5 +1,5 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
-import { recordForPurpose, type ExportPurpose } from '../activities/merge/restricted-fields.js';
+import { recordForPurpose, type ExportPurpose } from '../domain/merge/restricted-fields.js';
 import { parseStoredRecord, type ContactRecord } from '../schemas/contact-record.js';
 import type { Database } from './database.js';
 

@@ -1,7 +1,7 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { Gauge } from 'prom-client';
-import { appMetrics } from './metrics.js';
+import { appMetrics } from '../activities/metrics.js';
 
 /**
  * How long an activity counts as still failing after its last attempt seen here. Store writes retry at most a

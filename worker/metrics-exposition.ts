@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { appMetrics } from './metrics.js';
+import { appMetrics } from '../activities/metrics.js';
 import { temporalRuntimeMetricsUrl } from './runtime.js';
 
 /** The Temporal runtime's own metrics, when this process serves them; a comment line when they cannot be read. */

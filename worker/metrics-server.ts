@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bearerToken, secretsEqual } from '../client/api/secrets.js';
-import { collectProcessMetrics } from './metrics.js';
+import { bearerToken, secretsEqual } from '../domain/secrets.js';
+import { collectProcessMetrics } from '../activities/metrics.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics-exposition.js';
 
 export interface MetricsServerOptions {

@@ -10,7 +10,7 @@ import { createPrivacyActivities } from '../activities/privacy-activities.js';
 import { createRetentionActivities } from '../activities/retention-activities.js';
 import { PROVIDER_NAMES, type ProviderName } from '../schemas/providers.js';
 import type { Database } from '../store/database.js';
-import { providerTaskQueue } from '../workflows/ids.js';
+import { providerTaskQueue } from '../schemas/ids.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import { failingActivities } from './failing-activities.js';
 

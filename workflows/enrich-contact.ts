@@ -21,7 +21,7 @@ import type { LookupInput, LookupState, ProviderLookupResult } from '../schemas/
 // From the zod-free module: anything imported here is bundled into every workflow (see lookup-outcomes.ts).
 import { LOOKUP_ERROR_TYPES, NON_RETRYABLE_ERROR_TYPES, type SkipReason } from '../schemas/lookup-outcomes.js';
 import { SOCIAL_PROVIDERS, type ProviderName } from '../schemas/providers.js';
-import { lookupActivityName, providerTaskQueue } from './ids.js';
+import { lookupActivityName, providerTaskQueue } from '../schemas/ids.js';
 import { STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from './lookup-plan.js';
 import { EnrichmentStatusKey, FlaggedProvidersKey } from './search-attributes.js';
 

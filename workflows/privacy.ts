@@ -1,6 +1,6 @@
 import { CancelledFailure, getExternalWorkflowHandle, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { ErasureReceipt, PrivacyActivities, PrivacyRequest } from '../activities/privacy-activities.js';
-import { enrichContactWorkflowId } from './ids.js';
+import { enrichContactWorkflowId } from '../schemas/ids.js';
 
 const privacy = proxyActivities<PrivacyActivities>({
   startToCloseTimeout: '1 minute',

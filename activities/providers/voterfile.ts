@@ -11,9 +11,9 @@ import {
   type VoterCandidate,
 } from '../../store/voters/voter-lookups.js';
 import { REVIEW_MAX_CANDIDATES, REVIEW_MIN_PROBABILITY, withVoterTables, type ReviewCandidate, type VoterDb } from '../../store/voters/voter-tables.js';
-import { supporterMatchKeys, type MatchKeys } from '../voter-matching/normalise.js';
-import { decideMatch, scoreCandidate, type CandidateFrequencies, type MatchDecision, type MatchThresholds } from '../voter-matching/score.js';
-import { roundedBreakdown, roundScore, voterObservationValue } from '../voter-matching/voter-observation.js';
+import { supporterMatchKeys, type MatchKeys } from '../../domain/voter-matching/normalise.js';
+import { decideMatch, scoreCandidate, type CandidateFrequencies, type MatchDecision, type MatchThresholds } from '../../domain/voter-matching/score.js';
+import { roundedBreakdown, roundScore, voterObservationValue } from '../../domain/voter-matching/voter-observation.js';
 import { LookupError } from './lookup-error.js';
 import type { Provider, ProviderAnswer } from './provider.js';
 

@@ -1,8 +1,8 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { MATCH_KEYS_VERSION, supporterMatchKeys } from '../../activities/voter-matching/normalise.js';
-import { nicknameRows } from '../../activities/voter-matching/nicknames.js';
-import type { MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
-import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKind } from '../../activities/voter-matching/voter-observation.js';
+import { MATCH_KEYS_VERSION, supporterMatchKeys } from '../../domain/voter-matching/normalise.js';
+import { nicknameRows } from '../../domain/voter-matching/nicknames.js';
+import type { MatchThresholds, ScoreBreakdown } from '../../domain/voter-matching/score.js';
+import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKind } from '../../domain/voter-matching/voter-observation.js';
 import { US_ZIP } from '../../schemas/address-country.js';
 import type { JsonValue } from '../../schemas/lookup.js';
 import type { Database } from '../database.js';

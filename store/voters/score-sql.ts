@@ -6,10 +6,10 @@ import {
   type FirstNameLevel,
   type LastNameLevel,
   type ScoreBreakdown,
-} from '../../activities/voter-matching/score.js';
+} from '../../domain/voter-matching/score.js';
 
 /**
- * The score of activities/voter-matching/score.ts, compiled to SQL for the set-based rematch: the same levels, in
+ * The score of domain/voter-matching/score.ts, compiled to SQL for the set-based rematch: the same levels, in
  * the same order of precedence, and the same weights (the constants come from MATCH_MODEL, so the two cannot drift
  * apart; tests/voters check that both give the same numbers). Every literal is a float8, as JavaScript numbers are.
  *

@@ -1,14 +1,9 @@
 import { isBlank, splitTabs } from './tab-fields.js';
-import type { ResolvedHeader, VoterFileMapping } from './voter-file-format.js';
-import { copyLine, voterRowReader, type VoterField } from './voter-row.js';
+import type { VoterReaderSetup } from './voter-file-format.js';
+import { copyLine, voterRowReader } from './voter-row.js';
 import { VOTER_COLUMNS } from './voter-tables.js';
 
-/** What reading a voter file's rows needs once its header is known: plain data, so a worker thread can have it. */
-export interface VoterReaderSetup {
-  header: ResolvedHeader<VoterField>;
-  mapping: VoterFileMapping;
-  districtIndex: Array<[string, number]>;
-}
+export type { VoterReaderSetup } from './voter-file-format.js';
 
 /** A block of a tab-separated voter file read: its rows as COPY text, and the lines that could not be loaded. */
 export interface VoterCopyBlock {

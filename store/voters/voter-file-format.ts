@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import type { VoterReaderSetup } from './voter-copy-block.js';
-import type { VoterField } from './voter-row.js';
 
 const column = z.string().trim().min(1);
 
@@ -195,6 +193,16 @@ export function resolveHeader<K extends string>(header: string[], columns: Parti
     } else index[field] = at;
   }
   return { index, width: header.length, missing };
+}
+
+export type VoterField = keyof VoterFileMapping['columns'];
+export type HistoryField = keyof HistoryMapping['columns'];
+
+/** What reading a voter file's rows needs once its header is known: plain data, so a worker thread can have it. */
+export interface VoterReaderSetup {
+  header: ResolvedHeader<VoterField>;
+  mapping: VoterFileMapping;
+  districtIndex: Array<[string, number]>;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import type { MatchKeys } from '../../activities/voter-matching/normalise.js';
-import { nicknamesOf } from '../../activities/voter-matching/nicknames.js';
-import type { CandidateFrequencies, MatchThresholds, ScoreBreakdown } from '../../activities/voter-matching/score.js';
-import type { VoteFact, VoterFacts } from '../../activities/voter-matching/voter-observation.js';
+import type { MatchKeys } from '../../domain/voter-matching/normalise.js';
+import { nicknamesOf } from '../../domain/voter-matching/nicknames.js';
+import type { CandidateFrequencies, MatchThresholds, ScoreBreakdown } from '../../domain/voter-matching/score.js';
+import type { VoteFact, VoterFacts } from '../../domain/voter-matching/voter-observation.js';
 import { breakdownOfColumns, type ScoreColumns } from './score-sql.js';
 import { CANDIDATE_COLUMNS, distinctVotesSql } from './voter-lookup-functions.js';
 import { matchKeysOf, type ReviewCandidate, type VoterDb, type VoterRow } from './voter-tables.js';

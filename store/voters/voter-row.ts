@@ -1,7 +1,7 @@
-import * as normalise from '../../activities/voter-matching/normalise.js';
-import { plausibleBirthYear, zip5 } from '../../activities/voter-matching/normalise.js';
-import { phoneticCode as phonetic } from '../../activities/voter-matching/phonetic.js';
-import type { DateFormat, HistoryMapping, ResolvedHeader, VoterFileMapping } from './voter-file-format.js';
+import * as normalise from '../../domain/voter-matching/normalise.js';
+import { plausibleBirthYear, zip5 } from '../../domain/voter-matching/normalise.js';
+import { phoneticCode as phonetic } from '../../domain/voter-matching/phonetic.js';
+import type { DateFormat, HistoryField, HistoryMapping, ResolvedHeader, VoterField, VoterFileMapping } from './voter-file-format.js';
 import type { VoterRow } from './voter-tables.js';
 import { storableLine } from '../../schemas/storable-text.js';
 
@@ -87,8 +87,7 @@ export interface VoteRow {
 
 export const VOTE_COLUMNS = ['voter_id', 'election_date', 'election', 'method', 'party', 'source_line'] as const satisfies ReadonlyArray<keyof VoteRow>;
 
-export type VoterField = keyof VoterFileMapping['columns'];
-export type HistoryField = keyof HistoryMapping['columns'];
+export type { HistoryField, VoterField } from './voter-file-format.js';
 
 /** A row that cannot be loaded, and why (the line number goes with it to the rejects file). */
 export interface RowReject {

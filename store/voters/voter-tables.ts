@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
-import type { MatchKeys } from '../../activities/voter-matching/normalise.js';
+import type { MatchKeys } from '../../domain/voter-matching/normalise.js';
 import type { Database } from '../database.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../client/api/build-api.js';
+import { buildApi } from '../../api/build-api.js';
 import { createLogger } from '../../logger.js';
 import { openDatabase, type DatabaseHandle } from '../../store/open-database.js';
 import { testConfig } from '../support/test-config.js';

@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildApi } from '../../client/api/build-api.js';
+import { buildApi } from '../../api/build-api.js';
 import { createLogger } from '../../logger.js';
 import { createEnrichmentHarness, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { createDevServerEnv } from '../support/temporal.js';

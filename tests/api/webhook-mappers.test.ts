@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { actionNetworkSignup } from '../../client/api/mappers/action-network-signup.js';
-import { nationBuilderSignup } from '../../client/api/mappers/nationbuilder-signup.js';
-import { originOf, parseFlag, validateSignupDraft } from '../../client/api/mappers/signup-draft.js';
+import { actionNetworkSignup } from '../../api/mappers/action-network-signup.js';
+import { nationBuilderSignup } from '../../api/mappers/nationbuilder-signup.js';
+import { originOf, parseFlag, validateSignupDraft } from '../../api/mappers/signup-draft.js';
 import { ActionNetworkEventSchema } from '../../schemas/webhooks/action-network.js';
 import { NationBuilderPersonWebhookSchema } from '../../schemas/webhooks/nationbuilder.js';
 import { nationBuilderPersonCreated } from './webhook-payloads.js';

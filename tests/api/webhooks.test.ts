@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../client/api/build-api.js';
-import { contactKeyFor } from '../../client/contact-key.js';
+import { buildApi } from '../../api/build-api.js';
+import { contactKeyFor } from '../../domain/contact-key.js';
 import { createLogger } from '../../logger.js';
 import { createEnrichmentHarness, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { createDevServerEnv } from '../support/temporal.js';

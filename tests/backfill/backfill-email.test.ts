@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backfill } from '../../client/backfill/backfill.js';
+import { backfill } from '../../cli/backfill/backfill.js';
 
 /**
  * The backfill validates emails with the same schema as the API: each address the API fuzzer of issue #15 got

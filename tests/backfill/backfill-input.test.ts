@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { backfill } from '../../client/backfill/backfill.js';
-import { CsvHeaderError, fieldForHeader, mapHeader } from '../../client/backfill/column-aliases.js';
-import { csvRowSignup } from '../../client/backfill/csv-row-signup.js';
-import { decodeText, type DecodeState } from '../../client/backfill/decode-text.js';
+import { backfill } from '../../cli/backfill/backfill.js';
+import { CsvHeaderError, fieldForHeader, mapHeader } from '../../cli/backfill/column-aliases.js';
+import { csvRowSignup } from '../../cli/backfill/csv-row-signup.js';
+import { decodeText, type DecodeState } from '../../domain/decode-text.js';
 import type { StartEnrichmentResult } from '../../client/start-enrichment.js';
 
 async function decode(chunks: Buffer[]): Promise<{ text: string; state: DecodeState }> {

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BackfillRow } from '../../client/backfill/backfill-row.js';
-import { csvRows } from '../../client/backfill/csv-rows.js';
-import { decodeText } from '../../client/backfill/decode-text.js';
-import { jsonlRows } from '../../client/backfill/jsonl-rows.js';
+import type { BackfillRow } from '../../cli/backfill/backfill-row.js';
+import { csvRows } from '../../cli/backfill/csv-rows.js';
+import { decodeText } from '../../domain/decode-text.js';
+import { jsonlRows } from '../../cli/backfill/jsonl-rows.js';
 import { SignupSchema } from '../../schemas/signup.js';
 
 const HEADER = 'email,given_name,family_name,address,postal_code,locality,region,country,birth_year,consent_social';

@@ -5,12 +5,12 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildApi } from '../../client/api/build-api.js';
+import { buildApi } from '../../api/build-api.js';
 import { CONFIG_ENV_KEYS, loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { PROVIDER_NAMES } from '../../schemas/providers.js';
 import type { Database } from '../../store/database.js';
-import { providerTaskQueue } from '../../workflows/ids.js';
+import { providerTaskQueue } from '../../schemas/ids.js';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes.js';
 
 /**

@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backfill } from '../../client/backfill/backfill.js';
+import { backfill } from '../../cli/backfill/backfill.js';
 import { BAIT_URLS } from '../../demo/servers/faults.js';
-import { temporalStarter } from '../../client/backfill/temporal-starter.js';
-import { contactKeyFor } from '../../client/contact-key.js';
+import { temporalStarter } from '../../cli/backfill/temporal-starter.js';
+import { contactKeyFor } from '../../domain/contact-key.js';
 import { findContactRecord } from '../../store/contacts.js';
 import { listObservations } from '../../store/observations.js';
-import { enrichContactWorkflowId } from '../../workflows/ids.js';
+import { enrichContactWorkflowId } from '../../schemas/ids.js';
 import { startDemoPipeline, type DemoPipeline } from '../support/enrichment-harness.js';
 
 const DEMO_SUPPORTERS = 'demo/supporters.csv';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevStack, type DevStack } from '../../client/dev/start-dev-stack.js';
+import { startDevStack, type DevStack } from '../../dev/start-dev-stack.js';
 import { createLogger } from '../../logger.js';
 import { ContactRecordSchema } from '../../schemas/contact-record.js';
 import { freePort } from '../support/free-port.js';

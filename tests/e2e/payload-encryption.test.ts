@@ -2,7 +2,7 @@ import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevStack, type DevStack } from '../../client/dev/start-dev-stack.js';
+import { startDevStack, type DevStack } from '../../dev/start-dev-stack.js';
 import { createLogger } from '../../logger.js';
 import { freePort } from '../support/free-port.js';
 

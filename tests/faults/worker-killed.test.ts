@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { backfill } from '../../client/backfill/backfill.js';
-import { temporalStarter } from '../../client/backfill/temporal-starter.js';
-import { contactKeyFor } from '../../client/contact-key.js';
-import { enrichContactWorkflowId } from '../../workflows/ids.js';
+import { backfill } from '../../cli/backfill/backfill.js';
+import { temporalStarter } from '../../cli/backfill/temporal-starter.js';
+import { contactKeyFor } from '../../domain/contact-key.js';
+import { enrichContactWorkflowId } from '../../schemas/ids.js';
 import { expectSettledAsReference, faultEvidence, faultWorkflowBundle, settledCount, waitForSettledCount } from '../support/fault-run.js';
 import { faultSuite } from '../support/fault-suite.js';
 import { faultSupporters } from '../support/fault-supporters.js';

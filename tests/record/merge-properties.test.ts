@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildContactRecord, type MergeInput, type MergeLookup, type MergeObservation } from '../../activities/merge/build-contact-record.js';
+import { buildContactRecord, type MergeInput, type MergeLookup, type MergeObservation } from '../../domain/merge/build-contact-record.js';
 import { ContactRecordSchema, type ContactRecord } from '../../schemas/contact-record.js';
 import { LOOKUP_OUTCOMES } from '../../schemas/lookup.js';
 import type { Consent } from '../../schemas/signup.js';

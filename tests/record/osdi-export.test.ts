@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { buildContactRecord, SIGNUP_PROVIDER, type MergeObservation } from '../../activities/merge/build-contact-record.js';
-import { recordForPurpose, restrictedFields } from '../../activities/merge/restricted-fields.js';
-import { contactViewAsOsdi, toOsdiPerson } from '../../client/osdi/osdi-person.js';
-import { csvHeader, encodeSegment, type SegmentFormat } from '../../client/osdi/segment-export.js';
+import { buildContactRecord, SIGNUP_PROVIDER, type MergeObservation } from '../../domain/merge/build-contact-record.js';
+import { recordForPurpose, restrictedFields } from '../../domain/merge/restricted-fields.js';
+import { contactViewAsOsdi, toOsdiPerson } from '../../domain/osdi/osdi-person.js';
+import { csvHeader, encodeSegment, type SegmentFormat } from '../../domain/osdi/segment-export.js';
 import type { ContactRecord } from '../../schemas/contact-record.js';
 
 const AT = '2026-05-01T10:00:00.000Z';

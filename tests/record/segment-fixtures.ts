@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { buildContactRecord, SIGNUP_PROVIDER } from '../../activities/merge/build-contact-record.js';
-import { mergeInputFromRows } from '../../activities/merge/merge-input.js';
+import { buildContactRecord, SIGNUP_PROVIDER } from '../../domain/merge/build-contact-record.js';
+import { mergeInputFromRows } from '../../store/merge-input.js';
 import type { ObservationInput } from '../../schemas/lookup.js';
 import { findContactById, updateContactRecord, upsertContact } from '../../store/contacts.js';
 import type { Database } from '../../store/database.js';

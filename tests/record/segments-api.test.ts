@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvHeader } from '../../client/osdi/segment-export.js';
+import { csvHeader } from '../../domain/osdi/segment-export.js';
 import type { ContactRecord } from '../../schemas/contact-record.js';
 import { testConfig } from '../support/test-config.js';
 import { startSeededApi, type SeededApi } from '../support/seeded-api.js';

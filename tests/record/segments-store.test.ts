@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { remergeContacts } from '../../client/commands/remerge.js';
+import { remergeContacts } from '../../cli/commands/remerge.js';
 import { RECORD_SCHEMA_VERSION, type ContactRecord } from '../../schemas/contact-record.js';
 import { findContactRecord, findContactView, recordColumns, updateContactRecord } from '../../store/contacts.js';
 import { migrateToLatest } from '../../store/migrate.js';

@@ -1,7 +1,7 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../client/api/build-api.js';
+import { buildApi } from '../../api/build-api.js';
 import { startDemoProviders, type DemoProviders } from '../../demo/servers/start-demo-providers.js';
 import { createLogger } from '../../logger.js';
 import type { Config } from '../../config.js';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../client/api/build-api.js';
+import { buildApi } from '../../api/build-api.js';
 import type { Config } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { migrateToLatest } from '../../store/migrate.js';

@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
-import { resolveTemporalBinary } from '../../client/dev/temporal-binary.js';
-import { ONE_PARTITION_FLAGS } from '../../client/dev/temporal-dev-server.js';
+import { resolveTemporalBinary } from '../../dev/temporal-binary.js';
+import { ONE_PARTITION_FLAGS } from '../../dev/temporal-dev-server.js';
 import { ContactKeyKey, EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { Connection } from '@temporalio/client';
 import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
-import { worstCaseInWindow, worstCaseRequests } from '../../schemas/rate-budget.js';
+import { worstCaseInWindow, worstCaseRequests } from '../../domain/rate-budget.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_PSEUDONYM_KEY, DOCUMENTED_LIMITS, loadConfig, lookupRequests } from '../../config.js';
-import { backfillClient } from '../../client/backfill/temporal-starter.js';
+import { backfillClient } from '../../cli/backfill/temporal-starter.js';
 import { temporalAddress, temporalConnectionOptions } from '../../client/temporal-client.js';
 
 function configErrorOf(env: Record<string, string | undefined>): ConfigError {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contactKeyFor, contactKeyFromRef } from '../../client/contact-key.js';
+import { contactKeyFor, contactKeyFromRef } from '../../domain/contact-key.js';
 import { EmailSchema, normalizeEmail } from '../../schemas/email.js';
 
 const KEY = 'test-pseudonym-key-0123456789';

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bearerToken, secretsEqual, signatureValid } from '../../client/api/secrets.js';
-import { contactKeyFor, contactKeyFromRef } from '../../client/contact-key.js';
+import { bearerToken, secretsEqual, signatureValid } from '../../domain/secrets.js';
+import { contactKeyFor, contactKeyFromRef } from '../../domain/contact-key.js';
 import { EmailSchema, normalizeEmail } from '../../schemas/email.js';
-import { contactKeyFromWorkflowId, enrichContactWorkflowId, lookupActivityName, providerTaskQueue } from '../../workflows/ids.js';
+import { contactKeyFromWorkflowId, enrichContactWorkflowId, lookupActivityName, providerTaskQueue } from '../../schemas/ids.js';
 
 const KEY = 'test-pseudonym-key-0123456789';
 const OTHER_KEY = 'another-pseudonym-key-98765';

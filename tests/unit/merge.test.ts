@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildContactRecord, SIGNUP_PROVIDER, type MergeInput, type MergeLookup, type MergeObservation } from '../../activities/merge/build-contact-record.js';
-import { signupObservations } from '../../activities/merge/signup-observations.js';
+import { buildContactRecord, SIGNUP_PROVIDER, type MergeInput, type MergeLookup, type MergeObservation } from '../../domain/merge/build-contact-record.js';
+import { signupObservations } from '../../domain/merge/signup-observations.js';
 import { githubObservations, GithubUserSchema } from '../../activities/providers/github.js';
 import { gravatarObservations, GravatarProfileSchema } from '../../activities/providers/gravatar.js';
-import { CommandError } from '../../client/commands/command-error.js';
-import { signupFromOptions } from '../../client/commands/signup.js';
+import { CommandError } from '../../cli/commands/command-error.js';
+import { signupFromOptions } from '../../cli/commands/signup.js';
 import { ContactRecordSchema, parseStoredRecord, RECORD_SCHEMA_VERSION } from '../../schemas/contact-record.js';
 import type { JsonValue, ObservationInput } from '../../schemas/lookup.js';
 import { SignupSchema, type Consent } from '../../schemas/signup.js';

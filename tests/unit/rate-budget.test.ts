@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { burstSafeRate, largestSafeRate, overrunWindow, windowOverAllPaths, worstCaseInWindow, worstCaseRequests } from '../../schemas/rate-budget.js';
+import { burstSafeRate, largestSafeRate, overrunWindow, windowOverAllPaths, worstCaseInWindow, worstCaseRequests } from '../../domain/rate-budget.js';
 
 describe('worstCaseInWindow', () => {
   it('adds the token bucket burst and one more to the steady rate', () => {

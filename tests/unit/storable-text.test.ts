@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { csvRows } from '../../client/backfill/csv-rows.js';
-import { jsonlRows } from '../../client/backfill/jsonl-rows.js';
-import type { BackfillRow } from '../../client/backfill/backfill-row.js';
+import { csvRows } from '../../cli/backfill/csv-rows.js';
+import { jsonlRows } from '../../cli/backfill/jsonl-rows.js';
+import type { BackfillRow } from '../../cli/backfill/backfill-row.js';
 import { SignupSchema } from '../../schemas/signup.js';
 import { storableJson, storableLine, storableText } from '../../schemas/storable-text.js';
 

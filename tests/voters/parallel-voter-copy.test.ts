@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { decodeText } from '../../client/backfill/decode-text.js';
+import { decodeText } from '../../domain/decode-text.js';
 import { delimitedRecords } from '../../store/voters/delimited-records.js';
 import { voterCopyInWorkers } from '../../store/voters/parallel-voter-copy.js';
 import type { VoterReaderSetup } from '../../store/voters/voter-copy-block.js';

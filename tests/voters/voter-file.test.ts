@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVoterfileProvider, matchVoter, voterLookupKeys } from '../../activities/providers/voterfile.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
-import { decodeText, type DecodeState } from '../../client/backfill/decode-text.js';
+import { decodeText, type DecodeState } from '../../domain/decode-text.js';
 import { countryOfAddress } from '../../schemas/address-country.js';
 import type { ProviderAnswer } from '../../activities/providers/provider.js';
 import { upsertContact } from '../../store/contacts.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { streetKeys } from '../../activities/voter-matching/normalise.js';
+import { streetKeys } from '../../domain/voter-matching/normalise.js';
 import { delimitedRecords, type DelimitedRecord } from '../../store/voters/delimited-records.js';
 import { NCVOTER_MAPPING, resolveHeader, type VoterFileMapping } from '../../store/voters/voter-file-format.js';
 import { copyLine, voterRowReader, type RowReject, type VoterField } from '../../store/voters/voter-row.js';

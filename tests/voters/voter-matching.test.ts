@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { levenshtein } from '../../activities/voter-matching/levenshtein.js';
-import { areNicknames, nicknameRows } from '../../activities/voter-matching/nicknames.js';
-import { familyNameKey, foldWords, givenNameKey, localityKey, matchKeys, streetKeys, supporterMatchKeys, zip5, type MatchKeys } from '../../activities/voter-matching/normalise.js';
-import { phoneticCode } from '../../activities/voter-matching/phonetic.js';
-import { addressLevel, birthYearLevel, decideMatch, firstNameLevel, lastNameLevel, scoreCandidate, type CandidateFrequencies } from '../../activities/voter-matching/score.js';
-import { MAX_VOTES_LISTED, roundedBreakdown, voterObservationValue } from '../../activities/voter-matching/voter-observation.js';
+import { levenshtein } from '../../domain/voter-matching/levenshtein.js';
+import { areNicknames, nicknameRows } from '../../domain/voter-matching/nicknames.js';
+import { familyNameKey, foldWords, givenNameKey, localityKey, matchKeys, streetKeys, supporterMatchKeys, zip5, type MatchKeys } from '../../domain/voter-matching/normalise.js';
+import { phoneticCode } from '../../domain/voter-matching/phonetic.js';
+import { addressLevel, birthYearLevel, decideMatch, firstNameLevel, lastNameLevel, scoreCandidate, type CandidateFrequencies } from '../../domain/voter-matching/score.js';
+import { MAX_VOTES_LISTED, roundedBreakdown, voterObservationValue } from '../../domain/voter-matching/voter-observation.js';
 
 const keys = (person: Parameters<typeof matchKeys>[0]): MatchKeys => matchKeys(person);
 

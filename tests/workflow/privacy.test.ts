@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
-import { contactKeyFor } from '../../client/contact-key.js';
+import { contactKeyFor } from '../../domain/contact-key.js';
 import { startPrivacyRequest } from '../../client/privacy-requests.js';
 import { startEnrichment } from '../../client/start-enrichment.js';
 import { waitForSettled } from '../../client/wait-for-settled.js';

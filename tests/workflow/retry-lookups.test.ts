@@ -8,7 +8,7 @@ import { startGravatarDemo } from '../../demo/servers/gravatar-server.js';
 import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import { listLookups } from '../../store/lookups.js';
 import { findContactView } from '../../store/contacts.js';
-import { flaggedWorkflowIds, retryContact } from '../../client/commands/retry.js';
+import { flaggedWorkflowIds, retryContact } from '../../cli/commands/retry.js';
 import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
 import { retryLookupsSignal, retryLookupsUpdate } from '../../workflows/enrich-contact.js';
 import { FlaggedProvidersKey } from '../../workflows/search-attributes.js';

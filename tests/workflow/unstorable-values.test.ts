@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { lookupActivitiesFor } from '../../activities/lookup-activity.js';
 import type { Provider } from '../../activities/providers/provider.js';
-import { contactKeyFor } from '../../client/contact-key.js';
+import { contactKeyFor } from '../../domain/contact-key.js';
 import { buildEnrichContactInput } from '../../client/start-enrichment.js';
 import type { Signup } from '../../schemas/signup.js';
 import { findContactById } from '../../store/contacts.js';
@@ -13,7 +13,7 @@ import { listLookups } from '../../store/lookups.js';
 import { listObservations } from '../../store/observations.js';
 import { startWorkers } from '../../worker/start-workers.js';
 import { enrichContact } from '../../workflows/enrich-contact.js';
-import { enrichContactWorkflowId, providerTaskQueue } from '../../workflows/ids.js';
+import { enrichContactWorkflowId, providerTaskQueue } from '../../schemas/ids.js';
 import { createEnrichmentHarness, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { createDevServerEnv } from '../support/temporal.js';
 

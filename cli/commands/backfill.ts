@@ -1,0 +1,121 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import { backfill, backfillSummary, type BackfillFormat, type BackfillResult } from '../backfill/backfill.js';
+import { CsvHeaderError } from '../backfill/column-aliases.js';
+import { CsvInputError } from '../backfill/csv-rows.js';
+import { createProgressBar } from '../backfill/progress-bar.js';
+import { RejectsFileError } from '../backfill/rejects-file.js';
+import { backfillClient, temporalStarter } from '../backfill/temporal-starter.js';
+import { temporalAddress } from '../../client/temporal-client.js';
+import { CommandError } from './command-error.js';
+
+/** Starts in flight at once unless `--concurrency` says otherwise. */
+export const DEFAULT_BACKFILL_CONCURRENCY = 16;
+
+/** The options as commander hands them over (strings and flags), validated here. */
+export interface BackfillCommandOptions {
+  concurrency?: string;
+  dryRun?: boolean;
+  rejects?: string;
+  reenrich?: boolean;
+  json?: boolean;
+}
+
+const OptionsSchema = z.object({
+  concurrency: z.coerce.number().int().min(1).max(1000).default(DEFAULT_BACKFILL_CONCURRENCY),
+  dryRun: z.boolean().default(false),
+  rejects: z.string().min(1).optional(),
+  reenrich: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+const FORMAT_BY_EXTENSION: Record<string, BackfillFormat> = { '.csv': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
+
+/** The input stream and, for a file, its size (the progress bar's 100%). `-` is stdin. */
+async function openInput(file: string): Promise<{ input: NodeJS.ReadableStream & AsyncIterable<Buffer>; size?: number; format?: BackfillFormat }> {
+  if (file === '-') return { input: process.stdin };
+  const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw new CommandError(`backfill: cannot read ${file} (${err.code ?? err.message})`);
+  });
+  if (!info.isFile()) throw new CommandError(`backfill: ${file} is not a file`);
+  return { input: createReadStream(file, { highWaterMark: 64 * 1024 }), size: info.size, format: FORMAT_BY_EXTENSION[extname(file).toLowerCase()] };
+}
+
+function humanSummary(result: BackfillResult, dryRun: boolean): string {
+  const seconds = result.elapsedMs / 1000;
+  const what = `${result.rows} rows (${result.format}, ${result.encoding}) in ${seconds.toFixed(1)} s`;
+  if (dryRun) return `backfill (dry run): ${what}: ${result.valid} valid, ${result.rejected} rejected; nothing started`;
+  const figures = `${result.started} started, ${result.existing} existing, ${result.rejected} rejected, ${result.suppressed} suppressed`;
+  return `backfill: ${what}: ${figures}${result.notStarted ? `, ${result.notStarted} NOT started` : ''}`;
+}
+
+/**
+ * `enrich backfill <file.csv|file.jsonl|->`: starts enrichment for every valid row (see `backfill/backfill.ts`).
+ * Prints the summary on stdout (one JSON object with `--json`) and a progress bar on stderr when it is a terminal.
+ * Ctrl-C stops reading, lets starts in flight finish, prints the summary and exits 1; a second Ctrl-C quits at
+ * once. Exit 1 too when any valid row was not started, naming how many: re-running the same command resumes.
+ */
+export async function runBackfill(config: Config, file: string, rawOptions: BackfillCommandOptions): Promise<BackfillResult> {
+  const parsed = OptionsSchema.safeParse(rawOptions);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CommandError(`backfill: --${issue?.path.join('.') ?? 'option'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const options = parsed.data;
+  const { input, size, format } = await openInput(file);
+
+  const client = options.dryRun ? undefined : backfillClient(temporalAddress(config), config);
+  const start = client ? temporalStarter(client, config, undefined, { reenrich: options.reenrich }) : undefined;
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    controller.abort();
+    process.stderr.write('\nbackfill: stopping after the starts in flight (Ctrl-C again to quit at once)…\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const bar = createProgressBar(process.stderr, size);
+
+  let result: BackfillResult;
+  try {
+    result = await backfill({
+      input,
+      format,
+      concurrency: options.concurrency,
+      dryRun: options.dryRun,
+      rejectsPath: options.rejects,
+      start,
+      signal: controller.signal,
+      onProgress: (p) => bar.update(p),
+    });
+  } catch (err) {
+    if (err instanceof CsvHeaderError || err instanceof CsvInputError || err instanceof RejectsFileError) {
+      throw new CommandError(`backfill: ${err.message}`);
+    }
+    throw err;
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await client?.connection.close();
+    if (input === process.stdin) process.stdin.destroy();
+  }
+
+  process.stdout.write(options.json ? `${JSON.stringify(backfillSummary(result))}\n` : `${humanSummary(result, options.dryRun)}\n`);
+  if (result.interrupted) {
+    const notStarted = result.notStarted ? ` (${result.notStarted} of them valid but not started)` : '';
+    throw new CommandError(`backfill: interrupted after ${result.rows} rows${notStarted}; re-run the same command to resume`);
+  }
+  if (result.notStarted > 0) {
+    throw new CommandError(
+      `backfill: ${result.notStarted} valid row(s) were not started: Temporal did not acknowledge (${result.startError ?? 'unknown error'}); re-run the same command to start them`,
+    );
+  }
+  return result;
+}

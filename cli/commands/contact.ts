@@ -1,0 +1,58 @@
+import type { Config } from '../../config.js';
+import { findContactView, type ContactView } from '../../store/contacts.js';
+import { AUDIT_READ_ACTIONS, insertAudit } from '../../store/audit.js';
+import { auditPurpose, AUDIT_ACTOR_HEADER, cliActor } from '../../store/audit-actors.js';
+import { contactKeyFromRef } from '../../domain/contact-key.js';
+import { contactViewAsOsdi, type OsdiPerson } from '../../domain/osdi/osdi-person.js';
+import { CommandError } from './command-error.js';
+import { readStore } from './read-store.js';
+
+/** How `enrich contact` prints a contact: the unified record, or an OSDI 1.2 person. */
+export const CONTACT_FORMATS = ['json', 'osdi'] as const;
+export type ContactFormat = (typeof CONTACT_FORMATS)[number];
+
+/** Who reads, and why: recorded in the audit log with the contact key (never the email). */
+export interface ContactReadOptions {
+  /** Default `cli:<OS user>`. */
+  actor?: string | undefined;
+  purpose?: string | undefined;
+}
+
+/** Reads a contact as an OSDI person (see `contactViewAsOsdi`); undefined when there is none. */
+export async function readContactOsdi(config: Config, ref: string, options: ContactReadOptions = {}): Promise<OsdiPerson | undefined> {
+  const view = await readContact(config, ref, options, 'osdi');
+  return view && contactViewAsOsdi(view);
+}
+
+/**
+ * Reads a contact's record by email, contact id or workflow id; undefined when there is none. The read is audited
+ * (actor, contact key, purpose): in the database it reads, or by the dev stack's API when it reads through it.
+ */
+export async function readContact(
+  config: Config,
+  ref: string,
+  options: ContactReadOptions = {},
+  format: 'json' | 'osdi' = 'json',
+): Promise<ContactView | undefined> {
+  const key = contactKeyFromRef(ref, config.pseudonymKey);
+  if (!key) throw new CommandError('contact: give an email, a contact id (64 hex characters) or an enrich-contact workflow id');
+  let purpose: string | undefined;
+  try {
+    purpose = auditPurpose(options.purpose);
+  } catch (err) {
+    throw new CommandError(`contact: --${(err as Error).message}`);
+  }
+  const actor = cliActor(options.actor);
+  const query = new URLSearchParams({ format: 'json', ...(purpose ? { purpose } : {}) });
+  return readStore<ContactView | undefined>(config, {
+    fromDb: async (db) => {
+      const view = await findContactView(db, key);
+      await insertAudit(db, { actor, action: AUDIT_READ_ACTIONS.readContact, subjectKey: key, purpose, detail: { format, found: view !== undefined } });
+      return view;
+    },
+    apiPath: `/v1/contacts/${key}?${query.toString()}`,
+    apiHeaders: { [AUDIT_ACTOR_HEADER]: actor },
+    fromApi: (status, body) => (status === 404 ? undefined : (body as ContactView)),
+    empty: undefined,
+  });
+}
