@@ -33,7 +33,7 @@ import { freePort } from '../tests/support/free-port.js';
 import { testConfig } from '../tests/support/test-config.js';
 
 const run = promisify(execFile);
-const OUT = fileURLToPath(new URL('../tests/replay', import.meta.url));
+const OUT = fileURLToPath(new URL('../tests/replay/', import.meta.url));
 const consent = { socialProfiles: true, at: '2026-11-01T12:00:00.000Z', noticeVersion: 'v1' };
 const SCENARIOS = ['happy', 'flagged', 'retried', 'reset', 'voter'] as const;
 type Scenario = (typeof SCENARIOS)[number];

@@ -85,129 +85,99 @@ function transient(state: LookupState | undefined): boolean {
  * completes when nothing failed is left or the schedule is spent, continuing as new if its history grows large.
  */
 export async function enrichContact(input: EnrichContactInput): Promise<EnrichmentStatusView> {
-  const view: EnrichmentStatusView = { status: 'running', lookups: { ...input.resume?.lookups }, conflicts: [] };
-  /** The input each provider last ran with, so a failed lookup can run again exactly as it did. */
-  const inputs: Partial<Record<ProviderName, LookupInput>> = { ...input.resume?.inputs };
-  const plans = new Map(input.providers.map((plan) => [plan.name, plan]));
-  const planned = (names: readonly ProviderName[]) => names.flatMap((name) => plans.get(name) ?? []);
-  let busy = false;
-  let signalled: RetryLookupsRequest | undefined;
-
-  setHandler(statusQuery, () => view);
-  setHandler(retryLookupsSignal, (request: RetryLookupsRequest | undefined) => {
-    signalled = request ?? {};
-  });
-  setHandler(
-    retryLookupsUpdate,
-    async (request: RetryLookupsRequest | undefined) => {
-      await condition(() => !busy);
-      await retryFailed(request?.providers);
-      return view;
-    },
-    {
-      validator: (request: RetryLookupsRequest | undefined) => {
-        const unknown = (request?.providers ?? []).filter((name) => !plans.has(name));
-        if (unknown.length) throw new Error(`unknown provider(s): ${unknown.join(', ')}`);
-      },
-      description: 'Re-run the failed lookups (or those of `providers`) now; answers the status after the re-merge.',
-    },
-  );
-
-  /** Runs one provider's lookup (or records why it is skipped) and stores how it ended. */
-  async function runLookup(plan: ProviderPlan, lookupInput: LookupInput | undefined): Promise<ProviderLookupResult | undefined> {
-    const skipped = skipReason(plan, input) ?? (lookupInput ? undefined : 'missing_input');
-    let state: LookupState;
-    let result: ProviderLookupResult | undefined;
-    if (skipped || !lookupInput) {
-      state = { outcome: 'skipped', reason: skipped ?? 'missing_input', attempts: 0, at: new Date().toISOString() };
-    } else {
-      inputs[plan.name] = lookupInput;
-      view.lookups[plan.name] = { outcome: 'pending', attempts: 0 };
-      try {
-        result = await lookupProxy(plan)[lookupActivityName(plan.name)](lookupInput);
-        state = { outcome: result.outcome, attempts: result.attempts, at: new Date().toISOString() };
-      } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-        const cause = err.cause;
-        state = {
-          outcome: 'failed',
-          attempts: attemptsOf(err, plan),
-          at: new Date().toISOString(),
-          errorType: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error'),
-          lastError: cause?.message ?? err.message,
-        };
-        log.warn('lookup failed', { provider: plan.name, errorType: state.errorType, attempts: state.attempts });
-      }
-    }
-    try {
-      await store.recordLookup({ contactKey: input.contactKey, provider: plan.name, state, observations: result?.observations ?? [] });
-    } catch (err) {
-      const refused = storeRefusal(err);
-      if (refused === undefined) throw err;
-      // What the provider found cannot be stored: the lookup ends failed with the reason (and flags the contact),
-      // and stage 2 must not follow accounts that were not kept.
-      state = { outcome: 'failed', attempts: state.attempts, at: state.at, errorType: LOOKUP_ERROR_TYPES.storeRejected, lastError: refused };
-      result = undefined;
-      log.warn('lookup result refused by the store', { provider: plan.name });
-      await store.recordLookup({ contactKey: input.contactKey, provider: plan.name, state, observations: [] });
-    }
-    view.lookups[plan.name] = state;
-    return result;
-  }
-
-  function lookupProxy(plan: ProviderPlan) {
-    return proxyActivities<LookupActivities>({
-      // Without an explicit queue the activity would run on the workflow's queue, outside the provider's rate limit.
-      taskQueue: providerTaskQueue(workflowInfo().taskQueue, plan.name),
-      startToCloseTimeout: plan.timeoutMs + 5_000,
-      // Heartbeats carry cancellation to the HTTP request and detect a dead worker before startToClose.
-      heartbeatTimeout: Math.min(plan.timeoutMs + 5_000, 30_000),
-      scheduleToCloseTimeout: plan.scheduleToCloseMs,
-      retry: {
-        initialInterval: plan.initialIntervalMs,
-        backoffCoefficient: plan.backoffCoefficient,
-        maximumInterval: plan.maximumIntervalMs,
-        maximumAttempts: plan.maxAttempts,
-        nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-      },
-    });
-  }
-
-  /** Re-derives the record and publishes its status (query, search attributes). */
-  async function mergeAndPublish(): Promise<void> {
-    const merged = await store.mergeContact({ contactKey: input.contactKey });
-    view.status = merged.status;
-    view.conflicts = merged.conflicts;
-    upsertSearchAttributes([
-      { key: EnrichmentStatusKey, value: view.status },
-      { key: FlaggedProvidersKey, value: failedProviders() },
-    ]);
-  }
-
-  function failedProviders(which: (state: LookupState | undefined) => boolean = (s) => s?.outcome === 'failed'): ProviderName[] {
-    return planned([...STAGE_ONE, ...STAGE_TWO])
-      .map((plan) => plan.name)
-      .filter((name, i, all) => all.indexOf(name) === i && which(view.lookups[name]))
-      .sort();
-  }
-
-  /** Runs the chosen failed lookups again with the inputs they had, then re-merges. */
-  async function retryFailed(only?: ProviderName[]): Promise<void> {
-    busy = true;
-    try {
-      const chosen = failedProviders().filter((name) => !only || only.includes(name));
-      await Promise.all(chosen.map((name) => runLookup(plans.get(name)!, inputs[name])));
-      if (chosen.length > 0) await mergeAndPublish();
-    } finally {
-      busy = false;
-    }
-  }
-
+  const run = new EnrichmentRun(input);
+  run.installHandlers();
   if (!input.resume) {
+    if ((await run.firstPass()) === 'suppressed') return run.view;
+  } else {
+    run.view.status = run.failedProviders().length ? 'flagged' : 'enriched';
+  }
+  await run.retryOnSchedule();
+  await condition(allHandlersFinished);
+  return run.view;
+}
+
+/**
+ * One run's state and its steps. The order of what each step awaits is the workflow's command sequence: recorded
+ * histories replay only while it stays the same.
+ */
+class EnrichmentRun {
+  readonly view: EnrichmentStatusView;
+  /** The input each provider last ran with, so a failed lookup can run again exactly as it did. */
+  readonly #inputs: Partial<Record<ProviderName, LookupInput>>;
+  readonly #plans: Map<ProviderName, ProviderPlan>;
+  #busy = false;
+  #signalled: RetryLookupsRequest | undefined;
+
+  constructor(readonly input: EnrichContactInput) {
+    this.view = { status: 'running', lookups: { ...input.resume?.lookups }, conflicts: [] };
+    this.#inputs = { ...input.resume?.inputs };
+    this.#plans = new Map(input.providers.map((plan) => [plan.name, plan]));
+  }
+
+  #planned(names: readonly ProviderName[]): ProviderPlan[] {
+    return names.flatMap((name) => this.#plans.get(name) ?? []);
+  }
+
+  installHandlers(): void {
+    setHandler(statusQuery, () => this.view);
+    setHandler(retryLookupsSignal, (request: RetryLookupsRequest | undefined) => {
+      this.#signalled = request ?? {};
+    });
+    setHandler(
+      retryLookupsUpdate,
+      async (request: RetryLookupsRequest | undefined) => {
+        await condition(() => !this.#busy);
+        await this.#retryFailed(request?.providers);
+        return this.view;
+      },
+      {
+        validator: (request: RetryLookupsRequest | undefined) => {
+          const unknown = (request?.providers ?? []).filter((name) => !this.#plans.has(name));
+          if (unknown.length) throw new Error(`unknown provider(s): ${unknown.join(', ')}`);
+        },
+        description: 'Re-run the failed lookups (or those of `providers`) now; answers the status after the re-merge.',
+      },
+    );
+  }
+
+  /** Saves the signup, runs both stages and merges; `suppressed` when the person opted out or was erased. */
+  async firstPass(): Promise<'suppressed' | 'done'> {
+    const { input } = this;
     upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'running' }]);
-    let saved: Awaited<ReturnType<StoreActivities['saveSignup']>>;
+    const saved = await this.#saveSignup();
+    // Opted out or erased: nothing is looked up or kept. (Histories recorded before suppression existed took the
+    // other branch with an empty answer, so they replay unchanged.)
+    if (saved?.suppressed) {
+      this.view.status = 'suppressed';
+      upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'suppressed' }]);
+      return 'suppressed';
+    }
+
+    // Stage 1: what the signup gave (email, name, address).
+    const stageOne = await Promise.all(
+      this.#planned(STAGE_ONE).map((plan) =>
+        this.#runLookup(plan, stageOneInput(plan.name, input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries })),
+      ),
+    );
+
+    // Stage 2: the accounts stage 1 found. GitHub runs again only when its email search missed but a verified link names the account.
+    const found = stageTwoInputs(input.contactKey, input.signup.email, stageOne.flatMap((r) => r?.observations ?? []), {
+      githubFound: this.view.lookups.github?.outcome === 'matched',
+    });
+    await Promise.all(
+      this.#planned(STAGE_TWO)
+        .filter((plan) => plan.name !== 'github' || found.github)
+        .map((plan) => this.#runLookup(plan, found[plan.name])),
+    );
+    await this.#mergeAndPublish();
+    return 'done';
+  }
+
+  async #saveSignup(): Promise<Awaited<ReturnType<StoreActivities['saveSignup']>>> {
+    const { input } = this;
     try {
-      saved = await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
+      return await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
     } catch (err) {
       // A signup the store refuses (a client that skipped the signup schema) ends the run at once, with the reason:
       // retrying the same values could only fail again, for ever.
@@ -216,56 +186,139 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
       upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'rejected' }]);
       throw ApplicationFailure.create({ type: 'SignupNotStorable', message: `the signup cannot be stored: ${refused}`, nonRetryable: true });
     }
-    // Opted out or erased: nothing is looked up or kept. (Histories recorded before suppression existed took the
-    // other branch with an empty answer, so they replay unchanged.)
-    if (saved?.suppressed) {
-      view.status = 'suppressed';
-      upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'suppressed' }]);
-      return view;
-    }
-
-    // Stage 1: what the signup gave (email, name, address).
-    const stageOne = await Promise.all(
-      planned(STAGE_ONE).map((plan) =>
-        runLookup(plan, stageOneInput(plan.name, input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries })),
-      ),
-    );
-
-    // Stage 2: the accounts stage 1 found. GitHub runs again only when its email search missed but a verified link names the account.
-    const found = stageTwoInputs(input.contactKey, input.signup.email, stageOne.flatMap((r) => r?.observations ?? []), {
-      githubFound: view.lookups.github?.outcome === 'matched',
-    });
-    await Promise.all(
-      planned(STAGE_TWO)
-        .filter((plan) => plan.name !== 'github' || found.github)
-        .map((plan) => runLookup(plan, found[plan.name])),
-    );
-    await mergeAndPublish();
-  } else {
-    view.status = failedProviders().length ? 'flagged' : 'enriched';
   }
 
-  // Flagged: wait for an operator, or retry transient failures after each delay of the schedule.
-  const delays = [...(input.resume?.remainingDelaysMs ?? input.retry.automaticDelaysMs)];
-  while (failedProviders().length > 0 && delays.length > 0) {
-    const delay = delays[0]!;
-    // While an update re-runs lookups they are pending, not failed: only a settled state may end the wait.
-    const asked = await condition(() => !busy && (signalled !== undefined || failedProviders().length === 0), delay);
-    await condition(() => !busy);
-    if (failedProviders().length === 0) break;
-    if (asked && signalled) {
-      const request = signalled;
-      signalled = undefined;
-      await retryFailed(request.providers);
+  /** Flagged: waits for an operator, or retries transient failures after each delay of the schedule. */
+  async retryOnSchedule(): Promise<void> {
+    const { input } = this;
+    const delays = [...(input.resume?.remainingDelaysMs ?? input.retry.automaticDelaysMs)];
+    while (this.failedProviders().length > 0 && delays.length > 0) {
+      const delay = delays[0]!;
+      // While an update re-runs lookups they are pending, not failed: only a settled state may end the wait.
+      const asked = await condition(() => !this.#busy && (this.#signalled !== undefined || this.failedProviders().length === 0), delay);
+      await condition(() => !this.#busy);
+      if (this.failedProviders().length === 0) break;
+      if (asked && this.#signalled) {
+        const request = this.#signalled;
+        this.#signalled = undefined;
+        await this.#retryFailed(request.providers);
+      } else {
+        delays.shift();
+        await this.#retryFailed(this.failedProviders(transient));
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof enrichContact>({ ...input, resume: { lookups: this.view.lookups, inputs: this.#inputs, remainingDelaysMs: delays } });
+      }
+    }
+  }
+
+  /** Runs one provider's lookup (or records why it is skipped) and stores how it ended. */
+  async #runLookup(plan: ProviderPlan, lookupInput: LookupInput | undefined): Promise<ProviderLookupResult | undefined> {
+    const skipped = skipReason(plan, this.input) ?? (lookupInput ? undefined : 'missing_input');
+    let state: LookupState;
+    let result: ProviderLookupResult | undefined;
+    if (skipped || !lookupInput) {
+      state = { outcome: 'skipped', reason: skipped ?? 'missing_input', attempts: 0, at: new Date().toISOString() };
     } else {
-      delays.shift();
-      await retryFailed(failedProviders(transient));
+      this.#inputs[plan.name] = lookupInput;
+      this.view.lookups[plan.name] = { outcome: 'pending', attempts: 0 };
+      ({ state, result } = await attemptLookup(plan, lookupInput));
     }
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof enrichContact>({ ...input, resume: { lookups: view.lookups, inputs, remainingDelaysMs: delays } });
+    ({ state, result } = await this.#recordLookup(plan, state, result));
+    this.view.lookups[plan.name] = state;
+    return result;
+  }
+
+  /** Stores how a lookup ended; a result the store refuses ends the lookup failed instead (see storeRefusal). */
+  async #recordLookup(plan: ProviderPlan, state: LookupState, result: ProviderLookupResult | undefined): Promise<LookupAttempt> {
+    const { contactKey } = this.input;
+    try {
+      await store.recordLookup({ contactKey, provider: plan.name, state, observations: result?.observations ?? [] });
+      return { state, result };
+    } catch (err) {
+      const refused = storeRefusal(err);
+      if (refused === undefined) throw err;
+      // What the provider found cannot be stored: the lookup ends failed with the reason (and flags the contact),
+      // and stage 2 must not follow accounts that were not kept.
+      const failed: LookupState = { outcome: 'failed', attempts: state.attempts, at: state.at, errorType: LOOKUP_ERROR_TYPES.storeRejected, lastError: refused };
+      log.warn('lookup result refused by the store', { provider: plan.name });
+      await store.recordLookup({ contactKey, provider: plan.name, state: failed, observations: [] });
+      return { state: failed, result: undefined };
     }
   }
-  await condition(allHandlersFinished);
-  return view;
+
+  /** Re-derives the record and publishes its status (query, search attributes). */
+  async #mergeAndPublish(): Promise<void> {
+    const merged = await store.mergeContact({ contactKey: this.input.contactKey });
+    this.view.status = merged.status;
+    this.view.conflicts = merged.conflicts;
+    upsertSearchAttributes([
+      { key: EnrichmentStatusKey, value: this.view.status },
+      { key: FlaggedProvidersKey, value: this.failedProviders() },
+    ]);
+  }
+
+  failedProviders(which: (state: LookupState | undefined) => boolean = (s) => s?.outcome === 'failed'): ProviderName[] {
+    return this.#planned([...STAGE_ONE, ...STAGE_TWO])
+      .map((plan) => plan.name)
+      .filter((name, i, all) => all.indexOf(name) === i && which(this.view.lookups[name]))
+      .sort();
+  }
+
+  /** Runs the chosen failed lookups again with the inputs they had, then re-merges. */
+  async #retryFailed(only?: ProviderName[]): Promise<void> {
+    this.#busy = true;
+    try {
+      const chosen = this.failedProviders().filter((name) => !only || only.includes(name));
+      await Promise.all(chosen.map((name) => this.#runLookup(this.#plans.get(name)!, this.#inputs[name])));
+      if (chosen.length > 0) await this.#mergeAndPublish();
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
+
+interface LookupAttempt {
+  state: LookupState;
+  result: ProviderLookupResult | undefined;
+}
+
+/** Runs one provider's lookup activity; a failure that outlived its retries becomes the `failed` state. */
+async function attemptLookup(plan: ProviderPlan, lookupInput: LookupInput): Promise<LookupAttempt> {
+  try {
+    const result = await lookupProxy(plan)[lookupActivityName(plan.name)](lookupInput);
+    return { state: { outcome: result.outcome, attempts: result.attempts, at: new Date().toISOString() }, result };
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    const state: LookupState = {
+      outcome: 'failed',
+      attempts: attemptsOf(err, plan),
+      at: new Date().toISOString(),
+      errorType: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error'),
+      lastError: cause?.message ?? err.message,
+    };
+    log.warn('lookup failed', { provider: plan.name, errorType: state.errorType, attempts: state.attempts });
+    return { state, result: undefined };
+  }
+}
+
+/** The provider's activities on its own rate-limited queue, with its plan's timeouts and retries. */
+function lookupProxy(plan: ProviderPlan) {
+  return proxyActivities<LookupActivities>({
+    // Without an explicit queue the activity would run on the workflow's queue, outside the provider's rate limit.
+    taskQueue: providerTaskQueue(workflowInfo().taskQueue, plan.name),
+    startToCloseTimeout: plan.timeoutMs + 5_000,
+    // Heartbeats carry cancellation to the HTTP request and detect a dead worker before startToClose.
+    heartbeatTimeout: Math.min(plan.timeoutMs + 5_000, 30_000),
+    scheduleToCloseTimeout: plan.scheduleToCloseMs,
+    retry: {
+      initialInterval: plan.initialIntervalMs,
+      backoffCoefficient: plan.backoffCoefficient,
+      maximumInterval: plan.maximumIntervalMs,
+      maximumAttempts: plan.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+    },
+  });
 }

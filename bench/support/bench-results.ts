@@ -13,7 +13,7 @@ export interface BenchResults {
   targets: Record<string, Target>;
 }
 
-const RESULTS_DIR = fileURLToPath(new URL('../results', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
 export function machineDescription(): string {
   const cpu = cpus();

@@ -13,7 +13,7 @@ import type { GravatarDemoEntry } from './gravatar-server.js';
 import { formatIssues } from './zod-issues.js';
 
 /** `demo/data/` next to this folder, so the demo works from any working directory. */
-export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../data', import.meta.url));
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
 
 export const GRAVATAR_DATA_FILE = 'gravatar.json';
 export const GITHUB_DATA_FILE = 'github.json';

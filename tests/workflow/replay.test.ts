@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../worker/start-workers.js';
 
-const REPLAY_DIR = fileURLToPath(new URL('../replay', import.meta.url));
+const REPLAY_DIR = fileURLToPath(new URL('../replay/', import.meta.url));
 
 /**
  * Deploy safety: histories recorded from representative runs (happy, flagged, retried by an operator, reset) must
