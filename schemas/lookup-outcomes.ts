@@ -3,7 +3,7 @@
  * bundled into every workflow's sandbox: zod there cost about 1 MB of memory per cached workflow.
  */
 
-/** How every lookup ends (product.md): never a crash, never a silent empty result. */
+/** How every lookup ends (docs/how-it-works.md): never a crash, never a silent empty result. */
 export const LOOKUP_OUTCOMES = ['matched', 'no_match', 'skipped', 'failed'] as const;
 export type LookupOutcome = (typeof LOOKUP_OUTCOMES)[number];
 
@@ -33,6 +33,13 @@ export const LOOKUP_ERROR_TYPES = {
    * same answer would be refused again, so the lookup ends failed and flags the contact instead of retrying.
    */
   storeRejected: 'StoreRejected',
+  /**
+   * The lookup input lacks what the provider needs (no handle, no street line, no name and ZIP) or holds it in a form
+   * the provider cannot take (a Mastodon handle that is not user@host): the same input fails again, so it is not
+   * retried. The workflow skips a lookup whose input is missing (`missing_input`), so this means a bad value found
+   * upstream or a lookup started some other way.
+   */
+  invalidInput: 'InvalidInput',
 } as const;
 export type LookupErrorType = (typeof LOOKUP_ERROR_TYPES)[keyof typeof LOOKUP_ERROR_TYPES];
 
@@ -44,5 +51,6 @@ export const NON_RETRYABLE_ERROR_TYPES: LookupErrorType[] = [
   LOOKUP_ERROR_TYPES.forbiddenHost,
   LOOKUP_ERROR_TYPES.ambiguousMatch,
   LOOKUP_ERROR_TYPES.storeRejected,
+  LOOKUP_ERROR_TYPES.invalidInput,
 ];
 

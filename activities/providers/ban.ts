@@ -2,21 +2,28 @@ import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import type { PostalAddress } from '../../schemas/signup.js';
-import { errorForStatus, LookupError } from './lookup-error.js';
-import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
+import { invalidInput, LookupError } from './lookup-error.js';
+import { ProviderHttpClient } from './provider-http-client.js';
+import type { JsonReply, ReplyRules } from './provider-reply.js';
 import { header, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
 /** Even a perfect score only says the typed address exists, so the supporter's own address caps confidence here. */
 const MAX_CONFIDENCE = 0.9;
-/** providers.md §7's advice when the deployment sets none. */
+/**
+ * The minimum score when the deployment sets none (`PROVIDER_BAN_MIN_SCORE` has the same default). BAN documents
+ * the 0–1 score but publishes no threshold for accepting a match (docs/providers.md, BAN).
+ */
 const DEFAULT_MIN_SCORE = 0.6;
 /** The limit is 50 requests a second, so a 429 without a wait clears quickly. */
 const RATE_LIMIT_DEFAULT_MS = 1000;
 
 const optionalText = z.string().nullish();
 
-/** One GeoCodeJSON feature, the parts we read (providers.md §7). */
+/**
+ * One GeoCodeJSON feature, the parts we read: a `Point` geometry `[lon, lat]` and the `properties` addok adds.
+ * Source: adresse.data.gouv.fr/api-doc/adresse and the GeoCodeJSON spec (github.com/geocoders/geocodejson-spec).
+ */
 export const BanFeatureSchema = z.object({
   geometry: z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]) }),
   properties: z.object({
@@ -133,6 +140,12 @@ function rejected(reply: JsonReply): LookupError {
   return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `ban rejected the request (HTTP ${reply.status})${detail}`, undefined, reply.status);
 }
 
+/** addok's 400 (a query it refuses) carries its reason, quoted in the refusal. */
+const BAN_REPLIES = {
+  rateLimit: { delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS },
+  refusal: (reply) => (reply.status === 400 ? rejected(reply) : undefined),
+} satisfies ReplyRules;
+
 export function createBanProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
   const http = new ProviderHttpClient({
     provider: 'ban',
@@ -145,31 +158,15 @@ export function createBanProvider(config: ProviderConfig, deps: ProviderDeps): P
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     const address = input.postalAddress;
     const q = address ? banQuery(address) : '';
-    if (q === '') throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'ban: an address or a locality is needed');
+    if (q === '') throw invalidInput('ban', 'an address or a locality is needed');
     const postcode = address?.postalCode?.trim();
     const url = http.url('search/', { q, limit: CANDIDATES, autocomplete: '0', ...(postcode ? { postcode } : {}) });
-    const reply = await http.getJson(url, signal);
-    if (reply.status === 429) {
-      const delay = parseRetryAfter(header(reply.headers, 'retry-after'), Date.now()) ?? RATE_LIMIT_DEFAULT_MS;
-      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, 'ban rate limit reached', delay, 429);
-    }
-    if (reply.status === 400) throw rejected(reply);
-    if (reply.status !== 200) throw errorForStatus('ban', reply.status);
-    const parsed = BanSearchSchema.safeParse(reply.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LookupError(
-        LOOKUP_ERROR_TYPES.malformedResponse,
-        `ban: unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        undefined,
-        200,
-      );
-    }
+    const search = await http.getParsed(url, BanSearchSchema, BAN_REPLIES, signal);
     // A low score means the geocoder guessed (another street, only the town): not the supporter's address.
-    const best = chooseFeature(parsed.data.features, minScore);
+    const best = chooseFeature(search.features, minScore);
     if (best === undefined) return { outcome: 'no_match', observations: [] };
     // The request URL carries nothing secret (the API takes no key), so it is the evidence itself.
-    return { outcome: 'matched', observations: banObservations(best, reply.url, new Date().toISOString()) };
+    return { outcome: 'matched', observations: banObservations(best, url.toString(), new Date().toISOString()) };
   }
 
   return { name: 'ban', lookup, close: () => http.close() };

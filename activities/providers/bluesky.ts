@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
-import { errorForStatus, LookupError } from './lookup-error.js';
+import { invalidInput, LookupError } from './lookup-error.js';
 import { ProviderHttpClient } from './provider-http-client.js';
+import { NOT_FOUND, type JsonReply, type ReplyRules } from './provider-reply.js';
 import { header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
@@ -16,12 +17,19 @@ const RATE_LIMIT_DEFAULT_MS = 60_000;
 export const NO_UNAUTHENTICATED_LABEL = '!no-unauthenticated';
 /** What the AppView shows in place of a handle that no longer verifies. */
 const INVALID_HANDLE = 'handle.invalid';
-/** 400 errors that mean "no such profile to show" rather than "your request is wrong" (providers.md §4). */
+/**
+ * 400 errors that mean "no such profile to show" rather than "your request is wrong": the AppView answers a
+ * taken-down or deactivated account with them, not with 404 (bluesky-social/atproto, packages/bsky's `getProfile`
+ * handler, which throws `InvalidRequestError` with these names, as it does with "Profile not found").
+ */
 const NOT_FOUND_ERRORS = new Set(['AccountTakedown', 'AccountDeactivated']);
 
 const httpUrl = z.string().refine(isHttpUrl, 'must be an http(s) URL');
 
-/** The parts of `app.bsky.actor.defs#profileViewDetailed` we read (providers.md §4); others pass through unread. */
+/**
+ * The parts of `app.bsky.actor.defs#profileViewDetailed` we read; others pass through unread. Source: the lexicon
+ * (bluesky-social/atproto, lexicons/app/bsky/actor/defs.json) and docs.bsky.app's `app.bsky.actor.getProfile` page.
+ */
 export const BlueskyProfileSchema = z.object({
   did: z.string().regex(/^did:[a-z]+:\S+$/, 'must be a DID'),
   handle: z.string().min(1),
@@ -60,7 +68,7 @@ export function normalizeBlueskyActor(value: string): string {
     const handle = trimmed.toLowerCase();
     if (handle.length <= 253 && HANDLE.test(handle)) return handle;
   }
-  throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'bluesky: the handle is neither a valid handle nor a DID');
+  throw invalidInput('bluesky', 'the handle is neither a valid handle nor a DID');
 }
 
 /** The user asked (with a self-label) not to be shown to logged-out viewers, which is what we are. */
@@ -115,6 +123,33 @@ function isProfileAsked(profile: BlueskyProfile, actor: string): boolean {
   return actor.startsWith('did:') ? profile.did === actor : profile.handle.toLowerCase() === actor;
 }
 
+/** An XRPC error body, when the reply carries one. */
+function xrpcError(reply: JsonReply): z.infer<typeof XrpcErrorSchema> | undefined {
+  const parsed = XrpcErrorSchema.safeParse(reply.body);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The AppView answers an unknown, taken-down or deactivated actor with 400 and an XRPC error, not 404; any other
+ * 400 is a refusal. A 429 carries `RateLimit-Reset` (atproto's rate limiter, packages/xrpc-server).
+ */
+const BLUESKY_REPLIES = {
+  notFound: (reply) => {
+    const error = reply.status === 400 ? xrpcError(reply) : undefined;
+    return error !== undefined && isNotFound(error);
+  },
+  rateLimit: {
+    delayMs: ({ headers }, now) =>
+      rateLimitResetDelay(header(headers, 'ratelimit-reset'), now) ?? parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS,
+  },
+  refusal: (reply) => {
+    if (reply.status !== 400) return undefined;
+    const name = xrpcError(reply)?.error ?? 'no XRPC error';
+    return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `bluesky rejected the request (HTTP 400, ${name})`, undefined, 400);
+  },
+  shape: 'profile',
+} satisfies ReplyRules;
+
 export function createBlueskyProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
   const http = new ProviderHttpClient({
     provider: 'bluesky',
@@ -124,34 +159,10 @@ export function createBlueskyProvider(config: ProviderConfig, deps: ProviderDeps
   });
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
-    if (!input.handle) throw new Error('bluesky: lookup needs input.handle (a handle or a DID)');
+    if (!input.handle) throw invalidInput('bluesky', 'input.handle is missing; the lookup needs a handle or a DID');
     const actor = normalizeBlueskyActor(input.handle);
-    const reply = await http.getJson(http.url('xrpc/app.bsky.actor.getProfile', { actor }), signal);
-    if (reply.status === 400) {
-      // The AppView answers an unknown, taken-down or deactivated actor with 400, not 404.
-      const error = XrpcErrorSchema.safeParse(reply.body);
-      if (error.success && isNotFound(error.data)) return { outcome: 'no_match', observations: [] };
-      const name = error.success ? error.data.error : 'no XRPC error';
-      throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `bluesky rejected the request (HTTP 400, ${name})`, undefined, 400);
-    }
-    if (reply.status === 429) {
-      const now = Date.now();
-      const delay =
-        rateLimitResetDelay(header(reply.headers, 'ratelimit-reset'), now) ?? parseRetryAfter(header(reply.headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS;
-      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, 'bluesky rate limit reached', delay, 429);
-    }
-    if (reply.status !== 200) throw errorForStatus('bluesky', reply.status);
-    const parsed = BlueskyProfileSchema.safeParse(reply.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LookupError(
-        LOOKUP_ERROR_TYPES.malformedResponse,
-        `bluesky: unexpected profile shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        undefined,
-        200,
-      );
-    }
-    const profile = parsed.data;
+    const profile = await http.getParsed(http.url('xrpc/app.bsky.actor.getProfile', { actor }), BlueskyProfileSchema, BLUESKY_REPLIES, signal);
+    if (profile === NOT_FOUND) return { outcome: 'no_match', observations: [] };
     if (!isProfileAsked(profile, actor)) {
       throw new LookupError(LOOKUP_ERROR_TYPES.malformedResponse, 'bluesky: answered a profile other than the one asked for', undefined, 200);
     }

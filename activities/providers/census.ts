@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import type { PostalAddress } from '../../schemas/signup.js';
-import { errorForStatus, LookupError } from './lookup-error.js';
-import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
+import { invalidInput, LookupError } from './lookup-error.js';
+import { ProviderHttpClient } from './provider-http-client.js';
+import type { JsonReply, ReplyRules } from './provider-reply.js';
 import { header, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
@@ -22,7 +23,10 @@ export const CensusGeographySchema = z.looseObject({
 export type CensusGeography = z.infer<typeof CensusGeographySchema>;
 export type CensusGeographies = Record<string, CensusGeography[]>;
 
-/** The parts of a `geographies/onelineaddress` answer we read (providers.md §6). */
+/**
+ * The parts of a `geographies/onelineaddress` answer we read. Source: the Census Geocoder's API documentation
+ * (geocoding.geo.census.gov/geocoder/Geocoding_Services_API.html).
+ */
 export const CensusAnswerSchema = z.object({
   result: z.object({
     addressMatches: z.array(
@@ -171,6 +175,12 @@ function rejected(reply: JsonReply): LookupError {
   return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `census rejected the request (HTTP ${reply.status})${detail}`, undefined, reply.status);
 }
 
+/** The geocoder's 400 carries its reasons (`{"errors": [...]}`), quoted in the refusal; it documents no rate limit. */
+const CENSUS_REPLIES = {
+  rateLimit: { delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS },
+  refusal: (reply) => (reply.status === 400 ? rejected(reply) : undefined),
+} satisfies ReplyRules;
+
 export function createCensusProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
   const http = new ProviderHttpClient({
     provider: 'census',
@@ -181,36 +191,18 @@ export function createCensusProvider(config: ProviderConfig, deps: ProviderDeps)
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     const address = input.postalAddress;
-    if (!address?.lines?.some((line) => line.trim() !== '')) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'census: a street address line is needed');
-    }
+    if (!address?.lines?.some((line) => line.trim() !== '')) throw invalidInput('census', 'a street address line is needed');
     const url = http.url('geocoder/geographies/onelineaddress', {
       address: oneLineAddress(address),
       benchmark: 'Public_AR_Current',
       vintage: 'Current_Current',
       format: 'json',
     });
-    const reply = await http.getJson(url, signal);
-    if (reply.status === 429) {
-      const delay = parseRetryAfter(header(reply.headers, 'retry-after'), Date.now()) ?? RATE_LIMIT_DEFAULT_MS;
-      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, 'census rate limit reached', delay, 429);
-    }
-    if (reply.status === 400) throw rejected(reply);
-    if (reply.status !== 200) throw errorForStatus('census', reply.status);
-    const parsed = CensusAnswerSchema.safeParse(reply.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LookupError(
-        LOOKUP_ERROR_TYPES.malformedResponse,
-        `census: unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        undefined,
-        200,
-      );
-    }
-    const match = onePlace(parsed.data.result.addressMatches);
+    const answer = await http.getParsed(url, CensusAnswerSchema, CENSUS_REPLIES, signal);
+    const match = onePlace(answer.result.addressMatches);
     if (match === undefined) return { outcome: 'no_match', observations: [] };
     // The request URL carries nothing secret (the geocoder takes no key), so it is the evidence itself.
-    return { outcome: 'matched', observations: censusObservations(match, reply.url, new Date().toISOString()) };
+    return { outcome: 'matched', observations: censusObservations(match, url.toString(), new Date().toISOString()) };
   }
 
   return { name: 'census', lookup, close: () => http.close() };

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
-import { errorForStatus, LookupError } from './lookup-error.js';
-import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
+import { invalidInput, LookupError } from './lookup-error.js';
+import { ProviderHttpClient } from './provider-http-client.js';
+import type { JsonReply, ReplyRules } from './provider-reply.js';
 import { header, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
-/** A name + ZIP match: FEC records carry no email and no person ID, so the link is probabilistic (providers.md §5). */
+/**
+ * A name + ZIP match: Schedule A receipts carry no email and no person ID (only the name and address the filer
+ * reported, api.open.fec.gov/developers, `schedules/schedule_a`), so the link is probabilistic.
+ */
 const CONFIDENCE = 0.6;
 /** api.data.gov's anonymous key: 30/h and 50/day per IP. Fine for a demo, never for production. */
 const DEMO_KEY = 'DEMO_KEY';
@@ -17,7 +21,10 @@ const RECEIPTS_PAGE = 'https://www.fec.gov/data/receipts/individual-contribution
 
 const optionalText = z.string().nullish();
 
-/** One Schedule A receipt, the parts we read (providers.md §5); other fields pass through unread. */
+/**
+ * One Schedule A receipt (`GET /v1/schedules/schedule_a/`), the parts we read; other fields pass through unread.
+ * Source: api.open.fec.gov/developers and fecgov/openFEC (webservices/common/models/itemized.py).
+ */
 export const FecReceiptSchema = z.object({
   contributor_name: optionalText,
   contributor_first_name: optionalText,
@@ -183,6 +190,27 @@ function errorCode(reply: JsonReply): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * api.data.gov's own dialect, in front of OpenFEC: a 429 (`OVER_RATE_LIMIT`) with `X-RateLimit-Remaining: 0`, no
+ * reset and, as documented, no Retry-After; its hourly window rolls, so nothing says when it reopens. Without a
+ * Retry-After the lookup activity backs off with full jitter inside the lookup's budget (retry-backoff.ts); waiting
+ * out a whole hour per attempt would spend the budget before the third refusal, and the flagged contact's automatic
+ * retries (hours apart, LOOKUP_RETRY_SCHEDULE) cover a window that stays shut (docs/providers.md). A 403 means the
+ * api.data.gov key is missing or invalid, a 422 a filter the API refuses: retrying cannot help either.
+ */
+const FEC_REPLIES = {
+  rateLimit: {
+    delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now),
+    detail: (reply, delayMs) => `${errorCode(reply) ?? 'HTTP 429'}${delayMs === undefined ? ', no retry time given' : ''}`,
+  },
+  refusal: (reply) => {
+    if (reply.status !== 403 && reply.status !== 422) return undefined;
+    const code = errorCode(reply);
+    const what = `HTTP ${reply.status}${code ? `, ${code}` : ''}`;
+    return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `fec rejected the request (${what})`, undefined, reply.status);
+  },
+} satisfies ReplyRules;
+
 export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
   const http = new ProviderHttpClient({
     provider: 'fec',
@@ -197,9 +225,7 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     const given = input.givenName?.trim() ?? '';
     const family = input.familyName?.trim() ?? '';
     const zip = zip5(input.postalAddress?.postalCode);
-    if (given === '' || family === '' || zip === undefined) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'fec: a given name, a family name and a US ZIP are needed');
-    }
+    if (given === '' || family === '' || zip === undefined) throw invalidInput('fec', 'a given name, a family name and a US ZIP are needed');
     const contributorName = `${foldText(family)}, ${foldText(given)}`;
     const url = http.url('v1/schedules/schedule_a/', {
       contributor_name: contributorName,
@@ -208,35 +234,9 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
       per_page: PER_PAGE,
       sort: '-contribution_receipt_date',
     });
-    const reply = await http.getJson(url, signal);
-    if (reply.status === 429) {
-      // api.data.gov's own dialect is `X-RateLimit-Remaining: 0` with no reset and, as documented, no Retry-After;
-      // its hourly window rolls, so nothing says when it reopens. Without a Retry-After the lookup activity backs
-      // off with full jitter inside the lookup's budget (retry-backoff.ts); waiting out a whole hour per attempt
-      // would spend the budget before the third refusal, and the flagged contact's automatic retries (hours
-      // apart, LOOKUP_RETRY_SCHEDULE) cover a window that stays shut.
-      const delay = parseRetryAfter(header(reply.headers, 'retry-after'), Date.now());
-      const detail = delay === undefined ? ', no retry time given' : '';
-      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `fec rate limit reached (${errorCode(reply) ?? 'HTTP 429'}${detail})`, delay, 429);
-    }
-    if (reply.status === 403 || reply.status === 422) {
-      // 403: the api.data.gov key is missing or invalid; 422: a filter the API refuses. Retrying cannot help.
-      const code = errorCode(reply);
-      throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `fec rejected the request (HTTP ${reply.status}${code ? `, ${code}` : ''})`, undefined, reply.status);
-    }
-    if (reply.status !== 200) throw errorForStatus('fec', reply.status);
-    const parsed = FecScheduleASchema.safeParse(reply.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LookupError(
-        LOOKUP_ERROR_TYPES.malformedResponse,
-        `fec: unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        undefined,
-        200,
-      );
-    }
+    const page = await http.getParsed(url, FecScheduleASchema, FEC_REPLIES, signal);
     // One page of the newest 100 receipts: enough to name an employer and sum recent giving.
-    const kept = matchingReceipts(parsed.data.results, given, family, zip);
+    const kept = matchingReceipts(page.results, given, family, zip);
     if (kept.length === 0) return { outcome: 'no_match', observations: [] };
     const streets = distinctStreets(kept);
     if (streets.length > 1) {

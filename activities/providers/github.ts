@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { normalizeEmail } from '../../schemas/email.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
-import { errorForStatus, LookupError } from './lookup-error.js';
-import { ProviderHttpClient, type JsonReply } from './provider-http-client.js';
+import { LookupError } from './lookup-error.js';
+import { ProviderHttpClient } from './provider-http-client.js';
+import { NOT_FOUND, type JsonReply, type ReplyRules } from './provider-reply.js';
 import { epochResetQuota, header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
@@ -52,6 +53,15 @@ export function githubRateLimitDelay(reply: Pick<JsonReply, 'status' | 'headers'
   return undefined;
 }
 
+/**
+ * 404: no such user (a search with no match is a 200 with no items). A rate limit is a 429, or a 403 that
+ * {@link githubRateLimitDelay} reads as one; any other 403 is a refusal.
+ */
+const GITHUB_REPLIES = {
+  notFound: [404],
+  rateLimit: { delayMs: githubRateLimitDelay, alsoStatuses: [403], detail: (reply) => `HTTP ${reply.status}` },
+} satisfies ReplyRules;
+
 export function githubObservations(user: GithubUser, fetchedAt: string, confidence = CONFIDENCE): ObservationInput[] {
   const sourceUrl = user.html_url;
   const obs: ObservationInput[] = [
@@ -91,42 +101,24 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
     },
   });
 
-  async function getOk<T>(url: URL, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T | undefined> {
-    const reply = await http.getJson(url, signal);
-    if (reply.status === 404) return undefined;
-    const delay = githubRateLimitDelay(reply, Date.now());
-    if (delay !== undefined) throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `github rate limit reached (HTTP ${reply.status})`, delay, reply.status);
-    if (reply.status !== 200) throw errorForStatus('github', reply.status);
-    const parsed = schema.safeParse(reply.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LookupError(
-        LOOKUP_ERROR_TYPES.malformedResponse,
-        `github: unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        undefined,
-        200,
-      );
-    }
-    return parsed.data;
-  }
-
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     // Stage 2: a login that a verified link named; the link's strength is the observations' confidence.
     if (input.handle) {
-      const user = await getOk(http.url(`users/${encodeURIComponent(input.handle)}`), GithubUserSchema, signal);
-      if (!user) return { outcome: 'no_match', observations: [] };
+      const user = await http.getParsed(http.url(`users/${encodeURIComponent(input.handle)}`), GithubUserSchema, GITHUB_REPLIES, signal);
+      if (user === NOT_FOUND) return { outcome: 'no_match', observations: [] };
       return { outcome: 'matched', observations: githubObservations(user, new Date().toISOString(), input.linkConfidence ?? CONFIDENCE) };
     }
     // `in:email` searches public profile emails only; that is the only email lookup GitHub offers.
-    const search = await getOk(http.url('search/users', { q: `${normalizeEmail(input.email)} in:email type:user` }), GithubSearchSchema, signal);
-    const users = (search?.items ?? []).filter((item) => item.type === 'User');
+    const searchUrl = http.url('search/users', { q: `${normalizeEmail(input.email)} in:email type:user` });
+    const search = await http.getParsed(searchUrl, GithubSearchSchema, GITHUB_REPLIES, signal);
+    const users = (search === NOT_FOUND ? [] : search.items).filter((item) => item.type === 'User');
     if (users.length === 0) return { outcome: 'no_match', observations: [] };
     if (users.length > 1) {
       throw new LookupError(LOOKUP_ERROR_TYPES.ambiguousMatch, `github: ${users.length} users show this email publicly`);
     }
     const login = users[0]!.login;
-    const user = await getOk(http.url(`users/${encodeURIComponent(login)}`), GithubUserSchema, signal);
-    if (!user) return { outcome: 'no_match', observations: [] };
+    const user = await http.getParsed(http.url(`users/${encodeURIComponent(login)}`), GithubUserSchema, GITHUB_REPLIES, signal);
+    if (user === NOT_FOUND) return { outcome: 'no_match', observations: [] };
     return { outcome: 'matched', observations: githubObservations(user, new Date().toISOString()) };
   }
 

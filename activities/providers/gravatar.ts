@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { normalizeEmail } from '../../schemas/email.js';
-import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
-import { errorForStatus, LookupError } from './lookup-error.js';
+import type { LookupInput, ObservationInput } from '../../schemas/lookup.js';
 import { ProviderHttpClient } from './provider-http-client.js';
+import { NOT_FOUND, type ReplyRules } from './provider-reply.js';
 import { epochResetQuota, header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
@@ -13,7 +13,10 @@ const CONFIDENCE = 0.9;
 
 const optionalText = z.string().nullish();
 
-/** The parts of a Gravatar v3 profile we read (providers.md §1); other fields pass through unread. */
+/**
+ * The parts of a Gravatar v3 profile (`GET /v3/profiles/{hash}`) we read; other fields pass through unread. Source:
+ * Gravatar's OpenAPI spec (api.gravatar.com/v3/openapi) and docs.gravatar.com/rest-api.
+ */
 export const GravatarProfileSchema = z.object({
   hash: z.string(),
   display_name: optionalText,
@@ -81,6 +84,19 @@ export function gravatarObservations(profile: GravatarProfile, fetchedAt: string
   return obs;
 }
 
+/**
+ * 404: no profile for this hash. A 429 names its reset in `X-RateLimit-Reset` as epoch seconds; Gravatar documents
+ * no Retry-After, but one is obeyed if sent.
+ */
+const GRAVATAR_REPLIES = {
+  notFound: [404],
+  rateLimit: {
+    delayMs: ({ headers }, now) =>
+      parseEpochSecondsReset(header(headers, 'x-ratelimit-reset'), now) ?? parseRetryAfter(header(headers, 'retry-after'), now),
+  },
+  shape: 'profile',
+} satisfies ReplyRules;
+
 export function createGravatarProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
   const http = new ProviderHttpClient({
     provider: 'gravatar',
@@ -92,26 +108,9 @@ export function createGravatarProvider(config: ProviderConfig, deps: ProviderDep
   });
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
-    const reply = await http.getJson(http.url(`profiles/${gravatarHash(input.email)}`), signal);
-    if (reply.status === 404) return { outcome: 'no_match', observations: [] };
-    if (reply.status === 429) {
-      // Gravatar documents X-RateLimit-Reset as epoch seconds and no Retry-After; accept either.
-      const now = Date.now();
-      const delay = parseEpochSecondsReset(header(reply.headers, 'x-ratelimit-reset'), now) ?? parseRetryAfter(header(reply.headers, 'retry-after'), now);
-      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, 'gravatar rate limit reached', delay, 429);
-    }
-    if (reply.status !== 200) throw errorForStatus('gravatar', reply.status);
-    const parsed = GravatarProfileSchema.safeParse(reply.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LookupError(
-        LOOKUP_ERROR_TYPES.malformedResponse,
-        `gravatar: unexpected profile shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        undefined,
-        200,
-      );
-    }
-    return { outcome: 'matched', observations: gravatarObservations(parsed.data, new Date().toISOString()) };
+    const profile = await http.getParsed(http.url(`profiles/${gravatarHash(input.email)}`), GravatarProfileSchema, GRAVATAR_REPLIES, signal);
+    if (profile === NOT_FOUND) return { outcome: 'no_match', observations: [] };
+    return { outcome: 'matched', observations: gravatarObservations(profile, new Date().toISOString()) };
   }
 
   return { name: 'gravatar', lookup, close: () => http.close() };

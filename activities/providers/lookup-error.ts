@@ -34,3 +34,11 @@ export function errorForStatus(provider: string, status: number): LookupError {
   }
   return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `${provider} rejected the request (HTTP ${status})`, undefined, status);
 }
+
+/**
+ * The lookup cannot be made from this input (no handle, no street line, a handle of the wrong form): non-retryable,
+ * since the same input fails again. `reason` names the field and what it lacks.
+ */
+export function invalidInput(provider: string, reason: string): LookupError {
+  return new LookupError(LOOKUP_ERROR_TYPES.invalidInput, `${provider}: ${reason}`);
+}

@@ -1,8 +1,10 @@
 import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { LOOKUP_ERROR_TYPES } from '../../schemas/lookup.js';
 import { storableJson } from '../../schemas/storable-text.js';
 import { LookupError } from './lookup-error.js';
+import { readReply, type JsonReply, type NotFound, type NotFoundRule, type ReplyRules } from './provider-reply.js';
 
 export interface ProviderHttpClientOptions {
   provider: string;
@@ -29,14 +31,6 @@ export interface QuotaState {
   remaining: number;
   /** Milliseconds until the quota resets. */
   resetMs: number;
-}
-
-export interface JsonReply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** The parsed body, its text made storable (storable-text.ts); undefined when the body was empty. */
-  body: unknown;
-  url: string;
 }
 
 const USER_AGENT = 'contact-enrichment/0.1 (+https://github.com/contact-enrichment)';
@@ -111,6 +105,17 @@ export class ProviderHttpClient {
       }
     }
     return { status: response.statusCode, headers: response.headers, body, url: url.toString() };
+  }
+
+  /**
+   * GETs `url` and reads the reply by the provider's `rules` (see {@link readReply}): the body parsed by `schema`, or
+   * {@link NotFound} when `rules.notFound` says the provider has no such entry; every other reply, and every
+   * transport failure, is thrown as a classified LookupError.
+   */
+  getParsed<T>(url: URL, schema: z.ZodType<T>, rules: ReplyRules & { notFound: NotFoundRule }, signal?: AbortSignal): Promise<T | NotFound>;
+  getParsed<T>(url: URL, schema: z.ZodType<T>, rules: ReplyRules & { notFound?: never }, signal?: AbortSignal): Promise<T>;
+  async getParsed<T>(url: URL, schema: z.ZodType<T>, rules: ReplyRules, signal?: AbortSignal): Promise<T | NotFound> {
+    return readReply(this.#options.provider, await this.getJson(url, signal), schema, rules);
   }
 
   #noteQuota(headers: JsonReply['headers']): void {

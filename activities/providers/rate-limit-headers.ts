@@ -1,7 +1,9 @@
 /**
- * Parsers for the ways providers say "come back later" (providers.md §0): a Retry-After of seconds or an HTTP
- * date, a reset given as epoch seconds, or a reset given as an ISO 8601 time. Each returns a delay in
- * milliseconds from `now`, or undefined when the header is absent or unreadable. Never negative.
+ * Parsers for the ways providers say "come back later": a Retry-After of seconds or an HTTP date (RFC 9110 §10.2.3;
+ * GitHub's secondary limits), a reset given as epoch seconds (Gravatar's and GitHub's `X-RateLimit-Reset`, atproto's
+ * `RateLimit-Reset`), or a reset given as an ISO 8601 time (Mastodon's `X-RateLimit-Reset`). Each returns a delay in
+ * milliseconds from `now`, or undefined when the header is absent or unreadable. Never negative. Which provider
+ * speaks which is in each provider's reply rules (`ReplyRules.rateLimit`, provider-reply.ts).
  */
 
 type Headers = Record<string, string | string[] | undefined>;

@@ -14,7 +14,7 @@ import { REVIEW_MAX_CANDIDATES, REVIEW_MIN_PROBABILITY, withVoterTables, type Re
 import { supporterMatchKeys, type MatchKeys } from '../../domain/voter-matching/normalise.js';
 import { decideMatch, scoreCandidate, type CandidateFrequencies, type MatchDecision, type MatchThresholds } from '../../domain/voter-matching/score.js';
 import { roundedBreakdown, roundScore, voterObservationValue } from '../../domain/voter-matching/voter-observation.js';
-import { LookupError } from './lookup-error.js';
+import { invalidInput, LookupError } from './lookup-error.js';
 import type { Provider, ProviderAnswer } from './provider.js';
 
 export interface VoterfileProviderOptions {
@@ -108,7 +108,7 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     const keys = voterLookupKeys(input);
     if (keys === undefined) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.providerRejected, 'voterfile: a given name, a family name and a ZIP or locality are needed');
+      throw invalidInput('voterfile', 'a given name, a family name and a ZIP or locality are needed');
     }
     // One statement blocks, scores, decides and records a match or a no match.
     const contactId = input.contactKey;

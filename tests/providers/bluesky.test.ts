@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import { blueskyObservations, BlueskyProfileSchema, createBlueskyProvider, normalizeBlueskyActor } from '../../activities/providers/bluesky.js';
-import { LookupError } from '../../activities/providers/lookup-error.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import { startBlueskyDemo, type BlueskyDemoEntry } from '../../demo/servers/bluesky-server.js';
 import { loadGravatarEntries } from '../../demo/servers/demo-data.js';
@@ -200,15 +199,16 @@ describe('createBlueskyProvider', () => {
     expect((await lookupError(provider, ADA_DID)).type).toBe('MalformedResponse');
   });
 
-  it('throws a plain Error without a handle, and refuses an actor that is neither handle nor DID without asking', async () => {
+  it('refuses a missing handle, or an actor that is neither handle nor DID, as a non-retryable InvalidInput without asking', async () => {
     const { provider, stub } = await stubWith(() => ({ status: 200, body: adaProfile() }));
 
-    const missing: unknown = await provider.lookup(input(undefined)).catch((e: unknown) => e);
+    const missing = await lookupError(provider, undefined);
 
-    expect(missing).toBeInstanceOf(Error);
-    expect(missing).not.toBeInstanceOf(LookupError);
+    expect(missing.type).toBe('InvalidInput');
+    expect(missing.retryable).toBe(false);
+    expect(missing.message).toMatch(/input\.handle is missing/);
     for (const bad of ['ada', 'ada@example.org', 'https://bsky.app/profile/ada.example.org', 'ada.123', 'did:plc:', '-x.example.org']) {
-      expect((await lookupError(provider, bad)).type).toBe('ProviderRejected');
+      expect((await lookupError(provider, bad)).type).toBe('InvalidInput');
     }
     expect(stub.requests).toEqual([]);
   });

@@ -17,7 +17,7 @@ import { startProviderStub } from '../support/provider-stub-server.js';
 
 const ADDRESS = '12 Elm St, Columbus, OH 43215';
 
-/** The geocoder's match for 12 Elm St (providers.md §6), with versioned layer names. */
+/** The geocoder's match for 12 Elm St, with versioned layer names (docs/providers.md, "US Census geocoder"). */
 function elmStMatch(): Record<string, unknown> {
   return {
     matchedAddress: '12 ELM ST, COLUMBUS, OH, 43215',

@@ -1,23 +1,23 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { createLookupActivity, type LookupActivity } from '../../activities/lookup-activity.js';
 import { loadConfig, type ProviderConfig } from '../../config.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
-import {
-  BoundedClientCache,
-  createMastodonProvider,
-  htmlToText,
-  instanceOrigin,
-  mastodonObservations,
-  MastodonAccountSchema,
-} from '../../activities/providers/mastodon.js';
+import { BoundedClientCache } from '../../activities/providers/bounded-client-cache.js';
+import { htmlToText } from '../../activities/providers/html-text.js';
+import { createMastodonProvider, mastodonObservations, MastodonAccountSchema } from '../../activities/providers/mastodon.js';
+import { instanceOrigin } from '../../activities/providers/mastodon-handle.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import { loadGravatarEntries } from '../../demo/servers/demo-data.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { startMastodonDemo, type MastodonDemoEntry } from '../../demo/servers/mastodon-server.js';
 import { loadMastodonEntries } from '../../demo/servers/social-demo-data.js';
-import type { LookupInput } from '../../schemas/lookup.js';
+import type { LookupInput, ProviderLookupResult } from '../../schemas/lookup.js';
 import { fediverseAcct } from '../../workflows/lookup-plan.js';
 import { closeAfterEach } from '../support/provider-closers.js';
 import { itClassifiesProviderReplies, lookupError as lookupErrorFor } from '../support/provider-reply-classes.js';
@@ -211,17 +211,35 @@ describe('createMastodonProvider', () => {
     expect((await lookupError(remote.provider, ADA)).type).toBe('MalformedResponse');
   });
 
-  it('throws a plain Error without a handle, and refuses a handle that is not user@host without asking', async () => {
+  it('refuses a missing handle, or one that is not user@host, as a non-retryable InvalidInput without asking', async () => {
     const { provider, stub } = await stubWith(() => ({ status: 404, body: { error: 'Record not found' } }));
 
-    const missing: unknown = await provider.lookup(input(undefined)).catch((e: unknown) => e);
+    const missing = await lookupError(provider, undefined);
     const bare = await lookupError(provider, 'adaq');
     const spaced = await lookupError(provider, 'ada q@mastodon.example.net');
 
-    expect(missing).toBeInstanceOf(Error);
-    expect(missing).not.toBeInstanceOf(LookupError);
-    expect(bare.type).toBe('ProviderRejected');
-    expect(spaced.type).toBe('ProviderRejected');
+    expect(missing.type).toBe('InvalidInput');
+    expect(missing.retryable).toBe(false);
+    expect(missing.message).toMatch(/input\.handle is missing/);
+    expect(bare.type).toBe('InvalidInput');
+    expect(spaced.type).toBe('InvalidInput');
+    expect(bare.retryable).toBe(false);
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('fails the lookup activity at its first attempt, not retried, when the handle is missing', async () => {
+    const { provider, stub } = await stubWith(() => ({ status: 404, body: { error: 'Record not found' } }));
+    // The SDK logs the failed attempt as a warning; the failure is what this test expects.
+    const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
+
+    const failure: unknown = await env
+      .run<[LookupInput], ProviderLookupResult, LookupActivity>(createLookupActivity(provider), input(undefined))
+      .catch((e: unknown) => e);
+
+    // A plain Error here would reach Temporal as a retryable failure, and every attempt would fail the same way.
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe('InvalidInput');
+    expect((failure as ApplicationFailure).nonRetryable).toBe(true);
     expect(stub.requests).toEqual([]);
   });
 });

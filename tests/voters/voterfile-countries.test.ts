@@ -25,7 +25,7 @@ import { stageOneInput } from '../../workflows/lookup-plan.js';
 import { testConfig } from '../support/test-config.js';
 import { STORE_BACKENDS } from '../support/store-backends.js';
 
-/** A French liste électorale as a mapping reads it (README, *Voter file*): `;`, day-first dates, every row in FR. */
+/** A French liste électorale as a mapping reads it (docs/voter-file.md, *Other layouts*): `;`, day-first dates, every row in FR. */
 const FRENCH_MAPPING = {
   delimiter: ';',
   dateFormat: 'DD/MM/YYYY',
