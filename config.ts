@@ -1,65 +1,28 @@
 import { z } from 'zod';
 import { DEFAULT_MATCH_THRESHOLDS } from './domain/voter-matching/score.js';
-import { isLocalProvider, PROVIDER_NAMES, type HttpProviderName, type LocalProviderName, type ProviderName } from './schemas/providers.js';
 import { burstSafeRate, overrunWindow, largestSafeRate, windowOverAllPaths, type DocumentedLimit, type LookupRequests } from './domain/rate-budget.js';
+import { ApiEnv, DatabaseEnv, LookupEnv, ObservabilityEnv, PrivacyEnv, ProviderSecretsEnv, TemporalEnv, WorkerEnv } from './schemas/config-env.js';
+import { countryList } from './schemas/env-values.js';
+import {
+  DEFAULT_BASE_URLS,
+  HTTP_PROVIDER_ENV,
+  LOCAL_PROVIDER_ENV,
+  PROVIDER_ENV,
+  providerEnvPrefix,
+  type HttpProviderEnv,
+  type LocalProviderEnv,
+} from './schemas/provider-env.js';
+import { isLocalProvider, PROVIDER_NAMES, type HttpProviderName, type LocalProviderName, type ProviderName } from './schemas/providers.js';
 
 /**
  * The one place that reads `process.env`. Every entry point calls {@link loadConfig} once and passes the frozen
  * result down; nothing else looks at the environment. Defaults make `enrich dev --demo` work with nothing set.
+ * The variables, their defaults and meanings are zod schemas (schemas/config-env.ts, schemas/provider-env.ts and
+ * the voter file's below); docs/configuration.md is generated from them by `npm run docs:config`.
  */
 
 /** A development-only pseudonymisation key, used when PSEUDONYM_KEY is unset (with a warning at start-up). */
 export const DEV_PSEUDONYM_KEY = 'contact-enrichment-dev-only-pseudonym-key';
-
-const port = z.coerce.number().int().min(0).max(65535);
-
-const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-/** A comma-separated list of durations such as `1h,6h,24h` (units ms, s, m, h, d); `none` or empty for none. */
-const durationList = z
-  .string()
-  .transform((text, ctx) => {
-    const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '' && p !== 'none');
-    const delays: number[] = [];
-    for (const part of parts) {
-      const match = /^(\d+)(ms|s|m|h|d)$/.exec(part);
-      if (!match) {
-        ctx.addIssue({ code: 'custom', message: `"${part}" is not a duration like 30s, 15m, 6h or 1d` });
-        return z.NEVER;
-      }
-      delays.push(Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS]);
-    }
-    return delays;
-  })
-  .or(z.array(z.number()));
-const positive = z.coerce.number().positive();
-/** A comma-separated list of host names, lower-cased (`a.example, b.example`). */
-const hostList = z.string().transform((text) => text.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean)).or(z.array(z.string()));
-/**
- * A comma-separated list of ISO 3166-1 alpha-2 country codes (`US,FR`), upper-cased, without repeats; each code that
- * is not two letters is named in the error. `none` for none where that is allowed; otherwise at least one.
- */
-function countryList({ allowNone }: { allowNone: boolean }) {
-  return z.string().transform((text, ctx) => {
-    const codes = text.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== '' && !(allowNone && c === 'NONE'));
-    const bad = codes.filter((c) => !/^[A-Z]{2}$/.test(c));
-    if (bad.length > 0) {
-      const named = bad.map((c) => `"${c}"`).join(', ');
-      const verb = bad.length > 1 ? 'are not ISO 3166-1 alpha-2 codes' : 'is not an ISO 3166-1 alpha-2 code';
-      ctx.addIssue({ code: 'custom', message: `${named} ${verb}; list two-letter codes such as US,FR` });
-      return z.NEVER;
-    }
-    if (codes.length === 0 && !allowNone) {
-      ctx.addIssue({ code: 'custom', message: 'must list at least one ISO 3166-1 alpha-2 code such as US or FR' });
-      return z.NEVER;
-    }
-    return [...new Set(codes)];
-  });
-}
-/** A number of days, or `0`/`off` for never (null). */
-const daysOrOff = z
-  .union([z.literal('off'), z.coerce.number().int().min(0).max(36_500)], { error: 'must be a number of days (0 to 36500), or off' })
-  .transform((value) => (value === 'off' || value === 0 ? null : value));
-const optionalSecret = z.string().min(1).optional();
 
 /**
  * Each provider's documented windows (docs/rate-limits.md has the sources). The default queue rate is the largest
@@ -79,7 +42,7 @@ export const DOCUMENTED_LIMITS: Record<HttpProviderName, readonly DocumentedLimi
   mastodon: [{ max: 300, windowSeconds: 300 }], // 300 per 5 min per IP on a default instance
   bluesky: [{ max: 3000, windowSeconds: 300 }], // unpublished ("generous"): the PDS figure, a deliberate guess
   fec: [{ max: 1000, windowSeconds: 3600 }], // 1000/h on a personal api.data.gov key, rolling
-  census: [{ max: 10, windowSeconds: 1 }], // none published; providers.md advises a few at a time
+  census: [{ max: 10, windowSeconds: 1 }], // none published: 10/s assumed (docs/rate-limits.md)
   ban: [{ max: 50, windowSeconds: 1 }], // 50/s per IP
 };
 
@@ -116,118 +79,76 @@ export function lookupRequests(name: HttpProviderName, timeoutMs: number): Looku
  */
 export const LOCAL_DEFAULT_RPS: Record<LocalProviderName, number> = { voterfile: 100 };
 
-const LIMIT_UNITS_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
-/**
- * `PROVIDER_<NAME>_LIMITS`: the windows of the operator's own plan or instance, comma-separated, each
- * `<max>/<window>` (`30/60s,10/1s`, `300/5m`, `5000/1h`; a window of one unit may drop the 1: `50/s`).
- */
-const limitList = z.string().transform((text, ctx) => {
-  const limits: DocumentedLimit[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const match = /^(\d+)\s*\/\s*(\d*)(s|m|h|d)$/.exec(part);
-    const max = Number(match?.[1]);
-    const windowSeconds = Number(match?.[2] || 1) * LIMIT_UNITS_SECONDS[(match?.[3] ?? 's') as keyof typeof LIMIT_UNITS_SECONDS];
-    if (!match || max < 1 || windowSeconds < 1) {
-      ctx.addIssue({ code: 'custom', message: `"${part}" is not a limit like 30/60s, 300/5m or 5000/1h (requests per window)` });
-      return z.NEVER;
-    }
-    limits.push({ max, windowSeconds });
-  }
-  if (limits.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'must list at least one limit such as 30/60s' });
-    return z.NEVER;
-  }
-  return limits;
-});
-
 /** The windows a provider's rate must keep: the operator's declared ones (each over every path), else the documented ones. */
 function limitsInForce(name: HttpProviderName, declared: readonly DocumentedLimit[] | undefined, lookup: LookupRequests): readonly DocumentedLimit[] {
   return declared ? declared.map((limit) => windowOverAllPaths(limit, lookup)) : DOCUMENTED_LIMITS[name];
 }
 
+/** The settings every provider takes from its own variables, whether it is asked over HTTP or in our database. */
+function sharedSettings(v: LocalProviderEnv) {
+  return {
+    timeoutMs: v.TIMEOUT_MS,
+    maxAttempts: v.MAX_ATTEMPTS,
+    retryOverrides: {
+      initialIntervalMs: v.RETRY_INITIAL_INTERVAL_MS,
+      maximumIntervalMs: v.RETRY_MAXIMUM_INTERVAL_MS,
+      backoffCoefficient: v.RETRY_BACKOFF,
+      scheduleToCloseMs: v.SCHEDULE_TO_CLOSE_MS,
+    },
+    allowedHosts: v.ALLOWED_HOSTS,
+  };
+}
+
+/** A provider answered from our own database: no base URL, and its rate is ours to choose. */
+function localProviderSettings(name: LocalProviderName, v: LocalProviderEnv): ProviderSettings {
+  return { name, enabled: v.ENABLED, rps: v.RPS ?? LOCAL_DEFAULT_RPS[name], ...sharedSettings(v) };
+}
+
 /**
- * Where each provider's requests go. Mastodon's `{instance}` is the handle's own server (an account is best
- * looked up where it lives); a base URL without it sends every lookup to that one server.
+ * An HTTP provider's settings. Unset, its rate is the largest that keeps every window in force (documented, or
+ * declared in LIMITS) with headroom; a declared window too small for any rate is an error on LIMITS.
  */
-const DEFAULT_BASE_URLS: Record<HttpProviderName, string> = {
-  gravatar: 'https://api.gravatar.com/v3',
-  github: 'https://api.github.com',
-  mastodon: 'https://{instance}',
-  bluesky: 'https://public.api.bsky.app',
-  fec: 'https://api.open.fec.gov',
-  census: 'https://geocoding.geo.census.gov',
-  ban: 'https://api-adresse.data.gouv.fr',
-};
+function httpProviderSettings(name: HttpProviderName, v: HttpProviderEnv, ctx: z.RefinementCtx): ProviderConfig {
+  const base = v.BASE_URL.replace(/\/+$/, '');
+  const lookup = lookupRequests(name, v.TIMEOUT_MS);
+  const windows = limitsInForce(name, v.LIMITS, lookup);
+  let rps: number;
+  try {
+    rps = v.RPS ?? burstSafeRate(windows, lookup);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['LIMITS'], message: (error as Error).message });
+    return z.NEVER;
+  }
+  // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
+  // a demo server) has limits of its own that only the operator knows: checked once declared.
+  const publicService = base === DEFAULT_BASE_URLS[name];
+  const limits = v.LIMITS || publicService ? windows : undefined;
+  return {
+    name,
+    baseUrl: base,
+    enabled: v.ENABLED,
+    rps,
+    ...(limits ? { limits, declaredLimits: v.LIMITS !== undefined } : {}),
+    ...sharedSettings(v),
+  };
+}
 
-/** A base URL; `{instance}` may stand for the host when the provider is asked on each account's own server. */
-const baseUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      return /^https?:$/.test(new URL(value.replace('{instance}', 'instance.example')).protocol);
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
-
-/** One provider's `PROVIDER_<NAME>_*` variables; a local provider (the voter file) has no base URL. */
-function providerSchema(name: ProviderName) {
-  const prefix = `PROVIDER_${name.toUpperCase()}_`;
-  return z
-    .object({
-      ...(isLocalProvider(name) ? {} : { [`${prefix}BASE_URL`]: baseUrl.default(DEFAULT_BASE_URLS[name]) }),
-      [`${prefix}ENABLED`]: z.stringbool().default(true),
-      // Unset: the largest rate that keeps every window of the provider (documented, or declared in LIMITS) with headroom.
-      [`${prefix}RPS`]: positive.optional(),
-      ...(isLocalProvider(name) ? {} : { [`${prefix}LIMITS`]: limitList.optional() }),
-      [`${prefix}TIMEOUT_MS`]: z.coerce.number().int().min(100).max(120_000).default(10_000),
-      [`${prefix}MAX_ATTEMPTS`]: z.coerce.number().int().min(1).max(100).default(6),
-      // Unset: the global RETRY_* / LOOKUP_SCHEDULE_TO_CLOSE_MS values.
-      [`${prefix}RETRY_INITIAL_INTERVAL_MS`]: z.coerce.number().int().min(10).optional(),
-      [`${prefix}RETRY_MAXIMUM_INTERVAL_MS`]: z.coerce.number().int().min(10).optional(),
-      [`${prefix}RETRY_BACKOFF`]: z.coerce.number().min(1).max(10).optional(),
-      [`${prefix}SCHEDULE_TO_CLOSE_MS`]: z.coerce.number().int().min(1000).optional(),
-      // Hosts learned from data (a Mastodon handle's instance) that may resolve to private addresses: trusted explicitly.
-      [`${prefix}ALLOWED_HOSTS`]: hostList.default([]),
-    })
-    .transform((v, ctx): ProviderSettings => {
-      const timeoutMs = Number(v[`${prefix}TIMEOUT_MS`]);
-      const base = (v[`${prefix}BASE_URL`] as string | undefined)?.replace(/\/+$/, '');
-      const configured = v[`${prefix}RPS`] as number | undefined;
-      let rps = configured ?? (isLocalProvider(name) ? LOCAL_DEFAULT_RPS[name] : undefined);
-      let limits: readonly DocumentedLimit[] | undefined;
-      if (!isLocalProvider(name)) {
-        const lookup = lookupRequests(name, timeoutMs);
-        const declared = v[`${prefix}LIMITS`] as DocumentedLimit[] | undefined;
-        const windows = limitsInForce(name, declared, lookup);
-        try {
-          rps ??= burstSafeRate(windows, lookup);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', path: [`${prefix}LIMITS`], message: (error as Error).message });
-          return z.NEVER;
-        }
-        // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
-        // a demo server) has limits of its own that only the operator knows: checked once declared.
-        const publicService = base === DEFAULT_BASE_URLS[name];
-        if (declared || publicService) limits = windows;
-      }
-      return {
-        name,
-        ...(base === undefined ? {} : { baseUrl: base }),
-        enabled: Boolean(v[`${prefix}ENABLED`]),
-        rps: rps!,
-        ...(limits ? { limits, declaredLimits: v[`${prefix}LIMITS`] !== undefined } : {}),
-        timeoutMs,
-        maxAttempts: Number(v[`${prefix}MAX_ATTEMPTS`]),
-        retryOverrides: {
-          initialIntervalMs: v[`${prefix}RETRY_INITIAL_INTERVAL_MS`] as number | undefined,
-          maximumIntervalMs: v[`${prefix}RETRY_MAXIMUM_INTERVAL_MS`] as number | undefined,
-          backoffCoefficient: v[`${prefix}RETRY_BACKOFF`] as number | undefined,
-          scheduleToCloseMs: v[`${prefix}SCHEDULE_TO_CLOSE_MS`] as number | undefined,
-        },
-        allowedHosts: v[`${prefix}ALLOWED_HOSTS`] as string[],
-      };
-    });
+/**
+ * One provider's settings from its own variables: its slice of the environment, `PROVIDER_<NAME>_` stripped, is
+ * parsed by its schema, and each error names the variable in full again.
+ */
+function parseProvider(name: ProviderName, env: Record<string, string>): { settings: ProviderSettings } | { issues: string[] } {
+  const prefix = providerEnvPrefix(name);
+  const own = Object.fromEntries(
+    Object.entries(env)
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), value]),
+  );
+  const parsed = isLocalProvider(name)
+    ? LOCAL_PROVIDER_ENV[name].transform((v) => localProviderSettings(name, v)).safeParse(own)
+    : HTTP_PROVIDER_ENV[name].transform((v, ctx) => httpProviderSettings(name, v, ctx)).safeParse(own);
+  if (parsed.success) return { settings: parsed.data };
+  return { issues: parsed.error.issues.map((i) => `${prefix}${i.path.join('.')}: ${i.message}`) };
 }
 
 /**
@@ -257,108 +178,56 @@ function rateOverrun(settings: ProviderSettings): string | undefined {
   );
 }
 
+/**
+ * The voter file's variables. Here rather than in schemas/config-env.ts: the thresholds' defaults are the matcher's
+ * own (domain/voter-matching/score.ts, as bench/voterfile.ts tuned them), which schemas/ may not import.
+ */
+export const VoterfileEnv = z.object({
+  VOTERFILE_HIGH_THRESHOLD: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(DEFAULT_MATCH_THRESHOLDS.high)
+    .describe("voter-file match probability at or above which the registration is the supporter's; also `enrich voters rematch`'s default"),
+  VOTERFILE_LOW_THRESHOLD: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(DEFAULT_MATCH_THRESHOLDS.low)
+    .describe(
+      "from this probability (the best two candidates together) to `VOTERFILE_HIGH_THRESHOLD` a person decides: the contact is flagged for review; below, no match. At most the high threshold; also `enrich voters rematch`'s default",
+    ),
+  VOTERFILE_COUNTRIES: countryList({ allowNone: false })
+    .default(['US'])
+    .describe(
+      "countries (ISO 3166-1 alpha-2, comma-separated) whose signups are looked up in the imported voter file (the `voterfile` provider): the file's country, e.g. `FR` for a liste électorale. An address without a country counts as `JURISDICTION` when that is set, else as US when it has a five-digit ZIP. Recorded in each workflow's input (runs started before it: US only); to turn the lookup off, `PROVIDER_VOTERFILE_ENABLED=false`",
+    ),
+});
+
+/** The sections of the environment, in the order docs/configuration.md lists them (each provider's own variables after the credentials). */
+export const ENV_SECTIONS = [
+  { title: 'Database', schema: DatabaseEnv },
+  { title: 'Temporal', schema: TemporalEnv },
+  { title: 'HTTP API and webhooks', schema: ApiEnv },
+  { title: 'Privacy', schema: PrivacyEnv },
+  { title: 'Provider credentials', schema: ProviderSecretsEnv },
+  { title: 'Voter file', schema: VoterfileEnv },
+  { title: 'Lookups and retries', schema: LookupEnv },
+  { title: 'Logs and metrics', schema: ObservabilityEnv },
+  { title: 'Workers', schema: WorkerEnv },
+] as const;
+
+/** Every variable but the providers' own `PROVIDER_<NAME>_` ones, in one schema. */
 const BaseEnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  PGLITE_DIR: z.string().min(1).default('data/pglite'),
-  PGLITE_PORT: port.default(54329),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-
-  TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('enrichment'),
-  TEMPORAL_CLI: z.string().min(1).optional(),
-  TEMPORAL_DB_FILE: z.string().min(1).default('data/temporal.db'),
-  TEMPORAL_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
-  /** Temporal Cloud (or any server behind auth): an API key, sent as a bearer token; implies TLS. */
-  TEMPORAL_API_KEY: optionalSecret,
-  /** mTLS: PEM files of this client's certificate and key (Temporal Cloud's other way in); implies TLS. */
-  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
-  /** TLS without a client certificate or API key (a self-hosted frontend behind TLS). */
-  TEMPORAL_TLS: z.stringbool().default(false),
-  /** Where the Temporal runtime serves its own Prometheus metrics (`host:port`); unset = not served. Workers only. */
-  TEMPORAL_METRICS_BIND_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port').optional(),
-
-  API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(3000),
-  API_TOKEN: optionalSecret,
-  SIGNUP_TOKEN: optionalSecret,
-  WEBHOOK_SECRET: optionalSecret,
-  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
-  API_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-
-  PSEUDONYM_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** `id:base64(32 bytes)[,…]`, newest first; unset = a key derived from PSEUDONYM_KEY. */
-  PAYLOAD_KEYS: z
-    .string()
-    .regex(/^\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*(,\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*)*$/, 'must be id:base64key[,id:base64key…]')
-    .optional(),
-  /** Encrypt Temporal payloads (on by default; `off` only for tests and debugging). */
-  PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
-  /** Bearer token the Web UI's codec requests must carry; unset = codec endpoints answer only on a loopback API. */
-  CODEC_TOKEN: optionalSecret,
-  /** The Web UI origin allowed to call the codec endpoints (CORS); unset = the dev UI, http://localhost:$TEMPORAL_UI_PORT. */
-  CODEC_CORS_ORIGIN: z.string().min(1).optional(),
-  SOCIAL_LOOKUP_BASIS: z.enum(['consent', 'legitimate_interest']).default('consent'),
-  /** The operator's jurisdiction (ISO 3166-1 alpha-2); an address without a country is taken to be there. */
-  JURISDICTION: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as FR or US').optional(),
-  /** Where social lookups need the person's consent whatever SOCIAL_LOOKUP_BASIS says (the contact's or the operator's). */
-  CONSENT_ONLY_JURISDICTIONS: countryList({ allowNone: true }).default(['FR']),
-  /** Provider observations older than this many days are purged (`0` or `off`: kept until erasure). */
-  RETENTION_OBSERVATIONS_DAYS: daysOrOff.default(395),
-  /** When the retention purge runs (a Temporal Schedule; cron, UTC). */
-  RETENTION_PURGE_CRON: z.string().trim().regex(/^\S+(\s+\S+){4}$/, 'must be a five-field cron expression such as "17 3 * * *"').default('17 3 * * *'),
-
-  GRAVATAR_API_KEY: optionalSecret,
-  GITHUB_TOKEN: optionalSecret,
-  FEC_API_KEY: optionalSecret,
-  /** BAN scores a match 0–1; below this the address is treated as not found. */
-  PROVIDER_BAN_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.6),
-  /**
-   * Voter-file match probabilities (domain/voter-matching/score.ts): at or above HIGH the registration is the
-   * supporter's; from LOW (the best two together) a person decides; below, no match. Defaults as bench/voterfile.ts tuned.
-   */
-  VOTERFILE_HIGH_THRESHOLD: z.coerce.number().gt(0).max(1).default(DEFAULT_MATCH_THRESHOLDS.high),
-  VOTERFILE_LOW_THRESHOLD: z.coerce.number().gt(0).max(1).default(DEFAULT_MATCH_THRESHOLDS.low),
-  /**
-   * The countries whose signups are looked up in the imported voter file online (the `voterfile` provider): the
-   * country of the file you loaded (`FR` for a liste électorale). An address without a country counts as the
-   * operator's JURISDICTION when that is set, else as US when it has a five-digit ZIP. Recorded in each workflow's
-   * input. To turn the lookup off, PROVIDER_VOTERFILE_ENABLED=false.
-   */
-  VOTERFILE_COUNTRIES: countryList({ allowNone: false }).default(['US']),
-
-  NATIONBUILDER_WEBHOOK_TOKEN: optionalSecret,
-  ACTION_NETWORK_WEBHOOK_SECRET: optionalSecret,
-
-  HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
-  RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
-  RETRY_MAXIMUM_INTERVAL_MS: z.coerce.number().int().min(10).default(60_000),
-  RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2),
-  LOOKUP_SCHEDULE_TO_CLOSE_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
-  /** When a flagged contact's failed lookups are retried again automatically, after its retries ran out. */
-  LOOKUP_RETRY_SCHEDULE: durationList.default([3_600_000, 6 * 3_600_000, 24 * 3_600_000]),
-
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-
-  /** `enrich worker` serves `/metrics` (Prometheus) on this port; unset = no metrics server. */
-  METRICS_PORT: port.optional(),
-  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Bearer token `/metrics` requires (API and worker); unset = open (metrics carry counts only, never personal data). */
-  METRICS_TOKEN: optionalSecret,
-
-  /**
-   * Workflows a worker keeps in memory between their tasks (the sticky cache); beyond it the oldest are evicted and
-   * replayed from history when they next have work. Bounds worker memory when many enrichments wait on a provider.
-   */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
-  /**
-   * After this many failed attempts in a row, a workflow's activity counts in the worker's
-   * `enrich_workflows_failing_activity` gauge. Store writes retry without a limit (Postgres may be away for a
-   * while), about once a minute once backed off: the default is reached after some four minutes of failures.
-   */
-  WORKER_FAILING_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  ...DatabaseEnv.shape,
+  ...TemporalEnv.shape,
+  ...ApiEnv.shape,
+  ...PrivacyEnv.shape,
+  ...ProviderSecretsEnv.shape,
+  ...VoterfileEnv.shape,
+  ...LookupEnv.shape,
+  ...ObservabilityEnv.shape,
+  ...WorkerEnv.shape,
 });
 
 /** One provider's settings: its queue rate, and how its lookups are retried. */
@@ -466,7 +335,7 @@ export class ConfigError extends Error {
 /** Every environment variable the configuration reads (deployment files are checked against it). */
 export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze([
   ...Object.keys(BaseEnvSchema.shape),
-  ...PROVIDER_NAMES.flatMap((name) => Object.keys(providerSchema(name).in.shape)),
+  ...PROVIDER_NAMES.flatMap((name) => Object.keys(PROVIDER_ENV[name].shape).map((key) => `${providerEnvPrefix(name)}${key}`)),
 ]);
 
 /**
@@ -474,18 +343,18 @@ export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze([
  * Empty strings count as unset, as they do in most `.env` tooling.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
   const issues: string[] = [];
   const base = BaseEnvSchema.safeParse(cleaned);
   if (!base.success) issues.push(...base.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   const providers = {} as Record<ProviderName, ProviderSettings>;
   for (const name of PROVIDER_NAMES) {
-    const parsed = providerSchema(name).safeParse(cleaned);
-    if (parsed.success) {
-      providers[name] = parsed.data;
-      const overrun = rateOverrun(parsed.data);
+    const parsed = parseProvider(name, cleaned);
+    if ('settings' in parsed) {
+      providers[name] = parsed.settings;
+      const overrun = rateOverrun(parsed.settings);
       if (overrun) issues.push(overrun);
-    } else issues.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    } else issues.push(...parsed.issues);
   }
   if (base.success && (base.data.TEMPORAL_TLS_CERT_PATH === undefined) !== (base.data.TEMPORAL_TLS_KEY_PATH === undefined)) {
     issues.push('TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: set both or neither');
