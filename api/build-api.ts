@@ -38,7 +38,7 @@ function decodeUtf8(body: Buffer): string | undefined {
 const badRequest = (message: string) => Object.assign(new Error(message), { statusCode: 400 });
 
 /**
- * The HTTP API (product.md): signups and webhooks in, records out. Built, not started, so tests use `inject` and
+ * The HTTP API (docs/api.md): signups and webhooks in, records out. Built, not started, so tests use `inject` and
  * `enrich api` and `enrich dev` decide where it listens. Each route lives in `routes/`; the body parsing, the size
  * limit and the error shape are shared here.
  */

@@ -54,7 +54,7 @@ export const VoterSchema = z.looseObject({
 });
 export type Voter = z.infer<typeof VoterSchema>;
 
-/** The unified record of product.md: one per supporter, every field traceable to its sources. */
+/** The unified record: one per supporter, every field traceable to its sources (docs/how-it-works.md, "The record"). */
 export const ContactRecordSchema = z.object({
   schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
   id: z.string(),

@@ -38,7 +38,7 @@ export const ConsentSchema = z.object({
 });
 export type Consent = z.infer<typeof ConsentSchema>;
 
-/** The generic signup body of `POST /v1/signups` and of `enrich signup` (product.md). */
+/** The generic signup body of `POST /v1/signups` and of `enrich signup` (docs/api.md, "Signup body"). */
 export const SignupSchema = z.object({
   email: EmailSchema,
   givenName: text(100).optional(),

@@ -1,5 +1,5 @@
 /**
- * Walks the README's operator runbook in the real Temporal Web UI, as a new operator would, with headless
+ * Walks the operator runbook (docs/operations.md) in the real Temporal Web UI, as a new operator would, with headless
  * Chromium: find the flagged contact, read the `status` query, send `retryLookups` as an update and as a signal,
  * reset the run, download its history and replay it. Each step is checked against the server, not the screen.
  *

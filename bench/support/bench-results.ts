@@ -26,7 +26,8 @@ export function meets(value: number, target: Target): boolean {
 
 /**
  * Prints the figures as a table (with each target and whether it is met) and writes them to
- * `bench/results/<name>.json` in the format of product.md. Returns whether every target was met.
+ * `bench/results/<name>.json` as `{name, machine, at, figures, targets}` (bench/README.md). Returns whether every
+ * target was met.
  */
 export async function reportBench(name: string, figures: Record<string, number>, targets: Record<string, Target>): Promise<boolean> {
   const results: BenchResults = { name, machine: machineDescription(), at: new Date().toISOString(), figures, targets };

@@ -1,7 +1,7 @@
 /**
  * A local stand-in for OpenFEC Schedule A (`GET /v1/schedules/schedule_a/`), the itemized individual
  * contributions, answering from demo entries with the real path, api.data.gov key handling and rate-limit
- * headers, status codes and JSON shapes (see shared/docs/providers.md §5).
+ * headers, status codes and JSON shapes (docs/providers.md, "OpenFEC").
  */
 import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -197,7 +197,11 @@ function budgetFor(ctx: FecContext, key: string): RateWindow {
 
 // ---------------------------------------------------------------- validation
 
-/** The 400 and 422 answers openFEC gives for queries it refuses (providers.md §5), or undefined when valid. */
+/**
+ * The 400 and 422 answers openFEC gives for queries it refuses, or undefined when valid: 422 for a filter given more
+ * than 10 values, a bad `per_page` or `sort`, or a next page asked with `last_index` alone; 400 for a query with
+ * neither one two-year period nor an indexed filter (docs/providers.md, "OpenFEC").
+ */
 function validate(query: Query): DemoAnswer | undefined {
   for (const filter of MULTI_VALUE_FILTERS) {
     if (values(query, filter).length > 10) return unprocessable(filter, 'Must have at most 10 values.');

@@ -1,6 +1,6 @@
 /**
- * Webhook bodies shaped like the real ones (ecosystem.md §1: NationBuilder payload version 4, Action Network's
- * OSDI-flavoured arrays), with invented people. Each builder returns a fresh object so tests can alter it.
+ * Webhook bodies shaped like the real ones (docs/api.md, "Webhooks": NationBuilder's envelope of payload version 4,
+ * Action Network's OSDI-flavoured arrays), with invented people. Each builder returns a fresh object so tests can alter it.
  */
 
 export const NATION_TOKEN = 'nb-shared-secret-for-tests';
