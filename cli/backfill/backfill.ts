@@ -32,8 +32,8 @@ export interface BackfillOptions {
 }
 
 /**
- * The final summary of product.md (`--json`). `suppressed` counts rows the start function answered `suppressed`;
- * the CLI's start (`temporal-starter.ts`) does not consult the suppression list yet, so there it stays 0.
+ * The final summary, as `enrich backfill --json` prints it. `suppressed` counts rows the start function answered
+ * `suppressed`; the CLI's start (`temporal-starter.ts`) does not consult the suppression list yet, so there it stays 0.
  */
 export interface BackfillSummary {
   rows: number;

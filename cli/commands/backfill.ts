@@ -11,6 +11,8 @@ import { RejectsFileError } from '../backfill/rejects-file.js';
 import { backfillClient, temporalStarter } from '../backfill/temporal-starter.js';
 import { temporalAddress } from '../../client/temporal-client.js';
 import { CommandError } from './command-error.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 
 /** Starts in flight at once unless `--concurrency` says otherwise. */
 export const DEFAULT_BACKFILL_CONCURRENCY = 16;
@@ -118,4 +120,19 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
     );
   }
   return result;
+}
+
+/** `enrich backfill <file>`: see {@link runBackfill}. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('backfill <file>')
+    .description('start enrichment for every valid row of a CSV or JSONL file (- for stdin); re-running resumes')
+    .option('--concurrency <n>', 'starts in flight at once', String(DEFAULT_BACKFILL_CONCURRENCY))
+    .option('--dry-run', 'validate every row and write the rejects file, start nothing')
+    .option('--rejects <file>', 'write bad rows there as CSV: line,reason')
+    .option('--reenrich', 'start a new enrichment for supporters whose enrichment has finished (running ones are left alone)')
+    .option('--json', 'print the final summary as one JSON object: {rows, started, existing, rejected, suppressed}')
+    .action(async (file: string, opts: BackfillCommandOptions) => {
+      await runBackfill(context.config, file, opts);
+    });
 }

@@ -6,6 +6,8 @@ import { contactKeyFromRef } from '../../domain/contact-key.js';
 import { contactViewAsOsdi, type OsdiPerson } from '../../domain/osdi/osdi-person.js';
 import { CommandError } from './command-error.js';
 import { readStore } from './read-store.js';
+import { Option, type Command } from 'commander';
+import type { CliContext } from '../context.js';
 
 /** How `enrich contact` prints a contact: the unified record, or an OSDI 1.2 person. */
 export const CONTACT_FORMATS = ['json', 'osdi'] as const;
@@ -55,4 +57,20 @@ export async function readContact(
     fromApi: (status, body) => (status === 404 ? undefined : (body as ContactView)),
     empty: undefined,
   });
+}
+
+/** `enrich contact <ref>`: prints the record (or the OSDI person) as JSON; exit 2 when there is none. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('contact <ref>')
+    .description('print the unified record of a contact (by email, contact id or workflow id); exit 2 when not found')
+    .addOption(new Option('--format <format>', 'json: the unified record; osdi: an OSDI 1.2 person (FEC data left out)').choices(CONTACT_FORMATS).default('json'))
+    .option('--purpose <text>', 'why the record is read (support request, access request, …): kept in the audit log')
+    .option('--actor <name>', 'who reads, for the audit log (default cli:<OS user>)')
+    .action(async (ref: string, opts: { format: ContactFormat; purpose?: string; actor?: string }) => {
+      const read = { purpose: opts.purpose, actor: opts.actor };
+      const view = opts.format === 'osdi' ? await readContactOsdi(context.config, ref, read) : await readContact(context.config, ref, read);
+      if (!view) throw new CommandError('contact not found', 2);
+      process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    });
 }

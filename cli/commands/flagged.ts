@@ -1,6 +1,8 @@
 import type { Config } from '../../config.js';
 import { listFailedLookups, type FailedLookup } from '../../store/lookups.js';
 import { readStore } from './read-store.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 
 /** Every failed lookup, oldest failure first. */
 export function readFlagged(config: Config): Promise<FailedLookup[]> {
@@ -25,4 +27,16 @@ export function formatFlagged(lookups: FailedLookup[]): string {
     }
   }
   return `${lines.join('\n')}\n${byContact.size} flagged contact(s)\n`;
+}
+
+/** `enrich flagged [--json]`: the failed lookups, one line each under their contact, or as a JSON array. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('flagged')
+    .description('list contacts with failed lookups, and why')
+    .option('--json', 'print the failed lookups as one JSON array')
+    .action(async (opts: { json?: boolean }) => {
+      const lookups = await readFlagged(context.config);
+      process.stdout.write(opts.json ? `${JSON.stringify(lookups, null, 2)}\n` : formatFlagged(lookups));
+    });
 }

@@ -10,6 +10,8 @@ import { canonicalJson } from '../../store/observations.js';
 import { readDevStackInfo } from '../../dev/dev-stack-file.js';
 import { openStore } from '../../store/open-store.js';
 import { CommandError } from './command-error.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 
 export const DEFAULT_REMERGE_BATCH = 500;
 
@@ -95,4 +97,17 @@ export async function runRemerge(config: Config, options: RemergeOptions): Promi
   } finally {
     await database.close();
   }
+}
+
+/** `enrich remerge [--all] [--batch n]`: prints `{examined, changed}`. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('remerge')
+    .description('re-derive records from the stored observations with the current merge rules; prints how many changed')
+    .option('--all', 'every contact with a record (default: records derived under an older record schema)')
+    .option('--batch <n>', 'contacts per batch', String(DEFAULT_REMERGE_BATCH))
+    .action(async (opts: { all?: boolean; batch: string }) => {
+      const result = await runRemerge(context.config, { all: Boolean(opts.all), batch: Number(opts.batch) });
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
 }

@@ -9,6 +9,9 @@ import { contactKeyFromRef } from '../../domain/contact-key.js';
 import { buildEnrichContactInput } from '../../client/start-enrichment.js';
 import { waitForSettled } from '../../client/wait-for-settled.js';
 import { CommandError } from './command-error.js';
+import type { Command } from 'commander';
+import { createTemporalClient } from '../../client/temporal-client.js';
+import type { CliContext } from '../context.js';
 
 export interface RetryResult {
   workflowId: string;
@@ -86,4 +89,23 @@ export async function retryAllFlagged(client: Client, config: Config, concurrenc
   const limit = pLimit(concurrency);
   const ids = await flaggedWorkflowIds(client);
   return Promise.all(ids.map((id) => limit(() => retryContact(client, config, id))));
+}
+
+/** `enrich retry <ref>` or `enrich retry --all-flagged`: prints each contact's {@link RetryResult} as JSON. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('retry [ref]')
+    .description('retry the failed lookups of a contact (email, contact id or workflow id) now, or of every flagged contact')
+    .option('--all-flagged', 'every contact whose latest enrichment is flagged')
+    .action(async (ref: string | undefined, opts: { allFlagged?: boolean }) => {
+      const { config } = context;
+      if (!ref && !opts.allFlagged) throw new CommandError('retry: give a contact, or --all-flagged');
+      const client = await createTemporalClient(config);
+      try {
+        const results = opts.allFlagged ? await retryAllFlagged(client, config) : [await retryContact(client, config, retryTarget(config, ref!))];
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      } finally {
+        await client.connection.close();
+      }
+    });
 }

@@ -14,6 +14,10 @@ import { readDevStackInfo } from '../../dev/dev-stack-file.js';
 import { counted, encodeSegment, type SegmentFormat } from '../../domain/osdi/segment-export.js';
 import { openStore } from '../../store/open-store.js';
 import { CommandError } from './command-error.js';
+import { Option, type Command } from 'commander';
+import { SEGMENT_FORMATS } from '../../domain/osdi/segment-export.js';
+import { EXPORT_PURPOSES } from '../../domain/merge/restricted-fields.js';
+import type { CliContext } from '../context.js';
 
 export interface SegmentCommandOptions {
   where: string[];
@@ -131,3 +135,27 @@ export async function runSegment(config: Config, options: SegmentCommandOptions)
 
  
 async function* emptyRecords(): AsyncGenerator<never> {}
+
+/** `--where` is repeatable: each one is added to the filters given before it. */
+const collect = (expr: string, previous: string[]) => [...previous, expr];
+
+/** `enrich segment`: see {@link runSegment}; with --out, says on stderr how many contacts were written. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('segment')
+    .description('stream the contacts matching every --where filter as CSV, JSONL or OSDI (never raw SQL)')
+    .option(
+      '--where <expr>',
+      'a filter, repeatable (all must hold): field=value, field~text, field>=n, field<=n, field>n, field<n, field? — e.g. work.occupation~physician',
+      collect,
+      [] as string[],
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(SEGMENT_FORMATS).default('csv'))
+    .option('--out <file>', 'write there instead of stdout')
+    .addOption(new Option('--purpose <purpose>', 'research also exports and filters on FEC data (restricted by US law)').choices(EXPORT_PURPOSES).default('outreach'))
+    .option('--actor <name>', 'who exports, for the audit log (default cli:<OS user>)')
+    .action(async (opts: SegmentCommandOptions) => {
+      const count = await runSegment(context.config, opts);
+      if (opts.out) process.stderr.write(`segment: ${count === undefined ? 'contacts' : `${count} contact${count === 1 ? '' : 's'}`} written to ${opts.out}\n`);
+    });
+}

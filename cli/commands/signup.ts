@@ -4,6 +4,8 @@ import { createTemporalClient } from '../../client/temporal-client.js';
 import { startEnrichment, type StartEnrichmentResult } from '../../client/start-enrichment.js';
 import { waitForSettled } from '../../client/wait-for-settled.js';
 import { CommandError } from './command-error.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 
 export interface SignupOptions {
   givenName?: string;
@@ -57,4 +59,26 @@ export async function signup(config: Config, email: string, options: SignupOptio
   } finally {
     await client.connection.close();
   }
+}
+
+/** `enrich signup <email> [options]`: prints the start (and, with --wait, the settled status) as JSON. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('signup <email>')
+    .description('start one enrichment, as the signup webhook does')
+    .option('--given-name <name>')
+    .option('--family-name <name>')
+    .option('--birth-year <year>', 'helps the voter-file match tell namesakes apart')
+    .option('--address <line>', 'street address line')
+    .option('--postal-code <code>')
+    .option('--locality <city>')
+    .option('--region <region>')
+    .option('--country <code>', 'ISO 3166-1 alpha-2, e.g. US or FR')
+    .option('--source <source>', 'where the signup came from', 'cli')
+    .option('--consent-social', 'the supporter agreed to public social-profile matching')
+    .option('--wait', 'wait until the enrichment has settled (enriched, or flagged) and print its status')
+    .action(async (email: string, opts: SignupOptions) => {
+      const result = await signup(context.config, email, opts);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    });
 }

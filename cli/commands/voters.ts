@@ -23,6 +23,8 @@ import { retryLookupsSignal } from '../../workflows/enrich-contact.js';
 import { enrichContactWorkflowId } from '../../schemas/ids.js';
 import { FlaggedProvidersKey } from '../../workflows/search-attributes.js';
 import { remergeContactIds, type RemergeResult } from './remerge.js';
+import { Option, type Command } from 'commander';
+import type { CliContext } from '../context.js';
 
 export const VOTER_FILE_FORMATS = ['ncvoter', 'csv'] as const;
 
@@ -313,4 +315,30 @@ export async function runVotersRematch(config: Config, raw: VotersRematchOptions
       };
   if (notify.warning && options.json) process.stderr.write(`voters rematch: warning: ${notify.warning}\n`);
   return formatRematch({ ...result, ...notify }, options.json);
+}
+
+/** `enrich voters import <file>` and `enrich voters rematch`: each prints what {@link runVotersImport} or {@link runVotersRematch} answers. */
+export function register(program: Command, context: CliContext): void {
+  const voters = program.command('voters').description('the voter file: import a new one, re-match every contact against it');
+  voters
+    .command('import <file>')
+    .description('load a voter file (UTF-8 or Latin-1) as the current one: streamed, indexed, then swapped in atomically')
+    .addOption(new Option('--format <format>', 'ncvoter (North Carolina) or csv (with --mapping)').choices([...VOTER_FILE_FORMATS]).makeOptionMandatory())
+    .option('--mapping <file>', 'JSON column mapping for other layouts (Ohio, a French list, …)')
+    .option('--history <file>', 'vote history (ncvhis for North Carolina), one row per vote')
+    .option('--rejects <file>', 'write rows that were not loaded there as CSV: line,reason')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (file: string, opts: VotersImportOptions) => {
+      process.stdout.write(await runVotersImport(context.config, file, opts));
+    });
+  voters
+    .command('rematch')
+    .description('re-match every contact against the current voter file (set-based SQL), record what changed, and signal open enrichments flagged on voterfile')
+    .option('--high <p>', 'match threshold (0–1)')
+    .option('--low <p>', 'review threshold (0–1)')
+    .option('--json', 'print the counts as one JSON object')
+    .option('--no-notify', 'do not signal open enrichments flagged on voterfile to re-run that lookup (then run `enrich retry --all-flagged`)')
+    .action(async (opts: VotersRematchOptions) => {
+      process.stdout.write(await runVotersRematch(context.config, opts));
+    });
 }
