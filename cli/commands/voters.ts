@@ -93,7 +93,7 @@ async function openBulkStore(command: string, config: Config) {
 
 async function readMapping(format: (typeof VOTER_FILE_FORMATS)[number], path: string | undefined): Promise<VoterFileMapping> {
   if (path === undefined) {
-    if (format === 'csv') throw new CommandError('voters import: --format csv needs --mapping FILE (a JSON column mapping; see the README, "Voter file")');
+    if (format === 'csv') throw new CommandError('voters import: --format csv needs --mapping FILE (a JSON column mapping; see docs/voter-file.md, "Other layouts")');
     return NCVOTER_MAPPING;
   }
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
