@@ -8,6 +8,101 @@ const isFront = (c: string | undefined) => c === 'e' || c === 'i' || c === 'y';
 /** Two-letter starts whose first letter is silent in English names (`Knight`, `Wright`, `Psaki`). */
 const SILENT_STARTS: Record<string, string> = { kn: 'n', gn: 'n', pn: 'n', wr: 'r', ps: 's', ae: 'e' };
 
+/** A letter of the word being coded, with its neighbours (undefined past either end). */
+interface Letter {
+  word: string;
+  i: number;
+  c: string;
+  prev: string | undefined;
+  next: string | undefined;
+  after: string | undefined;
+}
+
+/**
+ * What a letter sounds as: a code ('' when silent), or a code with the letter after it, which that sound takes up
+ * (`ch`, `ph`, `th`) and which is then skipped.
+ */
+type Sound = string | { sound: string; withNext: true };
+const withNext = (sound: string): Sound => ({ sound, withNext: true });
+
+/** The word as coded: letters a–z only, its silent or soft start rewritten (`Knight` → `night`, `Xavier` → `savier`). */
+function foldedWord(name: string): string {
+  let word = name.toLowerCase().replace(/[^a-z]/g, '');
+  if (word === '') return '';
+  const start = SILENT_STARTS[word.slice(0, 2)];
+  if (start !== undefined) word = start + word.slice(2);
+  if (word.startsWith('x')) word = `s${word.slice(1)}`;
+  if (word.startsWith('wh')) word = `w${word.slice(2)}`;
+  return word;
+}
+
+function soundOfC({ prev, next, after }: Letter): Sound {
+  // `sch` is SK (`Schmidt`); `ch` otherwise X (`Church`), K before a consonant (`Christensen`).
+  if (next === 'h') return withNext(prev === 's' || (after !== undefined && !isVowel(after) && after !== 'y') ? 'K' : 'X');
+  if (next === 'i' && after === 'a') return 'X';
+  if (isFront(next)) return prev === 's' ? '' : 'S';
+  return 'K';
+}
+
+function soundOfG({ word, i, next, after }: Letter): Sound {
+  if (next === 'h') {
+    // `gh` before a vowel is G (`Ghent`), else silent (`Wright`, `Haugh`).
+    if (isVowel(after) && i === 0) return withNext('K');
+    if (!isVowel(after) && i > 0) return withNext('');
+    return withNext('K');
+  }
+  if (next === 'n' && (after === undefined || (after === 'e' && word[i + 3] === 'd'))) return '';
+  if (isFront(next)) return 'J';
+  return 'K';
+}
+
+function soundOfS({ next, after }: Letter): Sound {
+  if (next === 'h') return withNext('X');
+  if (next === 'i' && (after === 'o' || after === 'a')) return 'X';
+  return 'S';
+}
+
+function soundOfT({ next, after }: Letter): Sound {
+  if (next === 'h') return withNext('0');
+  if (next === 'i' && (after === 'o' || after === 'a')) return 'X';
+  if (!(next === 'c' && after === 'h')) return 'T';
+  return '';
+}
+
+/** Letters whose sound depends on their neighbours; every other letter has one sound (LETTER_SOUNDS) or its own. */
+const SOUND_RULES: Record<string, (letter: Letter) => Sound> = {
+  // A leading vowel is kept as A; other vowels are dropped.
+  a: ({ i }) => (i === 0 ? 'A' : ''),
+  e: ({ i }) => (i === 0 ? 'A' : ''),
+  i: ({ i }) => (i === 0 ? 'A' : ''),
+  o: ({ i }) => (i === 0 ? 'A' : ''),
+  u: ({ i }) => (i === 0 ? 'A' : ''),
+  // A final `mb` (`Lamb`) is silent.
+  b: ({ prev, next }) => (prev === 'm' && next === undefined ? '' : 'B'),
+  c: soundOfC,
+  d: ({ next, after }) => (next === 'g' && isFront(after) ? withNext('J') : 'T'),
+  g: soundOfG,
+  // Sounded only between a vowel (or the start) and a vowel, and not after a letter it modifies.
+  h: ({ prev, next }) => (isVowel(next) && !'cgpst'.includes(prev ?? '-') ? 'H' : ''),
+  k: ({ prev }) => (prev !== 'c' ? 'K' : ''),
+  p: ({ next }) => (next === 'h' ? withNext('F') : 'P'),
+  s: soundOfS,
+  t: soundOfT,
+  w: ({ c, next }) => (isVowel(next) ? c.toUpperCase() : ''),
+  y: ({ c, next }) => (isVowel(next) ? c.toUpperCase() : ''),
+};
+
+/** Letters with one sound whatever their neighbours, other than as written. */
+const LETTER_SOUNDS: Record<string, string> = { q: 'K', v: 'F', x: 'KS', z: 'S' };
+
+/** The sound of the letter at `i`; f, j, l, m, n and r sound as written. */
+function soundAt(word: string, i: number): Sound {
+  const c = word[i]!;
+  const rule = SOUND_RULES[c];
+  if (rule) return rule({ word, i, c, prev: word[i - 1], next: word[i + 1], after: word[i + 2] });
+  return LETTER_SOUNDS[c] ?? c.toUpperCase();
+}
+
 /**
  * A phonetic code for a folded name (lower-case a–z), in the spirit of Metaphone: names that sound alike in
  * English get the same code (`smith`/`smyth` → `SM0`, `catherine`/`kathryn` → `K0RN`, `gonzalez`/`gonsales` →
@@ -17,109 +112,15 @@ const SILENT_STARTS: Record<string, string> = { kn: 'n', gn: 'n', pn: 'n', wr: '
  * and both backends give identical keys.
  */
 export function phoneticCode(name: string): string {
-  let word = name.toLowerCase().replace(/[^a-z]/g, '');
-  if (word === '') return '';
-  const start = SILENT_STARTS[word.slice(0, 2)];
-  if (start !== undefined) word = start + word.slice(2);
-  if (word.startsWith('x')) word = `s${word.slice(1)}`;
-  if (word.startsWith('wh')) word = `w${word.slice(2)}`;
-
+  const word = foldedWord(name);
   let code = '';
-  const push = (sound: string) => {
-    if (sound !== '' && !code.endsWith(sound)) code += sound;
-  };
   for (let i = 0; i < word.length && code.length < MAX_LENGTH; i++) {
-    const c = word[i]!;
-    const prev = word[i - 1];
-    const next = word[i + 1];
-    const after = word[i + 2];
     // A doubled letter sounds once, except `cc` (`Mccoy` stays K, `Accius` is rare in surnames).
-    if (c === prev && c !== 'c') continue;
-    switch (c) {
-      case 'a':
-      case 'e':
-      case 'i':
-      case 'o':
-      case 'u':
-        if (i === 0) push('A');
-        break;
-      case 'b':
-        // A final `mb` (`Lamb`) is silent.
-        if (!(prev === 'm' && next === undefined)) push('B');
-        break;
-      case 'c':
-        if (next === 'h') {
-          // `sch` is SK (`Schmidt`); `ch` otherwise X (`Church`), K before a consonant (`Christensen`).
-          push(prev === 's' || (after !== undefined && !isVowel(after) && after !== 'y') ? 'K' : 'X');
-          i++;
-        } else if (next === 'i' && after === 'a') push('X');
-        else if (isFront(next)) push(prev === 's' ? '' : 'S');
-        else push('K');
-        break;
-      case 'd':
-        if (next === 'g' && isFront(after)) {
-          push('J');
-          i++;
-        } else push('T');
-        break;
-      case 'g':
-        if (next === 'h') {
-          // `gh` before a vowel is G (`Ghent`), else silent (`Wright`, `Haugh`).
-          if (isVowel(after) && i === 0) push('K');
-          else if (!isVowel(after) && i > 0) push('');
-          else push('K');
-          i++;
-        } else if (next === 'n' && (after === undefined || (after === 'e' && word[i + 3] === 'd'))) push('');
-        else if (isFront(next)) push('J');
-        else push('K');
-        break;
-      case 'h':
-        // Sounded only between a vowel (or the start) and a vowel, and not after a letter it modifies.
-        if (isVowel(next) && !'cgpst'.includes(prev ?? '-')) push('H');
-        break;
-      case 'k':
-        if (prev !== 'c') push('K');
-        break;
-      case 'p':
-        if (next === 'h') {
-          push('F');
-          i++;
-        } else push('P');
-        break;
-      case 'q':
-        push('K');
-        break;
-      case 's':
-        if (next === 'h') {
-          push('X');
-          i++;
-        } else if (next === 'i' && (after === 'o' || after === 'a')) push('X');
-        else push('S');
-        break;
-      case 't':
-        if (next === 'h') {
-          push('0');
-          i++;
-        } else if (next === 'i' && (after === 'o' || after === 'a')) push('X');
-        else if (!(next === 'c' && after === 'h')) push('T');
-        break;
-      case 'v':
-        push('F');
-        break;
-      case 'w':
-      case 'y':
-        if (isVowel(next)) push(c.toUpperCase());
-        break;
-      case 'x':
-        push('KS');
-        break;
-      case 'z':
-        push('S');
-        break;
-      default:
-        // f, j, l, m, n, r sound as written.
-        push(c.toUpperCase());
-    }
+    if (word[i] === word[i - 1] && word[i] !== 'c') continue;
+    const sound = soundAt(word, i);
+    const text = typeof sound === 'string' ? sound : sound.sound;
+    if (text !== '' && !code.endsWith(text)) code += text;
+    if (typeof sound !== 'string') i++;
   }
   return code.slice(0, MAX_LENGTH);
 }

@@ -3,10 +3,12 @@ import { areNicknames } from './nicknames.js';
 import type { MatchKeys } from './normalise.js';
 
 /*
- * A Fellegi–Sunter match score (ecosystem.md §5). Each field is compared into a level; each level has an m
+ * A Fellegi–Sunter match score (Fellegi and Sunter, "A Theory for Record Linkage", Journal of the American
+ * Statistical Association 64(328), 1969). Each field is compared into a level; each level has an m
  * probability (how often a true match shows it) and a u probability (how often a random pair does), and adds
  * log2(m/u) bits of evidence. Exact name agreements use the name's own frequency in the file as u (Splink's
- * term-frequency adjustment), so `Linacre` = `Linacre` counts for more than `Smith` = `Smith`; the same goes for the
+ * term-frequency adjustment: github.com/moj-analytical-services/splink, docs/topic_guides/comparisons/
+ * term-frequency.md), so `Linacre` = `Linacre` counts for more than `Smith` = `Smith`; the same goes for the
  * ZIP and the locality. The prior is one voter in N. The score of a candidate is its posterior probability given
  * every candidate found for the supporter (at most one of them can be the supporter), so two candidates that fit
  * equally well share the probability and neither reaches the high threshold.

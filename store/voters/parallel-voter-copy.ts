@@ -27,51 +27,89 @@ export interface ParallelVoterCopyOptions {
 /** The workers' count: the import's own thread only cuts the file into blocks, and Postgres takes the COPY. */
 const defaultWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
 
-/**
- * The COPY text of a tab-separated voter file, read by worker threads: this thread cuts the text into blocks of
- * whole lines and the workers turn them into rows (voter-copy-block.ts), in parallel; blocks come back in file
- * order, with their rejects, so the result is the one the streamed path gives (`delimitedRecords` →
- * `voterRowReader` → COPY text). Reading and folding the rows is most of an import's time and one thread's work;
- * this spreads it over the machine's cores. Memory stays flat: at most two blocks per worker are in flight.
- */
-export async function* voterCopyInWorkers(options: ParallelVoterCopyOptions): AsyncGenerator<Buffer> {
-  const blockChars = options.blockChars ?? BLOCK_CHARS;
-  const iterator = options.text[Symbol.asyncIterator]();
-  let buffer = '';
-  let line = 0;
-  let ended = false;
-  const more = async () => {
-    const next = await iterator.next();
-    if (next.done) ended = true;
-    else buffer += next.value;
-  };
+const tooLong = (line: number) => new VoterFileError(`line ${line}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
 
-  // The header: the first line that is not blank, read here.
-  let setup: VoterReaderSetup | undefined;
-  while (setup === undefined) {
-    const end = buffer.indexOf('\n');
+/** The file's text as it comes in: what has been read and not yet cut into blocks, and the lines cut so far. */
+interface TextReader {
+  buffer: string;
+  line: number;
+  ended: boolean;
+  /** Reads the next piece of the text onto the buffer (or marks the end). */
+  more(): Promise<void>;
+}
+
+function textReader(text: AsyncIterable<string>): TextReader {
+  const iterator = text[Symbol.asyncIterator]();
+  const reader: TextReader = {
+    buffer: '',
+    line: 0,
+    ended: false,
+    more: async () => {
+      const next = await iterator.next();
+      if (next.done) reader.ended = true;
+      else reader.buffer += next.value;
+    },
+  };
+  return reader;
+}
+
+/** The header: the first line that is not blank, read here; what reading rows needs, from its fields. */
+async function readHeader(text: TextReader, onHeader: (header: string[]) => VoterReaderSetup): Promise<VoterReaderSetup> {
+  for (;;) {
+    const end = text.buffer.indexOf('\n');
     if (end === -1) {
-      if (ended) {
-        if (isBlank(buffer)) throw new VoterFileError('the file is empty (no header row)');
-        line++;
-        setup = options.onHeader(splitTabs(buffer));
-        buffer = '';
-        break;
+      if (text.ended) {
+        if (isBlank(text.buffer)) throw new VoterFileError('the file is empty (no header row)');
+        text.line++;
+        const setup = onHeader(splitTabs(text.buffer));
+        text.buffer = '';
+        return setup;
       }
-      if (buffer.length > MAX_RECORD_CHARS) throw new VoterFileError(`line ${line + 1}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
-      await more();
+      if (text.buffer.length > MAX_RECORD_CHARS) throw tooLong(text.line + 1);
+      await text.more();
       continue;
     }
-    line++;
-    const row = buffer.slice(0, end);
-    buffer = buffer.slice(end + 1);
-    if (!isBlank(row)) setup = options.onHeader(splitTabs(row));
+    text.line++;
+    const row = text.buffer.slice(0, end);
+    text.buffer = text.buffer.slice(end + 1);
+    if (!isBlank(row)) return onHeader(splitTabs(row));
   }
+}
 
-  const workers = Array.from(
-    { length: options.workers ?? defaultWorkers() },
-    () => new Worker(new URL('./voter-parse-worker.mjs', import.meta.url), { workerData: setup }),
-  );
+/**
+ * The next block of whole lines, of about `blockChars` (the rest of the text at its end), with the number of its
+ * first line; undefined once the text is all cut.
+ */
+async function nextBlock(text: TextReader, blockChars: number): Promise<{ text: string; firstLine: number } | undefined> {
+  while (!text.ended || text.buffer.length > 0) {
+    if (!text.ended && text.buffer.length < blockChars) {
+      await text.more();
+      continue;
+    }
+    const cut = text.ended ? text.buffer.length - 1 : text.buffer.lastIndexOf('\n');
+    if (cut === -1) {
+      if (text.buffer.length > MAX_RECORD_CHARS) throw tooLong(text.line + 1);
+      await text.more();
+      continue;
+    }
+    const block = text.buffer.slice(0, cut + 1);
+    text.buffer = text.buffer.slice(cut + 1);
+    const firstLine = text.line + 1;
+    for (let i = block.indexOf('\n'); i !== -1; i = block.indexOf('\n', i + 1)) text.line++;
+    return { text: block, firstLine };
+  }
+  return undefined;
+}
+
+/** The worker threads: a block sent to one comes back as its COPY text and rejects; a failed worker fails them all. */
+interface ParseWorkers {
+  size: number;
+  send(text: string, firstLine: number): Promise<VoterCopyBlock>;
+  terminate(): Promise<void>;
+}
+
+function startParseWorkers(count: number, setup: VoterReaderSetup): ParseWorkers {
+  const workers = Array.from({ length: count }, () => new Worker(new URL('./voter-parse-worker.mjs', import.meta.url), { workerData: setup }));
   const waiting = new Map<number, { resolve: (block: VoterCopyBlock) => void; reject: (err: unknown) => void }>();
   let failure: Error | undefined;
   const failAll = (err: unknown) => {
@@ -90,21 +128,27 @@ export async function* voterCopyInWorkers(options: ParallelVoterCopyOptions): As
     });
   }
   let nextId = 0;
-  const inFlight: Array<Promise<VoterCopyBlock>> = [];
-  const send = (text: string, firstLine: number) => {
-    const id = nextId++;
-    inFlight.push(
-      new Promise<VoterCopyBlock>((resolve, reject) => {
+  return {
+    size: workers.length,
+    send: (text, firstLine) => {
+      const id = nextId++;
+      return new Promise<VoterCopyBlock>((resolve, reject) => {
         if (failure !== undefined) return reject(failure);
         waiting.set(id, { resolve, reject });
         workers[id % workers.length]!.postMessage({ id, text, firstLine });
-      }),
-    );
+      });
+    },
+    terminate: async () => {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
   };
+}
+
+/** Takes blocks back from the workers, oldest first: each one's rejects told, its counts added, its COPY text. */
+function blockReceiver(options: ParallelVoterCopyOptions): (pending: Promise<VoterCopyBlock>) => Promise<Buffer> {
   let nextProgress = PROGRESS_EVERY;
-  /** The oldest block, back from its worker: its rejects told, its counts added, its COPY text. */
-  const receive = async (): Promise<Buffer> => {
-    const block = await inFlight.shift()!;
+  return async (pending) => {
+    const block = await pending;
     options.stats.rows += block.rows;
     for (const { line: at, reason } of block.rejects) {
       options.stats.rejected++;
@@ -116,29 +160,31 @@ export async function* voterCopyInWorkers(options: ParallelVoterCopyOptions): As
     }
     return Buffer.from(block.copy.buffer, block.copy.byteOffset, block.copy.byteLength);
   };
+}
 
+/**
+ * The COPY text of a tab-separated voter file, read by worker threads: this thread cuts the text into blocks of
+ * whole lines and the workers turn them into rows (voter-copy-block.ts), in parallel; blocks come back in file
+ * order, with their rejects, so the result is the one the streamed path gives (`delimitedRecords` →
+ * `voterRowReader` → COPY text). Reading and folding the rows is most of an import's time and one thread's work;
+ * this spreads it over the machine's cores. Memory stays flat: at most two blocks per worker are in flight.
+ */
+export async function* voterCopyInWorkers(options: ParallelVoterCopyOptions): AsyncGenerator<Buffer> {
+  const blockChars = options.blockChars ?? BLOCK_CHARS;
+  const text = textReader(options.text);
+  const setup = await readHeader(text, options.onHeader);
+  const workers = startParseWorkers(options.workers ?? defaultWorkers(), setup);
+  const receive = blockReceiver(options);
+  const inFlight: Array<Promise<VoterCopyBlock>> = [];
   try {
-    while (!ended || buffer.length > 0) {
-      if (!ended && buffer.length < blockChars) {
-        await more();
-        continue;
-      }
-      const cut = ended ? buffer.length - 1 : buffer.lastIndexOf('\n');
-      if (cut === -1) {
-        if (buffer.length > MAX_RECORD_CHARS) throw new VoterFileError(`line ${line + 1}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
-        await more();
-        continue;
-      }
-      const block = buffer.slice(0, cut + 1);
-      buffer = buffer.slice(cut + 1);
-      send(block, line + 1);
-      for (let i = block.indexOf('\n'); i !== -1; i = block.indexOf('\n', i + 1)) line++;
-      if (inFlight.length >= 2 * workers.length) yield await receive();
+    for (let block = await nextBlock(text, blockChars); block !== undefined; block = await nextBlock(text, blockChars)) {
+      inFlight.push(workers.send(block.text, block.firstLine));
+      if (inFlight.length >= 2 * workers.size) yield await receive(inFlight.shift()!);
     }
-    while (inFlight.length) yield await receive();
+    while (inFlight.length) yield await receive(inFlight.shift()!);
   } finally {
     // Blocks still in flight (a failed COPY) are abandoned with their workers.
     for (const pending of inFlight) pending.catch(() => undefined);
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await workers.terminate();
   }
 }

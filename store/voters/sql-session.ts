@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -79,4 +79,13 @@ export function openKyselySession(db: Kysely<unknown>): Promise<SqlSession> {
     });
     held.catch(rejectSession);
   });
+}
+
+/**
+ * Runs a statement built with kysely's query builder on a session: compiled by the database it was built with (the
+ * same SQL dialect), executed on the session's own connection.
+ */
+export async function queryCompiled<R>(session: SqlSession, query: Compilable<R>): Promise<R[]> {
+  const compiled = query.compile();
+  return session.query<R>(compiled.sql, [...compiled.parameters]);
 }

@@ -76,9 +76,10 @@ export const VoterFileMappingSchema = z.object({
 export type VoterFileMapping = z.infer<typeof VoterFileMappingSchema>;
 
 /**
- * North Carolina's ncvoter layout (NCSBE, layout of 2022-02-12; ecosystem.md §3.1): tab-separated, every field in
- * double quotes, `registr_dt` as MM/DD/YYYY, `birth_year` public (full birth dates are confidential by statute).
- * Its history file is ncvhis, linked by `ncid`.
+ * North Carolina's ncvoter layout (the State Board of Elections' layout_ncvoter.txt of February 2022, published with
+ * the files at https://s3.amazonaws.com/dl.ncsbe.gov/data/): tab-separated, every field in double quotes,
+ * `registr_dt` as MM/DD/YYYY, `birth_year` public (full birth dates are confidential by statute, N.C.G.S.
+ * § 163-82.10(a1), and left out of the file). Its history file is ncvhis (layout_ncvhis.txt), linked by `ncid`.
  */
 export const NCVOTER_MAPPING: VoterFileMapping = {
   delimiter: '\t',

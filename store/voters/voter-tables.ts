@@ -137,10 +137,11 @@ export interface VoterImportTable {
   format: string;
   /** The country the file covers (ISO 3166-1 alpha-2; migration 0008, US before). */
   country: Generated<string>;
-  state: 'loading' | 'active' | 'replaced' | 'failed';
-  rows: number;
-  rejected: number;
-  voters: number;
+  /** The columns with a default (migration 0003): an import's row starts `loading`, with nothing counted. */
+  state: Generated<'loading' | 'active' | 'replaced' | 'failed'>;
+  rows: Generated<number>;
+  rejected: Generated<number>;
+  voters: Generated<number>;
   history_rows: number | null;
   error: string | null;
   started_at: Timestamp;
@@ -155,7 +156,7 @@ export interface VoterNicknameTable {
 /** A contact's match keys, as the last rematch computed them from the signup. */
 export type VoterContactKeyTable = MatchKeyColumns & {
   contact_id: string;
-  /** What the keys were computed from (see `signupHashSql` in rematch-voters.ts); null before migration 0006. */
+  /** What the keys were computed from (see `SIGNUP_HASH_SQL` in rematch/keys.ts); null before migration 0006. */
   signup_hash: string | null;
   updated_at: Timestamp;
 };
