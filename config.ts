@@ -1,7 +1,23 @@
 import { z } from 'zod';
 import { DEFAULT_MATCH_THRESHOLDS } from './domain/voter-matching/score.js';
-import { burstSafeRate, overrunWindow, largestSafeRate, windowOverAllPaths, type DocumentedLimit, type LookupRequests } from './domain/rate-budget.js';
-import { ApiEnv, DatabaseEnv, LookupEnv, ObservabilityEnv, PrivacyEnv, ProviderSecretsEnv, TemporalEnv, WorkerEnv } from './schemas/config-env.js';
+import {
+  burstSafeRate,
+  overrunWindow,
+  largestSafeRate,
+  windowOverAllPaths,
+  type DocumentedLimit,
+  type LookupRequests,
+} from './domain/rate-budget.js';
+import {
+  ApiEnv,
+  DatabaseEnv,
+  LookupEnv,
+  ObservabilityEnv,
+  PrivacyEnv,
+  ProviderSecretsEnv,
+  TemporalEnv,
+  WorkerEnv,
+} from './schemas/config-env.js';
 import { countryList } from './schemas/env-values.js';
 import {
   DEFAULT_BASE_URLS,
@@ -12,7 +28,13 @@ import {
   type HttpProviderEnv,
   type LocalProviderEnv,
 } from './schemas/provider-env.js';
-import { isLocalProvider, PROVIDER_NAMES, type HttpProviderName, type LocalProviderName, type ProviderName } from './schemas/providers.js';
+import {
+  isLocalProvider,
+  PROVIDER_NAMES,
+  type HttpProviderName,
+  type LocalProviderName,
+  type ProviderName,
+} from './schemas/providers.js';
 
 /**
  * The one place that reads `process.env`. Every entry point calls {@link loadConfig} once and passes the frozen
@@ -80,7 +102,11 @@ export function lookupRequests(name: HttpProviderName, timeoutMs: number): Looku
 export const LOCAL_DEFAULT_RPS: Record<LocalProviderName, number> = { voterfile: 100 };
 
 /** The windows a provider's rate must keep: the operator's declared ones (each over every path), else the documented ones. */
-function limitsInForce(name: HttpProviderName, declared: readonly DocumentedLimit[] | undefined, lookup: LookupRequests): readonly DocumentedLimit[] {
+function limitsInForce(
+  name: HttpProviderName,
+  declared: readonly DocumentedLimit[] | undefined,
+  lookup: LookupRequests,
+): readonly DocumentedLimit[] {
   return declared ? declared.map((limit) => windowOverAllPaths(limit, lookup)) : DOCUMENTED_LIMITS[name];
 }
 
@@ -137,7 +163,10 @@ function httpProviderSettings(name: HttpProviderName, v: HttpProviderEnv, ctx: z
  * One provider's settings from its own variables: its slice of the environment, `PROVIDER_<NAME>_` stripped, is
  * parsed by its schema, and each error names the variable in full again.
  */
-function parseProvider(name: ProviderName, env: Record<string, string>): { settings: ProviderSettings } | { issues: string[] } {
+function parseProvider(
+  name: ProviderName,
+  env: Record<string, string>,
+): { settings: ProviderSettings } | { issues: string[] } {
   const prefix = providerEnvPrefix(name);
   const own = Object.fromEntries(
     Object.entries(env)
@@ -170,8 +199,12 @@ function rateOverrun(settings: ProviderSettings): string | undefined {
     most = 'no queue rate can keep it';
   }
   const perLookup =
-    lookup.requests > 1 && !limit.counts ? ` (${lookup.requests} requests per lookup, the later up to ${lookup.trailSeconds} s after the first)` : '';
-  const remedy = settings.declaredLimits ? `as declared in ${prefix}LIMITS` : `a plan with higher limits can declare them in ${prefix}LIMITS`;
+    lookup.requests > 1 && !limit.counts
+      ? ` (${lookup.requests} requests per lookup, the later up to ${lookup.trailSeconds} s after the first)`
+      : '';
+  const remedy = settings.declaredLimits
+    ? `as declared in ${prefix}LIMITS`
+    : `a plan with higher limits can declare them in ${prefix}LIMITS`;
   return (
     `${prefix}RPS=${settings.rps} can send ${Math.ceil(worstCase)} ${requests} in ${limit.windowSeconds} s${perLookup}; ` +
     `${settings.name} allows ${limit.max} per ${limit.windowSeconds} s — ${most} (${remedy})`
@@ -188,7 +221,9 @@ export const VoterfileEnv = z.object({
     .gt(0)
     .max(1)
     .default(DEFAULT_MATCH_THRESHOLDS.high)
-    .describe("voter-file match probability at or above which the registration is the supporter's; also `enrich voters rematch`'s default"),
+    .describe(
+      "voter-file match probability at or above which the registration is the supporter's; also `enrich voters rematch`'s default",
+    ),
   VOTERFILE_LOW_THRESHOLD: z.coerce
     .number()
     .gt(0)
@@ -271,7 +306,12 @@ export type Config = ReturnType<typeof buildConfig>;
 
 function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersConfig) {
   return {
-    database: { url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR, pglitePort: env.PGLITE_PORT, poolSize: env.DB_POOL_SIZE },
+    database: {
+      url: env.DATABASE_URL,
+      pgliteDir: env.PGLITE_DIR,
+      pglitePort: env.PGLITE_PORT,
+      poolSize: env.DB_POOL_SIZE,
+    },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
@@ -335,7 +375,9 @@ export class ConfigError extends Error {
 /** Every environment variable the configuration reads (deployment files are checked against it). */
 export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze([
   ...Object.keys(BaseEnvSchema.shape),
-  ...PROVIDER_NAMES.flatMap((name) => Object.keys(PROVIDER_ENV[name].shape).map((key) => `${providerEnvPrefix(name)}${key}`)),
+  ...PROVIDER_NAMES.flatMap((name) =>
+    Object.keys(PROVIDER_ENV[name].shape).map((key) => `${providerEnvPrefix(name)}${key}`),
+  ),
 ]);
 
 /**
@@ -343,7 +385,9 @@ export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze([
  * Empty strings count as unset, as they do in most `.env` tooling.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
   const issues: string[] = [];
   const base = BaseEnvSchema.safeParse(cleaned);
   if (!base.success) issues.push(...base.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -356,11 +400,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (overrun) issues.push(overrun);
     } else issues.push(...parsed.issues);
   }
-  if (base.success && (base.data.TEMPORAL_TLS_CERT_PATH === undefined) !== (base.data.TEMPORAL_TLS_KEY_PATH === undefined)) {
+  if (
+    base.success &&
+    (base.data.TEMPORAL_TLS_CERT_PATH === undefined) !== (base.data.TEMPORAL_TLS_KEY_PATH === undefined)
+  ) {
     issues.push('TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: set both or neither');
   }
   if (base.success && base.data.VOTERFILE_LOW_THRESHOLD > base.data.VOTERFILE_HIGH_THRESHOLD) {
-    issues.push(`VOTERFILE_LOW_THRESHOLD: must not be above VOTERFILE_HIGH_THRESHOLD (${base.data.VOTERFILE_HIGH_THRESHOLD})`);
+    issues.push(
+      `VOTERFILE_LOW_THRESHOLD: must not be above VOTERFILE_HIGH_THRESHOLD (${base.data.VOTERFILE_HIGH_THRESHOLD})`,
+    );
   }
   if (!base.success || issues.length > 0) throw new ConfigError(`invalid configuration: ${issues.join('; ')}`);
   return deepFreeze(buildConfig(base.data, providers as ProvidersConfig));

@@ -28,14 +28,40 @@ export const LAYERS = [
 const layerZones = LAYERS.slice(0, -1).flatMap((targets, level) =>
   targets.map((target) => ({
     target: `./${target}`,
-    from: LAYERS.slice(level + 1).flat().map((upper) => `./${upper}`),
+    from: LAYERS.slice(level + 1)
+      .flat()
+      .map((upper) => `./${upper}`),
     message: `${target} is below these layers (schemas ← domain ← config ← store ← activities ← workflows ← client ← worker ← api ← dev ← cli): import downward only.`,
   })),
 );
 
 const NODE_BUILTINS = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'http2',
-  'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib',
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'worker_threads',
+  'zlib',
 ];
 
 export default tseslint.config(
@@ -86,23 +112,46 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no activity implementations.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [
-          ...NODE_BUILTINS.flatMap((name) => [name, `node:${name}`]),
-          'kysely', 'pg', 'undici', 'pino', 'fastify', '@temporalio/client', '@temporalio/worker', '@temporalio/activity',
-        ].map((name) => ({ name, message: 'Workflow code must stay deterministic: do I/O in activities.' })),
-        patterns: [
-          { group: ['../activities/*', '../activities/**', '../store/*', '../store/**', '../domain/*', '../domain/**'], allowTypeImports: true,
-            message: 'Import activities and store code into workflows as types only.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...NODE_BUILTINS.flatMap((name) => [name, `node:${name}`]),
+            'kysely',
+            'pg',
+            'undici',
+            'pino',
+            'fastify',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ].map((name) => ({ name, message: 'Workflow code must stay deterministic: do I/O in activities.' })),
+          patterns: [
+            {
+              group: [
+                '../activities/*',
+                '../activities/**',
+                '../store/*',
+                '../store/**',
+                '../domain/*',
+                '../domain/**',
+              ],
+              allowTypeImports: true,
+              message: 'Import activities and store code into workflows as types only.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     // The store knows nothing of Temporal, so it can be reused by scripts and the API.
     files: ['store/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@temporalio/*'], message: 'store/ must not depend on Temporal.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@temporalio/*'], message: 'store/ must not depend on Temporal.' }] },
+      ],
     },
   },
 );

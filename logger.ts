@@ -5,9 +5,22 @@ import pino, { type Logger } from 'pino';
  * under that rule, not the rule itself.
  */
 const REDACT_PATHS = [
-  'email', 'givenName', 'familyName', 'phone', 'postalAddress', 'signup',
-  '*.email', '*.givenName', '*.familyName', '*.phone', '*.postalAddress', '*.signup',
-  'authorization', 'headers.authorization', 'req.headers.authorization', 'req.headers["x-signature"]',
+  'email',
+  'givenName',
+  'familyName',
+  'phone',
+  'postalAddress',
+  'signup',
+  '*.email',
+  '*.givenName',
+  '*.familyName',
+  '*.phone',
+  '*.postalAddress',
+  '*.signup',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers["x-signature"]',
   // A database error carries the row's values: `detail` ("Key (id)=(…)"), `where` (the JSON text around a bad
   // character), the query's `parameters`. Store code rethrows without them (store/database-errors.ts); this is the
   // net for an error logged as the driver threw it, at the top level, under `err`/`error` or as their cause.

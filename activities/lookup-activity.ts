@@ -63,15 +63,30 @@ export function createLookupActivity(provider: Provider, options: LookupActivity
       // One place for every provider: what a provider answers is stored only with URLs a record may carry.
       const { observations, dropped } = withStorableUrls(answer.observations, options.trustedOrigins);
       lookupsTotal.inc({ ...labels, outcome: answer.outcome });
-      log.info('lookup finished', { provider: provider.name, outcome: answer.outcome, attempt, ms: Date.now() - started, ...(dropped ? { droppedUrls: dropped } : {}) });
+      log.info('lookup finished', {
+        provider: provider.name,
+        outcome: answer.outcome,
+        attempt,
+        ms: Date.now() - started,
+        ...(dropped ? { droppedUrls: dropped } : {}),
+      });
       return { ...answer, observations, attempts: attempt };
     } catch (err) {
       lookupsTotal.inc({ ...labels, outcome: 'error' });
       lookupErrorsTotal.inc({ ...labels, error_type: err instanceof LookupError ? err.type : 'Unexpected' });
       if (!(err instanceof LookupError)) throw err;
       const nextRetryDelay = err.retryable ? nextRetryDelayOf(err, context.info) : undefined;
-      log.warn('lookup attempt failed', { provider: provider.name, errorType: err.type, attempt, retryAfterMs: err.retryAfterMs, nextRetryDelay });
-      const details: LookupFailureDetails = { attempt, ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}) };
+      log.warn('lookup attempt failed', {
+        provider: provider.name,
+        errorType: err.type,
+        attempt,
+        retryAfterMs: err.retryAfterMs,
+        nextRetryDelay,
+      });
+      const details: LookupFailureDetails = {
+        attempt,
+        ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}),
+      };
       throw ApplicationFailure.create({
         type: err.type,
         message: err.message,
@@ -87,6 +102,9 @@ export function createLookupActivity(provider: Provider, options: LookupActivity
 }
 
 /** The activities one provider worker registers: just that provider's lookup, under its well-known name. */
-export function lookupActivitiesFor(provider: Provider, options: LookupActivityOptions = {}): Partial<LookupActivities> {
+export function lookupActivitiesFor(
+  provider: Provider,
+  options: LookupActivityOptions = {},
+): Partial<LookupActivities> {
   return { [lookupActivityName(provider.name)]: createLookupActivity(provider, options) };
 }

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { addSuppression, eraseContactData, markContactSuppressed, writeAudit, type ErasureCounts } from '../store/privacy.js';
+import {
+  addSuppression,
+  eraseContactData,
+  markContactSuppressed,
+  writeAudit,
+  type ErasureCounts,
+} from '../store/privacy.js';
 
 export interface PrivacyRequest {
   contactKey: string;
@@ -24,7 +30,12 @@ export function createPrivacyActivities(db: Kysely<Database>) {
       return db.transaction().execute(async (trx) => {
         await addSuppression(trx, request.contactKey, 'opt_out');
         const contactUpdated = await markContactSuppressed(trx, request.contactKey);
-        await writeAudit(trx, { actor: request.actor, action: 'suppress', subjectKey: request.contactKey, detail: { contactUpdated } });
+        await writeAudit(trx, {
+          actor: request.actor,
+          action: 'suppress',
+          subjectKey: request.contactKey,
+          detail: { contactUpdated },
+        });
         return { contactUpdated };
       });
     },
@@ -34,8 +45,18 @@ export function createPrivacyActivities(db: Kysely<Database>) {
       return db.transaction().execute(async (trx) => {
         const deleted = await eraseContactData(trx, request.contactKey);
         await addSuppression(trx, request.contactKey, 'erasure');
-        const receipt: ErasureReceipt = { contactKey: request.contactKey, erasedAt: new Date().toISOString(), deleted, suppressed: true };
-        await writeAudit(trx, { actor: request.actor, action: 'erase', subjectKey: request.contactKey, detail: { deleted } });
+        const receipt: ErasureReceipt = {
+          contactKey: request.contactKey,
+          erasedAt: new Date().toISOString(),
+          deleted,
+          suppressed: true,
+        };
+        await writeAudit(trx, {
+          actor: request.actor,
+          action: 'erase',
+          subjectKey: request.contactKey,
+          detail: { deleted },
+        });
         return receipt;
       });
     },

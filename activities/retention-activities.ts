@@ -78,7 +78,8 @@ export async function purgeExpiredData(
   resumeFrom?: Partial<PurgeExpiredDataResult>,
 ): Promise<PurgeExpiredDataResult> {
   const cutoff = new Date(input.cutoff);
-  if (Number.isNaN(cutoff.getTime())) throw new TypeError(`purgeExpiredData: cutoff ${JSON.stringify(input.cutoff)} is not a time`);
+  if (Number.isNaN(cutoff.getTime()))
+    throw new TypeError(`purgeExpiredData: cutoff ${JSON.stringify(input.cutoff)} is not a time`);
   const batchSize = input.batchSize ?? DEFAULT_BATCH;
   const result: PurgeExpiredDataResult = {
     cutoff: cutoff.toISOString(),
@@ -90,7 +91,8 @@ export async function purgeExpiredData(
   };
   // A retried attempt goes on counting from the last batch the previous attempt reported.
   if (resumeFrom?.cutoff === result.cutoff) {
-    for (const key of ['observations', 'lookupsExpired', 'contactsRemerged'] as const) result[key] = Number(resumeFrom[key] ?? 0);
+    for (const key of ['observations', 'lookupsExpired', 'contactsRemerged'] as const)
+      result[key] = Number(resumeFrom[key] ?? 0);
   }
   for (;;) {
     const batch = await purgeExpiredObservations(db, cutoff, batchSize);

@@ -20,14 +20,18 @@ const TEMPORAL_DEFAULT_INITIAL_MS = 1000;
 const TEMPORAL_DEFAULT_COEFFICIENT = 2;
 const TEMPORAL_DEFAULT_MAXIMUM_FACTOR = 100;
 
-const durationMs = (value: RetryPolicy['initialInterval']): number | undefined => (typeof value === 'number' && value > 0 ? value : undefined);
+const durationMs = (value: RetryPolicy['initialInterval']): number | undefined =>
+  typeof value === 'number' && value > 0 ? value : undefined;
 
 /** The backoff of the activity's retry policy as the server reported it (durations arrive in milliseconds). */
 export function backoffPolicyOf(policy: RetryPolicy | undefined): BackoffPolicy {
   const initialIntervalMs = durationMs(policy?.initialInterval) ?? TEMPORAL_DEFAULT_INITIAL_MS;
   return {
     initialIntervalMs,
-    backoffCoefficient: policy?.backoffCoefficient && policy.backoffCoefficient >= 1 ? policy.backoffCoefficient : TEMPORAL_DEFAULT_COEFFICIENT,
+    backoffCoefficient:
+      policy?.backoffCoefficient && policy.backoffCoefficient >= 1
+        ? policy.backoffCoefficient
+        : TEMPORAL_DEFAULT_COEFFICIENT,
     maximumIntervalMs: durationMs(policy?.maximumInterval) ?? initialIntervalMs * TEMPORAL_DEFAULT_MAXIMUM_FACTOR,
   };
 }

@@ -50,7 +50,12 @@ async function storeWrite<T>(activity: string, write: () => Promise<T>): Promise
   } catch (err) {
     if (sqlState(err) === undefined) throw err;
     const description = `${activity}: the database refused the write (${describeDatabaseError(err)})`;
-    if (isUnstorableValue(err)) throw ApplicationFailure.create({ type: LOOKUP_ERROR_TYPES.storeRejected, message: description, nonRetryable: true });
+    if (isUnstorableValue(err))
+      throw ApplicationFailure.create({
+        type: LOOKUP_ERROR_TYPES.storeRejected,
+        message: description,
+        nonRetryable: true,
+      });
     // No `cause`: the driver's error is exactly what must not travel (its detail and where hold the row's values).
     // eslint-disable-next-line preserve-caught-error
     throw new Error(description);
@@ -71,17 +76,19 @@ export function createStoreActivities(db: Kysely<Database>) {
      */
     async saveSignup(input: SaveSignupInput): Promise<{ suppressed?: SuppressionReason }> {
       const run = currentRun();
-      return storeWrite('saveSignup', () => db.transaction().execute(async (trx) => {
-        const suppressed = await findSuppression(trx, input.contactKey);
-        if (suppressed) return { suppressed };
-        await upsertContact(trx, { id: input.contactKey, signup: input.signup, workflowId: run.workflowId });
-        await insertObservations(
-          trx,
-          { contactId: input.contactKey, provider: SIGNUP_PROVIDER, ...run },
-          signupObservations(input.signup, input.receivedAt),
-        );
-        return {};
-      }));
+      return storeWrite('saveSignup', () =>
+        db.transaction().execute(async (trx) => {
+          const suppressed = await findSuppression(trx, input.contactKey);
+          if (suppressed) return { suppressed };
+          await upsertContact(trx, { id: input.contactKey, signup: input.signup, workflowId: run.workflowId });
+          await insertObservations(
+            trx,
+            { contactId: input.contactKey, provider: SIGNUP_PROVIDER, ...run },
+            signupObservations(input.signup, input.receivedAt),
+          );
+          return {};
+        }),
+      );
     },
 
     /** Stores how one provider's lookup ended, with what it found, in one transaction. */
@@ -89,20 +96,26 @@ export function createStoreActivities(db: Kysely<Database>) {
       const run = currentRun();
       const { state } = input;
       if (state.outcome === 'pending') throw new Error('recordLookup: a pending lookup has nothing to record');
-      await storeWrite('recordLookup', () => db.transaction().execute(async (trx) => {
-        await insertObservations(trx, { contactId: input.contactKey, provider: input.provider, ...run }, input.observations);
-        await upsertLookup(trx, {
-          contactId: input.contactKey,
-          provider: input.provider,
-          outcome: state.outcome as Exclude<LookupState['outcome'], 'pending'>,
-          reason: state.reason,
-          attempts: state.attempts,
-          errorType: state.errorType,
-          lastError: state.lastError,
-          completedAt: state.at ?? new Date().toISOString(),
-          ...run,
-        });
-      }));
+      await storeWrite('recordLookup', () =>
+        db.transaction().execute(async (trx) => {
+          await insertObservations(
+            trx,
+            { contactId: input.contactKey, provider: input.provider, ...run },
+            input.observations,
+          );
+          await upsertLookup(trx, {
+            contactId: input.contactKey,
+            provider: input.provider,
+            outcome: state.outcome as Exclude<LookupState['outcome'], 'pending'>,
+            reason: state.reason,
+            attempts: state.attempts,
+            errorType: state.errorType,
+            lastError: state.lastError,
+            completedAt: state.at ?? new Date().toISOString(),
+            ...run,
+          });
+        }),
+      );
     },
 
     /** Re-derives the unified record from everything stored about the contact and saves it. */
@@ -110,8 +123,16 @@ export function createStoreActivities(db: Kysely<Database>) {
       return storeWrite('mergeContact', async () => {
         const contact = await findContactById(db, input.contactKey);
         // Gone (erased while this run was stopping): no retry can bring it back.
-        if (!contact) throw ApplicationFailure.create({ type: 'ContactMissing', message: 'mergeContact: the contact is not in the store', nonRetryable: true });
-        const [observations, lookups] = await Promise.all([listObservations(db, contact.id), listLookups(db, contact.id)]);
+        if (!contact)
+          throw ApplicationFailure.create({
+            type: 'ContactMissing',
+            message: 'mergeContact: the contact is not in the store',
+            nonRetryable: true,
+          });
+        const [observations, lookups] = await Promise.all([
+          listObservations(db, contact.id),
+          listLookups(db, contact.id),
+        ]);
         // The same derivation as `enrich remerge`; a suppressed contact stays suppressed.
         const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
         await updateContactRecord(db, contact.id, record);

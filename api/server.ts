@@ -12,7 +12,8 @@ import { buildApi } from './build-api.js';
  */
 export async function runApi(config: Config, logger: Logger): Promise<void> {
   if (!config.api.apiToken) throw new Error('api: API_TOKEN must be set');
-  if (!config.api.signupToken && !config.api.webhookSecret) throw new Error('api: set SIGNUP_TOKEN or WEBHOOK_SECRET so signups can be authenticated');
+  if (!config.api.signupToken && !config.api.webhookSecret)
+    throw new Error('api: set SIGNUP_TOKEN or WEBHOOK_SECRET so signups can be authenticated');
   const database = await openStore(config, logger);
   const temporal = await createTemporalClient(config);
   const api = buildApi({ config, temporal, db: database.db, logger });

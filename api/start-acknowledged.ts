@@ -14,13 +14,17 @@ export const RETRY_AFTER_SECONDS = 5;
  * `API_START_TIMEOUT_MS`: a caller waiting on a Temporal that does not answer gets an error it turns into a 503,
  * not a hung request. Every gRPC call made inside `run` shares the one deadline, so a batch is bounded as a whole.
  */
-export function withStartDeadline<T>(deps: ApiDeps, run: (start: (signup: Signup) => Promise<StartEnrichmentResult>) => Promise<T>): Promise<T> {
+export function withStartDeadline<T>(
+  deps: ApiDeps,
+  run: (start: (signup: Signup) => Promise<StartEnrichmentResult>) => Promise<T>,
+): Promise<T> {
   const { temporal, config, db } = deps;
   return temporal.connection.withDeadline(Date.now() + config.api.startTimeoutMs, () =>
     run(async (signup) => {
       // A person who opted out or was erased is acknowledged (the sender must not retry) and nothing starts.
       const contactKey = contactKeyFor(signup.email, config.pseudonymKey);
-      if (await findSuppression(db, contactKey)) return { workflowId: enrichContactWorkflowId(contactKey), contactKey, status: 'suppressed' };
+      if (await findSuppression(db, contactKey))
+        return { workflowId: enrichContactWorkflowId(contactKey), contactKey, status: 'suppressed' };
       return startEnrichment(temporal, config, signup);
     }),
   );

@@ -60,7 +60,9 @@ async function generate(path: string, count: number): Promise<number> {
       bad++;
       await write(`not-an-email-${i},Bad,Row${i},,,,,,,\n`);
     } else {
-      await write(`bench.${i}@example.org,Given${i},Family${i},${i % 9000} Main St,${27000 + (i % 900)},Raleigh,NC,US,${1940 + (i % 60)},${i % 3 === 0}\n`);
+      await write(
+        `bench.${i}@example.org,Given${i},Family${i},${i % 9000} Main St,${27000 + (i % 900)},Raleigh,NC,US,${1940 + (i % 60)},${i % 3 === 0}\n`,
+      );
     }
   }
   out.end();
@@ -76,7 +78,12 @@ const valid = rows - bad;
 
 const port = await freePort();
 const server = await startTemporalDevServer(headlessDevServerOptions(dir, port));
-const config = loadConfig({ TEMPORAL_ADDRESS: server.address, PSEUDONYM_KEY: 'bench-backfill-pseudonym-key', TEMPORAL_TASK_QUEUE: 'bench-backfill', LOG_LEVEL: 'silent' });
+const config = loadConfig({
+  TEMPORAL_ADDRESS: server.address,
+  PSEUDONYM_KEY: 'bench-backfill-pseudonym-key',
+  TEMPORAL_TASK_QUEUE: 'bench-backfill',
+  LOG_LEVEL: 'silent',
+});
 const client = backfillClient(server.address, config);
 
 try {

@@ -10,10 +10,25 @@ import { parseArgs } from 'node:util';
 import { benchSignups } from './support/bench-providers.js';
 import { reportBench } from './support/bench-results.js';
 import { historyTimeline } from './support/history-timeline.js';
-import { benchProviderEnv, percentile, positiveInt, round, startBenchStack, startProviderHost, type BenchStack } from './support/bench-stack.js';
+import {
+  benchProviderEnv,
+  percentile,
+  positiveInt,
+  round,
+  startBenchStack,
+  startProviderHost,
+  type BenchStack,
+} from './support/bench-stack.js';
 
 const USAGE = 'npm run bench:latency -- [--samples N] [--latency-ms MS] [--warmup N]';
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '40' }, 'latency-ms': { type: 'string', default: '150' }, warmup: { type: 'string', default: '5' }, timeline: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '40' },
+    'latency-ms': { type: 'string', default: '150' },
+    warmup: { type: 'string', default: '5' },
+    timeline: { type: 'boolean', default: false },
+  },
+});
 const SAMPLES = positiveInt(values.samples, USAGE);
 const WARMUP = positiveInt(values.warmup, USAGE);
 const LATENCY_MS = Number(values['latency-ms']);
@@ -47,7 +62,9 @@ try {
   if (values.timeline) {
     // Where the median run's time went, event by event (`--timeline`).
     const median = [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
-    process.stdout.write(`median run (${median.seconds.toFixed(3)} s):\n${(await historyTimeline(bench.client, median.workflowId)).join('\n')}\n`);
+    process.stdout.write(
+      `median run (${median.seconds.toFixed(3)} s):\n${(await historyTimeline(bench.client, median.workflowId)).join('\n')}\n`,
+    );
   }
 
   const figures = {
@@ -58,7 +75,9 @@ try {
     max_seconds: round(Math.max(...seconds)),
     min_seconds: round(Math.min(...seconds)),
   };
-  process.stdout.write(`latency bench: ${SAMPLES} signups one at a time through the API, providers answering in ${LATENCY_MS} ms\n`);
+  process.stdout.write(
+    `latency bench: ${SAMPLES} signups one at a time through the API, providers answering in ${LATENCY_MS} ms\n`,
+  );
   const met = await reportBench('latency', figures, { p50_seconds: { max: 0.6 } });
   if (!met) process.stderr.write('bench:latency: the target was missed (see the table)\n');
 } finally {

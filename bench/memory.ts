@@ -21,16 +21,29 @@ import { freePort } from '../tests/support/free-port.js';
 import { providerTaskQueue } from '../schemas/ids.js';
 import { benchSignups } from './support/bench-providers.js';
 import { reportBench } from './support/bench-results.js';
-import { BENCH_ENV, startBenchServerAndDatabase, benchProviderEnv, Cleanups, positiveInt, round, spawnWorker, startProviderHost, waitForPollers } from './support/bench-stack.js';
+import {
+  BENCH_ENV,
+  startBenchServerAndDatabase,
+  benchProviderEnv,
+  Cleanups,
+  positiveInt,
+  round,
+  spawnWorker,
+  startProviderHost,
+  waitForPollers,
+} from './support/bench-stack.js';
 
 const USAGE = 'npm run bench:memory -- [--workflows N] [--concurrency N]';
-const { values } = parseArgs({ options: { workflows: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '64' } } });
+const { values } = parseArgs({
+  options: { workflows: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '64' } },
+});
 const WORKFLOWS = positiveInt(values.workflows, USAGE);
 const CONCURRENCY = positiveInt(values.concurrency, USAGE);
 const TASK_QUEUE = 'bench-memory';
 const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
 const t0 = performance.now();
-const progress = (step: string) => process.stderr.write(`memory: ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+const progress = (step: string) =>
+  process.stderr.write(`memory: ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 
 /** One sample of a Prometheus text exposition (first match), or 0. */
 function sample(text: string, name: string): number {
@@ -62,7 +75,9 @@ try {
     TEMPORAL_METRICS_BIND_ADDRESS: `127.0.0.1:${runtimePort}`,
     // Only Gravatar, at a rate that admits almost nothing: every workflow parks on its lookup.
     PROVIDER_GRAVATAR_RPS: '0.001',
-    ...Object.fromEntries(['GITHUB', 'MASTODON', 'BLUESKY', 'FEC', 'CENSUS', 'BAN'].map((name) => [`PROVIDER_${name}_ENABLED`, 'false'])),
+    ...Object.fromEntries(
+      ['GITHUB', 'MASTODON', 'BLUESKY', 'FEC', 'CENSUS', 'BAN'].map((name) => [`PROVIDER_${name}_ENABLED`, 'false']),
+    ),
   };
   const worker = spawnWorker(env);
   cleanups.add(() => stopChild(worker));
@@ -92,7 +107,7 @@ try {
   const store = new pg.Client({ connectionString: database.url });
   await store.connect();
   cleanups.add(() => store.end());
-  for (let lastTasks = -1; ; ) {
+  for (let lastTasks = -1; ;) {
     const saved = Number((await store.query<{ n: string }>('select count(*) as n from contacts')).rows[0]!.n);
     const tasks = sample(await scrape(), 'temporal_workflow_task_execution_latency_count');
     if (saved >= WORKFLOWS && tasks === lastTasks) break;
@@ -114,7 +129,9 @@ try {
     kb_per_workflow: round((rss - idleRss) / 1024 / WORKFLOWS, 1),
     sticky_cache_size: sample(parked, 'temporal_sticky_cache_size'),
   };
-  process.stdout.write(`memory bench: one worker process, ${WORKFLOWS} enrichments parked on a rate-limited Gravatar queue\n`);
+  process.stdout.write(
+    `memory bench: one worker process, ${WORKFLOWS} enrichments parked on a rate-limited Gravatar queue\n`,
+  );
   // Parked workflows must not cost the worker more than 1 GiB once settled (the peak includes garbage not yet collected).
   const met = await reportBench('memory', figures, { rss_mb: { max: 1024 } });
   if (!met) process.stderr.write('bench:memory: the target was missed (see the table)\n');

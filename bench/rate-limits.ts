@@ -24,7 +24,14 @@ import { dataConverterFor } from '../client/codec/data-converter.js';
 import type { DemoServer } from '../demo/servers/demo-server.js';
 import { benchSignups, limitsVariable, startBenchProviders, type BenchProvider } from './support/bench-providers.js';
 import { reportBench, type Target } from './support/bench-results.js';
-import { BENCH_ENV, startBenchServerAndDatabase, Cleanups, positiveInt, spawnWorker, waitForPollers } from './support/bench-stack.js';
+import {
+  BENCH_ENV,
+  startBenchServerAndDatabase,
+  Cleanups,
+  positiveInt,
+  spawnWorker,
+  waitForPollers,
+} from './support/bench-stack.js';
 import { largestSafeRate } from '../domain/rate-budget.js';
 import { HTTP_PROVIDER_NAMES, PROVIDER_NAMES, type HttpProviderName } from '../schemas/providers.js';
 import { providerTaskQueue } from '../schemas/ids.js';
@@ -46,7 +53,10 @@ type Phase = 'defaults' | 'near_limit';
 
 /** Requests per second the provider saw, from its first request to its last. */
 function achievedRate(server: DemoServer): { requests: number; rate: number } {
-  const times = server.requestLog().map((r) => r.at).sort((a, b) => a - b);
+  const times = server
+    .requestLog()
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
   if (times.length < 2) return { requests: times.length, rate: 0 };
   return { requests: times.length, rate: (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000) };
 }
@@ -71,7 +81,9 @@ function phaseEnv(phase: Phase, providers: BenchProvider[], base: NodeJS.Process
     const derived = loadConfig(env);
     for (const name of HTTP_PROVIDER_NAMES) {
       const settings = derived.providers[name];
-      env[`PROVIDER_${name.toUpperCase()}_RPS`] = String(largestSafeRate(settings.limits!, lookupRequests(name, settings.timeoutMs)));
+      env[`PROVIDER_${name.toUpperCase()}_RPS`] = String(
+        largestSafeRate(settings.limits!, lookupRequests(name, settings.timeoutMs)),
+      );
     }
   }
   return env;
@@ -110,7 +122,10 @@ async function runPhase(phase: Phase): Promise<Record<string, number>> {
       DB_POOL_SIZE: '5',
     });
     const config = loadConfig(env);
-    const rates = Object.fromEntries(providers.map((p) => [p.name, config.providers[p.name].rps])) as Record<HttpProviderName, number>;
+    const rates = Object.fromEntries(providers.map((p) => [p.name, config.providers[p.name].rps])) as Record<
+      HttpProviderName,
+      number
+    >;
     const figures: Record<string, number> = {};
     if (phase === 'near_limit') figures[`${phase}.accepted_above_largest`] = acceptedAboveLargest(env);
 
@@ -120,11 +135,17 @@ async function runPhase(phase: Phase): Promise<Record<string, number>> {
     cleanups.add(() => connection.close());
     const client = new Client({ connection, dataConverter: dataConverterFor(config) });
     // Every worker polls every provider queue before the first contact arrives, so the rate is the server's alone.
-    await waitForPollers(client, providers.map((p) => providerTaskQueue(taskQueue, p.name)), WORKERS);
+    await waitForPollers(
+      client,
+      providers.map((p) => providerTaskQueue(taskQueue, p.name)),
+      WORKERS,
+    );
     const limit = pLimit(20);
     const started = Date.now();
     const ids = await Promise.all(
-      benchSignups(CONTACTS).map((signup) => limit(async () => (await startEnrichment(client, config, signup)).workflowId)),
+      benchSignups(CONTACTS).map((signup) =>
+        limit(async () => (await startEnrichment(client, config, signup)).workflowId),
+      ),
     );
     await Promise.all(ids.map((id) => limit(() => client.workflow.getHandle(id).result())));
     const seconds = (Date.now() - started) / 1000;

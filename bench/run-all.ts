@@ -43,7 +43,8 @@ const BENCHES: Bench[] = [
     name: 'throughput',
     script: 'throughput.ts',
     args: ['--contacts', '200'],
-    size: (f) => `${n(f.contacts)} contacts, ${f.activities_per_contact ?? '?'} activities each, ${n(f.in_flight)} in flight`,
+    size: (f) =>
+      `${n(f.contacts)} contacts, ${f.activities_per_contact ?? '?'} activities each, ${n(f.in_flight)} in flight`,
     context: ['contacts_per_second', 'bare_workflows_per_second'],
     timeoutSeconds: 150,
   },
@@ -58,7 +59,8 @@ const BENCHES: Bench[] = [
     name: 'memory',
     script: 'memory.ts',
     args: ['--workflows', '600'],
-    size: (f) => `${n(f.workflows_in_flight)} workflows in flight, more than the cache holds (10,000: --workflows 10000)`,
+    size: (f) =>
+      `${n(f.workflows_in_flight)} workflows in flight, more than the cache holds (10,000: --workflows 10000)`,
     context: ['peak_rss_mb', 'heap_used_mb', 'kb_per_workflow', 'sticky_cache_size'],
     timeoutSeconds: 180,
   },
@@ -104,7 +106,9 @@ async function runBench(bench: Bench): Promise<Outcome> {
   const began = performance.now();
   const logPath = join(LOGS, `${bench.name}.log`);
   const log = createWriteStream(logPath);
-  const child = spawn(process.execPath, ['--import', 'tsx', `${HERE}${bench.script}`, ...bench.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', `${HERE}${bench.script}`, ...bench.args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   const timer = setTimeout(() => child.kill('SIGTERM'), bench.timeoutSeconds * 1000 * 1.5);
@@ -153,7 +157,11 @@ const HEADER = ['bench', 'figure', 'value', 'target', 'met?', 'run'];
 
 function plain(rows: string[][]): string {
   const widths = HEADER.map((_, i) => Math.max(...[HEADER, ...rows].map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(HEADER), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

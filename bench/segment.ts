@@ -54,9 +54,34 @@ const random = seededRandom(2026);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 const OCCUPATIONS = [
-  'Physician', 'Family Physician', 'Physician Assistant', 'Nurse', 'Registered Nurse', 'Teacher', 'Professor', 'Software Engineer',
-  'Attorney', 'Retired', 'Student', 'Organizer', 'Pharmacist', 'Electrician', 'Carpenter', 'Accountant', 'Social Worker', 'Farmer',
-  'Librarian', 'Chef', 'Pastor', 'Firefighter', 'Dentist', 'Veterinarian', 'Writer', 'Designer', 'Sales Manager', 'Consultant',
+  'Physician',
+  'Family Physician',
+  'Physician Assistant',
+  'Nurse',
+  'Registered Nurse',
+  'Teacher',
+  'Professor',
+  'Software Engineer',
+  'Attorney',
+  'Retired',
+  'Student',
+  'Organizer',
+  'Pharmacist',
+  'Electrician',
+  'Carpenter',
+  'Accountant',
+  'Social Worker',
+  'Farmer',
+  'Librarian',
+  'Chef',
+  'Pastor',
+  'Firefighter',
+  'Dentist',
+  'Veterinarian',
+  'Writer',
+  'Designer',
+  'Sales Manager',
+  'Consultant',
 ];
 const STATES: Array<[region: string, districts: number, zip: number, city: string]> = [
   ['NC', 14, 27000, 'Durham'],
@@ -105,18 +130,56 @@ function generateContact(i: number, truth: Truth) {
     obs('census', 'location.districts.stateLower', String(1 + Math.floor(random() * 120)), 0.9),
     obs('census', 'location.districts.county', `${pick(['Durham', 'Wake', 'Orange', 'Franklin'])} County`, 0.9),
     fromFec ? obs('fec', 'work.occupation', occupation, 0.6) : obs('gravatar', 'work.occupation', occupation, 0.9),
-    fromFec ? obs('fec', 'work.employer', `Employer ${i % 5000}`, 0.6) : obs('gravatar', 'work.employer', `Employer ${i % 5000}`, 0.9),
+    fromFec
+      ? obs('fec', 'work.employer', `Employer ${i % 5000}`, 0.6)
+      : obs('gravatar', 'work.employer', `Employer ${i % 5000}`, 0.9),
   ];
-  if (fromFec) observations.push(obs('fec', 'donations', { count: 1 + (i % 7), total: 25 * (1 + (i % 40)), lastDate: '2025-10-14', restricted: true }, 0.6));
+  if (fromFec)
+    observations.push(
+      obs(
+        'fec',
+        'donations',
+        { count: 1 + (i % 7), total: 25 * (1 + (i % 40)), lastDate: '2025-10-14', restricted: true },
+        0.6,
+      ),
+    );
   const networks = NETWORKS.filter(() => random() < 0.3);
   for (const network of networks) {
-    observations.push(obs('gravatar', 'profiles', { network, handle: `user${i}`, url: `https://${network}.example.net/user${i}`, verified: true }, 0.9));
+    observations.push(
+      obs(
+        'gravatar',
+        'profiles',
+        { network, handle: `user${i}`, url: `https://${network}.example.net/user${i}`, verified: true },
+        0.9,
+      ),
+    );
   }
   const party = random() < 0.6 ? pick(PARTIES) : undefined;
   if (party) {
-    observations.push(obs('voterfile', 'voter', { voterId: `V${i}`, status: 'A', party, precinct: `P-${i % 300}`, registrationDate: '2012-10-01', matchScore: 0.93 }, 0.93));
+    observations.push(
+      obs(
+        'voterfile',
+        'voter',
+        {
+          voterId: `V${i}`,
+          status: 'A',
+          party,
+          precinct: `P-${i % 300}`,
+          registrationDate: '2012-10-01',
+          matchScore: 0.93,
+        },
+        0.93,
+      ),
+    );
   }
-  const record = buildContactRecord({ id, email, consent: { socialProfiles: true }, createdAt: AT, observations, lookups: [] });
+  const record = buildContactRecord({
+    id,
+    email,
+    consent: { socialProfiles: true },
+    createdAt: AT,
+    observations,
+    lookups: [],
+  });
 
   const physicianNc04 = /physician/i.test(occupation) && district === 'NC-04';
   if (physicianNc04) truth.physicianNc04Research++;
@@ -132,7 +195,8 @@ async function openBackend(): Promise<{ handle: DatabaseHandle; cleanup: () => P
     const handle = await openDatabase({ pgliteDir: dir });
     return { handle, cleanup: async () => (await handle.close(), await rm(dir, { recursive: true, force: true })) };
   }
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const adminUrl =
+    process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `enrich_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -191,11 +255,19 @@ try {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 
   /** Runs one export into a file, as `enrich segment --out` does; returns seconds and rows. */
-  async function timeExport(where: string[], format: SegmentFormat, purpose: ExportPurpose): Promise<{ seconds: number; rows: number }> {
+  async function timeExport(
+    where: string[],
+    format: SegmentFormat,
+    purpose: ExportPurpose,
+  ): Promise<{ seconds: number; rows: number }> {
     const started = performance.now();
     const counter = { count: 0 };
     const out = createWriteStream(join(dir, `export.${format}`));
-    for await (const chunk of encodeSegment(counted(streamSegment(handle.db, parseSegment(where, purpose)), counter), format, purpose)) {
+    for await (const chunk of encodeSegment(
+      counted(streamSegment(handle.db, parseSegment(where, purpose)), counter),
+      format,
+      purpose,
+    )) {
       if (!out.write(chunk)) await once(out, 'drain');
     }
     out.end();
@@ -206,7 +278,9 @@ try {
   const physicianNc04 = ['work.occupation~physician', 'location.districts.congressional=NC-04'];
   // Segments of a few hundred to a few thousand contacts must take a few seconds at most; a third of the store
   // (the bulk export) is held to a throughput instead.
-  const runs: Array<[name: string, where: string[], format: SegmentFormat, purpose: ExportPurpose, expected: number, bulk?: true]> = [
+  const runs: Array<
+    [name: string, where: string[], format: SegmentFormat, purpose: ExportPurpose, expected: number, bulk?: true]
+  > = [
     ['physician_nc04_research_csv', physicianNc04, 'csv', 'research', truth.physicianNc04Research],
     ['physician_nc04_research_osdi', physicianNc04, 'osdi', 'research', truth.physicianNc04Research],
     ['physician_nc04_outreach_csv', physicianNc04, 'csv', 'outreach', truth.physicianNc04Outreach],

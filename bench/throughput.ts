@@ -18,10 +18,23 @@ import { startEnrichment } from '../client/start-enrichment.js';
 import type { BareActivities } from './support/bare-workflow.js';
 import { benchSignups } from './support/bench-providers.js';
 import { reportBench } from './support/bench-results.js';
-import { benchProviderEnv, positiveInt, round, startBenchStack, startProviderHost, type BenchStack } from './support/bench-stack.js';
+import {
+  benchProviderEnv,
+  positiveInt,
+  round,
+  startBenchStack,
+  startProviderHost,
+  type BenchStack,
+} from './support/bench-stack.js';
 
 const USAGE = 'npm run bench:throughput -- [--contacts N] [--in-flight N] [--warmup N]';
-const { values } = parseArgs({ options: { contacts: { type: 'string', default: '300' }, 'in-flight': { type: 'string', default: '50' }, warmup: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    contacts: { type: 'string', default: '300' },
+    'in-flight': { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '10' },
+  },
+});
 const CONTACTS = positiveInt(values.contacts, USAGE);
 const IN_FLIGHT = positiveInt(values['in-flight'], USAGE);
 const WARMUP = positiveInt(values.warmup, USAGE);
@@ -56,7 +69,8 @@ async function activityBatches(client: Client, workflowId: string): Promise<stri
 }
 
 const t0 = performance.now();
-const progress = (step: string) => process.stderr.write(`throughput: ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+const progress = (step: string) =>
+  process.stderr.write(`throughput: ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 const signups = benchSignups(2 * WARMUP + CONTACTS);
 const host = await startProviderHost({ contacts: signups.length, latencyMs: 0 });
 let bench: BenchStack | undefined;
@@ -77,7 +91,9 @@ try {
   progress('stack up');
   const warm = await Promise.all(Array.from({ length: WARMUP }, (_, i) => enrich(i)));
   const shapes = await Promise.all([activityBatches(client, warm[0]!), activityBatches(client, warm[1]!)]);
-  const bareShapes = shapes.map((batches) => batches.map((batch) => batch.map((queue) => queue.replace(TASK_QUEUE, BARE_QUEUE))));
+  const bareShapes = shapes.map((batches) =>
+    batches.map((batch) => batch.map((queue) => queue.replace(TASK_QUEUE, BARE_QUEUE))),
+  );
   const activitiesPerContact = (shapes[0].flat().length + shapes[1].flat().length) / 2;
 
   // The bare workers: the same queues, the same per-queue options as ours (startWorkers), no-op activities.
@@ -91,7 +107,9 @@ try {
         connection: bareConnection,
         taskQueue: queue,
         activities: noop,
-        ...(provider ? { maxTaskQueueActivitiesPerSecond: 1000, maxConcurrentActivityTaskExecutions: 20 } : { workflowsPath: BARE_WORKFLOWS }),
+        ...(provider
+          ? { maxTaskQueueActivitiesPerSecond: 1000, maxConcurrentActivityTaskExecutions: 20 }
+          : { workflowsPath: BARE_WORKFLOWS }),
       }),
     );
   }
@@ -100,7 +118,11 @@ try {
   // Its own client: no payload codec, as the bare workers have none.
   const bareClient = new Client({ connection: client.connection, namespace: config.temporal.namespace });
   const bare = (i: number) =>
-    bareClient.workflow.execute('bareEnrichment', { workflowId: `bench-bare-${i}`, taskQueue: BARE_QUEUE, args: [bareShapes[i % 2]] });
+    bareClient.workflow.execute('bareEnrichment', {
+      workflowId: `bench-bare-${i}`,
+      taskQueue: BARE_QUEUE,
+      args: [bareShapes[i % 2]],
+    });
   await Promise.all(Array.from({ length: WARMUP }, (_, i) => bare(i)));
 
   // Measured in alternating rounds (bare first in each), so a change in the machine's load hits both alike.

@@ -120,10 +120,56 @@ function parseWeights(text: string): Array<[string, number]> {
   return out;
 }
 
-const ONSETS = ['b', 'br', 'c', 'ch', 'cl', 'd', 'dr', 'f', 'g', 'gr', 'h', 'j', 'k', 'l', 'm', 'n', 'p', 'r', 's', 'sh', 'st', 't', 'tr', 'v', 'w', 'z'];
+const ONSETS = [
+  'b',
+  'br',
+  'c',
+  'ch',
+  'cl',
+  'd',
+  'dr',
+  'f',
+  'g',
+  'gr',
+  'h',
+  'j',
+  'k',
+  'l',
+  'm',
+  'n',
+  'p',
+  'r',
+  's',
+  'sh',
+  'st',
+  't',
+  'tr',
+  'v',
+  'w',
+  'z',
+];
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'ou', 'ie'];
 const CODAS = ['', 'n', 'r', 'l', 's', 'th', 'ck', 'm', 'nd', 'rt', 'x', 'ng'];
-const ENDINGS = ['son', 'ton', 'man', 'ley', 'berg', 'field', 'ford', 'er', 'ez', 'ski', 'ov', 'ham', 'well', 'by', 'ard', 'elli', 'ani', 'ata'];
+const ENDINGS = [
+  'son',
+  'ton',
+  'man',
+  'ley',
+  'berg',
+  'field',
+  'ford',
+  'er',
+  'ez',
+  'ski',
+  'ov',
+  'ham',
+  'well',
+  'by',
+  'ard',
+  'elli',
+  'ani',
+  'ata',
+];
 
 /** A made-up but pronounceable name. */
 function inventName(ending: boolean): string {
@@ -134,7 +180,12 @@ function inventName(ending: boolean): string {
 }
 
 /** Common names by their share (per 100,000), then `tail` invented names sharing the rest by Zipf's law. */
-function nameDistribution(common: Array<[string, number]>, commonShare: number, tail: number, ending: boolean): () => string {
+function nameDistribution(
+  common: Array<[string, number]>,
+  commonShare: number,
+  tail: number,
+  ending: boolean,
+): () => string {
   const commonTotal = common.reduce((s, [, w]) => s + w, 0);
   const names = new Set(common.map(([n]) => n));
   const items: Array<[string, number]> = common.map(([n, w]) => [n, (w / commonTotal) * commonShare]);
@@ -144,7 +195,7 @@ function nameDistribution(common: Array<[string, number]>, commonShare: number, 
     let name = inventName(ending);
     while (names.has(name) || name.length < 3) name = inventName(ending);
     names.add(name);
-    items.push([name, ((1 / r) / harmonic) * (1 - commonShare)]);
+    items.push([name, (1 / r / harmonic) * (1 - commonShare)]);
   }
   return weighted(items);
 }
@@ -156,16 +207,18 @@ const femaleName = nameDistribution(parseWeights(COMMON_FEMALE), 0.7, Math.max(3
 const NICKNAMES = new Map<string, string[]>();
 for (const group of NICKNAME_GROUPS) NICKNAMES.set(group[0]!, [...group.slice(1)]);
 const NICK_TO_FORMAL = new Map<string, string>();
-for (const group of NICKNAME_GROUPS) for (const n of group.slice(1)) if (!NICK_TO_FORMAL.has(n)) NICK_TO_FORMAL.set(n, group[0]!);
+for (const group of NICKNAME_GROUPS)
+  for (const n of group.slice(1)) if (!NICK_TO_FORMAL.has(n)) NICK_TO_FORMAL.set(n, group[0]!);
 
 /* ---------- places: cities, ZIPs, streets ---------- */
-const STREET_NAMES = `main oak maple pine cedar elm walnut chestnut spruce willow park lake hill church market mill spring river forest
+const STREET_NAMES =
+  `main oak maple pine cedar elm walnut chestnut spruce willow park lake hill church market mill spring river forest
 meadow valley ridge sunset highland franklin washington lincoln jefferson madison jackson wade glenwood hillsborough oberlin broad
 central chapel salem fayetteville duke roxboro erwin cameron peace person harrington boylan jones lenoir davie cabarrus mordecai
 blount wilmington west college greene tryon trade morehead providence sharon selwyn queens randolph monroe independence albemarle
 shamrock eastway harris sugar creek mallard statesville beatties ford graham elizabeth hawthorne seventh tenth ninth fourth summit`
-  .split(/\s+/)
-  .filter(Boolean);
+    .split(/\s+/)
+    .filter(Boolean);
 const SUFFIXES = ['ST', 'AVE', 'RD', 'DR', 'LN', 'CT', 'BLVD', 'WAY', 'PL', 'CIR', 'TRL'];
 const CITY_COUNT = Math.max(20, Math.min(400, Math.round(ROWS / 5_000)));
 interface Place {
@@ -179,8 +232,17 @@ const places: Place[] = [];
 for (let c = 0; c < CITY_COUNT; c++) {
   const zipCount = 1 + Math.floor(random() * 6);
   const zips = Array.from({ length: zipCount }, (_, i) => String(27000 + c * 8 + i));
-  const streets = Array.from({ length: 60 }, () => `${pick(['', '', '', 'N ', 'S ', 'E ', 'W '])}${pick(STREET_NAMES).toUpperCase()} ${pick(SUFFIXES)}`);
-  places.push({ city: `${inventName(false).toUpperCase()}${chance(0.3) ? ' SPRINGS' : ''}`, county: `COUNTY${(c % 100) + 1}`, countyId: (c % 100) + 1, zips, streets });
+  const streets = Array.from(
+    { length: 60 },
+    () => `${pick(['', '', '', 'N ', 'S ', 'E ', 'W '])}${pick(STREET_NAMES).toUpperCase()} ${pick(SUFFIXES)}`,
+  );
+  places.push({
+    city: `${inventName(false).toUpperCase()}${chance(0.3) ? ' SPRINGS' : ''}`,
+    county: `COUNTY${(c % 100) + 1}`,
+    countyId: (c % 100) + 1,
+    zips,
+    streets,
+  });
 }
 /** Bigger cities get more people (Zipf). */
 const placeOf = weighted(places.map((p, i) => [p, 1 / (i + 1) ** 0.8]));
@@ -204,16 +266,31 @@ interface Voter {
   registered: string;
 }
 
-const PARTIES = weighted<string>([['DEM', 0.34], ['REP', 0.3], ['UNA', 0.35], ['LIB', 0.006], ['GRE', 0.004]]);
-const STATUSES = weighted<string>([['A', 0.86], ['I', 0.1], ['R', 0.03], ['D', 0.005], ['S', 0.005]]);
+const PARTIES = weighted<string>([
+  ['DEM', 0.34],
+  ['REP', 0.3],
+  ['UNA', 0.35],
+  ['LIB', 0.006],
+  ['GRE', 0.004],
+]);
+const STATUSES = weighted<string>([
+  ['A', 0.86],
+  ['I', 0.1],
+  ['R', 0.03],
+  ['D', 0.005],
+  ['S', 0.005],
+]);
 let ncidSeq = 0;
-const newNcid = () => `${String.fromCharCode(65 + (ncidSeq % 26))}${String.fromCharCode(65 + (Math.floor(ncidSeq / 26) % 26))}${String(100000 + ncidSeq++).padStart(7, '0')}`;
+const newNcid = () =>
+  `${String.fromCharCode(65 + (ncidSeq % 26))}${String.fromCharCode(65 + (Math.floor(ncidSeq / 26) % 26))}${String(100000 + ncidSeq++).padStart(7, '0')}`;
 
 function firstNameFor(gender: 'M' | 'F'): string {
   return gender === 'M' ? maleName() : femaleName();
 }
 
-function newVoter(partial: Partial<Voter> & { last: string; place: Place; zip: string; house: number; street: string }): Voter {
+function newVoter(
+  partial: Partial<Voter> & { last: string; place: Place; zip: string; house: number; street: string },
+): Voter {
   const gender = partial.gender ?? (chance(0.5) ? 'M' : 'F');
   const registered = `${String(1 + Math.floor(random() * 12)).padStart(2, '0')}/${String(1 + Math.floor(random() * 28)).padStart(2, '0')}/${1970 + Math.floor(random() * 55)}`;
   return {
@@ -240,11 +317,38 @@ function* generateVoters(count: number): Generator<Voter> {
     const street = pick(place.streets);
     const house = 1 + Math.floor(random() * 9_999);
     const last = surname();
-    const size = Math.min(count - made, weighted<number>([[1, 0.35], [2, 0.4], [3, 0.15], [4, 0.1]])());
+    const size = Math.min(
+      count - made,
+      weighted<number>([
+        [1, 0.35],
+        [2, 0.4],
+        [3, 0.15],
+        [4, 0.1],
+      ])(),
+    );
     if (chance(0.015) && size >= 2) {
-      const senior = newVoter({ last, place, zip, house, street, gender: 'M', suffix: 'SR', year: 1940 + Math.floor(random() * 30) });
+      const senior = newVoter({
+        last,
+        place,
+        zip,
+        house,
+        street,
+        gender: 'M',
+        suffix: 'SR',
+        year: 1940 + Math.floor(random() * 30),
+      });
       yield senior;
-      yield newVoter({ last, place, zip, house, street, gender: 'M', first: senior.first, suffix: 'JR', year: senior.year + 22 + Math.floor(random() * 10) });
+      yield newVoter({
+        last,
+        place,
+        zip,
+        house,
+        street,
+        gender: 'M',
+        first: senior.first,
+        suffix: 'JR',
+        year: senior.year + 22 + Math.floor(random() * 10),
+      });
       made += 2;
       continue;
     }
@@ -330,7 +434,13 @@ function supporterFrom(v: Voter | null, index: number): Supporter {
   else {
     // Not in the file: someone drawn from the same population, living somewhere in the state.
     const place = placeOf();
-    person = newVoter({ last: surname(), place, zip: pick(place.zips), house: 1 + Math.floor(random() * 9_999), street: pick(place.streets) });
+    person = newVoter({
+      last: surname(),
+      place,
+      zip: pick(place.zips),
+      house: 1 + Math.floor(random() * 9_999),
+      street: pick(place.streets),
+    });
   }
   let first = person.first;
   let last = person.last;
@@ -344,8 +454,10 @@ function supporterFrom(v: Voter | null, index: number): Supporter {
     else if (r < 0.11) first = typo(first);
     if (chance(0.03)) last = typo(last);
     const m = random();
-    if (m < 0.04) street = pick(place.streets); // moved on within the ZIP
-    else if (m < 0.06) zip = pick(place.zips.filter((z) => z !== zip).concat(zip)); // moved across the city
+    if (m < 0.04)
+      street = pick(place.streets); // moved on within the ZIP
+    else if (m < 0.06)
+      zip = pick(place.zips.filter((z) => z !== zip).concat(zip)); // moved across the city
     else if (m < 0.08) {
       place = placeOf(); // moved away
       zip = pick(place.zips);
@@ -363,7 +475,13 @@ function supporterFrom(v: Voter | null, index: number): Supporter {
       givenName: title(first),
       familyName: title(last),
       ...(birthYear !== undefined ? { birthYear } : {}),
-      postalAddress: { ...(withStreet ? { lines: [`${house} ${title(street.toLowerCase())}`] } : {}), locality: title(place.city.toLowerCase()), postalCode: zip, region: 'NC', country: 'US' },
+      postalAddress: {
+        ...(withStreet ? { lines: [`${house} ${title(street.toLowerCase())}`] } : {}),
+        locality: title(place.city.toLowerCase()),
+        postalCode: zip,
+        region: 'NC',
+        country: 'US',
+      },
     },
   };
 }
@@ -377,9 +495,13 @@ const header = `${NCVOTER_COLUMNS.map((c) => `"${c}"`).join('\t')}\n`;
 process.stderr.write(`generating ${ROWS} voters and ${SUPPORTERS} supporters…\n`);
 const generationStarted = Date.now();
 const voters: Voter[] = [...generateVoters(ROWS)];
-await writeLines(file1, header, (function* () {
-  for (const v of voters) yield ncvoterLine(v);
-})());
+await writeLines(
+  file1,
+  header,
+  (function* () {
+    for (const v of voters) yield ncvoterLine(v);
+  })(),
+);
 const inFile = Math.round(SUPPORTERS * 0.85);
 const chosen = new Set<number>();
 while (chosen.size < inFile) chosen.add(Math.floor(random() * voters.length));
@@ -392,15 +514,25 @@ for (const v of voters) {
   const r = random();
   if (r < 0.01) continue;
   if (r < 0.04) {
-    month2.push({ ...v, house: 1 + Math.floor(random() * 9_999), street: pick(v.place.streets), zip: pick(v.place.zips), precinct: `${String(1 + Math.floor(random() * 60)).padStart(2, '0')}-99` });
+    month2.push({
+      ...v,
+      house: 1 + Math.floor(random() * 9_999),
+      street: pick(v.place.streets),
+      zip: pick(v.place.zips),
+      precinct: `${String(1 + Math.floor(random() * 60)).padStart(2, '0')}-99`,
+    });
   } else if (r < 0.045) month2.push({ ...v, status: 'R' });
   else if (r < 0.055) month2.push({ ...v, party: v.party === 'DEM' ? 'UNA' : 'DEM' });
   else month2.push(v);
 }
 for (const v of [...generateVoters(Math.round(ROWS * 0.015))]) month2.push(v);
-await writeLines(file2, header, (function* () {
-  for (const v of month2) yield ncvoterLine(v);
-})());
+await writeLines(
+  file2,
+  header,
+  (function* () {
+    for (const v of month2) yield ncvoterLine(v);
+  })(),
+);
 // Only the files and the supporters are needed from here: the generated voters would weigh on every garbage
 // collection of the timed stages.
 voters.length = 0;
@@ -432,19 +564,33 @@ try {
   const imported = await importFile(file1);
   const describeImport = (result: typeof imported) =>
     `${result.voters} voters in ${(result.timings.totalMs / 1000).toFixed(1)} s (load ${result.timings.loadMs} ms, index ${result.timings.indexMs} ms, swap ${result.timings.swapMs} ms)\n` +
-    `  index steps (two at a time): ${Object.entries(result.timings.steps).map(([step, ms]) => `${step} ${ms}`).join(', ')} ms\n`;
+    `  index steps (two at a time): ${Object.entries(result.timings.steps)
+      .map(([step, ms]) => `${step} ${ms}`)
+      .join(', ')} ms\n`;
   process.stderr.write(`\n  ${describeImport(imported)}`);
 
   // The contacts, as saveSignup would have stored them.
   for (let i = 0; i < supporters.length; i += 5_000) {
     await handle.db
       .insertInto('contacts')
-      .values(supporters.slice(i, i + 5_000).map((s) => ({ id: s.id, email: s.signup.email, signup: JSON.stringify(s.signup), consent: null, status: 'running', workflow_id: `enrich-contact:${s.id}` })))
+      .values(
+        supporters.slice(i, i + 5_000).map((s) => ({
+          id: s.id,
+          email: s.signup.email,
+          signup: JSON.stringify(s.signup),
+          consent: null,
+          status: 'running',
+          workflow_id: `enrich-contact:${s.id}`,
+        })),
+      )
       .execute();
   }
 
   process.stderr.write(`matching every supporter online, ${CONCURRENCY} lookups at a time…\n`);
-  const provider = createVoterfileProvider(handle.db, { highThreshold: DEFAULT_MATCH_THRESHOLDS.high, lowThreshold: DEFAULT_MATCH_THRESHOLDS.low });
+  const provider = createVoterfileProvider(handle.db, {
+    highThreshold: DEFAULT_MATCH_THRESHOLDS.high,
+    lowThreshold: DEFAULT_MATCH_THRESHOLDS.low,
+  });
   const limit = pLimit(CONCURRENCY);
   const outcomes = { truePositive: 0, falsePositive: 0, ambiguous: 0, noMatch: 0, wrongVoter: 0 };
   /** Each supporter's best candidate and its probability (matched or ambiguous), for the threshold table. */
@@ -455,12 +601,19 @@ try {
     supporters.map((s) =>
       limit(async () => {
         try {
-          const answer = await provider.lookup({ contactKey: s.id, email: s.signup.email, givenName: s.signup.givenName, familyName: s.signup.familyName, postalAddress: s.signup.postalAddress, birthYear: s.signup.birthYear });
+          const answer = await provider.lookup({
+            contactKey: s.id,
+            email: s.signup.email,
+            givenName: s.signup.givenName,
+            familyName: s.signup.familyName,
+            postalAddress: s.signup.postalAddress,
+            birthYear: s.signup.birthYear,
+          });
           if (answer.outcome === 'no_match') {
             outcomes.noMatch++;
-            if (values.keep && s.truth) process.stderr.write(`missed ${s.id} truth ${s.truth} ${JSON.stringify(s.signup)}\n`);
-          }
-          else {
+            if (values.keep && s.truth)
+              process.stderr.write(`missed ${s.id} truth ${s.truth} ${JSON.stringify(s.signup)}\n`);
+          } else {
             const value = answer.observations[0]?.value as { voterId: string; matchScore: number };
             const voterId = value.voterId;
             best.push({ correct: voterId === s.truth, probability: value.matchScore });
@@ -477,8 +630,7 @@ try {
             const top = (review?.candidates as Array<{ voterId: string; probability: number }> | undefined)?.[0];
             if (top) best.push({ correct: top.voterId === s.truth, probability: top.probability });
             if (values.keep) process.stderr.write(`ambiguous ${s.id} truth ${s.truth} ${JSON.stringify(s.signup)}\n`);
-          }
-          else throw err;
+          } else throw err;
         }
       }),
     ),
@@ -488,11 +640,15 @@ try {
   const precision = outcomes.truePositive / Math.max(1, outcomes.truePositive + outcomes.falsePositive);
   const recall = outcomes.truePositive / Math.max(1, withTruth);
   const f1 = (2 * precision * recall) / Math.max(1e-9, precision + recall);
-  process.stderr.write(`  ${JSON.stringify(outcomes)}\n  high threshold → precision / recall (an ambiguous best counted as matched when above it):\n`);
+  process.stderr.write(
+    `  ${JSON.stringify(outcomes)}\n  high threshold → precision / recall (an ambiguous best counted as matched when above it):\n`,
+  );
   for (const high of [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99]) {
     const kept = best.filter((b) => b.probability >= high);
     const tp = kept.filter((b) => b.correct).length;
-    process.stderr.write(`    ${high.toFixed(2)}  ${(tp / Math.max(1, kept.length)).toFixed(4)} / ${(tp / Math.max(1, withTruthCount)).toFixed(4)}\n`);
+    process.stderr.write(
+      `    ${high.toFixed(2)}  ${(tp / Math.max(1, kept.length)).toFixed(4)} / ${(tp / Math.max(1, withTruthCount)).toFixed(4)}\n`,
+    );
   }
 
   process.stderr.write('importing month two and rematching…\n');
@@ -522,7 +678,9 @@ try {
     rematch_changed: rematch.changedContactIds.length,
     import_load_ms: imported.timings.loadMs,
     import_index_ms: imported.timings.indexMs,
-    ...Object.fromEntries(Object.entries(rematch.timings).map(([stage, ms]) => [`rematch_${stage.replace(/\W+/g, '_')}_ms`, ms])),
+    ...Object.fromEntries(
+      Object.entries(rematch.timings).map(([stage, ms]) => [`rematch_${stage.replace(/\W+/g, '_')}_ms`, ms]),
+    ),
   };
   const targets: Record<string, Target> = {
     import_rows_per_s: { min: 50_000 },

@@ -23,7 +23,8 @@ export function cliContext(program: Command, env: Record<string, string | undefi
   });
   return {
     get config(): Config {
-      if (!config) throw new Error('the configuration is read before any action runs, not while commands are registered');
+      if (!config)
+        throw new Error('the configuration is read before any action runs, not while commands are registered');
       return config;
     },
     get logger(): Logger {

@@ -18,7 +18,20 @@ import * as worker from './commands/worker.js';
 
 /** The commands in the order `enrich --help` lists them; each file adds its own with `register`. */
 const COMMANDS: ReadonlyArray<{ register(program: Command, context: CliContext): void }> = [
-  dev, worker, api, migrate, signup, backfill, contact, segment, remerge, flagged, retry, voters, retention, privacyRequest,
+  dev,
+  worker,
+  api,
+  migrate,
+  signup,
+  backfill,
+  contact,
+  segment,
+  remerge,
+  flagged,
+  retry,
+  voters,
+  retention,
+  privacyRequest,
 ];
 
 const program = new Command('enrich')

@@ -1,4 +1,10 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { PurgeExpiredDataResult } from '../activities/retention-activities.js';
 import { purgeExpired, type PurgeExpiredInput } from '../workflows/retention.js';
@@ -19,7 +25,10 @@ export interface RetentionScheduleState {
   cron: string;
 }
 
-function scheduleAction(config: Config, retentionDays: number): ScheduleOptionsStartWorkflowAction<typeof purgeExpired> {
+function scheduleAction(
+  config: Config,
+  retentionDays: number,
+): ScheduleOptionsStartWorkflowAction<typeof purgeExpired> {
   const input: PurgeExpiredInput = { retentionDays, actor: RETENTION_SCHEDULE_ACTOR };
   return {
     type: 'startWorkflow',
@@ -79,7 +88,11 @@ export async function ensureRetentionSchedule(client: Client, config: Config): P
  * Runs the retention purge now, as `actor`, outside the schedule (`enrich retention --run-now`), and answers what
  * it deleted. Throws when retention is off.
  */
-export async function runRetentionPurgeNow(client: Client, config: Config, actor: string): Promise<PurgeExpiredDataResult> {
+export async function runRetentionPurgeNow(
+  client: Client,
+  config: Config,
+  actor: string,
+): Promise<PurgeExpiredDataResult> {
   const retentionDays = config.retention.observationsDays;
   if (retentionDays === null) throw new Error('retention is off (RETENTION_OBSERVATIONS_DAYS=0): nothing is purged');
   return client.workflow.execute(purgeExpired, {

@@ -26,7 +26,12 @@ export interface StartEnrichmentResult {
  * Census) and looks it up in the voter file when that country is in `VOTERFILE_COUNTRIES`; and social lookups
  * need consent wherever a consent-only jurisdiction applies.
  */
-export function buildEnrichContactInput(config: Config, contactKey: string, input: Signup, receivedAt: Date): EnrichContactInput {
+export function buildEnrichContactInput(
+  config: Config,
+  contactKey: string,
+  input: Signup,
+  receivedAt: Date,
+): EnrichContactInput {
   const signup = withPresumedCountry(input, config.jurisdiction.default);
   return {
     contactKey,

@@ -12,11 +12,20 @@ export function temporalAddress(config: Config): string {
  * How to reach Temporal, for client and worker connections alike: the address, and for Temporal Cloud (or any
  * server behind TLS) TLS with an API key or a client certificate (mTLS) read from its PEM files.
  */
-export function temporalConnectionOptions(config: Config): { address: string; tls?: TLSConfig | boolean; apiKey?: string } {
+export function temporalConnectionOptions(config: Config): {
+  address: string;
+  tls?: TLSConfig | boolean;
+  apiKey?: string;
+} {
   const { apiKey, tls } = config.temporal;
   if (!tls.enabled) return { address: temporalAddress(config) };
-  const clientCertPair = tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined;
-  return { address: temporalAddress(config), tls: clientCertPair ? { clientCertPair } : true, ...(apiKey ? { apiKey } : {}) };
+  const clientCertPair =
+    tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined;
+  return {
+    address: temporalAddress(config),
+    tls: clientCertPair ? { clientCertPair } : true,
+    ...(apiKey ? { apiKey } : {}),
+  };
 }
 
 export async function createTemporalClient(config: Config): Promise<Client> {

@@ -53,8 +53,16 @@ const DEMO_RPS = '20';
  * and `jamal.wright` an ambiguous match. The three rows the file rejects by design are not reported. Answers the
  * import, or undefined when one was live already.
  */
-export async function importDemoVoterFile(db: Kysely<Database>, postgresUrl: string | undefined, dataDir = DEFAULT_DATA_DIR): Promise<ImportVoterFileResult | undefined> {
-  const live = await withVoterTables(db).selectFrom('voter_imports').select('id').where('state', '=', 'active').executeTakeFirst();
+export async function importDemoVoterFile(
+  db: Kysely<Database>,
+  postgresUrl: string | undefined,
+  dataDir = DEFAULT_DATA_DIR,
+): Promise<ImportVoterFileResult | undefined> {
+  const live = await withVoterTables(db)
+    .selectFrom('voter_imports')
+    .select('id')
+    .where('state', '=', 'active')
+    .executeTakeFirst();
   if (live) return undefined;
   const text = (file: string) => decodeText(createReadStream(join(dataDir, file)), { encoding: 'utf-8' });
   return importVoterFile({
@@ -68,6 +76,29 @@ export async function importDemoVoterFile(db: Kysely<Database>, postgresUrl: str
   });
 }
 
+/** The configured Temporal, or a dev server started for this stack (its stop joins `stoppers`). */
+async function temporalFor(
+  config: Config,
+  headless: boolean,
+  stoppers: Array<() => Promise<void>>,
+): Promise<{ temporalAddress: string; uiUrl?: string }> {
+  if (config.temporal.address) return { temporalAddress: config.temporal.address };
+  const server: TemporalDevServer = await startTemporalDevServer({
+    binary: resolveTemporalBinary('temporal', config.temporal.cli),
+    dbFile: config.temporal.dbFile,
+    port: config.temporal.port,
+    uiPort: config.temporal.uiPort,
+    namespace: config.temporal.namespace,
+    headless,
+    // The UI decodes encrypted payloads through the API's codec endpoints (known once the API port is fixed).
+    ...(config.payloads.encryption && config.api.port !== 0
+      ? { codecEndpoint: `http://${config.api.host}:${config.api.port}/codec` }
+      : {}),
+  });
+  stoppers.push(() => server.stop());
+  return { temporalAddress: server.address, uiUrl: server.uiUrl };
+}
+
 /**
  * Everything `enrich dev` runs in one process tree: demo providers (with --demo), the Temporal dev server unless
  * TEMPORAL_ADDRESS is set, the database (embedded PGlite unless DATABASE_URL is set) with migrations (and, with
@@ -77,7 +108,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const { logger } = options;
   const stoppers: Array<() => Promise<void>> = [];
   const stopAll = async () => {
-    for (const stop of stoppers.reverse()) await stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+    for (const stop of stoppers.reverse())
+      await stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
   };
   try {
     let env = { ...options.env };
@@ -85,39 +117,30 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (options.demo) {
       demo = await startDemoProviders();
       stoppers.push(() => demo!.close());
-      const rates = Object.fromEntries(HTTP_PROVIDER_NAMES.map((name) => [`PROVIDER_${name.toUpperCase()}_RPS`, DEMO_RPS]));
+      const rates = Object.fromEntries(
+        HTTP_PROVIDER_NAMES.map((name) => [`PROVIDER_${name.toUpperCase()}_RPS`, DEMO_RPS]),
+      );
       env = { ...rates, ...env, ...demoProviderEnv(demo) };
     }
     // Tokens nobody set are made up for this run and handed to other commands through the dev-stack file.
     env.API_TOKEN ??= randomBytes(24).toString('base64url');
     env.SIGNUP_TOKEN ??= randomBytes(24).toString('base64url');
     const config = loadConfig(env);
-    if (config.usingDevPseudonymKey) logger.warn('PSEUDONYM_KEY is not set: using the development key (never in production)');
+    if (config.usingDevPseudonymKey)
+      logger.warn('PSEUDONYM_KEY is not set: using the development key (never in production)');
 
-    let temporalAddress = config.temporal.address;
-    let uiUrl: string | undefined;
-    if (!temporalAddress) {
-      const server: TemporalDevServer = await startTemporalDevServer({
-        binary: resolveTemporalBinary('temporal', config.temporal.cli),
-        dbFile: config.temporal.dbFile,
-        port: config.temporal.port,
-        uiPort: config.temporal.uiPort,
-        namespace: config.temporal.namespace,
-        headless: options.headless ?? false,
-        // The UI decodes encrypted payloads through the API's codec endpoints (known once the API port is fixed).
-        ...(config.payloads.encryption && config.api.port !== 0 ? { codecEndpoint: `http://${config.api.host}:${config.api.port}/codec` } : {}),
-      });
-      stoppers.push(() => server.stop());
-      temporalAddress = server.address;
-      uiUrl = server.uiUrl;
-    }
+    const { temporalAddress, uiUrl } = await temporalFor(config, options.headless ?? false, stoppers);
 
     const database: DatabaseHandle = await openStore(config, logger);
     stoppers.push(() => database.close());
     await migrateToLatest(database.db);
     if (options.demo) {
       const imported = await importDemoVoterFile(database.db, config.database.url);
-      if (imported) logger.info({ importId: imported.importId, voters: imported.voters, votes: imported.historyRows }, 'demo voter file loaded');
+      if (imported)
+        logger.info(
+          { importId: imported.importId, voters: imported.voters, votes: imported.historyRows },
+          'demo voter file loaded',
+        );
     }
 
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
@@ -131,11 +154,16 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
     stoppers.push(() => clientConnection.close());
-    const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+    const temporal = new Client({
+      connection: clientConnection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverterFor(config),
+    });
     // The retention purge runs on these workers; its schedule follows the configuration (a failure is logged, not fatal).
     await ensureRetentionSchedule(temporal, config).then(
       (schedule) => logger.info(schedule, 'retention schedule'),
-      (err: unknown) => logger.error({ err }, 'could not create or update the retention schedule; run `enrich retention`'),
+      (err: unknown) =>
+        logger.error({ err }, 'could not create or update the retention schedule; run `enrich retention`'),
     );
     const api = buildApi({ config, temporal, db: database.db, logger });
     await api.listen({ host: config.api.host, port: config.api.port });

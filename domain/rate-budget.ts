@@ -37,7 +37,10 @@ export function worstCaseInWindow(rate: number, windowSeconds: number): number {
 }
 
 /** A window counting every request of a lookup at every path, as a limit the operator declares is taken to. */
-export function windowOverAllPaths(limit: Pick<DocumentedLimit, 'max' | 'windowSeconds'>, lookup: LookupRequests): DocumentedLimit {
+export function windowOverAllPaths(
+  limit: Pick<DocumentedLimit, 'max' | 'windowSeconds'>,
+  lookup: LookupRequests,
+): DocumentedLimit {
   return { max: limit.max, windowSeconds: limit.windowSeconds, leading: 1, trailing: lookup.requests - 1 };
 }
 
@@ -47,7 +50,11 @@ export function windowOverAllPaths(limit: Pick<DocumentedLimit, 'max' | 'windowS
  * dispatch does; a later request can trail by up to `trailSeconds`, so it may belong to a lookup dispatched that
  * much before the window opened. Hence leading × dispatches(window) + trailing × dispatches(window + trail).
  */
-export function worstCaseRequests(rate: number, limit: DocumentedLimit, lookup: LookupRequests = SINGLE_REQUEST): number {
+export function worstCaseRequests(
+  rate: number,
+  limit: DocumentedLimit,
+  lookup: LookupRequests = SINGLE_REQUEST,
+): number {
   const leading = limit.leading ?? 1;
   const trailing = limit.trailing ?? lookup.requests - 1;
   const lagged = trailing > 0 ? trailing * worstCaseInWindow(rate, limit.windowSeconds + lookup.trailSeconds) : 0;
@@ -63,14 +70,23 @@ const MIN_RATE = 0.0001;
  * long window this is about `headroom` × the documented rate; for a per-second window (BAN's 50/s) the burst
  * matters and the rate is about half.
  */
-export function largestSafeRate(limits: readonly DocumentedLimit[], lookup: LookupRequests = SINGLE_REQUEST, headroom = 1): number {
+export function largestSafeRate(
+  limits: readonly DocumentedLimit[],
+  lookup: LookupRequests = SINGLE_REQUEST,
+  headroom = 1,
+): number {
   if (limits.length === 0) throw new Error('no limit to keep');
-  const fits = (rate: number) => limits.every((limit) => worstCaseRequests(rate, limit, lookup) <= Math.floor(limit.max * headroom));
+  const fits = (rate: number) =>
+    limits.every((limit) => worstCaseRequests(rate, limit, lookup) <= Math.floor(limit.max * headroom));
   // The server can always start two in one window (a burst token and the window's edge): a window that cannot
   // take those and a little more cannot be kept by any rate this function can answer (4 decimals).
   if (!fits(MIN_RATE)) {
-    const tightest = limits.find((limit) => worstCaseRequests(MIN_RATE, limit, lookup) > Math.floor(limit.max * headroom))!;
-    throw new Error(`a limit of ${tightest.max} per ${tightest.windowSeconds}s is too small for any queue rate to keep, its start-up burst included`);
+    const tightest = limits.find(
+      (limit) => worstCaseRequests(MIN_RATE, limit, lookup) > Math.floor(limit.max * headroom),
+    )!;
+    throw new Error(
+      `a limit of ${tightest.max} per ${tightest.windowSeconds}s is too small for any queue rate to keep, its start-up burst included`,
+    );
   }
   let low = 0;
   let high = Math.min(...limits.map((limit) => (limit.max * headroom) / limit.windowSeconds));
@@ -87,7 +103,11 @@ export function largestSafeRate(limits: readonly DocumentedLimit[], lookup: Look
  * The default queue rate: the largest whose worst case, burst included, stays within `headroom` (90%) of every
  * documented window.
  */
-export function burstSafeRate(limits: DocumentedLimit | readonly DocumentedLimit[], lookup: LookupRequests = SINGLE_REQUEST, headroom = 0.9): number {
+export function burstSafeRate(
+  limits: DocumentedLimit | readonly DocumentedLimit[],
+  lookup: LookupRequests = SINGLE_REQUEST,
+  headroom = 0.9,
+): number {
   return largestSafeRate(Array.isArray(limits) ? limits : [limits as DocumentedLimit], lookup, headroom);
 }
 
@@ -100,7 +120,8 @@ export function overrunWindow(
   let worst: { limit: DocumentedLimit; worstCase: number } | undefined;
   for (const limit of limits) {
     const worstCase = worstCaseRequests(rate, limit, lookup);
-    if (worstCase > limit.max && (!worst || worstCase / limit.max > worst.worstCase / worst.limit.max)) worst = { limit, worstCase };
+    if (worstCase > limit.max && (!worst || worstCase / limit.max > worst.worstCase / worst.limit.max))
+      worst = { limit, worstCase };
   }
   return worst;
 }

@@ -11,6 +11,8 @@ export const US_ZIP = /^\d{5}(-?\d{4})?$/;
  * The address's country: its own, else US for a five-digit ZIP (an address without a country had the operator's
  * JURISDICTION put in by the client before the workflow started, when one is set); else undefined (unknown).
  */
-export function countryOfAddress(address: { country?: string | undefined; postalCode?: string | undefined } | undefined): string | undefined {
+export function countryOfAddress(
+  address: { country?: string | undefined; postalCode?: string | undefined } | undefined,
+): string | undefined {
   return address?.country ?? (US_ZIP.test(address?.postalCode ?? '') ? 'US' : undefined);
 }

@@ -15,7 +15,11 @@ export const DatabaseEnv = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional()
     .describe('Postgres URL (`postgres://` or `postgresql://`); unset: the embedded PGlite database in `PGLITE_DIR`'),
-  PGLITE_DIR: z.string().min(1).default('data/pglite').describe('folder of the embedded PGlite database, used when `DATABASE_URL` is unset'),
+  PGLITE_DIR: z
+    .string()
+    .min(1)
+    .default('data/pglite')
+    .describe('folder of the embedded PGlite database, used when `DATABASE_URL` is unset'),
   PGLITE_PORT: port.default(54329).describe('read and checked to be a port, but used by no command of this build'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10).describe('Postgres connections per process'),
 });
@@ -25,41 +29,85 @@ export const TemporalEnv = z.object({
     .string()
     .min(1)
     .optional()
-    .describe('the Temporal frontend, `host:port`; unset: `enrich dev` starts the dev server, every other command uses `127.0.0.1:$TEMPORAL_PORT`'),
+    .describe(
+      'the Temporal frontend, `host:port`; unset: `enrich dev` starts the dev server, every other command uses `127.0.0.1:$TEMPORAL_PORT`',
+    ),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('the Temporal namespace'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('enrichment').describe("the workflows' task queue; each provider's queue is `<this>-<provider>`"),
-  TEMPORAL_CLI: z.string().min(1).optional().describe('the `temporal` binary `enrich dev` runs; unset: `.venv/bin/temporal`, else the one on PATH'),
-  TEMPORAL_DB_FILE: z.string().min(1).default('data/temporal.db').describe("the dev server's SQLite file (`enrich dev`)"),
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .min(1)
+    .default('enrichment')
+    .describe("the workflows' task queue; each provider's queue is `<this>-<provider>`"),
+  TEMPORAL_CLI: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the `temporal` binary `enrich dev` runs; unset: `.venv/bin/temporal`, else the one on PATH'),
+  TEMPORAL_DB_FILE: z
+    .string()
+    .min(1)
+    .default('data/temporal.db')
+    .describe("the dev server's SQLite file (`enrich dev`)"),
   TEMPORAL_PORT: port.default(7233).describe("the dev server's frontend port (`enrich dev`)"),
   TEMPORAL_UI_PORT: port.default(8233).describe("the dev server's Web UI port (`enrich dev`)"),
-  TEMPORAL_API_KEY: optionalSecret.describe('an API key for Temporal Cloud (or any server behind auth), sent as a bearer token; implies TLS'),
+  TEMPORAL_API_KEY: optionalSecret.describe(
+    'an API key for Temporal Cloud (or any server behind auth), sent as a bearer token; implies TLS',
+  ),
   TEMPORAL_TLS_CERT_PATH: z
     .string()
     .min(1)
     .optional()
-    .describe("mTLS (Temporal Cloud's other way in): PEM file of this client's certificate; set with `TEMPORAL_TLS_KEY_PATH`, both or neither; implies TLS"),
-  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional().describe("mTLS: PEM file of this client's private key; set with `TEMPORAL_TLS_CERT_PATH`, both or neither"),
+    .describe(
+      "mTLS (Temporal Cloud's other way in): PEM file of this client's certificate; set with `TEMPORAL_TLS_KEY_PATH`, both or neither; implies TLS",
+    ),
+  TEMPORAL_TLS_KEY_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("mTLS: PEM file of this client's private key; set with `TEMPORAL_TLS_CERT_PATH`, both or neither"),
   TEMPORAL_TLS: z
     .stringbool()
     .default(false)
-    .describe('`true`: TLS to the Temporal frontend without a client certificate or API key (a self-hosted frontend behind TLS)'),
+    .describe(
+      '`true`: TLS to the Temporal frontend without a client certificate or API key (a self-hosted frontend behind TLS)',
+    ),
   TEMPORAL_METRICS_BIND_ADDRESS: z
     .string()
     .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port')
     .optional()
-    .describe("`host:port` where the Temporal runtime serves its own Prometheus metrics (workers, `enrich dev`), also appended to `/metrics`; unset: not served"),
+    .describe(
+      '`host:port` where the Temporal runtime serves its own Prometheus metrics (workers, `enrich dev`), also appended to `/metrics`; unset: not served',
+    ),
 });
 
 export const ApiEnv = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1').describe('the address the HTTP API listens on'),
   API_PORT: port.default(3000).describe('the port the HTTP API listens on'),
-  API_TOKEN: optionalSecret.describe('bearer token for reads; `enrich api` requires it, `enrich dev` makes one up per run'),
-  SIGNUP_TOKEN: optionalSecret.describe('bearer token for signups (`POST /v1/signups`); `enrich dev` makes one up per run'),
+  API_TOKEN: optionalSecret.describe(
+    'bearer token for reads; `enrich api` requires it, `enrich dev` makes one up per run',
+  ),
+  SIGNUP_TOKEN: optionalSecret.describe(
+    'bearer token for signups (`POST /v1/signups`); `enrich dev` makes one up per run',
+  ),
   WEBHOOK_SECRET: optionalSecret.describe('HMAC secret for signed signups (`X-Signature` on `POST /v1/signups`)'),
-  NATIONBUILDER_WEBHOOK_TOKEN: optionalSecret.describe('the `token` NationBuilder puts in each webhook body; unset: the route answers 404'),
-  ACTION_NETWORK_WEBHOOK_SECRET: optionalSecret.describe('the secret path segment of the Action Network webhook URL; unset: the route answers 404'),
-  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024).describe('larger request bodies get 413'),
-  API_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('how long a signup waits for Temporal before answering 503'),
+  NATIONBUILDER_WEBHOOK_TOKEN: optionalSecret.describe(
+    'the `token` NationBuilder puts in each webhook body; unset: the route answers 404',
+  ),
+  ACTION_NETWORK_WEBHOOK_SECRET: optionalSecret.describe(
+    'the secret path segment of the Action Network webhook URL; unset: the route answers 404',
+  ),
+  API_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024)
+    .describe('larger request bodies get 413'),
+  API_START_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe('how long a signup waits for Temporal before answering 503'),
 });
 
 export const PrivacyEnv = z.object({
@@ -67,36 +115,58 @@ export const PrivacyEnv = z.object({
     .string()
     .min(16, 'must be at least 16 characters')
     .optional()
-    .describe('HMAC key for contact ids, at least 16 characters: set it in production; unset: a development key, with a warning at start-up'),
+    .describe(
+      'HMAC key for contact ids, at least 16 characters: set it in production; unset: a development key, with a warning at start-up',
+    ),
   PAYLOAD_KEYS: z
     .string()
-    .regex(/^\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*(,\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*)*$/, 'must be id:base64key[,id:base64key…]')
+    .regex(
+      /^\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*(,\s*[^:,\s]+:[A-Za-z0-9+/=_-]+\s*)*$/,
+      'must be id:base64key[,id:base64key…]',
+    )
     .optional()
-    .describe('AES-256-GCM keys for Temporal payloads, `id:base64(32 bytes)[,…]`, newest first; unset: a key derived from `PSEUDONYM_KEY`'),
-  PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on').describe('encrypt Temporal payloads; `off` only for tests and debugging'),
-  CODEC_TOKEN: optionalSecret.describe("bearer token the Web UI's `/codec/*` requests must carry; unset: the codec endpoints answer only on a loopback API"),
+    .describe(
+      'AES-256-GCM keys for Temporal payloads, `id:base64(32 bytes)[,…]`, newest first; unset: a key derived from `PSEUDONYM_KEY`',
+    ),
+  PAYLOAD_ENCRYPTION: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe('encrypt Temporal payloads; `off` only for tests and debugging'),
+  CODEC_TOKEN: optionalSecret.describe(
+    "bearer token the Web UI's `/codec/*` requests must carry; unset: the codec endpoints answer only on a loopback API",
+  ),
   CODEC_CORS_ORIGIN: z
     .string()
     .min(1)
     .optional()
-    .describe('the Web UI origin allowed to call `/codec/*` (CORS); unset: the dev UI, `http://localhost:$TEMPORAL_UI_PORT`'),
+    .describe(
+      'the Web UI origin allowed to call `/codec/*` (CORS); unset: the dev UI, `http://localhost:$TEMPORAL_UI_PORT`',
+    ),
   SOCIAL_LOOKUP_BASIS: z
     .enum(['consent', 'legitimate_interest'])
     .default('consent')
-    .describe('`consent`: social lookups only with `consent.socialProfiles`; `legitimate_interest`: always, except in consent-only jurisdictions'),
+    .describe(
+      '`consent`: social lookups only with `consent.socialProfiles`; `legitimate_interest`: always, except in consent-only jurisdictions',
+    ),
   JURISDICTION: z
     .string()
     .trim()
     .toUpperCase()
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as FR or US')
     .optional()
-    .describe("the operator's country (ISO 3166-1 alpha-2): an address without a country is taken to be there; consent-only when it is in `CONSENT_ONLY_JURISDICTIONS` (docs/privacy.md, jurisdiction defaults)"),
+    .describe(
+      "the operator's country (ISO 3166-1 alpha-2): an address without a country is taken to be there; consent-only when it is in `CONSENT_ONLY_JURISDICTIONS` (docs/privacy.md, jurisdiction defaults)",
+    ),
   CONSENT_ONLY_JURISDICTIONS: countryList({ allowNone: true })
     .default(['FR'])
-    .describe("countries (ISO 3166-1 alpha-2, comma-separated; the contact's or the operator's) where social lookups need consent whatever `SOCIAL_LOOKUP_BASIS` says; `none` for none"),
+    .describe(
+      "countries (ISO 3166-1 alpha-2, comma-separated; the contact's or the operator's) where social lookups need consent whatever `SOCIAL_LOOKUP_BASIS` says; `none` for none",
+    ),
   RETENTION_OBSERVATIONS_DAYS: daysOrOff
     .default(395)
-    .describe('provider observations older than this many days are purged by the retention schedule; `0` or `off`: kept until erasure'),
+    .describe(
+      'provider observations older than this many days are purged by the retention schedule; `0` or `off`: kept until erasure',
+    ),
   RETENTION_PURGE_CRON: z
     .string()
     .trim()
@@ -106,38 +176,81 @@ export const PrivacyEnv = z.object({
 });
 
 export const ProviderSecretsEnv = z.object({
-  GRAVATAR_API_KEY: optionalSecret.describe("Gravatar API key; the default rate assumes the keyed limit (docs/rate-limits.md)"),
-  GITHUB_TOKEN: optionalSecret.describe("GitHub token; the default rate assumes a token's limits (docs/rate-limits.md)"),
-  FEC_API_KEY: optionalSecret.describe('api.data.gov key for OpenFEC, sent in the `X-Api-Key` header; unset: `DEMO_KEY` (30 requests an hour)'),
-  PROVIDER_BAN_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.6).describe('BAN scores a match 0–1; a match scored below this counts as not found'),
+  GRAVATAR_API_KEY: optionalSecret.describe(
+    'Gravatar API key; the default rate assumes the keyed limit (docs/rate-limits.md)',
+  ),
+  GITHUB_TOKEN: optionalSecret.describe(
+    "GitHub token; the default rate assumes a token's limits (docs/rate-limits.md)",
+  ),
+  FEC_API_KEY: optionalSecret.describe(
+    'api.data.gov key for OpenFEC, sent in the `X-Api-Key` header; unset: `DEMO_KEY` (30 requests an hour)',
+  ),
+  PROVIDER_BAN_MIN_SCORE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.6)
+    .describe('BAN scores a match 0–1; a match scored below this counts as not found'),
 });
 
 export const LookupEnv = z.object({
-  HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024).describe("a provider's reply larger than this fails the lookup"),
-  RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000).describe("a failed lookup's first retry waits this long"),
+  HTTP_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024)
+    .describe("a provider's reply larger than this fails the lookup"),
+  RETRY_INITIAL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(1000)
+    .describe("a failed lookup's first retry waits this long"),
   RETRY_MAXIMUM_INTERVAL_MS: z.coerce
     .number()
     .int()
     .min(10)
     .default(60_000)
     .describe("the longest wait between a lookup's retries (a provider's own reset time overrides it)"),
-  RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2).describe('backoff coefficient: each retry waits this many times longer than the one before'),
-  LOOKUP_SCHEDULE_TO_CLOSE_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000).describe('the whole budget of one lookup, queueing and retries included'),
+  RETRY_BACKOFF: z.coerce
+    .number()
+    .min(1)
+    .max(10)
+    .default(2)
+    .describe('backoff coefficient: each retry waits this many times longer than the one before'),
+  LOOKUP_SCHEDULE_TO_CLOSE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(24 * 3600 * 1000)
+    .describe('the whole budget of one lookup, queueing and retries included'),
   LOOKUP_RETRY_SCHEDULE: durationList
     .prefault('1h,6h,24h')
-    .describe("after a contact is flagged (a lookup's retries ran out), its transient failures run again after each of these delays (units ms, s, m, h, d); `none`: complete at once"),
+    .describe(
+      "after a contact is flagged (a lookup's retries ran out), its transient failures run again after each of these delays (units ms, s, m, h, d); `none`: complete at once",
+    ),
 });
 
 export const ObservabilityEnv = z.object({
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')
-    .describe('pino level (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`); logs are JSON on stderr and carry no email, name or phone'),
+    .describe(
+      'pino level (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`); logs are JSON on stderr and carry no email, name or phone',
+    ),
   METRICS_PORT: port
     .optional()
-    .describe('the port `enrich worker` serves `/metrics` (Prometheus) on; unset: no metrics server (the API always serves `/metrics`)'),
-  METRICS_HOST: z.string().min(1).default('127.0.0.1').describe("the address `enrich worker`'s metrics server listens on"),
-  METRICS_TOKEN: optionalSecret.describe('bearer token `/metrics` then requires, on the API and the workers; unset: open (metrics carry counts only, never personal data)'),
+    .describe(
+      'the port `enrich worker` serves `/metrics` (Prometheus) on; unset: no metrics server (the API always serves `/metrics`)',
+    ),
+  METRICS_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe("the address `enrich worker`'s metrics server listens on"),
+  METRICS_TOKEN: optionalSecret.describe(
+    'bearer token `/metrics` then requires, on the API and the workers; unset: open (metrics carry counts only, never personal data)',
+  ),
 });
 
 export const WorkerEnv = z.object({

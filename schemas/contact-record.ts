@@ -98,7 +98,8 @@ export type ContactRecord = z.infer<typeof ContactRecordSchema>;
 const ContactRecordV1Schema = ContactRecordSchema.omit({ voter: true }).extend({ schemaVersion: z.literal(1) });
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The keys of `value` in `keys` order, then any others (jsonb stores keys shortest first). */
 function inOrder(value: unknown, keys: readonly string[]): unknown {
@@ -134,8 +135,17 @@ const mapValues = (value: unknown, f: (v: unknown) => unknown) =>
 function currentRecord(raw: Json): ContactRecord | undefined {
   const { name, location, work, profiles, provenance, conflicts, lookups } = raw;
   if (typeof raw.id !== 'string' || typeof raw.email !== 'string' || typeof raw.status !== 'string') return undefined;
-  if (!isObject(name) || !isObject(location) || !isObject(location.districts) || !isObject(work) || !isObject(provenance) || !isObject(lookups)) return undefined;
-  if (!Array.isArray(profiles) || !Array.isArray(conflicts) || !Object.values(provenance).every(Array.isArray)) return undefined;
+  if (
+    !isObject(name) ||
+    !isObject(location) ||
+    !isObject(location.districts) ||
+    !isObject(work) ||
+    !isObject(provenance) ||
+    !isObject(lookups)
+  )
+    return undefined;
+  if (!Array.isArray(profiles) || !Array.isArray(conflicts) || !Object.values(provenance).every(Array.isArray))
+    return undefined;
   const record = inOrder(raw, KEYS.record) as Json;
   record.name = inOrder(name, KEYS.name);
   record.location = inOrder(location, KEYS.location);
@@ -144,7 +154,9 @@ function currentRecord(raw: Json): ContactRecord | undefined {
   record.voter = inOrder(raw.voter, KEYS.voter);
   record.donations = inOrder(raw.donations, KEYS.donations);
   record.lookups = mapValues(lookups, (l) => inOrder(l, KEYS.lookup));
-  record.provenance = mapValues(provenance, (entries) => (entries as unknown[]).map((e) => inOrder(e, KEYS.provenance)));
+  record.provenance = mapValues(provenance, (entries) =>
+    (entries as unknown[]).map((e) => inOrder(e, KEYS.provenance)),
+  );
   record.conflicts = conflicts.map((c) => {
     const conflict = inOrder(c, KEYS.conflict) as Json;
     if (Array.isArray(conflict.values)) conflict.values = conflict.values.map((v) => inOrder(v, KEYS.conflictValue));

@@ -61,7 +61,8 @@ function labelsProblem(labels: string[]): string | undefined {
   }
   if (labels.length < 2) return 'the domain must have at least two labels, like example.org';
   // RFC 1123 §2.1: the top-level label is alphabetic, which is also what tells a host name from an IPv4 address.
-  if (!/^\p{L}/u.test(labels.at(-1) ?? '')) return 'the top-level domain must start with a letter (IP addresses are not accepted)';
+  if (!/^\p{L}/u.test(labels.at(-1) ?? ''))
+    return 'the top-level domain must start with a letter (IP addresses are not accepted)';
   return undefined;
 }
 
@@ -100,14 +101,18 @@ function checkEmail(value: string): { email: string } | { problem: string } {
   const text = canonicalText(value);
   if (text === '') return { problem: 'is empty' };
   const control = CONTROL_OR_BIDI.exec(text)?.[0];
-  if (control !== undefined) return { problem: `contains a control or bidirectional formatting character (${codePoint(control)})` };
+  if (control !== undefined)
+    return { problem: `contains a control or bidirectional formatting character (${codePoint(control)})` };
   const invisible = INVISIBLE_FORMAT.exec(text)?.[0];
-  if (invisible !== undefined) return { problem: `contains an invisible formatting character (${codePoint(invisible)})` };
+  if (invisible !== undefined)
+    return { problem: `contains an invisible formatting character (${codePoint(invisible)})` };
   const surrogate = LONE_SURROGATE.exec(text)?.[0];
-  if (surrogate !== undefined) return { problem: `contains a lone surrogate (${codePoint(surrogate)}), which is not text` };
+  if (surrogate !== undefined)
+    return { problem: `contains a lone surrogate (${codePoint(surrogate)}), which is not text` };
   if (text.startsWith('"')) return { problem: 'has a quoted local part ("…"@), which is not accepted' };
   if (/\s/u.test(text)) return { problem: 'contains a space' };
-  if (text.startsWith('<') && text.endsWith('>')) return { problem: 'is wrapped in angle brackets; give the bare address' };
+  if (text.startsWith('<') && text.endsWith('>'))
+    return { problem: 'is wrapped in angle brackets; give the bare address' };
   const scheme = URL_SCHEME.exec(text)?.[0];
   if (scheme !== undefined) return { problem: `starts with a URL scheme (${scheme}); give the bare address` };
   const parts = text.split('@');

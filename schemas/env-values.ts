@@ -21,7 +21,10 @@ const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_0
 export const durationList = z
   .string()
   .transform((text, ctx) => {
-    const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '' && p !== 'none');
+    const parts = text
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '' && p !== 'none');
     const delays: number[] = [];
     for (const part of parts) {
       const match = /^(\d+)(ms|s|m|h|d)$/.exec(part);
@@ -38,7 +41,12 @@ export const durationList = z
 /** A comma-separated list of host names, lower-cased (`a.example, b.example`). */
 export const hostList = z
   .string()
-  .transform((text) => text.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean))
+  .transform((text) =>
+    text
+      .split(',')
+      .map((h) => h.trim().toLowerCase().replace(/\.$/, ''))
+      .filter(Boolean),
+  )
   .or(z.array(z.string()));
 
 /**
@@ -47,7 +55,10 @@ export const hostList = z
  */
 export function countryList({ allowNone }: { allowNone: boolean }) {
   return z.string().transform((text, ctx) => {
-    const codes = text.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== '' && !(allowNone && c === 'NONE'));
+    const codes = text
+      .split(',')
+      .map((c) => c.trim().toUpperCase())
+      .filter((c) => c !== '' && !(allowNone && c === 'NONE'));
     const bad = codes.filter((c) => !/^[A-Z]{2}$/.test(c));
     if (bad.length > 0) {
       const named = bad.map((c) => `"${c}"`).join(', ');
@@ -65,7 +76,9 @@ export function countryList({ allowNone }: { allowNone: boolean }) {
 
 /** A number of days, or `0`/`off` for never (null). */
 export const daysOrOff = z
-  .union([z.literal('off'), z.coerce.number().int().min(0).max(36_500)], { error: 'must be a number of days (0 to 36500), or off' })
+  .union([z.literal('off'), z.coerce.number().int().min(0).max(36_500)], {
+    error: 'must be a number of days (0 to 36500), or off',
+  })
   .transform((value) => (value === 'off' || value === 0 ? null : value));
 
 /** One window of a provider's rate limit: at most `max` requests in any `windowSeconds` (domain/rate-budget.ts's DocumentedLimit). */
@@ -82,12 +95,19 @@ const LIMIT_UNITS_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
  */
 export const limitList = z.string().transform((text, ctx) => {
   const limits: LimitWindow[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^(\d+)\s*\/\s*(\d*)(s|m|h|d)$/.exec(part);
     const max = Number(match?.[1]);
-    const windowSeconds = Number(match?.[2] || 1) * LIMIT_UNITS_SECONDS[(match?.[3] ?? 's') as keyof typeof LIMIT_UNITS_SECONDS];
+    const windowSeconds =
+      Number(match?.[2] || 1) * LIMIT_UNITS_SECONDS[(match?.[3] ?? 's') as keyof typeof LIMIT_UNITS_SECONDS];
     if (!match || max < 1 || windowSeconds < 1) {
-      ctx.addIssue({ code: 'custom', message: `"${part}" is not a limit like 30/60s, 300/5m or 5000/1h (requests per window)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${part}" is not a limit like 30/60s, 300/5m or 5000/1h (requests per window)`,
+      });
       return z.NEVER;
     }
     limits.push({ max, windowSeconds });

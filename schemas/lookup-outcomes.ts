@@ -53,4 +53,3 @@ export const NON_RETRYABLE_ERROR_TYPES: LookupErrorType[] = [
   LOOKUP_ERROR_TYPES.storeRejected,
   LOOKUP_ERROR_TYPES.invalidInput,
 ];
-

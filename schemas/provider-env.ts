@@ -25,12 +25,38 @@ const LocalProviderSchema = z.object({
     .describe(
       "the queue's rate limit in lookups per second, enforced by the Temporal server across every worker; unset: the largest burst-safe rate for the windows in force (each provider's is listed with its name). Refused at start when its worst case (the start-up burst included, times the requests per lookup) exceeds one of those windows",
     ),
-  TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('timeout of each request, in milliseconds'),
+  TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .default(10_000)
+    .describe('timeout of each request, in milliseconds'),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6).describe('attempts before a lookup fails'),
-  RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(10).optional().describe("this provider's `RETRY_INITIAL_INTERVAL_MS`; unset: the global value"),
-  RETRY_MAXIMUM_INTERVAL_MS: z.coerce.number().int().min(10).optional().describe("this provider's `RETRY_MAXIMUM_INTERVAL_MS`; unset: the global value"),
-  RETRY_BACKOFF: z.coerce.number().min(1).max(10).optional().describe("this provider's `RETRY_BACKOFF`; unset: the global value"),
-  SCHEDULE_TO_CLOSE_MS: z.coerce.number().int().min(1000).optional().describe("this provider's `LOOKUP_SCHEDULE_TO_CLOSE_MS`; unset: the global value"),
+  RETRY_INITIAL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .optional()
+    .describe("this provider's `RETRY_INITIAL_INTERVAL_MS`; unset: the global value"),
+  RETRY_MAXIMUM_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .optional()
+    .describe("this provider's `RETRY_MAXIMUM_INTERVAL_MS`; unset: the global value"),
+  RETRY_BACKOFF: z.coerce
+    .number()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe("this provider's `RETRY_BACKOFF`; unset: the global value"),
+  SCHEDULE_TO_CLOSE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .optional()
+    .describe("this provider's `LOOKUP_SCHEDULE_TO_CLOSE_MS`; unset: the global value"),
   ALLOWED_HOSTS: hostList
     .default([])
     .describe(
@@ -44,7 +70,9 @@ function httpProviderEnv(defaultBaseUrl: string) {
   return z.object({
     BASE_URL: baseUrl
       .default(defaultBaseUrl)
-      .describe("where the provider's requests go, and only there: an http(s) URL, `{instance}` standing for each account's own server"),
+      .describe(
+        "where the provider's requests go, and only there: an http(s) URL, `{instance}` standing for each account's own server",
+      ),
     ENABLED,
     RPS,
     LIMITS: limitList
@@ -86,8 +114,13 @@ export const HTTP_PROVIDER_ENV = {
 } as const satisfies Record<HttpProviderName, ReturnType<typeof httpProviderEnv>>;
 
 export const LOCAL_PROVIDER_ENV = {
-  voterfile: LocalProviderSchema.describe('matched in our own database: no base URL and no `_LIMITS`; its default rate spares Postgres'),
+  voterfile: LocalProviderSchema.describe(
+    'matched in our own database: no base URL and no `_LIMITS`; its default rate spares Postgres',
+  ),
 } as const satisfies Record<LocalProviderName, typeof LocalProviderSchema>;
 
 /** Every provider's schema, by provider name. */
-export const PROVIDER_ENV = { ...HTTP_PROVIDER_ENV, ...LOCAL_PROVIDER_ENV } as const satisfies Record<ProviderName, z.ZodObject>;
+export const PROVIDER_ENV = { ...HTTP_PROVIDER_ENV, ...LOCAL_PROVIDER_ENV } as const satisfies Record<
+  ProviderName,
+  z.ZodObject
+>;

@@ -2,7 +2,16 @@
  * The providers this build knows. Adding one means a file in `activities/providers/`, an entry in the registry there,
  * and its name here, so configuration, task queues and the record all learn of it at once.
  */
-export const PROVIDER_NAMES = ['gravatar', 'github', 'mastodon', 'bluesky', 'fec', 'census', 'ban', 'voterfile'] as const;
+export const PROVIDER_NAMES = [
+  'gravatar',
+  'github',
+  'mastodon',
+  'bluesky',
+  'fec',
+  'census',
+  'ban',
+  'voterfile',
+] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /**
@@ -19,7 +28,9 @@ export function isLocalProvider(name: ProviderName): name is LocalProviderName {
   return (LOCAL_PROVIDERS as readonly string[]).includes(name);
 }
 
-export const HTTP_PROVIDER_NAMES: readonly HttpProviderName[] = PROVIDER_NAMES.filter((name): name is HttpProviderName => !isLocalProvider(name));
+export const HTTP_PROVIDER_NAMES: readonly HttpProviderName[] = PROVIDER_NAMES.filter(
+  (name): name is HttpProviderName => !isLocalProvider(name),
+);
 
 /** Providers that look up social profiles; they need consent or a deliberate legitimate-interest basis. */
 export const SOCIAL_PROVIDERS: readonly ProviderName[] = ['gravatar', 'github', 'mastodon', 'bluesky'];

@@ -13,7 +13,11 @@ const text = (max: number) => z.string().overwrite(storableLine).trim().min(1).m
  * each stays one line wherever it is printed, and blank ones dropped.
  */
 const splitLines = (value: unknown) =>
-  Array.isArray(value) ? value.flatMap((line: unknown) => (typeof line === 'string' ? line.split(/\r\n|[\r\n\u2028\u2029]/).filter((l) => l.trim() !== '') : [line])) : value;
+  Array.isArray(value)
+    ? value.flatMap((line: unknown) =>
+        typeof line === 'string' ? line.split(/\r\n|[\r\n\u2028\u2029]/).filter((l) => l.trim() !== '') : [line],
+      )
+    : value;
 
 export const PostalAddressSchema = z.object({
   lines: z.preprocess(splitLines, z.array(text(200)).max(4)).optional(),

@@ -28,7 +28,10 @@ export function storableText(value: string): string {
  * becomes a space, so a value cannot start a new line wherever it is printed.
  */
 export function storableLine(value: string): string {
-  return value.toWellFormed().replace(/[\t\r\n]+/g, ' ').replace(ANY_CONTROL, '');
+  return value
+    .toWellFormed()
+    .replace(/[\t\r\n]+/g, ' ')
+    .replace(ANY_CONTROL, '');
 }
 
 /**

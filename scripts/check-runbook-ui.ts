@@ -49,7 +49,11 @@ const env: Record<string, string> = {
 };
 const stack = await startDevStack({ env, demo: true, logger: createLogger('error', 'runbook'), headless: false });
 const connection = await Connection.connect({ address: stack.temporalAddress });
-const client = new Client({ connection, namespace: stack.config.temporal.namespace, dataConverter: dataConverterFor(stack.config) });
+const client = new Client({
+  connection,
+  namespace: stack.config.temporal.namespace,
+  dataConverter: dataConverterFor(stack.config),
+});
 const browser = await puppeteer.launch({ executablePath: CHROME, args: ['--no-sandbox'], headless: true });
 const page = await browser.newPage();
 await page.setViewport({ width: 1400, height: 1000 });
@@ -120,7 +124,10 @@ async function submitDialog(label: string): Promise<void> {
 
 let exitCode = 0;
 try {
-  const started = await startEnrichment(client, stack.config, { email: FLAGGED_EMAIL, consent: { socialProfiles: true, at: new Date().toISOString(), noticeVersion: 'runbook' } });
+  const started = await startEnrichment(client, stack.config, {
+    email: FLAGGED_EMAIL,
+    consent: { socialProfiles: true, at: new Date().toISOString(), noticeVersion: 'runbook' },
+  });
   const workflowId = started.workflowId;
   const firstRunId = (await client.workflow.getHandle(workflowId).describe()).runId;
   const settled = await waitForSettled(client, workflowId);
@@ -129,8 +136,12 @@ try {
   const runPage = (runId: string, tab: string) => `${ui}/workflows/${encodeURIComponent(workflowId)}/${runId}/${tab}`;
 
   await check('1. find flagged contacts', async () => {
-    await page.goto(`${ui}/workflows?query=${encodeURIComponent('EnrichmentStatus="flagged"')}`, { waitUntil: 'domcontentloaded' });
-    await page.waitForSelector(`::-p-xpath(//a[contains(@href,"${encodeURIComponent(workflowId)}")])`, { timeout: 30_000 });
+    await page.goto(`${ui}/workflows?query=${encodeURIComponent('EnrichmentStatus="flagged"')}`, {
+      waitUntil: 'domcontentloaded',
+    });
+    await page.waitForSelector(`::-p-xpath(//a[contains(@href,"${encodeURIComponent(workflowId)}")])`, {
+      timeout: 30_000,
+    });
     return 'the filtered list shows the contact';
   });
 
@@ -140,7 +151,8 @@ try {
     await click(page, button('Run Query'), 60_000);
     await page.waitForFunction("document.body.innerText.includes('ProviderUnavailable')", { timeout: 30_000 });
     const text = String(await page.evaluate('document.body.innerText'));
-    if (!text.includes('"flagged"') || !text.includes('gravatar answered HTTP 500')) throw new Error('the status answer lacks the flagged status or the error');
+    if (!text.includes('"flagged"') || !text.includes('gravatar answered HTTP 500'))
+      throw new Error('the status answer lacks the flagged status or the error');
     return 'status "flagged", gravatar ProviderUnavailable, "gravatar answered HTTP 500"';
   });
 
@@ -149,8 +161,12 @@ try {
     await page.goto(runPage(firstRunId, 'history'), { waitUntil: 'domcontentloaded' });
     await moreActions('Send an Update', 'retryLookups', '{"providers": ["gravatar"]}');
     await submitDialog('Submit');
-    await waitFor('the update to complete', async () =>
-      (await eventTypes(workflowId, firstRunId)).includes('workflowExecutionUpdateCompletedEventAttributes') || undefined);
+    await waitFor(
+      'the update to complete',
+      async () =>
+        (await eventTypes(workflowId, firstRunId)).includes('workflowExecutionUpdateCompletedEventAttributes') ||
+        undefined,
+    );
     return `update completed; gravatar asked ${gravatar.requests() - before} more time(s)`;
   });
 
@@ -159,8 +175,14 @@ try {
     await page.goto(runPage(firstRunId, 'history'), { waitUntil: 'domcontentloaded' });
     await moreActions('Send a Signal', 'retryLookups', '{}');
     await submitDialog('Submit');
-    await waitFor('the signal', async () => (await eventTypes(workflowId, firstRunId)).includes('workflowExecutionSignaledEventAttributes') || undefined);
-    await waitFor('the signalled retry to reach Gravatar', () => Promise.resolve(gravatar.requests() > before ? true : undefined));
+    await waitFor(
+      'the signal',
+      async () =>
+        (await eventTypes(workflowId, firstRunId)).includes('workflowExecutionSignaledEventAttributes') || undefined,
+    );
+    await waitFor('the signalled retry to reach Gravatar', () =>
+      Promise.resolve(gravatar.requests() > before ? true : undefined),
+    );
     return `signal received; gravatar asked again`;
   });
 
@@ -194,19 +216,23 @@ try {
     await click(page, button('Download'));
     // The dialog offers Encoded (for SDK replayers, the default), Decoded and Human Readable.
     await click(page, inDialog(button('Download')));
-    const file = await waitFor('the downloaded file', async () => (await readdir(downloads).catch(() => [])).find((f) => f.endsWith('.json')));
-    const replay = await promisify(execFile)(TSX, [REPLAY_SCRIPT, join(downloads, file)], { env: { ...process.env, ...env } }).catch(
-      (err: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`the downloaded history does not replay: ${err.stdout ?? ''}${err.stderr ?? ''}`);
-      },
+    const file = await waitFor('the downloaded file', async () =>
+      (await readdir(downloads).catch(() => [])).find((f) => f.endsWith('.json')),
     );
+    const replay = await promisify(execFile)(TSX, [REPLAY_SCRIPT, join(downloads, file)], {
+      env: { ...process.env, ...env },
+    }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`the downloaded history does not replay: ${err.stdout ?? ''}${err.stderr ?? ''}`);
+    });
     return replay.stdout.trim();
   });
 } catch (err) {
   exitCode = 1;
   const shot = join(tmpdir(), `runbook-${step.replace(/\W+/g, '-')}.png`);
   await page.screenshot({ path: shot }).catch(() => undefined);
-  process.stderr.write(`FAILED at "${step}": ${err instanceof Error ? err.message : String(err)}\n(screenshot: ${shot})\n`);
+  process.stderr.write(
+    `FAILED at "${step}": ${err instanceof Error ? err.message : String(err)}\n(screenshot: ${shot})\n`,
+  );
 } finally {
   await browser.close();
   await connection.close();

@@ -40,7 +40,9 @@ const row = (...cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
 const TABLE_HEAD = ['| variable | default | meaning |', '|---|---|---|'];
 
 function section(title: string, schema: z.ZodObject): string[] {
-  const rows = Object.entries<z.ZodType>(schema.shape).map(([name, value]) => row(`\`${name}\``, defaultOf(value), meaningOf(name, value)));
+  const rows = Object.entries<z.ZodType>(schema.shape).map(([name, value]) =>
+    row(`\`${name}\``, defaultOf(value), meaningOf(name, value)),
+  );
   return [`## ${title}`, '', ...TABLE_HEAD, ...rows, ''];
 }
 
@@ -56,7 +58,8 @@ function providerRows(): string[] {
     const schemas = having.flatMap((name) => shapeOf(name)[key] ?? []);
     const defaults = new Set(schemas.map(defaultOf));
     const missing = PROVIDER_NAMES.filter((name) => !having.includes(name)).map((name) => name.toUpperCase());
-    const meaning = meaningOf(`PROVIDER_<NAME>_${key}`, schemas[0]!) + (missing.length > 0 ? ` (not for ${missing.join(', ')})` : '');
+    const meaning =
+      meaningOf(`PROVIDER_<NAME>_${key}`, schemas[0]!) + (missing.length > 0 ? ` (not for ${missing.join(', ')})` : '');
     return row(`\`PROVIDER_<NAME>_${key}\``, defaults.size === 1 ? [...defaults][0]! : 'per provider (below)', meaning);
   });
 }
@@ -67,7 +70,9 @@ function providerNames(): string[] {
   const windows = (name: ProviderName) =>
     isLocalProvider(name)
       ? 'none (our own database)'
-      : DOCUMENTED_LIMITS[name].map((w) => `${w.max} per ${w.windowSeconds} s${w.counts ? ` (${w.counts})` : ''}`).join(', ');
+      : DOCUMENTED_LIMITS[name]
+          .map((w) => `${w.max} per ${w.windowSeconds} s${w.counts ? ` (${w.counts})` : ''}`)
+          .join(', ');
   const rows = PROVIDER_NAMES.map((name) => {
     const schema = PROVIDER_ENV[name];
     const base = 'BASE_URL' in schema.shape ? defaultOf(schema.shape.BASE_URL) : 'none';
@@ -96,7 +101,7 @@ const INTRO = [
 ];
 
 const OUTRO = [
-  'Which process\'s configuration decides a run (the one that starts it) is explained in',
+  "Which process's configuration decides a run (the one that starts it) is explained in",
   '[operations.md](operations.md#whose-configuration-counts).',
   '',
 ];

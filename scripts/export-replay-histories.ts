@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
   await migrateToLatest(database.db);
   const demo = await startDemoProviders();
-  const urls = Object.fromEntries(HTTP_PROVIDER_NAMES.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url]));
+  const urls = Object.fromEntries(
+    HTTP_PROVIDER_NAMES.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url]),
+  );
   const config = testConfig({ ...urls, TEMPORAL_TASK_QUEUE: `replay-${randomUUID()}`, LOOKUP_RETRY_SCHEDULE: '1h' });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const workers = await startWorkers({ config, connection: nativeConnection, db: database.db });
@@ -70,7 +72,13 @@ async function main(): Promise<void> {
           email: 'tomas.lindqvist@example.net',
           givenName: 'Tomas',
           familyName: 'Lindqvist',
-          postalAddress: { lines: ['482 W Market St'], locality: 'Akron', region: 'OH', postalCode: '44303', country: 'US' },
+          postalAddress: {
+            lines: ['482 W Market St'],
+            locality: 'Akron',
+            region: 'OH',
+            postalCode: '44303',
+            country: 'US',
+          },
           consent,
         });
         await client.workflow.getHandle(happy.workflowId).result();
@@ -85,8 +93,11 @@ async function main(): Promise<void> {
         // Retried by an operator: Marco's Gravatar answers a malformed body, so the update re-runs it (and it fails again).
         const marco = await startEnrichment(client, config, { email: 'marco.mangled@example.net', consent });
         await waitForSettled(client, marco.workflowId);
-        const afterRetry = await client.workflow.getHandle(marco.workflowId).executeUpdate(retryLookupsUpdate, { args: [{}] });
-        if (afterRetry.status !== 'flagged') throw new Error(`expected Marco to stay flagged, got ${afterRetry.status}`);
+        const afterRetry = await client.workflow
+          .getHandle(marco.workflowId)
+          .executeUpdate(retryLookupsUpdate, { args: [{}] });
+        if (afterRetry.status !== 'flagged')
+          throw new Error(`expected Marco to stay flagged, got ${afterRetry.status}`);
         await client.workflow.getHandle(marco.workflowId).terminate('recorded for replay');
         await save('retried', marco.workflowId);
 
@@ -98,18 +109,37 @@ async function main(): Promise<void> {
             givenName: 'Rosa',
             familyName: 'Delgado',
             birthYear: 1989,
-            postalAddress: { lines: ['612 Oberlin Rd'], locality: 'Raleigh', region: 'NC', postalCode: '27605', country: 'US' },
+            postalAddress: {
+              lines: ['612 Oberlin Rd'],
+              locality: 'Raleigh',
+              region: 'NC',
+              postalCode: '27605',
+              country: 'US',
+            },
             consent,
           });
           const settled = await waitForSettled(client, rosa.workflowId);
-          if (settled.lookups.voterfile?.outcome !== 'matched') throw new Error(`expected Rosa's voter record to match, got ${JSON.stringify(settled.lookups.voterfile)}`);
+          if (settled.lookups.voterfile?.outcome !== 'matched')
+            throw new Error(`expected Rosa's voter record to match, got ${JSON.stringify(settled.lookups.voterfile)}`);
           const handle = client.workflow.getHandle(rosa.workflowId);
           if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('recorded for replay');
           await save('voter', rosa.workflowId);
         }
 
         // Reset to the first workflow task with the CLI, as an operator would, and let the new run finish.
-        await run(devServer.binary, ['workflow', 'reset', '--address', server.address, '--workflow-id', happy.workflowId, '--type', 'FirstWorkflowTask', '--reason', 'recorded for replay', '--yes']);
+        await run(devServer.binary, [
+          'workflow',
+          'reset',
+          '--address',
+          server.address,
+          '--workflow-id',
+          happy.workflowId,
+          '--type',
+          'FirstWorkflowTask',
+          '--reason',
+          'recorded for replay',
+          '--yes',
+        ]);
         const description = await client.workflow.getHandle(happy.workflowId).describe();
         await client.workflow.getHandle(happy.workflowId).result();
         await save('reset', happy.workflowId, description.runId);

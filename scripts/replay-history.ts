@@ -21,11 +21,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 const histories = await Promise.all(
-  files.map(async (file) => ({ workflowId: basename(file), history: JSON.parse(await readFile(file, 'utf8')) as unknown })),
+  files.map(async (file) => ({
+    workflowId: basename(file),
+    history: JSON.parse(await readFile(file, 'utf8')) as unknown,
+  })),
 );
 let failed = 0;
-for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, dataConverter: dataConverterFor(loadConfig(process.env)) }, histories)) {
+for await (const result of Worker.runReplayHistories(
+  { workflowsPath: WORKFLOWS_PATH, dataConverter: dataConverterFor(loadConfig(process.env)) },
+  histories,
+)) {
   if (result.error) failed += 1;
-  process.stdout.write(`${result.error ? 'DIVERGES' : 'replays '}  ${result.workflowId}${result.error ? `: ${String(result.error)}` : ''}\n`);
+  process.stdout.write(
+    `${result.error ? 'DIVERGES' : 'replays '}  ${result.workflowId}${result.error ? `: ${String(result.error)}` : ''}\n`,
+  );
 }
 process.exitCode = failed ? 1 : 0;

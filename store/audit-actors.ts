@@ -39,7 +39,15 @@ export function auditPurpose(purpose: string | undefined): string | undefined {
 }
 
 /** Filters whose values identify a person: the audit log keeps the field and operator, not the value. */
-const IDENTIFYING_FIELDS = new Set(['email', 'name.given', 'name.family', 'name.display', 'profiles.handle', 'bio', 'voter.voterId']);
+const IDENTIFYING_FIELDS = new Set([
+  'email',
+  'name.given',
+  'name.family',
+  'name.display',
+  'profiles.handle',
+  'bio',
+  'voter.voterId',
+]);
 
 /** A segment's filters as the audit log keeps them: `field op value`, with identifying values replaced by `[redacted]`. */
 export function auditedFilters(conditions: readonly SegmentCondition[]): string[] {

@@ -79,7 +79,12 @@ export async function listAuditForSubject(db: Db, contactKey: string): Promise<A
 
 /** The contact keys an audited export handed out. */
 export async function listAuditSubjects(db: Db, auditId: string): Promise<string[]> {
-  const rows = await withSubjects(db).selectFrom('audit_subjects').select('contact_key').where('audit_id', '=', auditId).orderBy('contact_key').execute();
+  const rows = await withSubjects(db)
+    .selectFrom('audit_subjects')
+    .select('contact_key')
+    .where('audit_id', '=', auditId)
+    .orderBy('contact_key')
+    .execute();
   return rows.map((r) => r.contact_key);
 }
 
@@ -92,7 +97,11 @@ const SUBJECT_BATCH = 1000;
  * the query failed part-way). Keys are written a batch at a time as the export goes, so what was handed out is on
  * record, to within one batch, even if the process dies mid-export.
  */
-export async function* auditedRecords<T extends { id: string }>(db: Kysely<Database>, auditId: string, records: AsyncIterable<T>): AsyncGenerator<T> {
+export async function* auditedRecords<T extends { id: string }>(
+  db: Kysely<Database>,
+  auditId: string,
+  records: AsyncIterable<T>,
+): AsyncGenerator<T> {
   let count = 0;
   let complete = false;
   let pending: string[] = [];

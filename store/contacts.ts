@@ -48,7 +48,19 @@ export async function findContactById(db: Db, id: string): Promise<ContactRow | 
 
 /** The selection columns of a record (migration 0002): what segments filter on, beside the record itself. */
 export type RecordColumns = Record<
-  'occupation' | 'employer' | 'postal_code' | 'locality' | 'region' | 'country' | 'congressional' | 'state_upper' | 'state_lower' | 'county' | 'precinct' | 'party' | 'voter_status',
+  | 'occupation'
+  | 'employer'
+  | 'postal_code'
+  | 'locality'
+  | 'region'
+  | 'country'
+  | 'congressional'
+  | 'state_upper'
+  | 'state_lower'
+  | 'county'
+  | 'precinct'
+  | 'party'
+  | 'voter_status',
   string | null
 > & { networks: string[]; restricted_fields: string[] };
 
@@ -92,7 +104,12 @@ export interface UpdateContactRecordOptions {
  * Stores the merged record, its status and its selection columns; idempotent (the record is a pure function of the
  * stored facts). A suppressed contact stays suppressed whatever the record says: enrichment never lifts an opt-out.
  */
-export async function updateContactRecord(db: Db, id: string, record: ContactRecord, options: UpdateContactRecordOptions = {}): Promise<boolean> {
+export async function updateContactRecord(
+  db: Db,
+  id: string,
+  record: ContactRecord,
+  options: UpdateContactRecordOptions = {},
+): Promise<boolean> {
   const json = JSON.stringify(record);
   let query = db
     .updateTable('contacts')
@@ -122,7 +139,10 @@ export async function findContactRecord(db: Db, id: string): Promise<ContactReco
 }
 
 /** A contact as `enrich remerge` reads it: what the merge needs besides the facts, and the record it has now. */
-export type RemergeCandidate = Pick<ContactRow, 'id' | 'email' | 'consent' | 'status' | 'created_at' | 'record' | 'record_version'>;
+export type RemergeCandidate = Pick<
+  ContactRow,
+  'id' | 'email' | 'consent' | 'status' | 'created_at' | 'record' | 'record_version'
+>;
 
 /**
  * One batch of contacts to re-derive, in id order after `after`: every contact that has a record with `all`, else
@@ -140,7 +160,10 @@ export async function listRemergeCandidates(
     .limit(options.limit);
   query = query.where('record', 'is not', null);
   if (options.after !== undefined) query = query.where('id', '>', options.after);
-  if (!options.all) query = query.where((eb) => eb.or([eb('record_version', 'is', null), eb('record_version', '<', options.currentVersion)]));
+  if (!options.all)
+    query = query.where((eb) =>
+      eb.or([eb('record_version', 'is', null), eb('record_version', '<', options.currentVersion)]),
+    );
   return query.execute();
 }
 
@@ -149,7 +172,9 @@ export async function listMergeFacts(
   db: Db,
   contactIds: string[],
 ): Promise<Map<string, { observations: ObservationRow[]; lookups: LookupRow[] }>> {
-  const facts = new Map(contactIds.map((id) => [id, { observations: [] as ObservationRow[], lookups: [] as LookupRow[] }]));
+  const facts = new Map(
+    contactIds.map((id) => [id, { observations: [] as ObservationRow[], lookups: [] as LookupRow[] }]),
+  );
   if (contactIds.length === 0) return facts;
   const [observations, lookups] = await Promise.all([
     db.selectFrom('observations').selectAll().where('contact_id', 'in', contactIds).orderBy('id').execute(),
@@ -164,7 +189,11 @@ export async function listMergeFacts(
 export type ContactView = Record<string, unknown> & { id: string; status: string };
 
 export async function findContactView(db: Db, id: string): Promise<ContactView | undefined> {
-  const row = await db.selectFrom('contacts').select(['id', 'email', 'status', 'record']).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('contacts')
+    .select(['id', 'email', 'status', 'record'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) return undefined;
   if (row.record === null) return { id: row.id, email: row.email, status: row.status };
   // jsonb does not keep key order; parsing restores the schema's order so the record reads as documented, and
@@ -174,5 +203,8 @@ export async function findContactView(db: Db, id: string): Promise<ContactView |
   const review = await findVoterReview(withVoterTables(db), row.id);
   if (!review) return view;
   const { candidates, probability_top_two: probabilityTopTwo, decided_by: decidedBy, updated_at: updatedAt } = review;
-  return { ...view, voterReview: { candidates, probabilityTopTwo, decidedBy, updatedAt: new Date(updatedAt).toISOString() } };
+  return {
+    ...view,
+    voterReview: { candidates, probabilityTopTwo, decidedBy, updatedAt: new Date(updatedAt).toISOString() },
+  };
 }

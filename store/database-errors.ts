@@ -39,7 +39,11 @@ const CONDITION_NAMES: Record<string, string> = {
   '54000': 'program_limit_exceeded',
 };
 
-const CLASS_NAMES: Record<string, string> = { '22': 'data_exception', '23': 'integrity_constraint_violation', '54': 'program_limit_exceeded' };
+const CLASS_NAMES: Record<string, string> = {
+  '22': 'data_exception',
+  '23': 'integrity_constraint_violation',
+  '54': 'program_limit_exceeded',
+};
 
 /** The SQLSTATE of a Postgres error, or undefined for anything else (a network error, a bug). */
 export function sqlState(err: unknown): string | undefined {

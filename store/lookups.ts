@@ -47,7 +47,9 @@ export async function upsertLookup(db: Db, row: LookupUpsert): Promise<void> {
         error_type: eb.ref('excluded.error_type'),
         last_error: eb.ref('excluded.last_error'),
         first_failed_at:
-          row.outcome === 'failed' ? eb.fn.coalesce('lookups.first_failed_at', 'excluded.first_failed_at') : eb.val(null),
+          row.outcome === 'failed'
+            ? eb.fn.coalesce('lookups.first_failed_at', 'excluded.first_failed_at')
+            : eb.val(null),
         last_failed_at: row.outcome === 'failed' ? eb.ref('excluded.last_failed_at') : eb.ref('lookups.last_failed_at'),
         completed_at: eb.ref('excluded.completed_at'),
         workflow_id: eb.ref('excluded.workflow_id'),
@@ -78,7 +80,16 @@ export async function listFailedLookups(db: Db, limit = 10_000): Promise<FailedL
   const rows = await db
     .selectFrom('lookups')
     .innerJoin('contacts', 'contacts.id', 'lookups.contact_id')
-    .select(['contacts.id', 'contacts.email', 'lookups.provider', 'lookups.error_type', 'lookups.last_error', 'lookups.attempts', 'lookups.first_failed_at', 'lookups.last_failed_at'])
+    .select([
+      'contacts.id',
+      'contacts.email',
+      'lookups.provider',
+      'lookups.error_type',
+      'lookups.last_error',
+      'lookups.attempts',
+      'lookups.first_failed_at',
+      'lookups.last_failed_at',
+    ])
     .where('lookups.outcome', '=', 'failed')
     .orderBy('lookups.first_failed_at')
     .orderBy('contacts.id')

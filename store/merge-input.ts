@@ -8,7 +8,9 @@ import type { MergeInput, MergeLookup } from '../domain/merge/build-contact-reco
  */
 export function mergeInputFromRows(
   contact: Pick<ContactRow, 'id' | 'email' | 'consent' | 'status' | 'created_at'>,
-  observations: Array<Pick<ObservationRow, 'provider' | 'field' | 'value' | 'confidence' | 'fetched_at' | 'source_url'>>,
+  observations: Array<
+    Pick<ObservationRow, 'provider' | 'field' | 'value' | 'confidence' | 'fetched_at' | 'source_url'>
+  >,
   lookups: Array<Pick<LookupRow, 'provider' | 'outcome' | 'attempts' | 'completed_at' | 'reason' | 'last_error'>>,
 ): MergeInput {
   return {
@@ -25,15 +27,13 @@ export function mergeInputFromRows(
       fetchedAt: o.fetched_at.toISOString(),
       sourceUrl: o.source_url,
     })),
-    lookups: lookups.map(
-      (l): MergeLookup => ({
-        provider: l.provider,
-        outcome: l.outcome as MergeLookup['outcome'],
-        attempts: l.attempts,
-        completedAt: l.completed_at.toISOString(),
-        reason: l.reason,
-        lastError: l.last_error,
-      }),
-    ),
+    lookups: lookups.map((l): MergeLookup => ({
+      provider: l.provider,
+      outcome: l.outcome as MergeLookup['outcome'],
+      attempts: l.attempts,
+      completedAt: l.completed_at.toISOString(),
+      reason: l.reason,
+      lastError: l.last_error,
+    })),
   };
 }

@@ -32,7 +32,11 @@ export function hashValue(value: unknown): string {
  * Appends observations; one already stored (same contact, provider, field and value) is kept as first seen.
  * This is what makes retries, replays and resets leave the table as a clean run would.
  */
-export async function insertObservations(db: Db, source: ObservationSource, observations: ObservationInput[]): Promise<number> {
+export async function insertObservations(
+  db: Db,
+  source: ObservationSource,
+  observations: ObservationInput[],
+): Promise<number> {
   if (observations.length === 0) return 0;
   const result = await db
     .insertInto('observations')

@@ -3,7 +3,11 @@ import type { Config } from '../config.js';
 import { openDatabase, type DatabaseHandle } from './open-database.js';
 
 /** Opens the configured store (Postgres, or embedded PGlite), logging dropped idle connections rather than crashing. */
-export function openStore(config: Config, logger?: Logger, poolSize = config.database.poolSize): Promise<DatabaseHandle> {
+export function openStore(
+  config: Config,
+  logger?: Logger,
+  poolSize = config.database.poolSize,
+): Promise<DatabaseHandle> {
   return openDatabase({
     url: config.database.url,
     pgliteDir: config.database.pgliteDir,

@@ -16,7 +16,11 @@ import {
  * CLI framework, hence these few lines.
  */
 export interface PGliteLike {
-  query<T>(sql: string, params?: unknown[], options?: { rowMode?: 'object' }): Promise<{ rows: T[]; affectedRows?: number }>;
+  query<T>(
+    sql: string,
+    params?: unknown[],
+    options?: { rowMode?: 'object' },
+  ): Promise<{ rows: T[]; affectedRows?: number }>;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,9 @@ export async function addSuppression(db: Db, key: string, reason: SuppressionRea
     .insertInto('suppressions')
     .values({ key, reason })
     .onConflict((oc) =>
-      oc.column('key').doUpdateSet({ reason: sql<SuppressionReason>`case when excluded.reason = 'erasure' then 'erasure' else suppressions.reason end` }),
+      oc.column('key').doUpdateSet({
+        reason: sql<SuppressionReason>`case when excluded.reason = 'erasure' then 'erasure' else suppressions.reason end`,
+      }),
     )
     .execute();
 }
@@ -57,7 +59,15 @@ export interface ErasureCounts {
  */
 export async function eraseContactData(db: Db, key: string): Promise<ErasureCounts> {
   const count = async (table: 'observations' | 'lookups') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where('contact_id', '=', key).executeTakeFirst())?.n ?? 0);
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('contact_id', '=', key)
+          .executeTakeFirst()
+      )?.n ?? 0,
+    );
   const observations = await count('observations');
   const lookups = await count('lookups');
   await db.deleteFrom('observations').where('contact_id', '=', key).execute();

@@ -130,11 +130,15 @@ function parseCondition(expression: string, purpose: ExportPurpose): SegmentCond
   const definition = fieldDefinition(field);
   if (!definition) return issue(`unknown field "${field}"; allowed: ${SEGMENT_FIELDS.join(', ')}`);
   if (definition.restricted === 'always' && purpose !== 'research') {
-    return issue(`${field} is FEC data, which US law forbids using to solicit contributions; filter on it only with --purpose research`);
+    return issue(
+      `${field} is FEC data, which US law forbids using to solicit contributions; filter on it only with --purpose research`,
+    );
   }
   const raw = rest.trim();
   if (operator === '?') {
-    return raw === '' ? { expression, field, operator } : issue(`nothing may follow "?" (it asks whether ${field} is present)`);
+    return raw === ''
+      ? { expression, field, operator }
+      : issue(`nothing may follow "?" (it asks whether ${field} is present)`);
   }
   if (raw === '') return issue(`no value after "${operator}"`);
   const { kind } = definition;
@@ -148,8 +152,10 @@ function parseCondition(expression: string, purpose: ExportPurpose): SegmentCond
     return NUMBER.test(raw) ? { expression, field, operator, value: Number(raw) } : issue(`"${raw}" is not a number`);
   }
   if (kind === 'date') {
-    if (DAY.test(raw) && !Number.isNaN(Date.parse(`${raw}T00:00:00Z`))) return { expression, field, operator, value: raw };
-    if (TIME.test(raw) && !Number.isNaN(Date.parse(raw))) return { expression, field, operator, value: new Date(raw).toISOString() };
+    if (DAY.test(raw) && !Number.isNaN(Date.parse(`${raw}T00:00:00Z`)))
+      return { expression, field, operator, value: raw };
+    if (TIME.test(raw) && !Number.isNaN(Date.parse(raw)))
+      return { expression, field, operator, value: new Date(raw).toISOString() };
     return issue(`"${raw}" is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ)`);
   }
   return { expression, field, operator, value: raw };
@@ -227,7 +233,8 @@ export function conditionSql(condition: SegmentCondition, purpose: ExportPurpose
   else if (operator === '?') predicate = sql<SqlBool>`${definition.source} is not null`;
   else if (definition.kind === 'number') predicate = sql<SqlBool>`${definition.source} ${sql.raw(operator)} ${value}`;
   else if (definition.kind === 'date') predicate = dateCondition(definition.source, operator, value as string);
-  else if (operator === '~') predicate = sql<SqlBool>`lower(${definition.source}) like lower(${likePattern(value as string)})`;
+  else if (operator === '~')
+    predicate = sql<SqlBool>`lower(${definition.source}) like lower(${likePattern(value as string)})`;
   else predicate = sql<SqlBool>`lower(${definition.source}) = lower(${value})`;
   if (definition.restricted === 'fec-source' && purpose !== 'research') {
     // Only contacts whose value did not come from the FEC: restricted data must not select anyone for outreach.
@@ -311,7 +318,9 @@ async function* cursorPages(db: Kysely<Database>, query: SegmentQuery, pageSize:
   let open = true;
   let next: Promise<{ rows: SegmentRow[] }> | undefined;
   try {
-    await sql`declare segment_rows no scroll cursor for ${selectSegment(db, query).orderBy('contacts.id')}`.execute(trx);
+    await sql`declare segment_rows no scroll cursor for ${selectSegment(db, query).orderBy('contacts.id')}`.execute(
+      trx,
+    );
     const fetchPage = () => sql<SegmentRow>`fetch forward ${sql.lit(pageSize)} from segment_rows`.execute(trx);
     // The next page is fetched while the reader handles this one: the server's work and the round trip overlap
     // the encoding, at the cost of holding two pages.
@@ -340,7 +349,11 @@ async function* cursorPages(db: Kysely<Database>, query: SegmentQuery, pageSize:
  * The records a segment selects, in contact id order, each as `purpose` may see it (restricted FEC data left out
  * unless research). Constant memory: at most `pageSize` records are held at once.
  */
-export async function* streamSegment(db: Kysely<Database>, query: SegmentQuery, options: StreamSegmentOptions = {}): AsyncGenerator<ContactRecord> {
+export async function* streamSegment(
+  db: Kysely<Database>,
+  query: SegmentQuery,
+  options: StreamSegmentOptions = {},
+): AsyncGenerator<ContactRecord> {
   const pageSize = options.pageSize ?? 500;
   const paging = options.paging ?? ((await isEmbeddedDatabase(db)) ? 'keyset' : 'cursor');
   const pages = paging === 'cursor' ? cursorPages(db, query, pageSize) : keysetPages(db, query, pageSize);

@@ -29,7 +29,10 @@ export async function runWorker(config: Config, logger: Logger, options: RunWork
   const queues = options.queues ?? [...WORKER_QUEUES];
   const database = await openStore(config, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const metrics = config.metrics.port === undefined ? undefined : await startMetricsServer({ ...config.metrics, port: config.metrics.port });
+  const metrics =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer({ ...config.metrics, port: config.metrics.port });
   if (metrics) logger.info({ url: metrics.url }, 'metrics served');
   const workers = await startWorkers({ config, connection, db: database.db, queues });
   logger.info({ queues, address: temporalAddress(config) }, 'workers running');

@@ -30,7 +30,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (options.token) {
       const given = bearerToken(req.headers.authorization);
       if (!given || !secretsEqual(given, options.token)) {
-        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('missing or invalid metrics token\n');
+        res
+          .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' })
+          .end('missing or invalid metrics token\n');
         return;
       }
     }

@@ -18,7 +18,11 @@ export interface TemporalRuntimeOptions {
  * Prometheus metrics. Must run before anything creates the Temporal runtime (a connection, a worker or a test
  * environment), so entry points call it first; later calls change nothing.
  */
-export function installTemporalRuntime(logger: Logger, level: LogLevel = 'INFO', options: TemporalRuntimeOptions = {}): void {
+export function installTemporalRuntime(
+  logger: Logger,
+  level: LogLevel = 'INFO',
+  options: TemporalRuntimeOptions = {},
+): void {
   if (installed) return;
   installed = true;
   metricsAddress = options.metricsBindAddress;
@@ -26,7 +30,8 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'INFO',
     logger: new DefaultLogger(level, (entry) => {
       // Provider queues are activity-only by design; the SDK warns about each of them at start. Not news.
       if (entry.message === NO_WORKFLOWS_WARNING) return;
-      const method = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+      const method =
+        entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[method]({ ...entry.meta }, entry.message);
     }),
     telemetryOptions: {

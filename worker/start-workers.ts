@@ -76,7 +76,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         ...common,
         taskQueue: providerTaskQueue(config.temporal.taskQueue, name),
         // Its own base URL is where our requests went: URLs there (a geocoder's request as evidence) are stored as they are.
-        activities: lookupActivitiesFor(provider, { trustedOrigins: providerConfig.baseUrl ? [providerConfig.baseUrl] : [] }),
+        activities: lookupActivitiesFor(provider, {
+          trustedOrigins: providerConfig.baseUrl ? [providerConfig.baseUrl] : [],
+        }),
         maxTaskQueueActivitiesPerSecond: providerConfig.rps,
         maxConcurrentActivityTaskExecutions: 20,
       }),

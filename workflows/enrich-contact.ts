@@ -16,7 +16,12 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { LookupActivities, LookupFailureDetails } from '../activities/lookup-activity.js';
 import type { StoreActivities } from '../activities/store-activities.js';
-import type { EnrichContactInput, EnrichmentStatusView, ProviderPlan, RetryLookupsRequest } from '../schemas/enrichment.js';
+import type {
+  EnrichContactInput,
+  EnrichmentStatusView,
+  ProviderPlan,
+  RetryLookupsRequest,
+} from '../schemas/enrichment.js';
 import type { LookupInput, LookupState, ProviderLookupResult } from '../schemas/lookup.js';
 // From the zod-free module: anything imported here is bundled into every workflow (see lookup-outcomes.ts).
 import { LOOKUP_ERROR_TYPES, NON_RETRYABLE_ERROR_TYPES, type SkipReason } from '../schemas/lookup-outcomes.js';
@@ -46,7 +51,8 @@ const store = proxyActivities<StoreActivities>({
 function skipReason(plan: ProviderPlan, input: EnrichContactInput): SkipReason | undefined {
   if (!plan.enabled) return 'disabled';
   const social = SOCIAL_PROVIDERS.includes(plan.name);
-  if (social && input.socialLookupBasis === 'consent' && input.signup.consent?.socialProfiles !== true) return 'no_lawful_basis';
+  if (social && input.socialLookupBasis === 'consent' && input.signup.consent?.socialProfiles !== true)
+    return 'no_lawful_basis';
   return undefined;
 }
 
@@ -64,7 +70,9 @@ function attemptsOf(failure: ActivityFailure, plan: ProviderPlan): number {
  * same values would be refused again); undefined for any other failure.
  */
 function storeRefusal(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === LOOKUP_ERROR_TYPES.storeRejected
+  return err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === LOOKUP_ERROR_TYPES.storeRejected
     ? err.cause.message
     : undefined;
 }
@@ -157,14 +165,22 @@ class EnrichmentRun {
     // Stage 1: what the signup gave (email, name, address).
     const stageOne = await Promise.all(
       this.#planned(STAGE_ONE).map((plan) =>
-        this.#runLookup(plan, stageOneInput(plan.name, input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries })),
+        this.#runLookup(
+          plan,
+          stageOneInput(plan.name, input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries }),
+        ),
       ),
     );
 
     // Stage 2: the accounts stage 1 found. GitHub runs again only when its email search missed but a verified link names the account.
-    const found = stageTwoInputs(input.contactKey, input.signup.email, stageOne.flatMap((r) => r?.observations ?? []), {
-      githubFound: this.view.lookups.github?.outcome === 'matched',
-    });
+    const found = stageTwoInputs(
+      input.contactKey,
+      input.signup.email,
+      stageOne.flatMap((r) => r?.observations ?? []),
+      {
+        githubFound: this.view.lookups.github?.outcome === 'matched',
+      },
+    );
     await Promise.all(
       this.#planned(STAGE_TWO)
         .filter((plan) => plan.name !== 'github' || found.github)
@@ -177,14 +193,22 @@ class EnrichmentRun {
   async #saveSignup(): Promise<Awaited<ReturnType<StoreActivities['saveSignup']>>> {
     const { input } = this;
     try {
-      return await store.saveSignup({ contactKey: input.contactKey, signup: input.signup, receivedAt: input.receivedAt });
+      return await store.saveSignup({
+        contactKey: input.contactKey,
+        signup: input.signup,
+        receivedAt: input.receivedAt,
+      });
     } catch (err) {
       // A signup the store refuses (a client that skipped the signup schema) ends the run at once, with the reason:
       // retrying the same values could only fail again, for ever.
       const refused = storeRefusal(err);
       if (refused === undefined) throw err;
       upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'rejected' }]);
-      throw ApplicationFailure.create({ type: 'SignupNotStorable', message: `the signup cannot be stored: ${refused}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'SignupNotStorable',
+        message: `the signup cannot be stored: ${refused}`,
+        nonRetryable: true,
+      });
     }
   }
 
@@ -195,7 +219,10 @@ class EnrichmentRun {
     while (this.failedProviders().length > 0 && delays.length > 0) {
       const delay = delays[0]!;
       // While an update re-runs lookups they are pending, not failed: only a settled state may end the wait.
-      const asked = await condition(() => !this.#busy && (this.#signalled !== undefined || this.failedProviders().length === 0), delay);
+      const asked = await condition(
+        () => !this.#busy && (this.#signalled !== undefined || this.failedProviders().length === 0),
+        delay,
+      );
       await condition(() => !this.#busy);
       if (this.failedProviders().length === 0) break;
       if (asked && this.#signalled) {
@@ -208,13 +235,19 @@ class EnrichmentRun {
       }
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof enrichContact>({ ...input, resume: { lookups: this.view.lookups, inputs: this.#inputs, remainingDelaysMs: delays } });
+        await continueAsNew<typeof enrichContact>({
+          ...input,
+          resume: { lookups: this.view.lookups, inputs: this.#inputs, remainingDelaysMs: delays },
+        });
       }
     }
   }
 
   /** Runs one provider's lookup (or records why it is skipped) and stores how it ended. */
-  async #runLookup(plan: ProviderPlan, lookupInput: LookupInput | undefined): Promise<ProviderLookupResult | undefined> {
+  async #runLookup(
+    plan: ProviderPlan,
+    lookupInput: LookupInput | undefined,
+  ): Promise<ProviderLookupResult | undefined> {
     const skipped = skipReason(plan, this.input) ?? (lookupInput ? undefined : 'missing_input');
     let state: LookupState;
     let result: ProviderLookupResult | undefined;
@@ -231,7 +264,11 @@ class EnrichmentRun {
   }
 
   /** Stores how a lookup ended; a result the store refuses ends the lookup failed instead (see storeRefusal). */
-  async #recordLookup(plan: ProviderPlan, state: LookupState, result: ProviderLookupResult | undefined): Promise<LookupAttempt> {
+  async #recordLookup(
+    plan: ProviderPlan,
+    state: LookupState,
+    result: ProviderLookupResult | undefined,
+  ): Promise<LookupAttempt> {
     const { contactKey } = this.input;
     try {
       await store.recordLookup({ contactKey, provider: plan.name, state, observations: result?.observations ?? [] });
@@ -241,7 +278,13 @@ class EnrichmentRun {
       if (refused === undefined) throw err;
       // What the provider found cannot be stored: the lookup ends failed with the reason (and flags the contact),
       // and stage 2 must not follow accounts that were not kept.
-      const failed: LookupState = { outcome: 'failed', attempts: state.attempts, at: state.at, errorType: LOOKUP_ERROR_TYPES.storeRejected, lastError: refused };
+      const failed: LookupState = {
+        outcome: 'failed',
+        attempts: state.attempts,
+        at: state.at,
+        errorType: LOOKUP_ERROR_TYPES.storeRejected,
+        lastError: refused,
+      };
       log.warn('lookup result refused by the store', { provider: plan.name });
       await store.recordLookup({ contactKey, provider: plan.name, state: failed, observations: [] });
       return { state: failed, result: undefined };

@@ -40,7 +40,12 @@ function inVoterfileCountries(signup: Signup, options: StageOneOptions): boolean
 }
 
 /** The stage-1 input of a provider, or undefined when the signup lacks what it needs. */
-export function stageOneInput(provider: ProviderName, contactKey: string, signup: Signup, options: StageOneOptions = {}): LookupInput | undefined {
+export function stageOneInput(
+  provider: ProviderName,
+  contactKey: string,
+  signup: Signup,
+  options: StageOneOptions = {},
+): LookupInput | undefined {
   const base = { contactKey, email: signup.email };
   const address = signup.postalAddress;
   switch (provider) {
@@ -53,7 +58,9 @@ export function stageOneInput(provider: ProviderName, contactKey: string, signup
         ? { ...base, postalAddress: address }
         : undefined;
     case 'ban':
-      return address?.country === 'FR' && (address.lines?.length || address.locality) ? { ...base, postalAddress: address } : undefined;
+      return address?.country === 'FR' && (address.lines?.length || address.locality)
+        ? { ...base, postalAddress: address }
+        : undefined;
     case 'fec':
       // FEC records carry no email: a full name and a US ZIP are the least that can tell donors apart.
       return isUs(signup) && signup.givenName && signup.familyName && US_ZIP.test(address?.postalCode ?? '')
@@ -63,7 +70,10 @@ export function stageOneInput(provider: ProviderName, contactKey: string, signup
       // Matched in our own database against the imported voter file, for signups of the countries it covers: a
       // full name and a ZIP (or code postal) or locality to block on; the birth year, when given, tells namesakes
       // apart. The street helps the score.
-      return inVoterfileCountries(signup, options) && signup.givenName && signup.familyName && (address?.postalCode || address?.locality)
+      return inVoterfileCountries(signup, options) &&
+        signup.givenName &&
+        signup.familyName &&
+        (address?.postalCode || address?.locality)
         ? {
             ...base,
             givenName: signup.givenName,
@@ -120,10 +130,22 @@ export function stageTwoInputs(
 
   const inputs: Partial<Record<ProviderName, LookupInput>> = {};
   const add = (provider: ProviderName, candidate: Candidate | undefined) => {
-    if (candidate) inputs[provider] = { contactKey, email, handle: candidate.handle, linkConfidence: candidate.confidence };
+    if (candidate)
+      inputs[provider] = { contactKey, email, handle: candidate.handle, linkConfidence: candidate.confidence };
   };
-  add('mastodon', best(candidates('mastodon', (p) => fediverseAcct(p.url) ?? (p.handle.includes('@') ? p.handle.replace(/^@/, '') : undefined))));
-  add('bluesky', best(candidates('bluesky', (p) => blueskyActor(p.url) ?? (p.handle.includes('.') ? p.handle : undefined))));
+  add(
+    'mastodon',
+    best(
+      candidates(
+        'mastodon',
+        (p) => fediverseAcct(p.url) ?? (p.handle.includes('@') ? p.handle.replace(/^@/, '') : undefined),
+      ),
+    ),
+  );
+  add(
+    'bluesky',
+    best(candidates('bluesky', (p) => blueskyActor(p.url) ?? (p.handle.includes('.') ? p.handle : undefined))),
+  );
   if (!options.githubFound) {
     const verified = profiles.filter(({ profile }) => profile.network.toLowerCase() === 'github' && profile.verified);
     add('github', best(verified.map(({ profile, confidence }) => ({ handle: profile.handle, confidence }))));

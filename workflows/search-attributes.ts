@@ -8,4 +8,8 @@ export const FlaggedProvidersKey = defineSearchAttributeKey('FlaggedProviders', 
 export const ContactKeyKey = defineSearchAttributeKey('ContactKey', SearchAttributeType.KEYWORD);
 
 /** What the dev server must be started with (`--search-attribute Name=Type`). */
-export const SEARCH_ATTRIBUTE_FLAGS = ['EnrichmentStatus=Keyword', 'FlaggedProviders=KeywordList', 'ContactKey=Keyword'];
+export const SEARCH_ATTRIBUTE_FLAGS = [
+  'EnrichmentStatus=Keyword',
+  'FlaggedProviders=KeywordList',
+  'ContactKey=Keyword',
+];

@@ -118,7 +118,10 @@ export function guardedLookup(options: GuardedLookupOptions): LookupFunction {
     const host = hostname.toLowerCase().replace(/\.$/, '');
     resolve(hostname).then(
       (resolved) => {
-        const wanted = lookupOptions.family === 4 || lookupOptions.family === 6 ? resolved.filter((a) => a.family === lookupOptions.family) : resolved;
+        const wanted =
+          lookupOptions.family === 4 || lookupOptions.family === 6
+            ? resolved.filter((a) => a.family === lookupOptions.family)
+            : resolved;
         if (wanted.length === 0) {
           const err: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
           err.code = 'ENOTFOUND';

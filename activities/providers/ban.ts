@@ -71,7 +71,10 @@ export function bestFeature(features: BanFeature[]): BanFeature | undefined {
 
 /** The districts a feature gives the record (commune and department), as `location.districts` keys them. */
 function banDistricts(feature: BanFeature): Record<string, string | undefined> {
-  return { commune: feature.properties.citycode?.trim() || undefined, department: contextParts(feature.properties.context).department };
+  return {
+    commune: feature.properties.citycode?.trim() || undefined,
+    department: contextParts(feature.properties.context).department,
+  };
 }
 
 /**
@@ -86,7 +89,12 @@ export function chooseFeature(features: BanFeature[], minScore: number): BanFeat
   if (best === undefined || best.properties.score < minScore) return undefined;
   const mine = banDistricts(best);
   const rivals = features.filter((f) => {
-    if (f === best || f.properties.score < minScore || best.properties.score - f.properties.score > AMBIGUOUS_SCORE_MARGIN) return false;
+    if (
+      f === best ||
+      f.properties.score < minScore ||
+      best.properties.score - f.properties.score > AMBIGUOUS_SCORE_MARGIN
+    )
+      return false;
     const theirs = banDistricts(f);
     return theirs.commune !== mine.commune || theirs.department !== mine.department;
   });
@@ -137,12 +145,19 @@ export function banObservations(feature: BanFeature, sourceUrl: string, fetchedA
 function rejected(reply: JsonReply): LookupError {
   const parsed = BanErrorSchema.safeParse(reply.body);
   const detail = parsed.success ? `: ${parsed.data.message}` : '';
-  return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `ban rejected the request (HTTP ${reply.status})${detail}`, undefined, reply.status);
+  return new LookupError(
+    LOOKUP_ERROR_TYPES.providerRejected,
+    `ban rejected the request (HTTP ${reply.status})${detail}`,
+    undefined,
+    reply.status,
+  );
 }
 
 /** addok's 400 (a query it refuses) carries its reason, quoted in the refusal. */
 const BAN_REPLIES = {
-  rateLimit: { delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS },
+  rateLimit: {
+    delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS,
+  },
   refusal: (reply) => (reply.status === 400 ? rejected(reply) : undefined),
 } satisfies ReplyRules;
 

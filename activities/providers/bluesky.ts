@@ -86,7 +86,11 @@ function profileHandle(profile: BlueskyProfile): string {
  * Observations from one profile. The confidence is how strongly the handle is tied to the supporter (the stage-2
  * link), not anything the profile says about itself.
  */
-export function blueskyObservations(profile: BlueskyProfile, linkConfidence: number | undefined, fetchedAt: string): ObservationInput[] {
+export function blueskyObservations(
+  profile: BlueskyProfile,
+  linkConfidence: number | undefined,
+  fetchedAt: string,
+): ObservationInput[] {
   const confidence = linkConfidence ?? DEFAULT_LINK_CONFIDENCE;
   const handle = profileHandle(profile);
   const url = `https://bsky.app/profile/${handle}`;
@@ -140,12 +144,19 @@ const BLUESKY_REPLIES = {
   },
   rateLimit: {
     delayMs: ({ headers }, now) =>
-      rateLimitResetDelay(header(headers, 'ratelimit-reset'), now) ?? parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS,
+      rateLimitResetDelay(header(headers, 'ratelimit-reset'), now) ??
+      parseRetryAfter(header(headers, 'retry-after'), now) ??
+      RATE_LIMIT_DEFAULT_MS,
   },
   refusal: (reply) => {
     if (reply.status !== 400) return undefined;
     const name = xrpcError(reply)?.error ?? 'no XRPC error';
-    return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `bluesky rejected the request (HTTP 400, ${name})`, undefined, 400);
+    return new LookupError(
+      LOOKUP_ERROR_TYPES.providerRejected,
+      `bluesky rejected the request (HTTP 400, ${name})`,
+      undefined,
+      400,
+    );
   },
   shape: 'profile',
 } satisfies ReplyRules;
@@ -161,13 +172,26 @@ export function createBlueskyProvider(config: ProviderConfig, deps: ProviderDeps
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     if (!input.handle) throw invalidInput('bluesky', 'input.handle is missing; the lookup needs a handle or a DID');
     const actor = normalizeBlueskyActor(input.handle);
-    const profile = await http.getParsed(http.url('xrpc/app.bsky.actor.getProfile', { actor }), BlueskyProfileSchema, BLUESKY_REPLIES, signal);
+    const profile = await http.getParsed(
+      http.url('xrpc/app.bsky.actor.getProfile', { actor }),
+      BlueskyProfileSchema,
+      BLUESKY_REPLIES,
+      signal,
+    );
     if (profile === NOT_FOUND) return { outcome: 'no_match', observations: [] };
     if (!isProfileAsked(profile, actor)) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.malformedResponse, 'bluesky: answered a profile other than the one asked for', undefined, 200);
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.malformedResponse,
+        'bluesky: answered a profile other than the one asked for',
+        undefined,
+        200,
+      );
     }
     if (blueskyOptedOut(profile)) return { outcome: 'no_match', observations: [] };
-    return { outcome: 'matched', observations: blueskyObservations(profile, input.linkConfidence, new Date().toISOString()) };
+    return {
+      outcome: 'matched',
+      observations: blueskyObservations(profile, input.linkConfidence, new Date().toISOString()),
+    };
   }
 
   return { name: 'bluesky', lookup, close: () => http.close() };

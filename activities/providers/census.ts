@@ -87,7 +87,8 @@ const text = (value: string | undefined) => (value !== undefined && value.trim()
  */
 function districtCode(district: CensusGeography): string | undefined {
   for (const [key, value] of Object.entries(district)) {
-    if (/^CD\d+$/.test(key) && typeof value === 'string' && /^\d{1,2}$/.test(value.trim())) return value.trim().padStart(2, '0');
+    if (/^CD\d+$/.test(key) && typeof value === 'string' && /^\d{1,2}$/.test(value.trim()))
+      return value.trim().padStart(2, '0');
   }
   const geoid = district.GEOID?.trim();
   if (geoid && /^\d{4}$/.test(geoid)) return geoid.slice(2);
@@ -102,7 +103,9 @@ const legislativeDistrict = (district: CensusGeography | undefined) => {
 };
 
 /** The districts of a match, keyed as in the record's `location.districts`. */
-export function censusDistricts(match: Pick<CensusAddressMatch, 'geographies' | 'addressComponents'>): Record<string, string> {
+export function censusDistricts(
+  match: Pick<CensusAddressMatch, 'geographies' | 'addressComponents'>,
+): Record<string, string> {
   const g = match.geographies;
   const districts: Record<string, string> = {};
   const state = text(geographyBySuffix(g, CENSUS_LAYERS.states)?.STUSAB) ?? text(match.addressComponents?.state);
@@ -120,8 +123,18 @@ export function censusDistricts(match: Pick<CensusAddressMatch, 'geographies' | 
   return districts;
 }
 
-export function censusObservations(match: CensusAddressMatch, sourceUrl: string, fetchedAt: string): ObservationInput[] {
-  const at = (field: string, value: string | number): ObservationInput => ({ field, value, confidence: CONFIDENCE, sourceUrl, fetchedAt });
+export function censusObservations(
+  match: CensusAddressMatch,
+  sourceUrl: string,
+  fetchedAt: string,
+): ObservationInput[] {
+  const at = (field: string, value: string | number): ObservationInput => ({
+    field,
+    value,
+    confidence: CONFIDENCE,
+    sourceUrl,
+    fetchedAt,
+  });
   return [
     at('location.lat', match.coordinates.y),
     at('location.lon', match.coordinates.x),
@@ -131,7 +144,10 @@ export function censusObservations(match: CensusAddressMatch, sourceUrl: string,
 
 /** `1187 Neil Ave, Columbus, OH 43201`: street lines, locality, then region and ZIP; missing parts left out. */
 export function oneLineAddress(address: PostalAddress): string {
-  const regionZip = [address.region, address.postalCode].map((p) => p?.trim()).filter(Boolean).join(' ');
+  const regionZip = [address.region, address.postalCode]
+    .map((p) => p?.trim())
+    .filter(Boolean)
+    .join(' ');
   return [...(address.lines ?? []), address.locality, regionZip]
     .map((p) => p?.trim())
     .filter(Boolean)
@@ -156,7 +172,9 @@ export function onePlace(matches: CensusAddressMatch[]): CensusAddressMatch | un
   const [first, ...others] = matches;
   if (first === undefined) return undefined;
   const districts = censusDistricts(first);
-  const differing = [...new Set(others.flatMap((other) => differingDistricts(districts, censusDistricts(other))))].sort();
+  const differing = [
+    ...new Set(others.flatMap((other) => differingDistricts(districts, censusDistricts(other)))),
+  ].sort();
   if (differing.length > 0) {
     // District names only: the matched addresses are the supporter's, and this message is stored and logged.
     throw new LookupError(
@@ -172,12 +190,19 @@ export function onePlace(matches: CensusAddressMatch[]): CensusAddressMatch | un
 function rejected(reply: JsonReply): LookupError {
   const parsed = CensusErrorSchema.safeParse(reply.body);
   const detail = parsed.success && parsed.data.errors.length > 0 ? `: ${parsed.data.errors.join('; ')}` : '';
-  return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `census rejected the request (HTTP ${reply.status})${detail}`, undefined, reply.status);
+  return new LookupError(
+    LOOKUP_ERROR_TYPES.providerRejected,
+    `census rejected the request (HTTP ${reply.status})${detail}`,
+    undefined,
+    reply.status,
+  );
 }
 
 /** The geocoder's 400 carries its reasons (`{"errors": [...]}`), quoted in the refusal; it documents no rate limit. */
 const CENSUS_REPLIES = {
-  rateLimit: { delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS },
+  rateLimit: {
+    delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS,
+  },
   refusal: (reply) => (reply.status === 400 ? rejected(reply) : undefined),
 } satisfies ReplyRules;
 
@@ -191,7 +216,8 @@ export function createCensusProvider(config: ProviderConfig, deps: ProviderDeps)
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     const address = input.postalAddress;
-    if (!address?.lines?.some((line) => line.trim() !== '')) throw invalidInput('census', 'a street address line is needed');
+    if (!address?.lines?.some((line) => line.trim() !== ''))
+      throw invalidInput('census', 'a street address line is needed');
     const url = http.url('geocoder/geographies/onelineaddress', {
       address: oneLineAddress(address),
       benchmark: 'Public_AR_Current',

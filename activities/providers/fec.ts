@@ -104,18 +104,32 @@ function nameParts(receipt: FecReceipt): { first: string; last: string } {
  * (`DANA M` for Dana), and a ZIP that starts with the supporter's ZIP5. The full-text `contributor_name` filter
  * also returns `RUIZ-LOPEZ, DANA` or `DANA, RUIZ`, so this is where the name is really checked.
  */
-export function matchingReceipts(receipts: FecReceipt[], givenName: string, familyName: string, zip: string): FecReceipt[] {
+export function matchingReceipts(
+  receipts: FecReceipt[],
+  givenName: string,
+  familyName: string,
+  zip: string,
+): FecReceipt[] {
   const given = foldText(givenName);
   const family = foldText(familyName);
   return receipts.filter((receipt) => {
     const { first, last } = nameParts(receipt);
-    return last === family && given !== '' && first.startsWith(given) && (receipt.contributor_zip ?? '').replace(/\D/g, '').startsWith(zip);
+    return (
+      last === family &&
+      given !== '' &&
+      first.startsWith(given) &&
+      (receipt.contributor_zip ?? '').replace(/\D/g, '').startsWith(zip)
+    );
   });
 }
 
 /** The distinct street addresses among receipts, normalised; two or more means two donors share a name and ZIP. */
 export function distinctStreets(receipts: FecReceipt[]): string[] {
-  return [...new Set(receipts.map((r) => normalizeStreet(r.contributor_street_1)).filter((s): s is string => s !== undefined))].sort();
+  return [
+    ...new Set(
+      receipts.map((r) => normalizeStreet(r.contributor_street_1)).filter((s): s is string => s !== undefined),
+    ),
+  ].sort();
 }
 
 /** `2025-10-14` from `2025-10-14` or `2025-10-14T00:00:00`; undefined when the date is missing or unreadable. */
@@ -128,7 +142,28 @@ function receiptDay(receipt: FecReceipt): string | undefined {
 const PLACEHOLDER = /^(NONE|N\/?A|INFORMATION REQUESTED.*|REQUESTED|UNKNOWN)$/;
 
 /** Words that stay upper-case, and short words that stay lower-case inside a title. */
-const ACRONYMS = new Set(['LLC', 'LLP', 'PLLC', 'PC', 'PA', 'MD', 'RN', 'NP', 'DDS', 'CPA', 'CEO', 'CFO', 'COO', 'CTO', 'VP', 'USA', 'US', 'II', 'III', 'IV']);
+const ACRONYMS = new Set([
+  'LLC',
+  'LLP',
+  'PLLC',
+  'PC',
+  'PA',
+  'MD',
+  'RN',
+  'NP',
+  'DDS',
+  'CPA',
+  'CEO',
+  'CFO',
+  'COO',
+  'CTO',
+  'VP',
+  'USA',
+  'US',
+  'II',
+  'III',
+  'IV',
+]);
 const SMALL_WORDS = new Set(['OF', 'AND', 'THE', 'FOR', 'IN', 'AT', 'ON', 'TO', 'A', 'AN', 'OR', 'DE']);
 
 /** `RIVERSIDE FOOD BANK` → `Riverside Food Bank`, `UNIVERSITY OF CINCINNATI` → `University of Cincinnati`. */
@@ -143,7 +178,12 @@ export function titleCase(text: string): string {
       if (i > 0 && SMALL_WORDS.has(upper)) return word.toLowerCase();
       // Capitalise after a hyphen or slash too, and after an apostrophe that starts a name, not a possessive:
       // `SELF-EMPLOYED` → `Self-Employed`, `O'NEIL` → `O'Neil`, `MCDONALD'S` → `Mcdonald's`.
-      return word.toLowerCase().replace(/(^|[-/&(]|['’](?=\p{L}{2}))(\p{L})/gu, (_m, sep: string, letter: string) => sep + letter.toUpperCase());
+      return word
+        .toLowerCase()
+        .replace(
+          /(^|[-/&(]|['’](?=\p{L}{2}))(\p{L})/gu,
+          (_m, sep: string, letter: string) => sep + letter.toUpperCase(),
+        );
     })
     .join(' ');
 }
@@ -161,7 +201,11 @@ export function workValue(text: string | null | undefined): string | undefined {
  * contributions, so they belong in research views, never in fundraising segments. `fallbackSourceUrl` is used
  * when the newest receipt has no scanned image.
  */
-export function fecObservations(receipts: FecReceipt[], fetchedAt: string, fallbackSourceUrl: string = RECEIPTS_PAGE): ObservationInput[] {
+export function fecObservations(
+  receipts: FecReceipt[],
+  fetchedAt: string,
+  fallbackSourceUrl: string = RECEIPTS_PAGE,
+): ObservationInput[] {
   const sorted = [...receipts].sort((a, b) => (receiptDay(b) ?? '').localeCompare(receiptDay(a) ?? ''));
   const newest = sorted[0];
   if (newest === undefined) return [];
@@ -201,13 +245,19 @@ function errorCode(reply: JsonReply): string | undefined {
 const FEC_REPLIES = {
   rateLimit: {
     delayMs: ({ headers }, now) => parseRetryAfter(header(headers, 'retry-after'), now),
-    detail: (reply, delayMs) => `${errorCode(reply) ?? 'HTTP 429'}${delayMs === undefined ? ', no retry time given' : ''}`,
+    detail: (reply, delayMs) =>
+      `${errorCode(reply) ?? 'HTTP 429'}${delayMs === undefined ? ', no retry time given' : ''}`,
   },
   refusal: (reply) => {
     if (reply.status !== 403 && reply.status !== 422) return undefined;
     const code = errorCode(reply);
     const what = `HTTP ${reply.status}${code ? `, ${code}` : ''}`;
-    return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `fec rejected the request (${what})`, undefined, reply.status);
+    return new LookupError(
+      LOOKUP_ERROR_TYPES.providerRejected,
+      `fec rejected the request (${what})`,
+      undefined,
+      reply.status,
+    );
   },
 } satisfies ReplyRules;
 
@@ -225,7 +275,8 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     const given = input.givenName?.trim() ?? '';
     const family = input.familyName?.trim() ?? '';
     const zip = zip5(input.postalAddress?.postalCode);
-    if (given === '' || family === '' || zip === undefined) throw invalidInput('fec', 'a given name, a family name and a US ZIP are needed');
+    if (given === '' || family === '' || zip === undefined)
+      throw invalidInput('fec', 'a given name, a family name and a US ZIP are needed');
     const contributorName = `${foldText(family)}, ${foldText(given)}`;
     const url = http.url('v1/schedules/schedule_a/', {
       contributor_name: contributorName,
@@ -240,12 +291,18 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     if (kept.length === 0) return { outcome: 'no_match', observations: [] };
     const streets = distinctStreets(kept);
     if (streets.length > 1) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.ambiguousMatch, `fec: ${streets.length} donors at different street addresses share this name and ZIP`);
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.ambiguousMatch,
+        `fec: ${streets.length} donors at different street addresses share this name and ZIP`,
+      );
     }
     const receiptsPage = new URL(RECEIPTS_PAGE);
     receiptsPage.searchParams.set('contributor_name', contributorName);
     receiptsPage.searchParams.set('contributor_zip', zip);
-    return { outcome: 'matched', observations: fecObservations(kept, new Date().toISOString(), receiptsPage.toString()) };
+    return {
+      outcome: 'matched',
+      observations: fecObservations(kept, new Date().toISOString(), receiptsPage.toString()),
+    };
   }
 
   return { name: 'fec', lookup, close: () => http.close() };

@@ -41,7 +41,10 @@ export type GithubUser = z.infer<typeof GithubUserSchema>;
  * with 403 and a retry-after or a "secondary rate limit" message. Any other 403 is a refusal.
  * Returns the delay to wait, or undefined when the reply is not a rate limit.
  */
-export function githubRateLimitDelay(reply: Pick<JsonReply, 'status' | 'headers' | 'body'>, now: number): number | undefined {
+export function githubRateLimitDelay(
+  reply: Pick<JsonReply, 'status' | 'headers' | 'body'>,
+  now: number,
+): number | undefined {
   if (reply.status !== 403 && reply.status !== 429) return undefined;
   const retryAfter = parseRetryAfter(header(reply.headers, 'retry-after'), now);
   if (retryAfter !== undefined) return retryAfter;
@@ -49,7 +52,8 @@ export function githubRateLimitDelay(reply: Pick<JsonReply, 'status' | 'headers'
     return parseEpochSecondsReset(header(reply.headers, 'x-ratelimit-reset'), now) ?? SECONDARY_LIMIT_DEFAULT_MS;
   }
   const message = (reply.body as { message?: unknown } | undefined)?.message;
-  if (reply.status === 429 || (typeof message === 'string' && /rate limit/i.test(message))) return SECONDARY_LIMIT_DEFAULT_MS;
+  if (reply.status === 429 || (typeof message === 'string' && /rate limit/i.test(message)))
+    return SECONDARY_LIMIT_DEFAULT_MS;
   return undefined;
 }
 
@@ -65,7 +69,13 @@ const GITHUB_REPLIES = {
 export function githubObservations(user: GithubUser, fetchedAt: string, confidence = CONFIDENCE): ObservationInput[] {
   const sourceUrl = user.html_url;
   const obs: ObservationInput[] = [
-    { field: 'profiles', value: { network: 'github', handle: user.login, url: user.html_url, verified: confidence >= 0.85 }, confidence, sourceUrl, fetchedAt },
+    {
+      field: 'profiles',
+      value: { network: 'github', handle: user.login, url: user.html_url, verified: confidence >= 0.85 },
+      confidence,
+      sourceUrl,
+      fetchedAt,
+    },
   ];
   const add = (field: string, value: string | null | undefined) => {
     if (value && value.trim() !== '') obs.push({ field, value: value.trim(), confidence, sourceUrl, fetchedAt });
@@ -78,7 +88,12 @@ export function githubObservations(user: GithubUser, fetchedAt: string, confiden
   if (user.twitter_username) {
     obs.push({
       field: 'profiles',
-      value: { network: 'twitter', handle: user.twitter_username, url: `https://x.com/${user.twitter_username}`, verified: false },
+      value: {
+        network: 'twitter',
+        handle: user.twitter_username,
+        url: `https://x.com/${user.twitter_username}`,
+        verified: false,
+      },
       confidence: Math.min(confidence, CLAIMED_LINK_CONFIDENCE),
       sourceUrl,
       fetchedAt,
@@ -104,9 +119,17 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     // Stage 2: a login that a verified link named; the link's strength is the observations' confidence.
     if (input.handle) {
-      const user = await http.getParsed(http.url(`users/${encodeURIComponent(input.handle)}`), GithubUserSchema, GITHUB_REPLIES, signal);
+      const user = await http.getParsed(
+        http.url(`users/${encodeURIComponent(input.handle)}`),
+        GithubUserSchema,
+        GITHUB_REPLIES,
+        signal,
+      );
       if (user === NOT_FOUND) return { outcome: 'no_match', observations: [] };
-      return { outcome: 'matched', observations: githubObservations(user, new Date().toISOString(), input.linkConfidence ?? CONFIDENCE) };
+      return {
+        outcome: 'matched',
+        observations: githubObservations(user, new Date().toISOString(), input.linkConfidence ?? CONFIDENCE),
+      };
     }
     // `in:email` searches public profile emails only; that is the only email lookup GitHub offers.
     const searchUrl = http.url('search/users', { q: `${normalizeEmail(input.email)} in:email type:user` });
@@ -114,10 +137,18 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
     const users = (search === NOT_FOUND ? [] : search.items).filter((item) => item.type === 'User');
     if (users.length === 0) return { outcome: 'no_match', observations: [] };
     if (users.length > 1) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.ambiguousMatch, `github: ${users.length} users show this email publicly`);
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.ambiguousMatch,
+        `github: ${users.length} users show this email publicly`,
+      );
     }
     const login = users[0]!.login;
-    const user = await http.getParsed(http.url(`users/${encodeURIComponent(login)}`), GithubUserSchema, GITHUB_REPLIES, signal);
+    const user = await http.getParsed(
+      http.url(`users/${encodeURIComponent(login)}`),
+      GithubUserSchema,
+      GITHUB_REPLIES,
+      signal,
+    );
     if (user === NOT_FOUND) return { outcome: 'no_match', observations: [] };
     return { outcome: 'matched', observations: githubObservations(user, new Date().toISOString()) };
   }

@@ -27,7 +27,14 @@ export const GravatarProfileSchema = z.object({
   job_title: optionalText,
   company: optionalText,
   verified_accounts: z
-    .array(z.object({ service_type: z.string(), service_label: optionalText, url: z.string(), is_hidden: z.boolean().optional() }))
+    .array(
+      z.object({
+        service_type: z.string(),
+        service_label: optionalText,
+        url: z.string(),
+        is_hidden: z.boolean().optional(),
+      }),
+    )
     .default([]),
 });
 export type GravatarProfile = z.infer<typeof GravatarProfileSchema>;
@@ -46,7 +53,8 @@ export function handleFromUrl(url: string): string {
     const parsed = new URL(url);
     const segments = parsed.pathname.split('/').filter(Boolean);
     const last = segments.at(-1) ?? url;
-    if (segments.length === 1 && last.startsWith('@') && !last.slice(1).includes('@')) return `${last.slice(1)}@${parsed.host.toLowerCase()}`;
+    if (segments.length === 1 && last.startsWith('@') && !last.slice(1).includes('@'))
+      return `${last.slice(1)}@${parsed.host.toLowerCase()}`;
     return last.replace(/^@/, '');
   } catch {
     return url;
@@ -57,7 +65,8 @@ export function gravatarObservations(profile: GravatarProfile, fetchedAt: string
   const sourceUrl = profile.profile_url;
   const obs: ObservationInput[] = [];
   const add = (field: string, value: string | null | undefined) => {
-    if (value && value.trim() !== '') obs.push({ field, value: value.trim(), confidence: CONFIDENCE, sourceUrl, fetchedAt });
+    if (value && value.trim() !== '')
+      obs.push({ field, value: value.trim(), confidence: CONFIDENCE, sourceUrl, fetchedAt });
   };
   add('name.display', profile.display_name);
   add('bio', profile.description);
@@ -66,7 +75,12 @@ export function gravatarObservations(profile: GravatarProfile, fetchedAt: string
   add('work.employer', profile.company);
   obs.push({
     field: 'profiles',
-    value: { network: 'gravatar', handle: handleFromUrl(profile.profile_url), url: profile.profile_url, verified: true },
+    value: {
+      network: 'gravatar',
+      handle: handleFromUrl(profile.profile_url),
+      url: profile.profile_url,
+      verified: true,
+    },
     confidence: CONFIDENCE,
     sourceUrl,
     fetchedAt,
@@ -92,7 +106,8 @@ const GRAVATAR_REPLIES = {
   notFound: [404],
   rateLimit: {
     delayMs: ({ headers }, now) =>
-      parseEpochSecondsReset(header(headers, 'x-ratelimit-reset'), now) ?? parseRetryAfter(header(headers, 'retry-after'), now),
+      parseEpochSecondsReset(header(headers, 'x-ratelimit-reset'), now) ??
+      parseRetryAfter(header(headers, 'retry-after'), now),
   },
   shape: 'profile',
 } satisfies ReplyRules;
@@ -108,7 +123,12 @@ export function createGravatarProvider(config: ProviderConfig, deps: ProviderDep
   });
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
-    const profile = await http.getParsed(http.url(`profiles/${gravatarHash(input.email)}`), GravatarProfileSchema, GRAVATAR_REPLIES, signal);
+    const profile = await http.getParsed(
+      http.url(`profiles/${gravatarHash(input.email)}`),
+      GravatarProfileSchema,
+      GRAVATAR_REPLIES,
+      signal,
+    );
     if (profile === NOT_FOUND) return { outcome: 'no_match', observations: [] };
     return { outcome: 'matched', observations: gravatarObservations(profile, new Date().toISOString()) };
   }

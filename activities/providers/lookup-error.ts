@@ -24,15 +24,35 @@ export class LookupError extends Error {
 /** Classifies a status that is neither success nor a provider's own "not found" or rate-limit reply. */
 export function errorForStatus(provider: string, status: number): LookupError {
   if (status >= 300 && status < 400) {
-    return new LookupError(LOOKUP_ERROR_TYPES.forbiddenHost, `${provider} answered a redirect (HTTP ${status}); redirects are not followed`, undefined, status);
+    return new LookupError(
+      LOOKUP_ERROR_TYPES.forbiddenHost,
+      `${provider} answered a redirect (HTTP ${status}); redirects are not followed`,
+      undefined,
+      status,
+    );
   }
   if (status === 408 || status >= 500) {
-    return new LookupError(LOOKUP_ERROR_TYPES.providerUnavailable, `${provider} answered HTTP ${status}`, undefined, status);
+    return new LookupError(
+      LOOKUP_ERROR_TYPES.providerUnavailable,
+      `${provider} answered HTTP ${status}`,
+      undefined,
+      status,
+    );
   }
   if (status === 429) {
-    return new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `${provider} answered HTTP 429 without a retry time`, undefined, status);
+    return new LookupError(
+      LOOKUP_ERROR_TYPES.rateLimited,
+      `${provider} answered HTTP 429 without a retry time`,
+      undefined,
+      status,
+    );
   }
-  return new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `${provider} rejected the request (HTTP ${status})`, undefined, status);
+  return new LookupError(
+    LOOKUP_ERROR_TYPES.providerRejected,
+    `${provider} rejected the request (HTTP ${status})`,
+    undefined,
+    status,
+  );
 }
 
 /**

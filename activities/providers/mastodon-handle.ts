@@ -54,7 +54,8 @@ export function isInstanceHost(host: string): boolean {
  */
 export function instanceOrigin(baseUrl: string, host: string): string {
   const normalized = asciiHost(host);
-  const refuse = () => new LookupError(LOOKUP_ERROR_TYPES.forbiddenHost, `mastodon: refused instance host ${JSON.stringify(host)}`);
+  const refuse = () =>
+    new LookupError(LOOKUP_ERROR_TYPES.forbiddenHost, `mastodon: refused instance host ${JSON.stringify(host)}`);
   if (!isInstanceHost(normalized)) throw refuse();
   const base = baseUrl.replaceAll(INSTANCE_PLACEHOLDER, normalized);
   let parsed: URL;

@@ -125,11 +125,18 @@ function mastodonReplies(server: string) {
     notFound: [404, 410],
     rateLimit: {
       delayMs: ({ headers }, now) =>
-        parseIsoReset(header(headers, 'x-ratelimit-reset'), now) ?? parseRetryAfter(header(headers, 'retry-after'), now) ?? RATE_LIMIT_DEFAULT_MS,
+        parseIsoReset(header(headers, 'x-ratelimit-reset'), now) ??
+        parseRetryAfter(header(headers, 'retry-after'), now) ??
+        RATE_LIMIT_DEFAULT_MS,
     },
     refusal: ({ status }) =>
       status === 401 || status === 403
-        ? new LookupError(LOOKUP_ERROR_TYPES.providerRejected, `mastodon: ${server} refuses anonymous API access (HTTP ${status})`, undefined, status)
+        ? new LookupError(
+            LOOKUP_ERROR_TYPES.providerRejected,
+            `mastodon: ${server} refuses anonymous API access (HTTP ${status})`,
+            undefined,
+            status,
+          )
         : undefined,
     shape: 'account',
   } satisfies ReplyRules;
@@ -150,11 +157,19 @@ export interface MastodonDeps extends ProviderDeps {
  */
 export function createMastodonProvider(config: ProviderConfig, deps: MastodonDeps): Provider {
   const perInstance = config.baseUrl.includes(INSTANCE_PLACEHOLDER);
-  const resolveHost = perInstance ? guardedLookup({ provider: 'mastodon', allowedHosts: config.allowedHosts, resolve: deps.resolve }) : undefined;
+  const resolveHost = perInstance
+    ? guardedLookup({ provider: 'mastodon', allowedHosts: config.allowedHosts, resolve: deps.resolve })
+    : undefined;
   const clients = new BoundedClientCache(
     MAX_INSTANCE_CLIENTS,
     (baseUrl) =>
-      new ProviderHttpClient({ provider: 'mastodon', baseUrl, timeoutMs: config.timeoutMs, maxResponseBytes: deps.maxResponseBytes, ...(resolveHost ? { lookup: resolveHost } : {}) }),
+      new ProviderHttpClient({
+        provider: 'mastodon',
+        baseUrl,
+        timeoutMs: config.timeoutMs,
+        maxResponseBytes: deps.maxResponseBytes,
+        ...(resolveHost ? { lookup: resolveHost } : {}),
+      }),
   );
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
@@ -163,13 +178,26 @@ export function createMastodonProvider(config: ProviderConfig, deps: MastodonDep
     // On the handle's own server the account is local (`acct=user`); a fixed server is asked for the full address.
     const http = clients.get(perInstance ? instanceOrigin(config.baseUrl, host) : config.baseUrl);
     const url = http.url('api/v1/accounts/lookup', { acct: perInstance ? user : `${user}@${host}` });
-    const account = await http.getParsed(url, MastodonAccountSchema, mastodonReplies(perInstance ? host : 'the server'), signal);
+    const account = await http.getParsed(
+      url,
+      MastodonAccountSchema,
+      mastodonReplies(perInstance ? host : 'the server'),
+      signal,
+    );
     if (account === NOT_FOUND) return { outcome: 'no_match', observations: [] };
     if (!isAccountAsked(account, user, host)) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.malformedResponse, 'mastodon: answered an account other than the one asked for', undefined, 200);
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.malformedResponse,
+        'mastodon: answered an account other than the one asked for',
+        undefined,
+        200,
+      );
     }
     if (mastodonOptedOut(account)) return { outcome: 'no_match', observations: [] };
-    return { outcome: 'matched', observations: mastodonObservations(account, host, input.linkConfidence, new Date().toISOString()) };
+    return {
+      outcome: 'matched',
+      observations: mastodonObservations(account, host, input.linkConfidence, new Date().toISOString()),
+    };
   }
 
   return { name: 'mastodon', lookup, close: () => clients.close() };

@@ -69,11 +69,18 @@ export class ProviderHttpClient {
     const { provider, timeoutMs, maxResponseBytes } = this.#options;
     // Every outbound request goes to the provider's configured host, whatever the path was built from.
     if (url.origin !== this.#base.origin) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.forbiddenHost, `${provider}: refused request to ${url.origin}, not the configured host`);
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.forbiddenHost,
+        `${provider}: refused request to ${url.origin}, not the configured host`,
+      );
     }
     const waitMs = this.#exhaustedUntil - Date.now();
     if (waitMs > 0) {
-      throw new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `${provider}: quota exhausted, not sending until the provider's reset`, waitMs);
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.rateLimited,
+        `${provider}: quota exhausted, not sending until the provider's reset`,
+        waitMs,
+      );
     }
     const deadline = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
@@ -101,7 +108,12 @@ export class ProviderHttpClient {
         // otherwise fail every write of the contact, on every retry (see storable-text.ts).
         body = storableJson(JSON.parse(text));
       } catch {
-        throw new LookupError(LOOKUP_ERROR_TYPES.malformedResponse, `${provider}: response body is not valid JSON`, undefined, response.statusCode);
+        throw new LookupError(
+          LOOKUP_ERROR_TYPES.malformedResponse,
+          `${provider}: response body is not valid JSON`,
+          undefined,
+          response.statusCode,
+        );
       }
     }
     return { status: response.statusCode, headers: response.headers, body, url: url.toString() };
@@ -112,8 +124,18 @@ export class ProviderHttpClient {
    * {@link NotFound} when `rules.notFound` says the provider has no such entry; every other reply, and every
    * transport failure, is thrown as a classified LookupError.
    */
-  getParsed<T>(url: URL, schema: z.ZodType<T>, rules: ReplyRules & { notFound: NotFoundRule }, signal?: AbortSignal): Promise<T | NotFound>;
-  getParsed<T>(url: URL, schema: z.ZodType<T>, rules: ReplyRules & { notFound?: never }, signal?: AbortSignal): Promise<T>;
+  getParsed<T>(
+    url: URL,
+    schema: z.ZodType<T>,
+    rules: ReplyRules & { notFound: NotFoundRule },
+    signal?: AbortSignal,
+  ): Promise<T | NotFound>;
+  getParsed<T>(
+    url: URL,
+    schema: z.ZodType<T>,
+    rules: ReplyRules & { notFound?: never },
+    signal?: AbortSignal,
+  ): Promise<T>;
   async getParsed<T>(url: URL, schema: z.ZodType<T>, rules: ReplyRules, signal?: AbortSignal): Promise<T | NotFound> {
     return readReply(this.#options.provider, await this.getJson(url, signal), schema, rules);
   }
@@ -137,7 +159,12 @@ function isJson(contentType: string | string[] | undefined): boolean {
 async function readCapped(response: Dispatcher.ResponseData, maxBytes: number, provider: string): Promise<string> {
   const declared = Number(response.headers['content-length']);
   const tooLarge = () =>
-    new LookupError(LOOKUP_ERROR_TYPES.responseTooLarge, `${provider}: response larger than ${maxBytes} bytes`, undefined, response.statusCode);
+    new LookupError(
+      LOOKUP_ERROR_TYPES.responseTooLarge,
+      `${provider}: response larger than ${maxBytes} bytes`,
+      undefined,
+      response.statusCode,
+    );
   if (Number.isFinite(declared) && declared > maxBytes) {
     response.body.destroy();
     throw tooLarge();

@@ -54,10 +54,17 @@ export interface ReplyRules {
  * RateLimited with the wait the provider's dialect reads; anything else is the provider's own refusal or
  * {@link errorForStatus}. One place for every provider, so a 5xx, a 429 or a changed shape means the same everywhere.
  */
-export function readReply<T>(provider: string, reply: JsonReply, schema: z.ZodType<T>, rules: ReplyRules): T | NotFound {
+export function readReply<T>(
+  provider: string,
+  reply: JsonReply,
+  schema: z.ZodType<T>,
+  rules: ReplyRules,
+): T | NotFound {
   if (reply.status === 200) return parseBody(provider, reply.body, schema, rules.shape ?? 'response');
   if (isNotFound(reply, rules.notFound)) return NOT_FOUND;
-  throw rateLimitError(provider, reply, rules.rateLimit) ?? rules.refusal?.(reply) ?? errorForStatus(provider, reply.status);
+  throw (
+    rateLimitError(provider, reply, rules.rateLimit) ?? rules.refusal?.(reply) ?? errorForStatus(provider, reply.status)
+  );
 }
 
 /** `body` as `schema` reads it, or a MalformedResponse naming the field: `gravatar: unexpected profile shape at hash: …`. */
@@ -83,5 +90,10 @@ function rateLimitError(provider: string, reply: JsonReply, dialect: RateLimitDi
   const delayMs = dialect.delayMs(reply, Date.now());
   if (reply.status !== 429 && delayMs === undefined) return undefined;
   const detail = dialect.detail?.(reply, delayMs);
-  return new LookupError(LOOKUP_ERROR_TYPES.rateLimited, `${provider} rate limit reached${detail ? ` (${detail})` : ''}`, delayMs, reply.status);
+  return new LookupError(
+    LOOKUP_ERROR_TYPES.rateLimited,
+    `${provider} rate limit reached${detail ? ` (${detail})` : ''}`,
+    delayMs,
+    reply.status,
+  );
 }

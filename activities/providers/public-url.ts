@@ -16,7 +16,17 @@ import { isForbiddenAddress } from './address-guard.js';
  * mDNS), RFC 8375 (`home.arpa`), ICANN's 2024 reservation of `internal` for private use, and the unofficial
  * `localdomain` and `lan` that home routers hand out.
  */
-const RESERVED_SUFFIXES = ['localhost', 'local', 'internal', 'localdomain', 'lan', 'home.arpa', 'invalid', 'test', 'example'];
+const RESERVED_SUFFIXES = [
+  'localhost',
+  'local',
+  'internal',
+  'localdomain',
+  'lan',
+  'home.arpa',
+  'invalid',
+  'test',
+  'example',
+];
 
 /** Why `url` may not be stored, or undefined when it may. The reason names the rule, never the URL. */
 export function unstorableUrlReason(url: string): string | undefined {
@@ -82,7 +92,10 @@ function originOf(url: string): string | undefined {
  * provider's configured base URL, where our own request went; in a local demo that is `http://127.0.0.1:…`) are
  * kept: that is the operator's configuration, not something a provider answered.
  */
-export function withStorableUrls(observations: ObservationInput[], trustedOrigins: readonly string[] = []): StorableObservations {
+export function withStorableUrls(
+  observations: ObservationInput[],
+  trustedOrigins: readonly string[] = [],
+): StorableObservations {
   const trusted = new Set(trustedOrigins.map(originOf).filter((o): o is string => o !== undefined));
   const reasonFor = (url: string) => (trusted.has(originOf(url) ?? '') ? undefined : unstorableUrlReason(url));
   const kept: ObservationInput[] = [];
@@ -91,7 +104,8 @@ export function withStorableUrls(observations: ObservationInput[], trustedOrigin
     const value: DroppedUrlNote = { field: o.field, part, reason };
     // One note per field, part and reason: a bad profile URL is the source of every observation of that profile.
     const key = `${o.field}\u0000${part}\u0000${reason}`;
-    if (!notes.has(key)) notes.set(key, { field: DROPPED_FIELD, value, confidence: o.confidence, fetchedAt: o.fetchedAt });
+    if (!notes.has(key))
+      notes.set(key, { field: DROPPED_FIELD, value, confidence: o.confidence, fetchedAt: o.fetchedAt });
   };
   let dropped = 0;
   for (const o of observations) {

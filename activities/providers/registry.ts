@@ -27,7 +27,8 @@ function depsOf(config: Config, apiKey?: string): ProviderDeps {
 
 /** Every provider this build can call: its factory, fed its own configuration and secret (or the database). */
 export const PROVIDER_FACTORIES: Record<ProviderName, (deps: ProviderFactoryDeps) => Provider> = {
-  gravatar: ({ config }) => createGravatarProvider(config.providers.gravatar, depsOf(config, config.secrets.gravatarApiKey)),
+  gravatar: ({ config }) =>
+    createGravatarProvider(config.providers.gravatar, depsOf(config, config.secrets.gravatarApiKey)),
   github: ({ config }) => createGithubProvider(config.providers.github, depsOf(config, config.secrets.githubToken)),
   mastodon: ({ config }) => createMastodonProvider(config.providers.mastodon, depsOf(config)),
   bluesky: ({ config }) => createBlueskyProvider(config.providers.bluesky, depsOf(config)),

@@ -10,9 +10,21 @@ import {
   type AmbiguousCandidate,
   type VoterCandidate,
 } from '../../store/voters/voter-lookups.js';
-import { REVIEW_MAX_CANDIDATES, REVIEW_MIN_PROBABILITY, withVoterTables, type ReviewCandidate, type VoterDb } from '../../store/voters/voter-tables.js';
+import {
+  REVIEW_MAX_CANDIDATES,
+  REVIEW_MIN_PROBABILITY,
+  withVoterTables,
+  type ReviewCandidate,
+  type VoterDb,
+} from '../../store/voters/voter-tables.js';
 import { supporterMatchKeys, type MatchKeys } from '../../domain/voter-matching/normalise.js';
-import { decideMatch, scoreCandidate, type CandidateFrequencies, type MatchDecision, type MatchThresholds } from '../../domain/voter-matching/score.js';
+import {
+  decideMatch,
+  scoreCandidate,
+  type CandidateFrequencies,
+  type MatchDecision,
+  type MatchThresholds,
+} from '../../domain/voter-matching/score.js';
 import { roundedBreakdown, roundScore, voterObservationValue } from '../../domain/voter-matching/voter-observation.js';
 import { invalidInput, LookupError } from './lookup-error.js';
 import type { Provider, ProviderAnswer } from './provider.js';
@@ -26,7 +38,6 @@ export interface VoterfileProviderOptions {
 
 /** What the voter-file lookup reads from its input: the signup's name, address and (when the plan passes it) birth year. */
 export type VoterLookupInput = LookupInput & { birthYear?: number | undefined };
-
 
 /** The supporter's match keys, or undefined when there is too little to match on (see `supporterMatchKeys`). */
 export function voterLookupKeys(input: VoterLookupInput): MatchKeys | undefined {
@@ -46,8 +57,16 @@ export interface VoterMatch {
   decision: MatchDecision<VoterCandidate>;
 }
 
-function decide(keys: MatchKeys, candidates: VoterCandidate[], frequencies: CandidateFrequencies, thresholds: MatchThresholds): MatchDecision<VoterCandidate> {
-  const scored = candidates.map((candidate) => ({ candidate, breakdown: scoreCandidate(keys, candidate.keys, frequencies) }));
+function decide(
+  keys: MatchKeys,
+  candidates: VoterCandidate[],
+  frequencies: CandidateFrequencies,
+  thresholds: MatchThresholds,
+): MatchDecision<VoterCandidate> {
+  const scored = candidates.map((candidate) => ({
+    candidate,
+    breakdown: scoreCandidate(keys, candidate.keys, frequencies),
+  }));
   return decideMatch(scored, thresholds, (c) => c.voterId);
 }
 
@@ -58,9 +77,18 @@ function decide(keys: MatchKeys, candidates: VoterCandidate[], frequencies: Cand
  * `countryOfAddress` reads it; undefined = unknown, searched) has no candidate. The tests hold the database lookup and `enrich voters rematch`
  * (store/voters/rematch-voters.ts) to its decisions and scores.
  */
-export async function matchVoter(db: VoterDb, keys: MatchKeys, thresholds: MatchThresholds, country: string | undefined): Promise<VoterMatch> {
+export async function matchVoter(
+  db: VoterDb,
+  keys: MatchKeys,
+  thresholds: MatchThresholds,
+  country: string | undefined,
+): Promise<VoterMatch> {
   if (country !== undefined) {
-    const file = await db.selectFrom('voter_imports').select(['id', 'country']).where('state', '=', 'active').executeTakeFirst();
+    const file = await db
+      .selectFrom('voter_imports')
+      .select(['id', 'country'])
+      .where('state', '=', 'active')
+      .executeTakeFirst();
     if (file && file.country !== country) return { importId: file.id, decision: { outcome: 'no_match', ranked: [] } };
   }
   const blocked = await findBlockedVoters(db, keys);
@@ -100,7 +128,9 @@ export function reviewCandidates(candidates: AmbiguousCandidate[]): ReviewCandid
  */
 export function createVoterfileProvider(db: Kysely<Database>, options: VoterfileProviderOptions): Provider {
   if (!(options.lowThreshold > 0 && options.lowThreshold <= options.highThreshold && options.highThreshold <= 1)) {
-    throw new Error(`voterfile: thresholds must satisfy 0 < low (${options.lowThreshold}) <= high (${options.highThreshold}) <= 1`);
+    throw new Error(
+      `voterfile: thresholds must satisfy 0 < low (${options.lowThreshold}) <= high (${options.highThreshold}) <= 1`,
+    );
   }
   const voters = withVoterTables(db);
   const thresholds: MatchThresholds = { high: options.highThreshold, low: options.lowThreshold };
@@ -112,11 +142,23 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
     }
     // One statement blocks, scores, decides and records a match or a no match.
     const contactId = input.contactKey;
-    const match = await matchVoterInDatabase(voters, contactId, keys, thresholds, 'lookup', countryOfAddress(input.postalAddress));
+    const match = await matchVoterInDatabase(
+      voters,
+      contactId,
+      keys,
+      thresholds,
+      'lookup',
+      countryOfAddress(input.postalAddress),
+    );
     signal?.throwIfAborted();
     if (match.outcome === 'ambiguous') {
       const candidates = reviewCandidates(match.candidates);
-      await recordVoterDecision(voters, contactId, { state: 'ambiguous', candidates, probabilityTopTwo: match.probabilityTopTwo, importId: match.importId }, 'lookup');
+      await recordVoterDecision(
+        voters,
+        contactId,
+        { state: 'ambiguous', candidates, probabilityTopTwo: match.probabilityTopTwo, importId: match.importId },
+        'lookup',
+      );
       throw new LookupError(
         LOOKUP_ERROR_TYPES.ambiguousMatch,
         `voterfile: ${candidates.length} registrations could be this supporter (best ${roundScore(match.candidates[0]!.probability)}); kept for review`,
@@ -125,7 +167,12 @@ export function createVoterfileProvider(db: Kysely<Database>, options: Voterfile
     if (match.outcome === 'no_match') return { outcome: 'no_match', observations: [] };
     const observation: ObservationInput = {
       field: 'voter',
-      value: voterObservationValue(match.recorded.facts, match.recorded.votes, match.probability, roundedBreakdown(match.breakdown)),
+      value: voterObservationValue(
+        match.recorded.facts,
+        match.recorded.votes,
+        match.probability,
+        roundedBreakdown(match.breakdown),
+      ),
       confidence: roundScore(match.probability),
       fetchedAt: new Date().toISOString(),
     };

@@ -8,7 +8,10 @@ import { parseFlag, text, type SignupDraft } from './signup-draft.js';
 export const ACTION_NETWORK_CONSENT_FIELD = 'consent_social';
 
 /** The primary element of an OSDI array, else the first one that has the wanted field. */
-function primaryIndex<T extends { primary?: boolean | null }>(items: T[] | null | undefined, has: (item: T) => boolean): number {
+function primaryIndex<T extends { primary?: boolean | null }>(
+  items: T[] | null | undefined,
+  has: (item: T) => boolean,
+): number {
   const list = items ?? [];
   const primary = list.findIndex((item) => item.primary === true && has(item));
   return primary >= 0 ? primary : list.findIndex(has);
@@ -22,7 +25,11 @@ function primaryIndex<T extends { primary?: boolean | null }>(items: T[] | null 
  * on social networks, so it is ignored. The signup carries consent only when the form asked and the activist
  * answered yes in the {@link ACTION_NETWORK_CONSENT_FIELD} custom field; the event's `created_date` is when.
  */
-export function actionNetworkSignup(type: ActionNetworkPersonEventType, event: ActionNetworkEvent, base: string): SignupDraft {
+export function actionNetworkSignup(
+  type: ActionNetworkPersonEventType,
+  event: ActionNetworkEvent,
+  base: string,
+): SignupDraft {
   const person = event.person ?? {};
   const at = `${base}.person`;
   const origins: Record<string, string> = {};
@@ -38,7 +45,9 @@ export function actionNetworkSignup(type: ActionNetworkPersonEventType, event: A
   const addresses = person.postal_addresses ?? [];
   const a = primaryIndex(addresses, () => true);
   const address = addresses[a];
-  const lines = (address?.address_lines ?? []).map((line) => text(line)).filter((line): line is string => line !== undefined);
+  const lines = (address?.address_lines ?? [])
+    .map((line) => text(line))
+    .filter((line): line is string => line !== undefined);
 
   const consentAnswer = parseFlag(person.custom_fields?.[ACTION_NETWORK_CONSENT_FIELD]);
   const createdAt = text(event.created_date);
@@ -56,7 +65,11 @@ export function actionNetworkSignup(type: ActionNetworkPersonEventType, event: A
             lines: lines.length ? from('postalAddress.lines', `postal_addresses.${a}.address_lines`, lines) : undefined,
             locality: from('postalAddress.locality', `postal_addresses.${a}.locality`, text(address.locality)),
             region: from('postalAddress.region', `postal_addresses.${a}.region`, text(address.region)),
-            postalCode: from('postalAddress.postalCode', `postal_addresses.${a}.postal_code`, text(address.postal_code)),
+            postalCode: from(
+              'postalAddress.postalCode',
+              `postal_addresses.${a}.postal_code`,
+              text(address.postal_code),
+            ),
             country: from('postalAddress.country', `postal_addresses.${a}.country`, text(address.country)),
           }
         : undefined,

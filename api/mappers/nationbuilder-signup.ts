@@ -40,7 +40,9 @@ export function nationBuilderSignup(webhook: NationBuilderPersonWebhook): Signup
     : [];
   const postalAddress = address
     ? {
-        lines: addressLines.map((f, i) => from(`postalAddress.lines.${i}`, `primary_address.${f}`, text(address[f]) as string)),
+        lines: addressLines.map((f, i) =>
+          from(`postalAddress.lines.${i}`, `primary_address.${f}`, text(address[f]) as string),
+        ),
         locality: from('postalAddress.locality', 'primary_address.city', text(address.city)),
         region: from('postalAddress.region', 'primary_address.state', text(address.state)),
         postalCode: from('postalAddress.postalCode', 'primary_address.zip', text(address.zip)),
@@ -60,10 +62,16 @@ export function nationBuilderSignup(webhook: NationBuilderPersonWebhook): Signup
       familyName: from('familyName', 'last_name', text(person.last_name)),
       phone: from('phone', phoneField, text(person[phoneField])),
       // `YYYY-MM-DD`; anything else is passed on whole, so validation names `birthdate`.
-      birthYear: from('birthYear', 'birthdate', birthdate ? (/^(\d{4})-\d{2}-\d{2}/.exec(birthdate)?.[1] ?? birthdate) : undefined),
+      birthYear: from(
+        'birthYear',
+        'birthdate',
+        birthdate ? (/^(\d{4})-\d{2}-\d{2}/.exec(birthdate)?.[1] ?? birthdate) : undefined,
+      ),
       postalAddress,
       source: `nationbuilder:${webhook.nation_slug}`,
-      consent: tagged ? from('consent', 'tags', { socialProfiles: true, source: `nationbuilder:tag:${NATIONBUILDER_CONSENT_TAG}` }) : undefined,
+      consent: tagged
+        ? from('consent', 'tags', { socialProfiles: true, source: `nationbuilder:tag:${NATIONBUILDER_CONSENT_TAG}` })
+        : undefined,
     },
     origins,
   };

@@ -16,7 +16,12 @@ export interface SignupDraftBody {
   birthYear?: string | number;
   postalAddress?: { lines?: string[]; locality?: string; region?: string; postalCode?: string; country?: string };
   source?: string;
-  consent?: { socialProfiles: boolean; at?: string | undefined; noticeVersion?: string | undefined; source?: string | undefined };
+  consent?: {
+    socialProfiles: boolean;
+    at?: string | undefined;
+    noticeVersion?: string | undefined;
+    source?: string | undefined;
+  };
 }
 
 /**
@@ -59,11 +64,15 @@ export function parseFlag(value: unknown): boolean | undefined | 'invalid' {
  * zod's messages, except for a missing field: "is required" rather than "expected string, received undefined".
  * Pass as `safeParse(value, { error: requiredMessage })`.
  */
-export const requiredMessage = (issue: { input?: unknown }): string | undefined => (issue.input === undefined ? 'is required' : undefined);
+export const requiredMessage = (issue: { input?: unknown }): string | undefined =>
+  issue.input === undefined ? 'is required' : undefined;
 
 /** Field issues of a zod error, with paths rewritten by `rename` (identity by default); the root is `(body)`. */
 export function fieldIssues(error: z.ZodError, rename: (path: string) => string = (p) => p): FieldIssue[] {
-  return error.issues.map((issue) => ({ path: rename(issue.path.map(String).join('.')) || '(body)', message: issue.message }));
+  return error.issues.map((issue) => ({
+    path: rename(issue.path.map(String).join('.')) || '(body)',
+    message: issue.message,
+  }));
 }
 
 /** The source's name for a signup path: the origin of its longest mapped prefix, plus what is left of the path. */

@@ -17,7 +17,9 @@ const fromWire = (p: WirePayload): Payload => ({
   data: Buffer.from(p.data, 'base64'),
 });
 const toWire = (p: Payload): WirePayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
@@ -43,13 +45,17 @@ export function codecRoutes(app: FastifyInstance, { config }: ApiDeps): void {
       const token = config.codec.token;
       const given = bearerToken(req.headers.authorization);
       const allowed = token ? Boolean(given && secretsEqual(given, token)) : LOOPBACK.test(config.api.host);
-      if (!allowed) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or invalid codec token' });
+      if (!allowed)
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or invalid codec token' });
     });
     for (const direction of ['encode', 'decode'] as const) {
       scope.post(`/codec/${direction}`, async (req, reply) => {
         const parsed = CodecRequestSchema.safeParse(req.body);
         if (!parsed.success) {
-          return reply.code(400).send({ error: 'invalid codec request', issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+          return reply.code(400).send({
+            error: 'invalid codec request',
+            issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+          });
         }
         const payloads = parsed.data.payloads.map(fromWire);
         const out = codec ? await codec[direction](payloads) : payloads;

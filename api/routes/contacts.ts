@@ -17,36 +17,41 @@ import { replyUnavailable } from '../start-acknowledged.js';
  * key, when, for what) before the record is sent; a read that finds nothing is audited too.
  */
 export function contactsRoutes(app: FastifyInstance, { config, db, temporal }: ApiDeps): void {
-  app.get<{ Params: { ref: string }; Querystring: { format?: string; purpose?: string } }>('/v1/contacts/:ref', async (req, reply) => {
-    if (!requireApiToken(config, req, reply)) return reply;
-    const format = req.query.format ?? 'json';
-    if (format !== 'json' && format !== 'osdi') return reply.code(400).send({ error: 'format must be json or osdi' });
-    let purpose: string | undefined;
-    try {
-      purpose = auditPurpose(typeof req.query.purpose === 'string' ? req.query.purpose : undefined);
-    } catch (err) {
-      return reply.code(400).send({ error: (err as Error).message });
-    }
-    const key = contactKeyFromRef(req.params.ref, config.pseudonymKey);
-    if (!key) return reply.code(400).send({ error: 'ref must be an email, a contact id or an enrich-contact workflow id' });
-    const view = await findContactView(db, key);
-    await insertAudit(db, {
-      actor: apiActor(req.headers[AUDIT_ACTOR_HEADER]),
-      action: AUDIT_READ_ACTIONS.readContact,
-      subjectKey: key,
-      purpose,
-      detail: { format, found: view !== undefined },
-    });
-    if (!view) return reply.code(404).send({ error: 'contact not found' });
-    if (format === 'osdi') return reply.type('application/hal+json; charset=utf-8').send(contactViewAsOsdi(view));
-    return reply.send(view);
-  });
+  app.get<{ Params: { ref: string }; Querystring: { format?: string; purpose?: string } }>(
+    '/v1/contacts/:ref',
+    async (req, reply) => {
+      if (!requireApiToken(config, req, reply)) return reply;
+      const format = req.query.format ?? 'json';
+      if (format !== 'json' && format !== 'osdi') return reply.code(400).send({ error: 'format must be json or osdi' });
+      let purpose: string | undefined;
+      try {
+        purpose = auditPurpose(typeof req.query.purpose === 'string' ? req.query.purpose : undefined);
+      } catch (err) {
+        return reply.code(400).send({ error: (err as Error).message });
+      }
+      const key = contactKeyFromRef(req.params.ref, config.pseudonymKey);
+      if (!key)
+        return reply.code(400).send({ error: 'ref must be an email, a contact id or an enrich-contact workflow id' });
+      const view = await findContactView(db, key);
+      await insertAudit(db, {
+        actor: apiActor(req.headers[AUDIT_ACTOR_HEADER]),
+        action: AUDIT_READ_ACTIONS.readContact,
+        subjectKey: key,
+        purpose,
+        detail: { format, found: view !== undefined },
+      });
+      if (!view) return reply.code(404).send({ error: 'contact not found' });
+      if (format === 'osdi') return reply.type('application/hal+json; charset=utf-8').send(contactViewAsOsdi(view));
+      return reply.send(view);
+    },
+  );
 
   // Erasure: 202 once Temporal has accepted the erasure workflow; its result is the receipt.
   app.delete<{ Params: { ref: string } }>('/v1/contacts/:ref', async (req, reply) => {
     if (!requireApiToken(config, req, reply)) return reply;
     const key = contactKeyFromRef(req.params.ref, config.pseudonymKey);
-    if (!key) return reply.code(400).send({ error: 'ref must be an email, a contact id or an enrich-contact workflow id' });
+    if (!key)
+      return reply.code(400).send({ error: 'ref must be an email, a contact id or an enrich-contact workflow id' });
     try {
       const workflowId = await temporal.connection.withDeadline(Date.now() + config.api.startTimeoutMs, () =>
         startPrivacyRequest(temporal, config, 'erase', key, 'api'),

@@ -9,7 +9,9 @@ const HEALTH_TIMEOUT_MS = 2000;
 export function healthRoutes(app: FastifyInstance, { temporal, db }: ApiDeps): void {
   app.get('/healthz', async (_req, reply) => {
     const checks = await Promise.allSettled([
-      temporal.connection.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({})),
+      temporal.connection.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () =>
+        temporal.workflowService.getSystemInfo({}),
+      ),
       sql`select 1`.execute(db),
     ]);
     const failed = (['temporal', 'postgres'] as const).filter((_, i) => checks[i]?.status === 'rejected');

@@ -16,7 +16,11 @@ export function metricsRoutes(app: FastifyInstance, { config, db }: ApiDeps): vo
   collectProcessMetrics();
   const registry = new Registry();
   const countByStatus = async (): Promise<Map<string, number>> => {
-    const rows = await db.selectFrom('contacts').select(['status', db.fn.countAll<string>().as('n')]).groupBy('status').execute();
+    const rows = await db
+      .selectFrom('contacts')
+      .select(['status', db.fn.countAll<string>().as('n')])
+      .groupBy('status')
+      .execute();
     return new Map(rows.map((r) => [r.status, Number(r.n)]));
   };
   // One query serves both gauges of a scrape: the second reuses the first's answer.
@@ -31,7 +35,8 @@ export function metricsRoutes(app: FastifyInstance, { config, db }: ApiDeps): vo
     async collect() {
       const byStatus = await counts();
       this.reset();
-      for (const status of new Set<string>([...CONTACT_STATUSES, ...byStatus.keys()])) this.set({ status }, byStatus.get(status) ?? 0);
+      for (const status of new Set<string>([...CONTACT_STATUSES, ...byStatus.keys()]))
+        this.set({ status }, byStatus.get(status) ?? 0);
     },
   });
   new Gauge({

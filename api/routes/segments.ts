@@ -4,7 +4,12 @@ import { EXPORT_PURPOSES, type ExportPurpose } from '../../domain/merge/restrict
 import { parseSegment, SegmentFilterError, streamSegment } from '../../store/segments.js';
 import { AUDIT_READ_ACTIONS, auditedRecords, insertAudit } from '../../store/audit.js';
 import { apiActor, auditedFilters, AUDIT_ACTOR_HEADER } from '../../store/audit-actors.js';
-import { encodeSegment, SEGMENT_CONTENT_TYPES, SEGMENT_FORMATS, type SegmentFormat } from '../../domain/osdi/segment-export.js';
+import {
+  encodeSegment,
+  SEGMENT_CONTENT_TYPES,
+  SEGMENT_FORMATS,
+  type SegmentFormat,
+} from '../../domain/osdi/segment-export.js';
 import type { ApiDeps } from '../api-deps.js';
 import { requireApiToken } from '../api-token.js';
 
@@ -14,7 +19,8 @@ interface SegmentsQuerystring {
   purpose?: string;
 }
 
-const isOneOf = <T extends string>(choices: readonly T[], value: string): value is T => (choices as readonly string[]).includes(value);
+const isOneOf = <T extends string>(choices: readonly T[], value: string): value is T =>
+  (choices as readonly string[]).includes(value);
 
 /**
  * `GET /v1/segments?where=…&where=…&format=csv|jsonl|osdi&purpose=outreach|research`: the contacts matching every

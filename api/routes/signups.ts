@@ -17,7 +17,10 @@ export function signupsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (token && config.api.signupToken && secretsEqual(token, config.api.signupToken)) return true;
     const signature = req.headers['x-signature'];
     return Boolean(
-      config.api.webhookSecret && typeof signature === 'string' && req.rawBody && signatureValid(signature, req.rawBody, config.api.webhookSecret),
+      config.api.webhookSecret &&
+      typeof signature === 'string' &&
+      req.rawBody &&
+      signatureValid(signature, req.rawBody, config.api.webhookSecret),
     );
   }
 

@@ -44,12 +44,15 @@ function planElement(element: unknown, index: number): Planned | FieldIssue[] {
   const type = Object.keys(parsed.data).find((key): key is ActionNetworkPersonEventType => PERSON_EVENTS.has(key));
   if (!type) {
     const keys = Object.keys(parsed.data).filter((k) => k !== 'idempotency_key' && k !== 'action_network:sponsor');
-    return { result: { ...base, type: keys[0], status: 'ignored', reason: `no person event (${keys.join(', ') || 'empty'})` } };
+    return {
+      result: { ...base, type: keys[0], status: 'ignored', reason: `no person event (${keys.join(', ') || 'empty'})` },
+    };
   }
   const event = ActionNetworkEventSchema.safeParse(parsed.data[type]);
   if (!event.success) return fieldIssues(event.error, (path) => [index, type, path].filter((p) => p !== '').join('.'));
   const draft = actionNetworkSignup(type, event.data, `${index}.${type}`);
-  if (draft.body.email === undefined) return { result: { ...base, type, status: 'ignored', reason: 'the person has no email address' } };
+  if (draft.body.email === undefined)
+    return { result: { ...base, type, status: 'ignored', reason: 'the person has no email address' } };
   const signup = validateSignupDraft(draft);
   if (!signup.success) return signup.issues;
   return { result: { ...base, type, status: 'started' }, signup: signup.signup };
@@ -76,20 +79,27 @@ export function actionNetworkWebhookRoutes(app: FastifyInstance, deps: ApiDeps):
   const expected = deps.config.api.actionNetworkWebhookSecret;
 
   app.post<{ Params: { secret: string } }>('/v1/webhooks/action-network/:secret', async (req, reply) => {
-    if (!expected) return reply.code(404).send({ error: 'Action Network webhooks are not enabled (set ACTION_NETWORK_WEBHOOK_SECRET)' });
+    if (!expected)
+      return reply
+        .code(404)
+        .send({ error: 'Action Network webhooks are not enabled (set ACTION_NETWORK_WEBHOOK_SECRET)' });
     if (!secretsEqual(req.params.secret, expected)) return reply.code(401).send({ error: 'invalid webhook secret' });
 
     const body = ActionNetworkWebhookSchema.safeParse(req.body);
     if (!body.success) {
       const issues = fieldIssues(body.error);
       const notArray = !Array.isArray(req.body);
-      return reply.code(400).send({ error: notArray ? 'body must be a JSON array of Action Network events' : 'invalid Action Network delivery', issues });
+      return reply.code(400).send({
+        error: notArray ? 'body must be a JSON array of Action Network events' : 'invalid Action Network delivery',
+        issues,
+      });
     }
 
     const planned: Planned[] = [];
     for (const [index, element] of body.data.entries()) {
       const plan = planElement(element, index);
-      if (Array.isArray(plan)) return reply.code(400).send({ error: `invalid Action Network event at index ${index}`, index, issues: plan });
+      if (Array.isArray(plan))
+        return reply.code(400).send({ error: `invalid Action Network event at index ${index}`, index, issues: plan });
       planned.push(plan);
     }
     const seen = new Set<string>();
@@ -125,7 +135,11 @@ export function actionNetworkWebhookRoutes(app: FastifyInstance, deps: ApiDeps):
     }
     const results = planned.map((p) => p.result);
     req.log.info(
-      { source: 'action_network', events: results.length, started: results.filter((r) => r.status === 'started').length },
+      {
+        source: 'action_network',
+        events: results.length,
+        started: results.filter((r) => r.status === 'started').length,
+      },
       'action network delivery accepted',
     );
     return reply.code(202).send({ results });

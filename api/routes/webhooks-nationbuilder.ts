@@ -32,9 +32,13 @@ export function nationBuilderWebhookRoutes(app: FastifyInstance, deps: ApiDeps):
   const expected = deps.config.api.nationbuilderWebhookToken;
 
   app.post('/v1/webhooks/nationbuilder', async (req, reply) => {
-    if (!expected) return reply.code(404).send({ error: 'NationBuilder webhooks are not enabled (set NATIONBUILDER_WEBHOOK_TOKEN)' });
+    if (!expected)
+      return reply
+        .code(404)
+        .send({ error: 'NationBuilder webhooks are not enabled (set NATIONBUILDER_WEBHOOK_TOKEN)' });
     const auth = NationBuilderTokenSchema.safeParse(req.body);
-    if (!auth.success || !secretsEqual(auth.data.token, expected)) return reply.code(401).send({ error: 'missing or invalid token' });
+    if (!auth.success || !secretsEqual(auth.data.token, expected))
+      return reply.code(401).send({ error: 'missing or invalid token' });
 
     const query = QuerySchema.safeParse(req.query);
     if (!query.success) return reply.code(400).send({ error: 'invalid query', issues: fieldIssues(query.error) });
@@ -43,22 +47,28 @@ export function nationBuilderWebhookRoutes(app: FastifyInstance, deps: ApiDeps):
     }
 
     const envelope = NationBuilderEnvelopeSchema.safeParse(req.body);
-    if (!envelope.success) return reply.code(400).send({ error: 'invalid NationBuilder webhook', issues: fieldIssues(envelope.error) });
+    if (!envelope.success)
+      return reply.code(400).send({ error: 'invalid NationBuilder webhook', issues: fieldIssues(envelope.error) });
     if (!('person' in envelope.data.payload)) {
       const kind = Object.keys(envelope.data.payload).join(', ') || 'empty';
       return reply.code(202).send({ status: 'ignored', reason: `payload ${kind} is not a person_creation event` });
     }
     const webhook = NationBuilderPersonWebhookSchema.safeParse(req.body);
-    if (!webhook.success) return reply.code(400).send({ error: 'invalid NationBuilder webhook', issues: fieldIssues(webhook.error) });
+    if (!webhook.success)
+      return reply.code(400).send({ error: 'invalid NationBuilder webhook', issues: fieldIssues(webhook.error) });
 
     const draft = nationBuilderSignup(webhook.data);
-    if (draft.body.email === undefined) return reply.code(202).send({ status: 'ignored', reason: 'the person has no email address' });
+    if (draft.body.email === undefined)
+      return reply.code(202).send({ status: 'ignored', reason: 'the person has no email address' });
     const signup = validateSignupDraft(draft);
     if (!signup.success) return reply.code(400).send({ error: 'invalid NationBuilder person', issues: signup.issues });
 
     try {
       const started = await withStartDeadline(deps, (start) => start(signup.signup));
-      req.log.info({ workflowId: started.workflowId, status: started.status, source: 'nationbuilder' }, 'signup accepted');
+      req.log.info(
+        { workflowId: started.workflowId, status: started.status, source: 'nationbuilder' },
+        'signup accepted',
+      );
       return reply.code(202).send({ workflowId: started.workflowId, status: started.status });
     } catch (err) {
       return replyUnavailable(reply, req.log, err);

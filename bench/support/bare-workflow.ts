@@ -13,7 +13,11 @@ export interface BareActivities {
 export async function bareEnrichment(batches: string[][]): Promise<number> {
   let done = 0;
   for (const batch of batches) {
-    await Promise.all(batch.map((taskQueue) => proxyActivities<BareActivities>({ taskQueue, startToCloseTimeout: '30 seconds' }).noop()));
+    await Promise.all(
+      batch.map((taskQueue) =>
+        proxyActivities<BareActivities>({ taskQueue, startToCloseTimeout: '30 seconds' }).noop(),
+      ),
+    );
     done += batch.length;
   }
   return done;

@@ -91,8 +91,18 @@ function gravatarEntries(count: number) {
       profile_url: `https://gravatar.com/bench${i}`,
       avatar_url: `https://0.gravatar.com/avatar/${gravatarHash(email(i))}`,
       verified_accounts: [
-        { service_type: 'mastodon', service_label: 'Mastodon', url: `https://bench.example.net/@user${i}`, is_hidden: false },
-        { service_type: 'bluesky', service_label: 'Bluesky', url: `https://bsky.app/profile/user${i}.bench.example`, is_hidden: false },
+        {
+          service_type: 'mastodon',
+          service_label: 'Mastodon',
+          url: `https://bench.example.net/@user${i}`,
+          is_hidden: false,
+        },
+        {
+          service_type: 'bluesky',
+          service_label: 'Bluesky',
+          url: `https://bsky.app/profile/user${i}.bench.example`,
+          is_hidden: false,
+        },
       ],
     },
   }));
@@ -102,7 +112,14 @@ function gravatarEntries(count: number) {
 function githubEntries(count: number) {
   return Array.from({ length: count }, (_, i) => ({
     email: email(i),
-    user: { login: `bench-person-${i}`, id: 10_000 + i, html_url: `https://github.com/bench-person-${i}`, type: 'User', name: `Bench Person${i}`, email: email(i) },
+    user: {
+      login: `bench-person-${i}`,
+      id: 10_000 + i,
+      html_url: `https://github.com/bench-person-${i}`,
+      type: 'User',
+      name: `Bench Person${i}`,
+      email: email(i),
+    },
   }));
 }
 
@@ -112,9 +129,15 @@ function githubEntries(count: number) {
  * at once (latency and throughput benches, where the queues are not meant to throttle). With `githubKnown`, GitHub
  * finds every supporter (two requests per lookup); otherwise nobody, as for the other providers.
  */
-export async function startBenchProviders(contacts: number, { enforceLimits = true, githubKnown = false } = {}): Promise<BenchProvider[]> {
+export async function startBenchProviders(
+  contacts: number,
+  { enforceLimits = true, githubKnown = false } = {},
+): Promise<BenchProvider[]> {
   type Windows = { limit?: ProviderLimit; limits?: readonly ProviderLimit[] };
-  const start = async (name: HttpProviderName, starter: (windows: Windows) => Promise<DemoServer>): Promise<BenchProvider> => {
+  const start = async (
+    name: HttpProviderName,
+    starter: (windows: Windows) => Promise<DemoServer>,
+  ): Promise<BenchProvider> => {
     // The longest window is also what the servers' rate-limit headers announce, as a real provider's would.
     const sorted = [...BENCH_LIMITS[name]].sort((a, b) => b.windowMs - a.windowMs);
     const windows: Windows = enforceLimits ? { limit: sorted[0]!, limits: sorted.slice(1) } : {};

@@ -29,7 +29,11 @@ export function meets(value: number, target: Target): boolean {
  * `bench/results/<name>.json` as `{name, machine, at, figures, targets}` (bench/README.md). Returns whether every
  * target was met.
  */
-export async function reportBench(name: string, figures: Record<string, number>, targets: Record<string, Target>): Promise<boolean> {
+export async function reportBench(
+  name: string,
+  figures: Record<string, number>,
+  targets: Record<string, Target>,
+): Promise<boolean> {
   const results: BenchResults = { name, machine: machineDescription(), at: new Date().toISOString(), figures, targets };
   const rows = Object.entries(figures).map(([figure, value]) => {
     const target = targets[figure];
@@ -37,10 +41,20 @@ export async function reportBench(name: string, figures: Record<string, number>,
     const verdict = target ? (meets(value, target) ? 'ok' : 'MISSED') : '';
     return [figure, Number.isInteger(value) ? String(value) : value.toFixed(3), goal, verdict];
   });
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...[['figure', 'value', 'target', ''], ...rows].map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write(`\n${name} — ${results.machine}\n${line(['figure', 'value', 'target', ''])}\n${rows.map(line).join('\n')}\n`);
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(...[['figure', 'value', 'target', ''], ...rows].map((r) => r[i]!.length)),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(
+    `\n${name} — ${results.machine}\n${line(['figure', 'value', 'target', ''])}\n${rows.map(line).join('\n')}\n`,
+  );
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(`${RESULTS_DIR}${name}.json`, `${JSON.stringify(results, null, 2)}\n`);
-  return Object.entries(targets).every(([figure, target]) => figures[figure] !== undefined && meets(figures[figure], target));
+  return Object.entries(targets).every(
+    ([figure, target]) => figures[figure] !== undefined && meets(figures[figure], target),
+  );
 }

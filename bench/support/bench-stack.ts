@@ -16,7 +16,12 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import pg from 'pg';
 import { startDevStack, type DevStack } from '../../dev/start-dev-stack.js';
-import { headlessDevServerOptions, startTemporalDevServer, stopChild, type TemporalDevServer } from '../../dev/temporal-dev-server.js';
+import {
+  headlessDevServerOptions,
+  startTemporalDevServer,
+  stopChild,
+  type TemporalDevServer,
+} from '../../dev/temporal-dev-server.js';
 import { dataConverterFor } from '../../client/codec/data-converter.js';
 import type { Config } from '../../config.js';
 import { createLogger } from '../../logger.js';
@@ -26,7 +31,8 @@ import { openDatabase } from '../../store/open-database.js';
 import { freePort } from '../../tests/support/free-port.js';
 import { installTemporalRuntime } from '../../worker/runtime.js';
 
-export const ADMIN_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ENRICH = fileURLToPath(new URL('../../bin/enrich.js', import.meta.url));
 const PROVIDER_HOST = fileURLToPath(new URL('./provider-host.ts', import.meta.url));
 
@@ -37,7 +43,8 @@ export class Cleanups {
     this.#steps.push(step);
   }
   async run(): Promise<void> {
-    for (const step of this.#steps.reverse()) await step().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
+    for (const step of this.#steps.reverse())
+      await step().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
   }
 }
 
@@ -45,7 +52,10 @@ export class Cleanups {
  * The start most pipeline benches share: a temporary folder, a headless Temporal dev server on a SQLite file in it
  * and a database of the bench's own, each registered with `cleanups` so they go whatever happens.
  */
-export async function startBenchServerAndDatabase(cleanups: Cleanups, name: string): Promise<{ dir: string; server: TemporalDevServer; database: { url: string } }> {
+export async function startBenchServerAndDatabase(
+  cleanups: Cleanups,
+  name: string,
+): Promise<{ dir: string; server: TemporalDevServer; database: { url: string } }> {
   const dir = await mkdtemp(join(tmpdir(), `enrich-bench-${name}-`));
   cleanups.add(() => rm(dir, { recursive: true, force: true }));
   const server = await startTemporalDevServer(headlessDevServerOptions(dir, await freePort()));
@@ -86,9 +96,21 @@ export interface ProviderHost {
 
 /** Starts the demo providers for `contacts` bench supporters in a child process, each answering after `latencyMs`. */
 export async function startProviderHost(options: { contacts: number; latencyMs: number }): Promise<ProviderHost> {
-  const child = spawn(process.execPath, ['--import', 'tsx', PROVIDER_HOST, '--contacts', String(options.contacts), '--latency-ms', String(options.latencyMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      PROVIDER_HOST,
+      '--contacts',
+      String(options.contacts),
+      '--latency-ms',
+      String(options.latencyMs),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const first = await Promise.race([
     once(lines, 'line').then(([line]) => String(line)),
@@ -141,7 +163,11 @@ export interface BenchStack {
  * `enrich dev` in this process, as a bench wants it: a headless Temporal dev server on a temp SQLite file and a free
  * port, a throwaway Postgres database, the workers and the API (on a free port), providers at `providerEnv`.
  */
-export async function startBenchStack(options: { taskQueue: string; providerEnv: Record<string, string>; env?: Record<string, string> }): Promise<BenchStack> {
+export async function startBenchStack(options: {
+  taskQueue: string;
+  providerEnv: Record<string, string>;
+  env?: Record<string, string>;
+}): Promise<BenchStack> {
   const logger = createLogger('error', 'bench');
   installTemporalRuntime(logger, 'ERROR');
   const cleanups = new Cleanups();
@@ -166,7 +192,11 @@ export async function startBenchStack(options: { taskQueue: string; providerEnv:
     cleanups.add(() => stack.stop());
     const connection = await Connection.connect({ address: stack.temporalAddress });
     cleanups.add(() => connection.close());
-    const client = new Client({ connection, namespace: stack.config.temporal.namespace, dataConverter: dataConverterFor(stack.config) });
+    const client = new Client({
+      connection,
+      namespace: stack.config.temporal.namespace,
+      dataConverter: dataConverterFor(stack.config),
+    });
     return { stack, config: stack.config, client, databaseUrl: database.url, cleanups };
   } catch (err) {
     await cleanups.run();
@@ -185,7 +215,12 @@ export function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): ChildP
 }
 
 /** Waits until `count` workers poll each of `queues` (activity queues), so no work starts before they all do. */
-export async function waitForPollers(client: Client, queues: string[], count: number, timeoutMs = 180_000): Promise<void> {
+export async function waitForPollers(
+  client: Client,
+  queues: string[],
+  count: number,
+  timeoutMs = 180_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const name of queues) {
     for (;;) {
@@ -195,7 +230,8 @@ export async function waitForPollers(client: Client, queues: string[], count: nu
         taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       });
       if ((described.pollers?.length ?? 0) >= count) break;
-      if (Date.now() > deadline) throw new Error(`only ${described.pollers?.length ?? 0} of ${count} workers poll ${name}`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${described.pollers?.length ?? 0} of ${count} workers poll ${name}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

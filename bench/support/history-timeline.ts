@@ -15,8 +15,14 @@ export async function historyTimeline(client: Client, workflowId: string): Promi
     const id = Number(event.eventId);
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) activityTypes.set(id, `${scheduled.activityType?.name ?? '?'}@${scheduled.taskQueue?.name ?? '?'}`);
-    const ref = event.activityTaskStartedEventAttributes?.scheduledEventId ?? event.activityTaskCompletedEventAttributes?.scheduledEventId;
-    const what = scheduled ? activityTypes.get(id) : ref !== undefined && ref !== null ? activityTypes.get(Number(ref)) : '';
+    const ref =
+      event.activityTaskStartedEventAttributes?.scheduledEventId ??
+      event.activityTaskCompletedEventAttributes?.scheduledEventId;
+    const what = scheduled
+      ? activityTypes.get(id)
+      : ref !== undefined && ref !== null
+        ? activityTypes.get(Number(ref))
+        : '';
     const name = EventType[event.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? String(event.eventType);
     return `${(ms(event.eventTime) - t0).toFixed(0).padStart(6)} ms  ${name} ${what ?? ''}`;
   });

@@ -25,7 +25,13 @@ async function startProxy(target: URL, latencyMs: number): Promise<number> {
     void (async () => {
       if (latencyMs > 0) await delay(latencyMs);
       const upstream = request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host },
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, withoutQuota(answer.headers));
           answer.pipe(res);
@@ -40,7 +46,9 @@ async function startProxy(target: URL, latencyMs: number): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-const { values } = parseArgs({ options: { contacts: { type: 'string', default: '1000' }, 'latency-ms': { type: 'string', default: '0' } } });
+const { values } = parseArgs({
+  options: { contacts: { type: 'string', default: '1000' }, 'latency-ms': { type: 'string', default: '0' } },
+});
 const providers = await startBenchProviders(Number(values.contacts), { enforceLimits: false });
 const urls: Record<string, string> = {};
 for (const provider of providers) {

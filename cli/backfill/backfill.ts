@@ -68,7 +68,10 @@ export function backfillSummary(result: BackfillSummary): BackfillSummary {
   return { rows, started, existing, rejected, suppressed };
 }
 
-async function* countBytes(input: AsyncIterable<Buffer | string>, counter: { bytes: number }): AsyncGenerator<Buffer | string> {
+async function* countBytes(
+  input: AsyncIterable<Buffer | string>,
+  counter: { bytes: number },
+): AsyncGenerator<Buffer | string> {
   for await (const chunk of input) {
     counter.bytes += chunk.length;
     yield chunk;
@@ -101,6 +104,18 @@ async function sniff(text: AsyncIterable<string>): Promise<{ format: BackfillFor
   return { format, text: replay() };
 }
 
+/** The input as rows, decoded and sniffed, with the counters of bytes read and the encoding found. */
+async function openRows(options: BackfillOptions, source: string) {
+  const bytes = { bytes: 0 };
+  const decoding: DecodeState = { encoding: 'utf-8' };
+  const sniffed = options.format
+    ? { format: options.format, text: decodeText(countBytes(options.input, bytes), decoding) }
+    : await sniff(decodeText(countBytes(options.input, bytes), decoding));
+  const rows: AsyncIterable<BackfillRow> =
+    sniffed.format === 'jsonl' ? jsonlRows(sniffed.text, source) : csvRows(sniffed.text, source);
+  return { rows, bytes, decoding, format: sniffed.format };
+}
+
 /**
  * Starts enrichment for every valid row of a CSV or JSONL input: the core of `enrich backfill`, callable without the
  * CLI. Streamed in constant memory: a row is read only when a start slot is free (at most `concurrency` in flight),
@@ -122,18 +137,18 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   const source = options.source ?? 'backfill';
   const began = Date.now();
 
-  const bytes = { bytes: 0 };
-  const decoding: DecodeState = { encoding: 'utf-8' };
-  const sniffed = options.format
-    ? { format: options.format, text: decodeText(countBytes(options.input, bytes), decoding) }
-    : await sniff(decodeText(countBytes(options.input, bytes), decoding));
-  const rows: AsyncIterable<BackfillRow> = sniffed.format === 'jsonl' ? jsonlRows(sniffed.text, source) : csvRows(sniffed.text, source);
+  const { rows, bytes, decoding, format } = await openRows(options, source);
 
   const counts = { rows: 0, started: 0, existing: 0, rejected: 0, suppressed: 0, notStarted: 0, valid: 0 };
   const inFlight = new Set<Promise<void>>();
   let startError: unknown;
   let interrupted = false;
-  const progress = (): BackfillProgress => ({ ...counts, inFlight: inFlight.size, bytesRead: bytes.bytes, elapsedMs: Date.now() - began });
+  const progress = (): BackfillProgress => ({
+    ...counts,
+    inFlight: inFlight.size,
+    bytesRead: bytes.bytes,
+    elapsedMs: Date.now() - began,
+  });
   const report = () => onProgress?.(progress());
 
   const rejects: RejectsFile | undefined = options.rejectsPath ? await openRejectsFile(options.rejectsPath) : undefined;
@@ -186,9 +201,11 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   }
   return {
     ...progress(),
-    format: sniffed.format,
+    format,
     encoding: decoding.encoding,
     interrupted,
-    ...(startError !== undefined ? { startError: startError instanceof Error ? startError.message : JSON.stringify(startError) } : {}),
+    ...(startError !== undefined
+      ? { startError: startError instanceof Error ? startError.message : JSON.stringify(startError) }
+      : {}),
   };
 }

@@ -42,7 +42,9 @@ const ALIASES: Record<CsvField, readonly string[]> = {
   source: ['source'],
 };
 
-const BY_ALIAS = new Map<string, CsvField>(CSV_FIELDS.flatMap((field) => ALIASES[field].map((alias) => [alias, field] as const)));
+const BY_ALIAS = new Map<string, CsvField>(
+  CSV_FIELDS.flatMap((field) => ALIASES[field].map((alias) => [alias, field] as const)),
+);
 
 /** `"  Email Address "` → `email_address`. */
 export function normaliseHeader(header: string): string {
@@ -79,12 +81,15 @@ export function mapHeader(row: string[]): CsvHeaderMapping {
     const field = fieldForHeader(header);
     if (!field) return false as const;
     const earlier = headers[field];
-    if (earlier !== undefined) throw new CsvHeaderError(`columns "${earlier}" and "${header}" both name ${field}; keep one`);
+    if (earlier !== undefined)
+      throw new CsvHeaderError(`columns "${earlier}" and "${header}" both name ${field}; keep one`);
     headers[field] = header.trim();
     return field;
   });
   if (headers.email === undefined) {
-    throw new CsvHeaderError(`the header has no email column (email, e-mail or Email Address, in any case); it has: ${row.join(', ')}`);
+    throw new CsvHeaderError(
+      `the header has no email column (email, e-mail or Email Address, in any case); it has: ${row.join(', ')}`,
+    );
   }
   return { columns, headers };
 }

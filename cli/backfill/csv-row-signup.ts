@@ -1,4 +1,10 @@
-import { parseFlag, text, validateSignupDraft, type FieldIssue, type SignupDraft } from '../../api/mappers/signup-draft.js';
+import {
+  parseFlag,
+  text,
+  validateSignupDraft,
+  type FieldIssue,
+  type SignupDraft,
+} from '../../api/mappers/signup-draft.js';
 import { reasonFromIssues, type BackfillRow } from './backfill-row.js';
 import type { CsvField, CsvHeaderMapping } from './column-aliases.js';
 
@@ -14,7 +20,12 @@ export type CsvRecord = Partial<Record<CsvField, string>>;
  * `consent_at`, `consent_notice` and `consent_source` say when, under which notice and where the answer was given;
  * they are kept with it (and ignored when `consent_social` is blank).
  */
-export function csvRowSignup(record: CsvRecord, line: number, header: CsvHeaderMapping, defaultSource: string): BackfillRow {
+export function csvRowSignup(
+  record: CsvRecord,
+  line: number,
+  header: CsvHeaderMapping,
+  defaultSource: string,
+): BackfillRow {
   const name = (field: CsvField) => header.headers[field] ?? field;
   const consent = parseFlag(record.consentSocial);
   const lines = [text(record.address), text(record.address2)];
@@ -53,16 +64,23 @@ export function csvRowSignup(record: CsvRecord, line: number, header: CsvHeaderM
       source: text(record.source) ?? defaultSource,
       consent:
         typeof consent === 'boolean'
-          ? { socialProfiles: consent, at: text(record.consentAt), noticeVersion: text(record.consentNotice), source: text(record.consentSource) }
+          ? {
+              socialProfiles: consent,
+              at: text(record.consentAt),
+              noticeVersion: text(record.consentNotice),
+              source: text(record.consentSource),
+            }
           : undefined,
     },
     origins,
   };
   const issues: FieldIssue[] = [];
   if (draft.body.email === undefined) issues.push({ path: name('email'), message: 'is empty' });
-  if (consent === 'invalid') issues.push({ path: name('consentSocial'), message: 'must be true or false (or yes/no, 1/0)' });
+  if (consent === 'invalid')
+    issues.push({ path: name('consentSocial'), message: 'must be true or false (or yes/no, 1/0)' });
   const result = validateSignupDraft(draft);
-  if (!result.success) issues.push(...result.issues.filter((i) => !(draft.body.email === undefined && i.path === name('email'))));
+  if (!result.success)
+    issues.push(...result.issues.filter((i) => !(draft.body.email === undefined && i.path === name('email'))));
   if (issues.length || !result.success) return { line, reason: reasonFromIssues(issues) };
   return { line, signup: result.signup };
 }

@@ -63,7 +63,11 @@ export async function* csvRows(text: AsyncIterable<string>, defaultSource: strin
     const context = err as unknown as SkipContext;
     const line = firstLine(context.lines, context.raw);
     if (err.code === 'CSV_MAX_RECORD_SIZE') {
-      parser.destroy(new CsvInputError(`line ${line}: a record longer than ${MAX_CSV_RECORD_BYTES} bytes (an unclosed quote?); the rest of the file cannot be read`));
+      parser.destroy(
+        new CsvInputError(
+          `line ${line}: a record longer than ${MAX_CSV_RECORD_BYTES} bytes (an unclosed quote?); the rest of the file cannot be read`,
+        ),
+      );
       return;
     }
     skipped.push({ line, reason: skipReason(err, context, line) });

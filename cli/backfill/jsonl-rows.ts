@@ -52,6 +52,8 @@ export async function* jsonlRows(text: AsyncIterable<string>, defaultSource: str
       continue;
     }
     const parsed = SignupSchema.safeParse({ source: defaultSource, ...value }, { error: requiredMessage });
-    yield parsed.success ? { line, signup: parsed.data } : { line, reason: reasonFromIssues(fieldIssues(parsed.error)) };
+    yield parsed.success
+      ? { line, signup: parsed.data }
+      : { line, reason: reasonFromIssues(fieldIssues(parsed.error)) };
   }
 }

@@ -35,14 +35,19 @@ export class StartNotAcknowledgedError extends Error {
  * Runs `start` until it resolves, waiting with exponential backoff and jitter between attempts. An abort (Ctrl-C)
  * ends the wait at once and gives up the row: it is reported as not started, and a re-run starts it.
  */
-export async function startWithRetry<T>(start: () => Promise<T>, options: StartRetryOptions, signal?: AbortSignal): Promise<T> {
+export async function startWithRetry<T>(
+  start: () => Promise<T>,
+  options: StartRetryOptions,
+  signal?: AbortSignal,
+): Promise<T> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
     try {
       return await start();
     } catch (err) {
       lastError = err;
-      if (attempt === options.attempts || signal?.aborted) return Promise.reject(new StartNotAcknowledgedError(attempt, err));
+      if (attempt === options.attempts || signal?.aborted)
+        return Promise.reject(new StartNotAcknowledgedError(attempt, err));
       const delay = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
       try {
         await sleep(delay * (0.75 + Math.random() * 0.5), undefined, { signal });

@@ -1,7 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../config.js';
 import type { Signup } from '../../schemas/signup.js';
-import { startEnrichment, type StartEnrichmentOptions, type StartEnrichmentResult } from '../../client/start-enrichment.js';
+import {
+  startEnrichment,
+  type StartEnrichmentOptions,
+  type StartEnrichmentResult,
+} from '../../client/start-enrichment.js';
 import { dataConverterFor } from '../../client/codec/data-converter.js';
 import { temporalConnectionOptions } from '../../client/temporal-client.js';
 
@@ -18,7 +22,10 @@ export function temporalStarter(
   attemptTimeoutMs = START_ATTEMPT_TIMEOUT_MS,
   options: StartEnrichmentOptions = {},
 ): (signup: Signup) => Promise<StartEnrichmentResult> {
-  return (signup) => client.connection.withDeadline(Date.now() + attemptTimeoutMs, () => startEnrichment(client, config, signup, new Date(), options));
+  return (signup) =>
+    client.connection.withDeadline(Date.now() + attemptTimeoutMs, () =>
+      startEnrichment(client, config, signup, new Date(), options),
+    );
 }
 
 /**

@@ -37,13 +37,19 @@ const OptionsSchema = z.object({
 const FORMAT_BY_EXTENSION: Record<string, BackfillFormat> = { '.csv': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
 
 /** The input stream and, for a file, its size (the progress bar's 100%). `-` is stdin. */
-async function openInput(file: string): Promise<{ input: NodeJS.ReadableStream & AsyncIterable<Buffer>; size?: number; format?: BackfillFormat }> {
+async function openInput(
+  file: string,
+): Promise<{ input: NodeJS.ReadableStream & AsyncIterable<Buffer>; size?: number; format?: BackfillFormat }> {
   if (file === '-') return { input: process.stdin };
   const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
     throw new CommandError(`backfill: cannot read ${file} (${err.code ?? err.message})`);
   });
   if (!info.isFile()) throw new CommandError(`backfill: ${file} is not a file`);
-  return { input: createReadStream(file, { highWaterMark: 64 * 1024 }), size: info.size, format: FORMAT_BY_EXTENSION[extname(file).toLowerCase()] };
+  return {
+    input: createReadStream(file, { highWaterMark: 64 * 1024 }),
+    size: info.size,
+    format: FORMAT_BY_EXTENSION[extname(file).toLowerCase()],
+  };
 }
 
 function humanSummary(result: BackfillResult, dryRun: boolean): string {
@@ -60,7 +66,11 @@ function humanSummary(result: BackfillResult, dryRun: boolean): string {
  * Ctrl-C stops reading, lets starts in flight finish, prints the summary and exits 1; a second Ctrl-C quits at
  * once. Exit 1 too when any valid row was not started, naming how many: re-running the same command resumes.
  */
-export async function runBackfill(config: Config, file: string, rawOptions: BackfillCommandOptions): Promise<BackfillResult> {
+export async function runBackfill(
+  config: Config,
+  file: string,
+  rawOptions: BackfillCommandOptions,
+): Promise<BackfillResult> {
   const parsed = OptionsSchema.safeParse(rawOptions);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -109,10 +119,14 @@ export async function runBackfill(config: Config, file: string, rawOptions: Back
     if (input === process.stdin) process.stdin.destroy();
   }
 
-  process.stdout.write(options.json ? `${JSON.stringify(backfillSummary(result))}\n` : `${humanSummary(result, options.dryRun)}\n`);
+  process.stdout.write(
+    options.json ? `${JSON.stringify(backfillSummary(result))}\n` : `${humanSummary(result, options.dryRun)}\n`,
+  );
   if (result.interrupted) {
     const notStarted = result.notStarted ? ` (${result.notStarted} of them valid but not started)` : '';
-    throw new CommandError(`backfill: interrupted after ${result.rows} rows${notStarted}; re-run the same command to resume`);
+    throw new CommandError(
+      `backfill: interrupted after ${result.rows} rows${notStarted}; re-run the same command to resume`,
+    );
   }
   if (result.notStarted > 0) {
     throw new CommandError(
@@ -130,7 +144,10 @@ export function register(program: Command, context: CliContext): void {
     .option('--concurrency <n>', 'starts in flight at once', String(DEFAULT_BACKFILL_CONCURRENCY))
     .option('--dry-run', 'validate every row and write the rejects file, start nothing')
     .option('--rejects <file>', 'write bad rows there as CSV: line,reason')
-    .option('--reenrich', 'start a new enrichment for supporters whose enrichment has finished (running ones are left alone)')
+    .option(
+      '--reenrich',
+      'start a new enrichment for supporters whose enrichment has finished (running ones are left alone)',
+    )
     .option('--json', 'print the final summary as one JSON object: {rows, started, existing, rejected, suppressed}')
     .action(async (file: string, opts: BackfillCommandOptions) => {
       await runBackfill(context.config, file, opts);

@@ -21,7 +21,11 @@ export interface ContactReadOptions {
 }
 
 /** Reads a contact as an OSDI person (see `contactViewAsOsdi`); undefined when there is none. */
-export async function readContactOsdi(config: Config, ref: string, options: ContactReadOptions = {}): Promise<OsdiPerson | undefined> {
+export async function readContactOsdi(
+  config: Config,
+  ref: string,
+  options: ContactReadOptions = {},
+): Promise<OsdiPerson | undefined> {
   const view = await readContact(config, ref, options, 'osdi');
   return view && contactViewAsOsdi(view);
 }
@@ -37,7 +41,8 @@ export async function readContact(
   format: 'json' | 'osdi' = 'json',
 ): Promise<ContactView | undefined> {
   const key = contactKeyFromRef(ref, config.pseudonymKey);
-  if (!key) throw new CommandError('contact: give an email, a contact id (64 hex characters) or an enrich-contact workflow id');
+  if (!key)
+    throw new CommandError('contact: give an email, a contact id (64 hex characters) or an enrich-contact workflow id');
   let purpose: string | undefined;
   try {
     purpose = auditPurpose(options.purpose);
@@ -49,7 +54,13 @@ export async function readContact(
   return readStore<ContactView | undefined>(config, {
     fromDb: async (db) => {
       const view = await findContactView(db, key);
-      await insertAudit(db, { actor, action: AUDIT_READ_ACTIONS.readContact, subjectKey: key, purpose, detail: { format, found: view !== undefined } });
+      await insertAudit(db, {
+        actor,
+        action: AUDIT_READ_ACTIONS.readContact,
+        subjectKey: key,
+        purpose,
+        detail: { format, found: view !== undefined },
+      });
       return view;
     },
     apiPath: `/v1/contacts/${key}?${query.toString()}`,
@@ -64,12 +75,19 @@ export function register(program: Command, context: CliContext): void {
   program
     .command('contact <ref>')
     .description('print the unified record of a contact (by email, contact id or workflow id); exit 2 when not found')
-    .addOption(new Option('--format <format>', 'json: the unified record; osdi: an OSDI 1.2 person (FEC data left out)').choices(CONTACT_FORMATS).default('json'))
+    .addOption(
+      new Option('--format <format>', 'json: the unified record; osdi: an OSDI 1.2 person (FEC data left out)')
+        .choices(CONTACT_FORMATS)
+        .default('json'),
+    )
     .option('--purpose <text>', 'why the record is read (support request, access request, …): kept in the audit log')
     .option('--actor <name>', 'who reads, for the audit log (default cli:<OS user>)')
     .action(async (ref: string, opts: { format: ContactFormat; purpose?: string; actor?: string }) => {
       const read = { purpose: opts.purpose, actor: opts.actor };
-      const view = opts.format === 'osdi' ? await readContactOsdi(context.config, ref, read) : await readContact(context.config, ref, read);
+      const view =
+        opts.format === 'osdi'
+          ? await readContactOsdi(context.config, ref, read)
+          : await readContact(context.config, ref, read);
       if (!view) throw new CommandError('contact not found', 2);
       process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     });

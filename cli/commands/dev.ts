@@ -30,7 +30,9 @@ function banner(stack: DevStack): string {
 export function register(program: Command, context: CliContext): void {
   program
     .command('dev')
-    .description('run the whole stack locally: Temporal dev server + Web UI, embedded Postgres, migrations, workers and the API')
+    .description(
+      'run the whole stack locally: Temporal dev server + Web UI, embedded Postgres, migrations, workers and the API',
+    )
     .option('--demo', 'also start the demo providers and point every provider at them (works offline)')
     .action(async (opts: { demo?: boolean }) => {
       const { config, logger } = context;

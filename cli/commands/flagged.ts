@@ -23,7 +23,9 @@ export function formatFlagged(lookups: FailedLookup[]): string {
   for (const [contactId, failed] of byContact) {
     lines.push(`${failed[0]!.email}  enrich-contact:${contactId}`);
     for (const l of failed) {
-      lines.push(`  ${l.provider.padEnd(9)} ${(l.errorType ?? 'Error').padEnd(20)} ${l.attempts} attempt(s), since ${l.firstFailedAt ?? '?'}: ${l.lastError ?? ''}`);
+      lines.push(
+        `  ${l.provider.padEnd(9)} ${(l.errorType ?? 'Error').padEnd(20)} ${l.attempts} attempt(s), since ${l.firstFailedAt ?? '?'}: ${l.lastError ?? ''}`,
+      );
     }
   }
   return `${lines.join('\n')}\n${byContact.size} flagged contact(s)\n`;

@@ -7,8 +7,10 @@ import type { CliContext } from '../context.js';
 import { CommandError } from './command-error.js';
 
 const DESCRIPTIONS = {
-  suppress: 'opt a person out: never enriched again (a keyed hash on the suppression list); what is held stays, marked suppressed',
-  erase: 'erase everything held about a person (record, observations, lookups); keep only a keyed hash so they are never enriched again; prints a receipt',
+  suppress:
+    'opt a person out: never enriched again (a keyed hash on the suppression list); what is held stays, marked suppressed',
+  erase:
+    'erase everything held about a person (record, observations, lookups); keep only a keyed hash so they are never enriched again; prints a receipt',
 } as const;
 
 type PrivacyAction = keyof typeof DESCRIPTIONS;

@@ -27,8 +27,11 @@ export async function readStore<T>(config: Config, reader: StoreReader<T>): Prom
   if (!config.database.url) {
     const dev = await readDevStackInfo(config.database.pgliteDir);
     if (dev) {
-      const response = await fetch(`${dev.apiUrl}${reader.apiPath}`, { headers: { ...reader.apiHeaders, authorization: `Bearer ${dev.apiToken}` } });
-      if (response.status >= 500 || response.status === 401) throw new CommandError(`the dev stack's API answered HTTP ${response.status}`);
+      const response = await fetch(`${dev.apiUrl}${reader.apiPath}`, {
+        headers: { ...reader.apiHeaders, authorization: `Bearer ${dev.apiToken}` },
+      });
+      if (response.status >= 500 || response.status === 401)
+        throw new CommandError(`the dev stack's API answered HTTP ${response.status}`);
       return reader.fromApi(response.status, await response.json());
     }
     if (!existsSync(config.database.pgliteDir)) return reader.empty;

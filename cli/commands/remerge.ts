@@ -3,7 +3,12 @@ import type { Config } from '../../config.js';
 import { buildContactRecord } from '../../domain/merge/build-contact-record.js';
 import { mergeInputFromRows } from '../../store/merge-input.js';
 import { RECORD_SCHEMA_VERSION } from '../../schemas/contact-record.js';
-import { listMergeFacts, listRemergeCandidates, updateContactRecord, type RemergeCandidate } from '../../store/contacts.js';
+import {
+  listMergeFacts,
+  listRemergeCandidates,
+  updateContactRecord,
+  type RemergeCandidate,
+} from '../../store/contacts.js';
 import type { Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { canonicalJson } from '../../store/observations.js';
@@ -38,7 +43,12 @@ export async function remergeContacts(db: Kysely<Database>, options: RemergeOpti
   const result: RemergeResult = { examined: 0, changed: 0 };
   let after: string | undefined;
   for (;;) {
-    const contacts = await listRemergeCandidates(db, { after, limit: options.batch, all: options.all, currentVersion: RECORD_SCHEMA_VERSION });
+    const contacts = await listRemergeCandidates(db, {
+      after,
+      limit: options.batch,
+      all: options.all,
+      currentVersion: RECORD_SCHEMA_VERSION,
+    });
     if (contacts.length === 0) return result;
     await remergeBatch(db, contacts, result);
     if (contacts.length < options.batch) return result;
@@ -51,7 +61,11 @@ export async function remergeContacts(db: Kysely<Database>, options: RemergeOpti
  * voter-file rematch, `changedContactIds`). A contact without a record yet is left to its workflow, whose merge
  * will read the new facts; the rules are those of {@link remergeContacts}.
  */
-export async function remergeContactIds(db: Kysely<Database>, contactIds: readonly string[], batch = DEFAULT_REMERGE_BATCH): Promise<RemergeResult> {
+export async function remergeContactIds(
+  db: Kysely<Database>,
+  contactIds: readonly string[],
+  batch = DEFAULT_REMERGE_BATCH,
+): Promise<RemergeResult> {
   const result: RemergeResult = { examined: 0, changed: 0 };
   const ids = [...new Set(contactIds)].sort();
   for (let i = 0; i < ids.length; i += batch) {
@@ -78,7 +92,8 @@ async function remergeBatch(db: Kysely<Database>, contacts: RemergeCandidate[], 
     const { observations, lookups } = facts.get(contact.id) ?? { observations: [], lookups: [] };
     const record = buildContactRecord(mergeInputFromRows(contact, observations, lookups));
     result.examined++;
-    const same = contact.record_version === record.schemaVersion && canonicalJson(contact.record) === canonicalJson(record);
+    const same =
+      contact.record_version === record.schemaVersion && canonicalJson(contact.record) === canonicalJson(record);
     if (same) continue;
     if (await updateContactRecord(db, contact.id, record, { ifRecordIs: contact.record })) result.changed++;
   }
@@ -86,7 +101,8 @@ async function remergeBatch(db: Kysely<Database>, contacts: RemergeCandidate[], 
 
 /** `enrich remerge`: opens the configured store (not while `enrich dev` holds the embedded one) and re-derives. */
 export async function runRemerge(config: Config, options: RemergeOptions): Promise<RemergeResult> {
-  if (!Number.isInteger(options.batch) || options.batch < 1) throw new CommandError('remerge: --batch must be a whole number of at least 1');
+  if (!Number.isInteger(options.batch) || options.batch < 1)
+    throw new CommandError('remerge: --batch must be a whole number of at least 1');
   if (!config.database.url && (await readDevStackInfo(config.database.pgliteDir))) {
     throw new CommandError('remerge: `enrich dev` holds the embedded database; stop it first (or set DATABASE_URL)');
   }

@@ -8,7 +8,9 @@ import type { CliContext } from '../context.js';
 export function register(program: Command, context: CliContext): void {
   program
     .command('retention')
-    .description('make the retention schedule match RETENTION_OBSERVATIONS_DAYS and RETENTION_PURGE_CRON (workers do this at start); --run-now also purges now')
+    .description(
+      'make the retention schedule match RETENTION_OBSERVATIONS_DAYS and RETENTION_PURGE_CRON (workers do this at start); --run-now also purges now',
+    )
     .option('--run-now', 'purge expired observations now and print what was deleted')
     .option('--actor <name>', 'who runs the purge, for the audit log (default cli:<OS user>)')
     .action(async (opts: { runNow?: boolean; actor?: string }) => {

@@ -67,14 +67,16 @@ export async function retryContact(client: Client, config: Config, workflowId: s
 /** The workflow ID for `enrich retry <email|id>`. */
 export function retryTarget(config: Config, ref: string): string {
   const key = contactKeyFromRef(ref, config.pseudonymKey);
-  if (!key) throw new CommandError('retry: give an email, a contact id, an enrich-contact workflow id, or --all-flagged');
+  if (!key)
+    throw new CommandError('retry: give an email, a contact id, an enrich-contact workflow id, or --all-flagged');
   return enrichContactWorkflowId(key);
 }
 
 /** Every contact whose latest enrichment is flagged, open or closed (Temporal visibility; older runs are skipped). */
 export async function flaggedWorkflowIds(client: Client): Promise<string[]> {
   const candidates = new Set<string>();
-  for await (const execution of client.workflow.list({ query: 'EnrichmentStatus = "flagged"' })) candidates.add(execution.workflowId);
+  for await (const execution of client.workflow.list({ query: 'EnrichmentStatus = "flagged"' }))
+    candidates.add(execution.workflowId);
   const flagged: string[] = [];
   for (const workflowId of candidates) {
     // A describe without a run ID is the latest run: a contact re-enriched since is no longer flagged.
@@ -95,14 +97,18 @@ export async function retryAllFlagged(client: Client, config: Config, concurrenc
 export function register(program: Command, context: CliContext): void {
   program
     .command('retry [ref]')
-    .description('retry the failed lookups of a contact (email, contact id or workflow id) now, or of every flagged contact')
+    .description(
+      'retry the failed lookups of a contact (email, contact id or workflow id) now, or of every flagged contact',
+    )
     .option('--all-flagged', 'every contact whose latest enrichment is flagged')
     .action(async (ref: string | undefined, opts: { allFlagged?: boolean }) => {
       const { config } = context;
       if (!ref && !opts.allFlagged) throw new CommandError('retry: give a contact, or --all-flagged');
       const client = await createTemporalClient(config);
       try {
-        const results = opts.allFlagged ? await retryAllFlagged(client, config) : [await retryContact(client, config, retryTarget(config, ref!))];
+        const results = opts.allFlagged
+          ? await retryAllFlagged(client, config)
+          : [await retryContact(client, config, retryTarget(config, ref!))];
         process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       } finally {
         await client.connection.close();

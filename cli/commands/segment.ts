@@ -75,7 +75,8 @@ async function writeToStdout(chunks: AsyncIterable<string | Uint8Array>): Promis
     for await (const chunk of chunks) {
       if (failure) break;
       // once() rejects when stdout fails while we wait; the failure is then handled below like any other.
-      if (!process.stdout.write(chunk)) await once(process.stdout, 'drain').catch((err: NodeJS.ErrnoException) => (failure = err));
+      if (!process.stdout.write(chunk))
+        await once(process.stdout, 'drain').catch((err: NodeJS.ErrnoException) => (failure = err));
     }
   } finally {
     process.stdout.off('error', onError);
@@ -90,9 +91,12 @@ async function exportThroughApi(apiUrl: string, apiToken: string, options: Segme
   });
   if (response.status === 400) {
     const body = (await response.json()) as { error?: string; issues?: Array<{ expression: string; message: string }> };
-    throw new CommandError(`segment: ${new SegmentFilterError(body.issues ?? [{ expression: '', message: body.error ?? 'bad request' }]).message}`);
+    throw new CommandError(
+      `segment: ${new SegmentFilterError(body.issues ?? [{ expression: '', message: body.error ?? 'bad request' }]).message}`,
+    );
   }
-  if (!response.ok || !response.body) throw new CommandError(`segment: the dev stack's API answered HTTP ${response.status}`);
+  if (!response.ok || !response.body)
+    throw new CommandError(`segment: the dev stack's API answered HTTP ${response.status}`);
   await writeOut(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), options.out);
 }
 
@@ -133,7 +137,6 @@ export async function runSegment(config: Config, options: SegmentCommandOptions)
   }
 }
 
- 
 async function* emptyRecords(): AsyncGenerator<never> {}
 
 /** `--where` is repeatable: each one is added to the filters given before it. */
@@ -152,10 +155,17 @@ export function register(program: Command, context: CliContext): void {
     )
     .addOption(new Option('--format <format>', 'output format').choices(SEGMENT_FORMATS).default('csv'))
     .option('--out <file>', 'write there instead of stdout')
-    .addOption(new Option('--purpose <purpose>', 'research also exports and filters on FEC data (restricted by US law)').choices(EXPORT_PURPOSES).default('outreach'))
+    .addOption(
+      new Option('--purpose <purpose>', 'research also exports and filters on FEC data (restricted by US law)')
+        .choices(EXPORT_PURPOSES)
+        .default('outreach'),
+    )
     .option('--actor <name>', 'who exports, for the audit log (default cli:<OS user>)')
     .action(async (opts: SegmentCommandOptions) => {
       const count = await runSegment(context.config, opts);
-      if (opts.out) process.stderr.write(`segment: ${count === undefined ? 'contacts' : `${count} contact${count === 1 ? '' : 's'}`} written to ${opts.out}\n`);
+      if (opts.out)
+        process.stderr.write(
+          `segment: ${count === undefined ? 'contacts' : `${count} contact${count === 1 ? '' : 's'}`} written to ${opts.out}\n`,
+        );
     });
 }

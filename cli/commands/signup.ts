@@ -47,10 +47,16 @@ export function signupFromOptions(email: string, options: SignupOptions, now = n
   return parsed.data;
 }
 
-export async function signup(config: Config, email: string, options: SignupOptions): Promise<StartEnrichmentResult & { result?: unknown }> {
+export async function signup(
+  config: Config,
+  email: string,
+  options: SignupOptions,
+): Promise<StartEnrichmentResult & { result?: unknown }> {
   const body = signupFromOptions(email, options);
   const client = await createTemporalClient(config).catch((err: unknown) => {
-    throw new CommandError(`signup: cannot reach Temporal (${err instanceof Error ? err.message : String(err)}); is \`enrich dev\` or a worker stack running?`);
+    throw new CommandError(
+      `signup: cannot reach Temporal (${err instanceof Error ? err.message : String(err)}); is \`enrich dev\` or a worker stack running?`,
+    );
   });
   try {
     const started = await startEnrichment(client, config, body);

@@ -11,7 +11,12 @@ import type { Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { importVoterFile, type ImportVoterFileResult } from '../../store/voters/import-voter-file.js';
 import { rematchVoters, type RematchResult } from '../../store/voters/rematch-voters.js';
-import { NCVOTER_MAPPING, parseVoterFileMapping, VoterFileError, type VoterFileMapping } from '../../store/voters/voter-file-format.js';
+import {
+  NCVOTER_MAPPING,
+  parseVoterFileMapping,
+  VoterFileError,
+  type VoterFileMapping,
+} from '../../store/voters/voter-file-format.js';
 import type { MatchThresholds } from '../../domain/voter-matching/score.js';
 import { decodeText, type DecodeState } from '../../domain/decode-text.js';
 import { openRejectsFile, RejectsFileError, type RejectsFile } from '../backfill/rejects-file.js';
@@ -69,7 +74,10 @@ function parseOptions<T>(command: string, schema: z.ZodType<T>, raw: unknown): T
 }
 
 /** A file's bytes as text: UTF-8, or Latin-1 (Windows-1252) from the first byte that is not UTF-8, in constant memory. */
-async function openText(command: string, path: string): Promise<{ text: AsyncIterable<string>; decoding: DecodeState }> {
+async function openText(
+  command: string,
+  path: string,
+): Promise<{ text: AsyncIterable<string>; decoding: DecodeState }> {
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     throw new CommandError(`voters ${command}: cannot read ${path} (${err.code ?? err.message})`);
   });
@@ -84,16 +92,24 @@ async function openText(command: string, path: string): Promise<{ text: AsyncIte
  */
 async function openBulkStore(command: string, config: Config) {
   if (!config.database.url && (await readDevStackInfo(config.database.pgliteDir))) {
-    throw new CommandError(`voters ${command}: enrich dev holds the embedded database in ${config.database.pgliteDir}; stop it first, or set DATABASE_URL`);
+    throw new CommandError(
+      `voters ${command}: enrich dev holds the embedded database in ${config.database.pgliteDir}; stop it first, or set DATABASE_URL`,
+    );
   }
   const database = await openStore(config, undefined, 2);
   if (database.embedded) await migrateToLatest(database.db);
   return database;
 }
 
-async function readMapping(format: (typeof VOTER_FILE_FORMATS)[number], path: string | undefined): Promise<VoterFileMapping> {
+async function readMapping(
+  format: (typeof VOTER_FILE_FORMATS)[number],
+  path: string | undefined,
+): Promise<VoterFileMapping> {
   if (path === undefined) {
-    if (format === 'csv') throw new CommandError('voters import: --format csv needs --mapping FILE (a JSON column mapping; see docs/voter-file.md, "Other layouts")');
+    if (format === 'csv')
+      throw new CommandError(
+        'voters import: --format csv needs --mapping FILE (a JSON column mapping; see docs/voter-file.md, "Other layouts")',
+      );
     return NCVOTER_MAPPING;
   }
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
@@ -111,8 +127,11 @@ export function formatImport(result: ImportVoterFileResult & { encoding: string 
   if (json) return `${JSON.stringify(result)}\n`;
   const seconds = result.timings.totalMs / 1000;
   const rate = Math.round(result.rows / Math.max(seconds, 0.001));
-  const history = result.historyRows === null ? '' : `; history: ${result.historyRows} votes, ${result.historyRejected} rejected`;
-  const missing = result.missingColumns.length ? `\n  columns not in the file (left empty): ${result.missingColumns.join(', ')}` : '';
+  const history =
+    result.historyRows === null ? '' : `; history: ${result.historyRows} votes, ${result.historyRejected} rejected`;
+  const missing = result.missingColumns.length
+    ? `\n  columns not in the file (left empty): ${result.missingColumns.join(', ')}`
+    : '';
   return `voters import: ${result.rows} rows (${result.encoding}) in ${seconds.toFixed(1)} s (${rate} rows/s): ${result.voters} voters live, ${result.rejected} rejected (${result.duplicates} duplicate ids)${history}; import ${result.importId}${missing}\n`;
 }
 
@@ -124,7 +143,8 @@ export function formatImport(result: ImportVoterFileResult & { encoding: string 
 export async function runVotersImport(config: Config, file: string, raw: VotersImportOptions): Promise<string> {
   const options = parseOptions('import', ImportOptionsSchema, raw);
   const mapping = await readMapping(options.format, options.mapping);
-  if (options.history && !mapping.history) throw new CommandError('voters import: --history needs a "history" layout in the mapping');
+  if (options.history && !mapping.history)
+    throw new CommandError('voters import: --history needs a "history" layout in the mapping');
   const voters = await openText('import', file);
   const history = options.history ? await openText('import', options.history) : undefined;
   let rejects: RejectsFile | undefined;
@@ -152,7 +172,8 @@ export async function runVotersImport(config: Config, file: string, raw: VotersI
     return formatImport({ ...result, encoding: voters.decoding.encoding }, options.json);
   } catch (err) {
     await rejects?.close().catch(() => undefined);
-    if (err instanceof VoterFileError || err instanceof RejectsFileError) throw new CommandError(`voters import: ${err.message}`);
+    if (err instanceof VoterFileError || err instanceof RejectsFileError)
+      throw new CommandError(`voters import: ${err.message}`);
     throw err;
   } finally {
     await database.close();
@@ -196,7 +217,11 @@ export function formatRematch(result: VotersRematchReport, json: boolean): strin
  * (VOTERFILE_HIGH_THRESHOLD / VOTERFILE_LOW_THRESHOLD), so both decide alike. With the database's postgres:// URL the
  * rematch scores on two connections at once (see rematchVoters).
  */
-export async function rematchAndRemerge(db: Kysely<Database>, thresholds: MatchThresholds, postgresUrl?: string): Promise<VotersRematchResult> {
+export async function rematchAndRemerge(
+  db: Kysely<Database>,
+  thresholds: MatchThresholds,
+  postgresUrl?: string,
+): Promise<VotersRematchResult> {
   const result = await rematchVoters(db, { thresholds, postgresUrl });
   const remerged = await remergeContactIds(db, result.changedContactIds);
   return { ...result, remerged };
@@ -206,7 +231,8 @@ export async function rematchAndRemerge(db: Kysely<Database>, thresholds: MatchT
  * Open enrichments whose voter-file lookup failed (AmbiguousMatch): usually a handful, however many contacts a
  * rematch changes, so they are listed from visibility and intersected with the changed contacts.
  */
-export const OPEN_FLAGGED_ON_VOTERFILE_QUERY = 'WorkflowType = "enrichContact" AND ExecutionStatus = "Running" AND FlaggedProviders = "voterfile"';
+export const OPEN_FLAGGED_ON_VOTERFILE_QUERY =
+  'WorkflowType = "enrichContact" AND ExecutionStatus = "Running" AND FlaggedProviders = "voterfile"';
 
 /** Signals in flight at once when notifying open enrichments. */
 export const DEFAULT_NOTIFY_CONCURRENCY = 10;
@@ -214,7 +240,8 @@ export const DEFAULT_NOTIFY_CONCURRENCY = 10;
 const RETRY_VOTERFILE: RetryLookupsRequest = { providers: ['voterfile'] };
 
 /** What to run when open enrichments could not be told: it re-runs every flagged contact's failed lookups. */
-const RETRY_INSTEAD = 'run `enrich retry --all-flagged` so their workflows re-run the voterfile lookup against the new file';
+const RETRY_INSTEAD =
+  'run `enrich retry --all-flagged` so their workflows re-run the voterfile lookup against the new file';
 
 /**
  * Tells the open enrichments of the contacts a rematch changed that the voter file did: each one still running and
@@ -298,7 +325,10 @@ async function notifyAfterRematch(config: Config, changedContactIds: readonly st
  */
 export async function runVotersRematch(config: Config, raw: VotersRematchOptions): Promise<string> {
   const options = parseOptions('rematch', RematchOptionsSchema, raw);
-  const thresholds: MatchThresholds = { high: options.high ?? config.voterfile.highThreshold, low: options.low ?? config.voterfile.lowThreshold };
+  const thresholds: MatchThresholds = {
+    high: options.high ?? config.voterfile.highThreshold,
+    low: options.low ?? config.voterfile.lowThreshold,
+  };
   if (thresholds.low > thresholds.high) throw new CommandError('voters rematch: --low must not be above --high');
   const database = await openBulkStore('rematch', config);
   let result: VotersRematchResult;
@@ -311,7 +341,11 @@ export async function runVotersRematch(config: Config, raw: VotersRematchOptions
     ? await notifyAfterRematch(config, result.changedContactIds)
     : {
         notified: 0,
-        ...(result.changedContactIds.length ? { warning: `open enrichments were not notified (--no-notify); if any are flagged on voterfile, ${RETRY_INSTEAD}` } : {}),
+        ...(result.changedContactIds.length
+          ? {
+              warning: `open enrichments were not notified (--no-notify); if any are flagged on voterfile, ${RETRY_INSTEAD}`,
+            }
+          : {}),
       };
   if (notify.warning && options.json) process.stderr.write(`voters rematch: warning: ${notify.warning}\n`);
   return formatRematch({ ...result, ...notify }, options.json);
@@ -319,11 +353,19 @@ export async function runVotersRematch(config: Config, raw: VotersRematchOptions
 
 /** `enrich voters import <file>` and `enrich voters rematch`: each prints what {@link runVotersImport} or {@link runVotersRematch} answers. */
 export function register(program: Command, context: CliContext): void {
-  const voters = program.command('voters').description('the voter file: import a new one, re-match every contact against it');
+  const voters = program
+    .command('voters')
+    .description('the voter file: import a new one, re-match every contact against it');
   voters
     .command('import <file>')
-    .description('load a voter file (UTF-8 or Latin-1) as the current one: streamed, indexed, then swapped in atomically')
-    .addOption(new Option('--format <format>', 'ncvoter (North Carolina) or csv (with --mapping)').choices([...VOTER_FILE_FORMATS]).makeOptionMandatory())
+    .description(
+      'load a voter file (UTF-8 or Latin-1) as the current one: streamed, indexed, then swapped in atomically',
+    )
+    .addOption(
+      new Option('--format <format>', 'ncvoter (North Carolina) or csv (with --mapping)')
+        .choices([...VOTER_FILE_FORMATS])
+        .makeOptionMandatory(),
+    )
     .option('--mapping <file>', 'JSON column mapping for other layouts (Ohio, a French list, …)')
     .option('--history <file>', 'vote history (ncvhis for North Carolina), one row per vote')
     .option('--rejects <file>', 'write rows that were not loaded there as CSV: line,reason')
@@ -333,11 +375,16 @@ export function register(program: Command, context: CliContext): void {
     });
   voters
     .command('rematch')
-    .description('re-match every contact against the current voter file (set-based SQL), record what changed, and signal open enrichments flagged on voterfile')
+    .description(
+      're-match every contact against the current voter file (set-based SQL), record what changed, and signal open enrichments flagged on voterfile',
+    )
     .option('--high <p>', 'match threshold (0–1)')
     .option('--low <p>', 'review threshold (0–1)')
     .option('--json', 'print the counts as one JSON object')
-    .option('--no-notify', 'do not signal open enrichments flagged on voterfile to re-run that lookup (then run `enrich retry --all-flagged`)')
+    .option(
+      '--no-notify',
+      'do not signal open enrichments flagged on voterfile to re-run that lookup (then run `enrich retry --all-flagged`)',
+    )
     .action(async (opts: VotersRematchOptions) => {
       process.stdout.write(await runVotersRematch(context.config, opts));
     });

@@ -44,7 +44,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         const cipher = createCipheriv('aes-256-gcm', this.#encryptWith.key, iv);
         const plain = ProtoPayload.encode(payload).finish();
         const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-        return { metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(this.#encryptWith.id) }, data };
+        return {
+          metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(this.#encryptWith.id) },
+          data,
+        };
       }),
     );
   }
@@ -55,11 +58,17 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         if (text(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
         const keyId = text(payload.metadata?.[KEY_ID_METADATA]) ?? '';
         const key = this.#byId.get(keyId);
-        if (!key) throw new Error(`no payload key "${keyId}" among PAYLOAD_KEYS: it was encrypted with a key that is no longer configured`);
+        if (!key)
+          throw new Error(
+            `no payload key "${keyId}" among PAYLOAD_KEYS: it was encrypted with a key that is no longer configured`,
+          );
         const data = Buffer.from(payload.data ?? new Uint8Array());
         const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
         decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-        const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+        const plain = Buffer.concat([
+          decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
         return ProtoPayload.decode(plain);
       }),
     );

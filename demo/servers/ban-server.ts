@@ -7,7 +7,15 @@ import type { FastifyReply } from 'fastify';
 import { addressKey } from './census-server.js';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson, withLoneSurrogate, withNul } from './faults.js';
+import {
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  answerWithFault,
+  truncateJson,
+  withLoneSurrogate,
+  withNul,
+} from './faults.js';
 import type { Fault } from './faults.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -56,7 +64,9 @@ export async function startBanDemo(opts: BanDemoOptions): Promise<DemoServer> {
   for (const path of ['/search/', '/search']) {
     demo.app.get<{ Querystring: Params }>(path, (request, reply) => answerSearch(ctx, request.query, reply));
   }
-  demo.app.setNotFoundHandler((_request, reply) => send(reply, { status: 404, body: JSON.stringify({ code: 404, message: 'Not Found' }) }));
+  demo.app.setNotFoundHandler((_request, reply) =>
+    send(reply, { status: 404, body: JSON.stringify({ code: 404, message: 'Not Found' }) }),
+  );
   return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
@@ -86,7 +96,10 @@ async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply
     return send(reply, badRequest('q must contain between 3 and 200 chars and start with a number or a letter'));
   }
   const limitText = first(params, 'limit');
-  if (limitText !== undefined && !(/^\d+$/.test(limitText) && Number(limitText) >= 1 && Number(limitText) <= MAX_LIMIT)) {
+  if (
+    limitText !== undefined &&
+    !(/^\d+$/.test(limitText) && Number(limitText) >= 1 && Number(limitText) <= MAX_LIMIT)
+  ) {
     return send(reply, badRequest(`limit must be an integer between 1 and ${MAX_LIMIT}`));
   }
   const limit = Number(limitText ?? DEFAULT_LIMIT);
@@ -114,7 +127,9 @@ async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply
     // Valid JSON, wrong types: only a client that validates the schema notices.
     malformed: () => ({
       status: 200,
-      body: body([{ type: 'Feature', geometry: { type: 'Point', coordinates: '4.85,45.76' }, properties: { score: 'high' } }]),
+      body: body([
+        { type: 'Feature', geometry: { type: 'Point', coordinates: '4.85,45.76' }, properties: { score: 'high' } },
+      ]),
     }),
     truncated: () => ({ status: 200, body: truncateJson(body(features)) }),
     oversized: (filler) => ({

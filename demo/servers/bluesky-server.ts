@@ -7,7 +7,17 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { BAIT_URLS, FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson, withLoneSurrogate, withNul } from './faults.js';
+import {
+  BAIT_URLS,
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  answerWithFault,
+  epochSecondsFromNow,
+  truncateJson,
+  withLoneSurrogate,
+  withNul,
+} from './faults.js';
 import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -70,7 +80,13 @@ export async function startBlueskyDemo(opts: BlueskyDemoOptions): Promise<DemoSe
     answerProfile(ctx, request.query.actor, reply),
   );
   demo.app.setNotFoundHandler((_request, reply) =>
-    send(reply, withRateHeaders(ctx, { status: 501, body: JSON.stringify({ error: 'MethodNotImplemented', message: 'Method Not Implemented' }) })),
+    send(
+      reply,
+      withRateHeaders(ctx, {
+        status: 501,
+        body: JSON.stringify({ error: 'MethodNotImplemented', message: 'Method Not Implemented' }),
+      }),
+    ),
   );
   return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
@@ -101,9 +117,14 @@ function profileDid(profile: object | undefined): string | undefined {
   return typeof did === 'string' ? did : undefined;
 }
 
-async function answerProfile(ctx: BlueskyContext, actorParam: string | string[] | undefined, reply: FastifyReply): Promise<FastifyReply> {
+async function answerProfile(
+  ctx: BlueskyContext,
+  actorParam: string | string[] | undefined,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   // XRPC validates parameters before anything else; a repeated scalar parameter is invalid too.
-  if (actorParam === undefined) return send(reply, withRateHeaders(ctx, invalidRequest('Error: Params must have the property "actor"')));
+  if (actorParam === undefined)
+    return send(reply, withRateHeaders(ctx, invalidRequest('Error: Params must have the property "actor"')));
   const actor = Array.isArray(actorParam) ? undefined : actorParam;
   if (actor === undefined || !(DID.test(actor) || HANDLE.test(actor))) {
     return send(reply, withRateHeaders(ctx, invalidRequest('Error: actor must be a valid did or a handle')));
@@ -131,26 +152,40 @@ function invalidRequest(message: string): DemoAnswer {
 /** Only used when a fault fires, and faults only exist on known entries, so `found` is set. */
 function faultDialect(found: IndexedEntry | undefined): FaultDialect<DemoAnswer> {
   // A body fault on an entry without a profile still needs something profile-shaped to break.
-  const base = found?.entry.profile ?? { did: found?.entry.did ?? 'did:plc:demo', handle: found?.key ?? 'demo.example.org' };
+  const base = found?.entry.profile ?? {
+    did: found?.entry.did ?? 'did:plc:demo',
+    handle: found?.key ?? 'demo.example.org',
+  };
   return {
     rateLimited,
-    serverError: () => ({ status: 500, body: JSON.stringify({ error: 'InternalServerError', message: 'Internal Server Error' }) }),
+    serverError: () => ({
+      status: 500,
+      body: JSON.stringify({ error: 'InternalServerError', message: 'Internal Server Error' }),
+    }),
     // Valid JSON, wrong types: only a client that validates the schema notices.
     malformed: () => ({ status: 200, body: JSON.stringify({ ...base, did: 42, handle: null, labels: 'none' }) }),
     truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
     oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, description: filler }) }),
     hostileText: () => ({ status: 200, body: JSON.stringify(withHostileText(base as Json)) }),
     // The avatar and banner are CDN links in a real profile; here they point inside.
-    baitUrls: () => ({ status: 200, body: JSON.stringify({ ...base, avatar: BAIT_URLS.private, banner: BAIT_URLS.metadata }) }),
+    baitUrls: () => ({
+      status: 200,
+      body: JSON.stringify({ ...base, avatar: BAIT_URLS.private, banner: BAIT_URLS.metadata }),
+    }),
   };
 }
 
 type Json = Record<string, unknown>;
-const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+const textOr = (value: unknown, change: (text: string) => string) =>
+  typeof value === 'string' ? change(value) : value;
 
 /** A NUL after the display name, a lone surrogate before the description. */
 function withHostileText(profile: Json): Json {
-  return { ...profile, displayName: textOr(profile['displayName'], withNul), description: textOr(profile['description'], withLoneSurrogate) };
+  return {
+    ...profile,
+    displayName: textOr(profile['displayName'], withNul),
+    description: textOr(profile['description'], withLoneSurrogate),
+  };
 }
 
 /** The atproto limiter's over-limit reply: the wait is in `RateLimit-Reset` (epoch seconds), no Retry-After. */

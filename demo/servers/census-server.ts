@@ -8,7 +8,15 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson, withLoneSurrogate, withNul } from './faults.js';
+import {
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  answerWithFault,
+  truncateJson,
+  withLoneSurrogate,
+  withNul,
+} from './faults.js';
 import type { Fault } from './faults.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -87,7 +95,9 @@ export async function startCensusDemo(opts: CensusDemoOptions): Promise<DemoServ
       answerOneLine(ctx, returnType, request.query, reply),
     );
   }
-  demo.app.setNotFoundHandler((_request, reply) => send(reply, { status: 404, body: JSON.stringify({ errors: ['Not Found'], status: '404' }) }));
+  demo.app.setNotFoundHandler((_request, reply) =>
+    send(reply, { status: 404, body: JSON.stringify({ errors: ['Not Found'], status: '404' }) }),
+  );
   return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
@@ -110,23 +120,39 @@ function send(reply: FastifyReply, answer: DemoAnswer): FastifyReply {
   return sendAnswer(reply, answer, CONTENT_TYPE);
 }
 
-async function answerOneLine(ctx: CensusContext, returnType: ResultKind, query: Query, reply: FastifyReply): Promise<FastifyReply> {
+async function answerOneLine(
+  ctx: CensusContext,
+  returnType: ResultKind,
+  query: Query,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const address = first(query, 'address')?.trim() ?? '';
   const problems = validate(returnType, query, address);
   if (problems.length > 0) return send(reply, errors(400, problems));
 
   const place = ctx.places.get(addressKey(address));
   const fault = place && activeFault(place.fault, ctx.counter.next(place.key));
-  const matches = (place?.addressMatches ?? []).map((match) => (returnType === 'locations' ? withoutGeographies(match) : match));
+  const matches = (place?.addressMatches ?? []).map((match) =>
+    returnType === 'locations' ? withoutGeographies(match) : match,
+  );
   const body = (addressMatches: unknown[]) => JSON.stringify(result(returnType, address, addressMatches));
   const answer = await answerWithFault<DemoAnswer>(fault, () => ({ status: 200, body: body(matches) }), {
     // The Census documents no limit; a 429 with Retry-After is how a gateway in front of it would refuse.
-    rateLimited: (resetSeconds) => ({ ...errors(429, ['Too many requests']), headers: { 'Retry-After': resetSeconds } }),
+    rateLimited: (resetSeconds) => ({
+      ...errors(429, ['Too many requests']),
+      headers: { 'Retry-After': resetSeconds },
+    }),
     serverError: () => errors(500, ['Internal Server Error']),
     // Valid JSON, wrong types: only a client that validates the schema notices.
-    malformed: () => ({ status: 200, body: body([{ matchedAddress: 7, coordinates: { x: 'west', y: null }, geographies: [] }]) }),
+    malformed: () => ({
+      status: 200,
+      body: body([{ matchedAddress: 7, coordinates: { x: 'west', y: null }, geographies: [] }]),
+    }),
     truncated: () => ({ status: 200, body: truncateJson(body(matches)) }),
-    oversized: (filler) => ({ status: 200, body: body(matches.map((match) => ({ ...match, matchedAddress: filler }))) }),
+    oversized: (filler) => ({
+      status: 200,
+      body: body(matches.map((match) => ({ ...match, matchedAddress: filler }))),
+    }),
     // The county's name is stored (location.districts.county); the matched address is not, but is text all the same.
     hostileText: () => ({ status: 200, body: body(matches.map(withHostileText)) }),
     // The same address matched twice, the second time across a district line: nothing tells the two apart.
@@ -138,7 +164,8 @@ async function answerOneLine(ctx: CensusContext, returnType: ResultKind, query: 
 /** The geocoder's own refusals: an empty or long address, an unknown benchmark or vintage. */
 function validate(returnType: ResultKind, query: Query, address: string): string[] {
   const problems: string[] = [];
-  if (address === '' || address.length > MAX_ADDRESS_LENGTH) problems.push(`Address cannot be empty and cannot exceed ${MAX_ADDRESS_LENGTH} characters`);
+  if (address === '' || address.length > MAX_ADDRESS_LENGTH)
+    problems.push(`Address cannot be empty and cannot exceed ${MAX_ADDRESS_LENGTH} characters`);
   const benchmark = first(query, 'benchmark');
   if (benchmark === undefined) problems.push('Benchmark is required');
   else if (benchmark !== BENCHMARK.benchmarkName && benchmark !== BENCHMARK.id) problems.push('Invalid benchmark');
@@ -153,7 +180,10 @@ function validate(returnType: ResultKind, query: Query, address: string): string
 }
 
 function result(returnType: ResultKind, address: string, addressMatches: unknown[]): object {
-  const input = returnType === 'geographies' ? { address: { address }, benchmark: BENCHMARK, vintage: VINTAGE } : { address: { address }, benchmark: BENCHMARK };
+  const input =
+    returnType === 'geographies'
+      ? { address: { address }, benchmark: BENCHMARK, vintage: VINTAGE }
+      : { address: { address }, benchmark: BENCHMARK };
   return { result: { input, addressMatches } };
 }
 
@@ -166,7 +196,9 @@ function mapLayers(match: object, suffixes: string[], change: (geography: Json) 
   const changed = Object.fromEntries(
     Object.entries(geographies as Record<string, unknown>).map(([name, list]) => [
       name,
-      suffixes.some((suffix) => name === suffix || name.endsWith(` ${suffix}`)) && Array.isArray(list) ? list.map((g) => change(g as Json)) : list,
+      suffixes.some((suffix) => name === suffix || name.endsWith(` ${suffix}`)) && Array.isArray(list)
+        ? list.map((g) => change(g as Json))
+        : list,
     ]),
   );
   return { ...rest, geographies: changed };
@@ -175,8 +207,12 @@ function mapLayers(match: object, suffixes: string[], change: (geography: Json) 
 /** A NUL after the county's name, a lone surrogate before the matched address. */
 function withHostileText(match: object): object {
   const m = match as Json;
-  const hostile = mapLayers(match, ['Counties'], (g) => (typeof g['NAME'] === 'string' ? { ...g, NAME: withNul(g['NAME']) } : g));
-  return typeof m['matchedAddress'] === 'string' ? { ...hostile, matchedAddress: withLoneSurrogate(m['matchedAddress']) } : hostile;
+  const hostile = mapLayers(match, ['Counties'], (g) =>
+    typeof g['NAME'] === 'string' ? { ...g, NAME: withNul(g['NAME']) } : g,
+  );
+  return typeof m['matchedAddress'] === 'string'
+    ? { ...hostile, matchedAddress: withLoneSurrogate(m['matchedAddress']) }
+    : hostile;
 }
 
 /** `3903` → `3904`, `03` → `04`, `District 3` → `District 4`; `99` → `98`, so the width never changes. */
@@ -193,11 +229,21 @@ const DISTRICT_KEY = /^(GEOID|BASENAME|NAME|CD\d+|SLD[UL])$/;
 
 /** The same match one district over: another congressional and other legislative districts, a little further east. */
 function inOtherDistricts(match: object): object {
-  const moved = mapLayers(match, ['Congressional Districts', 'State Legislative Districts - Upper', 'State Legislative Districts - Lower'], (g) =>
-    Object.fromEntries(Object.entries(g).map(([key, value]) => [key, DISTRICT_KEY.test(key) && typeof value === 'string' ? nextNumber(value) : value])),
+  const moved = mapLayers(
+    match,
+    ['Congressional Districts', 'State Legislative Districts - Upper', 'State Legislative Districts - Lower'],
+    (g) =>
+      Object.fromEntries(
+        Object.entries(g).map(([key, value]) => [
+          key,
+          DISTRICT_KEY.test(key) && typeof value === 'string' ? nextNumber(value) : value,
+        ]),
+      ),
   ) as Json;
   const coordinates = moved['coordinates'] as { x?: unknown; y?: unknown } | undefined;
-  return typeof coordinates?.x === 'number' ? { ...moved, coordinates: { ...coordinates, x: coordinates.x + 0.002 } } : moved;
+  return typeof coordinates?.x === 'number'
+    ? { ...moved, coordinates: { ...coordinates, x: coordinates.x + 0.002 } }
+    : moved;
 }
 
 function withoutGeographies(match: object): object {

@@ -134,7 +134,12 @@ export function parseFile<T>(file: string, data: unknown, schema: z.ZodType<T>):
 }
 
 /** A duplicate would silently shadow an entry in the servers' indexes, so refuse it. */
-export function assertUnique<T>(file: string, entries: T[], field: string, keyOf: (entry: T) => string | undefined): void {
+export function assertUnique<T>(
+  file: string,
+  entries: T[],
+  field: string,
+  keyOf: (entry: T) => string | undefined,
+): void {
   const seen = new Map<string, number>();
   entries.forEach((entry, index) => {
     const key = keyOf(entry);

@@ -143,7 +143,11 @@ function served<A>(kind: FaultKind, reply: (() => A) | undefined): A {
  * Answers one request under `fault` (the one {@link activeFault} says applies): the normal answer when there is
  * none, the same after the delay of a `slow` fault, else the fault's reply in the server's `dialect`.
  */
-export async function answerWithFault<A>(fault: Fault | undefined, normal: () => A, dialect: FaultDialect<A>): Promise<A> {
+export async function answerWithFault<A>(
+  fault: Fault | undefined,
+  normal: () => A,
+  dialect: FaultDialect<A>,
+): Promise<A> {
   switch (fault?.kind) {
     case undefined:
       return normal();
@@ -151,7 +155,10 @@ export async function answerWithFault<A>(fault: Fault | undefined, normal: () =>
       await delay(fault.delayMs);
       return normal();
     case 'rate_limit':
-      return dialect.rateLimited(fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS, fault.retryAfterSeconds !== undefined);
+      return dialect.rateLimited(
+        fault.retryAfterSeconds ?? DEFAULT_RATE_LIMIT_RESET_SECONDS,
+        fault.retryAfterSeconds !== undefined,
+      );
     case 'server_error':
       return dialect.serverError();
     case 'malformed':

@@ -7,7 +7,15 @@ import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { FaultCounter, FaultSchema, activeFault, answerWithFault, truncateJson, withLoneSurrogate, withNul } from './faults.js';
+import {
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  answerWithFault,
+  truncateJson,
+  withLoneSurrogate,
+  withNul,
+} from './faults.js';
 import type { Fault } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -99,12 +107,17 @@ export async function startFecDemo(opts: FecDemoOptions): Promise<DemoServer> {
     budgets: new Map(),
   };
   const demo = createDemoApp();
-  const route = (request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) => answerScheduleA(ctx, request, reply);
+  const route = (request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) =>
+    answerScheduleA(ctx, request, reply);
   // The documented path has a trailing slash; the API answers without it too.
   demo.app.get<{ Querystring: Query }>('/v1/schedules/schedule_a/', route);
   demo.app.get<{ Querystring: Query }>('/v1/schedules/schedule_a', route);
   demo.app.setNotFoundHandler((_request, reply) =>
-    sendAnswer(reply, { status: 404, body: JSON.stringify({ message: 'The requested URL was not found on the server.', status: 404 }) }, CONTENT_TYPE),
+    sendAnswer(
+      reply,
+      { status: 404, body: JSON.stringify({ message: 'The requested URL was not found on the server.', status: 404 }) },
+      CONTENT_TYPE,
+    ),
   );
   return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
@@ -138,7 +151,11 @@ function values(query: Query, name: string): string[] {
 
 // ---------------------------------------------------------------- route
 
-async function answerScheduleA(ctx: FecContext, request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply): Promise<FastifyReply> {
+async function answerScheduleA(
+  ctx: FecContext,
+  request: FastifyRequest<{ Querystring: Query }>,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const send = (answer: DemoAnswer) => sendAnswer(reply, answer, CONTENT_TYPE);
   const query = request.query;
   // api.data.gov checks the key before the API sees the request, and does not count refused requests.
@@ -147,7 +164,9 @@ async function answerScheduleA(ctx: FecContext, request: FastifyRequest<{ Querys
     return send(apiKeyError('API_KEY_MISSING', 'No api_key was supplied. Get one at https://api.data.gov:443/signup/'));
   }
   if (key !== DEMO_KEY && ctx.apiKeys && !ctx.apiKeys.has(key)) {
-    return send(apiKeyError('API_KEY_INVALID', 'An invalid api_key was supplied. Get one at https://api.data.gov:443/signup/'));
+    return send(
+      apiKeyError('API_KEY_INVALID', 'An invalid api_key was supplied. Get one at https://api.data.gov:443/signup/'),
+    );
   }
   const budget = budgetFor(ctx, key).take();
   const withBudget = (answer: DemoAnswer): DemoAnswer => ({
@@ -163,7 +182,10 @@ async function answerScheduleA(ctx: FecContext, request: FastifyRequest<{ Querys
 
   const faulty = matches.find((donor) => donor.fault !== undefined);
   const fault = faulty && activeFault(faulty.fault, ctx.counter.next(faulty.key));
-  const rows = sortRows(matches.flatMap((donor) => donor.results), sort);
+  const rows = sortRows(
+    matches.flatMap((donor) => donor.results),
+    sort,
+  );
   const page = pageAfter(rows, query).slice(0, perPage);
   const body = (list: Row[]) => JSON.stringify(scheduleA(rows.length, perPage, list, sort));
   const answer = await answerWithFault<DemoAnswer>(fault, () => ({ status: 200, body: body(page) }), {
@@ -172,7 +194,10 @@ async function answerScheduleA(ctx: FecContext, request: FastifyRequest<{ Querys
     // Valid JSON, wrong types: only a client that validates the schema notices.
     malformed: () => ({
       status: 200,
-      body: JSON.stringify({ ...scheduleA(1, perPage, [], sort), results: [{ contributor_name: 42, contributor_zip: ['43201'], contribution_receipt_amount: 'lots' }] }),
+      body: JSON.stringify({
+        ...scheduleA(1, perPage, [], sort),
+        results: [{ contributor_name: 42, contributor_zip: ['43201'], contribution_receipt_amount: 'lots' }],
+      }),
     }),
     truncated: () => ({ status: 200, body: truncateJson(body(page)) }),
     oversized: (filler) => ({ status: 200, body: body(page.map((row) => ({ ...row, memo_text: filler }))) }),
@@ -215,8 +240,15 @@ function validate(query: Query): DemoAnswer | undefined {
     return unprocessable('sort', `Cannot sort on value "${sort}". Instead choose one of: ${SORTS.join(', ')}`);
   }
   const sortField = parseSort(sort)?.field ?? 'contribution_receipt_date';
-  if (values(query, 'last_index').length > 0 && values(query, `last_${sortField}`).length === 0 && values(query, 'sort_null_only').length === 0) {
-    return unprocessable(`last_${sortField}`, `When paginating through results sorted by ${sortField}, both last_index and last_${sortField} are required.`);
+  if (
+    values(query, 'last_index').length > 0 &&
+    values(query, `last_${sortField}`).length === 0 &&
+    values(query, 'sort_null_only').length === 0
+  ) {
+    return unprocessable(
+      `last_${sortField}`,
+      `When paginating through results sorted by ${sortField}, both last_index and last_${sortField} are required.`,
+    );
   }
   const periods = values(query, 'two_year_transaction_period');
   if (!INDEXED_FILTERS.some((filter) => values(query, filter).length > 0) && periods.length !== 1) {
@@ -326,7 +358,8 @@ function overRateLimit(retryAfterSeconds: number, announced: boolean): DemoAnswe
     body: JSON.stringify({
       error: {
         code: 'OVER_RATE_LIMIT',
-        message: 'You have exceeded your rate limit. Try again later or contact us at https://api.data.gov:443/contact/ for assistance',
+        message:
+          'You have exceeded your rate limit. Try again later or contact us at https://api.data.gov:443/contact/ for assistance',
       },
     }),
     headers: { ...(announced ? { 'Retry-After': retryAfterSeconds } : {}), 'X-RateLimit-Remaining': 0 },

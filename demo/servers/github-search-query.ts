@@ -18,9 +18,7 @@ export interface SearchQuery {
 
 export type SearchQueryProblem = 'missing' | 'too_long' | 'too_many_operators';
 
-export type ParsedSearchQuery =
-  | { ok: true; query: SearchQuery }
-  | { ok: false; problem: SearchQueryProblem };
+export type ParsedSearchQuery = { ok: true; query: SearchQuery } | { ok: false; problem: SearchQueryProblem };
 
 /** Quoted phrases stay whole (`"dana@example.org"`); everything else splits on whitespace. */
 const TOKEN = /"([^"]*)"|(\S+)/g;

@@ -91,7 +91,10 @@ interface Exchange {
   broken: (fault: BodyFault) => DemoAnswer;
 }
 
-type BodyFault = Extract<Fault, { kind: 'malformed' | 'truncated' | 'oversized' | 'hostile_text' | 'bait_urls' | 'ambiguous' }>;
+type BodyFault = Extract<
+  Fault,
+  { kind: 'malformed' | 'truncated' | 'oversized' | 'hostile_text' | 'bait_urls' | 'ambiguous' }
+>;
 
 const CONTENT_TYPE = 'application/json; charset=utf-8';
 const API_VERSION = '2022-11-28';
@@ -111,9 +114,7 @@ export async function startGithubDemo(opts: GithubDemoOptions): Promise<DemoServ
   demo.app.get<{ Params: { login: string } }>('/users/:login', (request, reply) =>
     answerUser(ctx, request.params.login, request.ip, reply),
   );
-  demo.app.setNotFoundHandler((_request, reply) =>
-    send(reply, withRateHeaders(ctx, 'core', notFound())),
-  );
+  demo.app.setNotFoundHandler((_request, reply) => send(reply, withRateHeaders(ctx, 'core', notFound())));
   return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
 }
 
@@ -317,16 +318,27 @@ function brokenUser(fault: BodyFault, user: object | undefined): DemoAnswer {
   }
 }
 
-const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+const textOr = (value: unknown, change: (text: string) => string) =>
+  typeof value === 'string' ? change(value) : value;
 
 /** A NUL after the name and the company, a lone surrogate before the bio. */
 function withHostileText(user: Record<string, unknown>): Record<string, unknown> {
-  return { ...user, name: textOr(user['name'], withNul), company: textOr(user['company'], withNul), bio: textOr(user['bio'], withLoneSurrogate) };
+  return {
+    ...user,
+    name: textOr(user['name'], withNul),
+    company: textOr(user['company'], withNul),
+    bio: textOr(user['bio'], withLoneSurrogate),
+  };
 }
 
 /** The avatar, profile page and blog (site) pointed at internal addresses; a search item has no blog. */
 function withBaitUrls(user: Record<string, unknown>): Record<string, unknown> {
-  return { ...user, avatar_url: BAIT_URLS.private, html_url: BAIT_URLS.metadata, ...('blog' in user ? { blog: BAIT_URLS.localhost } : {}) };
+  return {
+    ...user,
+    avatar_url: BAIT_URLS.private,
+    html_url: BAIT_URLS.metadata,
+    ...('blog' in user ? { blog: BAIT_URLS.localhost } : {}),
+  };
 }
 
 // ---------------------------------------------------------------- errors and headers
@@ -350,7 +362,12 @@ function validationFailed(problem: SearchQueryProblem): DemoAnswer {
       : { message: VALIDATION_MESSAGES[problem], resource: 'Search', field: 'q', code: 'invalid' };
   return {
     status: 422,
-    body: JSON.stringify({ message: 'Validation Failed', errors: [error], documentation_url: SEARCH_DOCS, status: '422' }),
+    body: JSON.stringify({
+      message: 'Validation Failed',
+      errors: [error],
+      documentation_url: SEARCH_DOCS,
+      status: '422',
+    }),
   };
 }
 
@@ -359,11 +376,7 @@ function validationFailed(problem: SearchQueryProblem): DemoAnswer {
  * a secondary limit says how long to wait in `retry-after`; a primary limit
  * says it with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`.
  */
-function rateLimited(
-  fault: Extract<Fault, { kind: 'rate_limit' }>,
-  budget: RateSnapshot,
-  ex: Exchange,
-): DemoAnswer {
+function rateLimited(fault: Extract<Fault, { kind: 'rate_limit' }>, budget: RateSnapshot, ex: Exchange): DemoAnswer {
   const status = fault.status ?? 403;
   if (fault.retryAfterSeconds !== undefined) {
     const message =

@@ -8,7 +8,17 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { BAIT_URLS, FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson, withLoneSurrogate, withNul } from './faults.js';
+import {
+  BAIT_URLS,
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  answerWithFault,
+  epochSecondsFromNow,
+  truncateJson,
+  withLoneSurrogate,
+  withNul,
+} from './faults.js';
 import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -57,15 +67,15 @@ export async function startGravatarDemo(opts: GravatarDemoOptions): Promise<Demo
     index: indexEntries(opts.entries),
     counter: new FaultCounter(),
     // An enforced limit is also what the headers announce, as a real provider's would.
-    budget: opts.limit ? new RateWindow(opts.limit.max, opts.limit.windowMs / 1000) : new RateWindow(RATE_LIMIT_PER_HOUR, 3600),
+    budget: opts.limit
+      ? new RateWindow(opts.limit.max, opts.limit.windowMs / 1000)
+      : new RateWindow(RATE_LIMIT_PER_HOUR, 3600),
   };
   const demo = createDemoApp();
   demo.app.get<{ Params: { identifier: string } }>('/v3/profiles/:identifier', (request, reply) =>
     answerProfile(ctx, request.params.identifier, reply),
   );
-  demo.app.setNotFoundHandler((_request, reply) =>
-    sendAnswer(reply, withRateHeaders(ctx, notFound()), CONTENT_TYPE),
-  );
+  demo.app.setNotFoundHandler((_request, reply) => sendAnswer(reply, withRateHeaders(ctx, notFound()), CONTENT_TYPE));
   return listenDemo(demo, opts, { basePath: '/v3', resetFaults: () => ctx.counter.reset() });
 }
 
@@ -98,11 +108,7 @@ function profileSlug(profile: object | undefined): string | undefined {
   return slug?.toLowerCase();
 }
 
-async function answerProfile(
-  ctx: GravatarContext,
-  identifier: string,
-  reply: FastifyReply,
-): Promise<FastifyReply> {
+async function answerProfile(ctx: GravatarContext, identifier: string, reply: FastifyReply): Promise<FastifyReply> {
   const found = ctx.index.get(identifier.toLowerCase());
   const fault = found && activeFault(found.entry.fault, ctx.counter.next(found.hash));
   const answer = await answerWithFault(fault, () => normalAnswer(found), faultDialect(found));
@@ -130,7 +136,10 @@ function faultDialect(found: IndexedEntry | undefined): FaultDialect<DemoAnswer>
       body: JSON.stringify({ error: 'Internal Server Error', code: 'internal_error' }),
     }),
     // Valid JSON, wrong types: only a client that validates the schema notices.
-    malformed: () => ({ status: 200, body: JSON.stringify({ hash: 42, display_name: ['x'], verified_accounts: 'none' }) }),
+    malformed: () => ({
+      status: 200,
+      body: JSON.stringify({ hash: 42, display_name: ['x'], verified_accounts: 'none' }),
+    }),
     truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
     oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, description: filler }) }),
     hostileText: () => ({ status: 200, body: JSON.stringify(withHostileText(base as Json)) }),
@@ -139,7 +148,8 @@ function faultDialect(found: IndexedEntry | undefined): FaultDialect<DemoAnswer>
 }
 
 type Json = Record<string, unknown>;
-const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+const textOr = (value: unknown, change: (text: string) => string) =>
+  typeof value === 'string' ? change(value) : value;
 
 /** A NUL after the display name and the job title, a lone surrogate before the description. */
 function withHostileText(profile: Json): Json {
@@ -153,7 +163,8 @@ function withHostileText(profile: Json): Json {
 
 /** The profile, avatar, verified-account and link URLs pointed at internal addresses. */
 function withBaitUrls(profile: Json): Json {
-  const list = (value: unknown, url: string) => (Array.isArray(value) ? value.map((item: Json) => ({ ...item, url })) : value);
+  const list = (value: unknown, url: string) =>
+    Array.isArray(value) ? value.map((item: Json) => ({ ...item, url })) : value;
   return {
     ...profile,
     profile_url: BAIT_URLS.metadata,

@@ -27,7 +27,8 @@ export class LimitEnforcer {
     let retryAfterMs = 0;
     for (const { limit, admitted } of this.#windows) {
       while (admitted.length > 0 && admitted[0]! <= now - limit.windowMs) admitted.shift();
-      if (admitted.length >= limit.max) retryAfterMs = Math.max(retryAfterMs, admitted[admitted.length - limit.max]! + limit.windowMs - now);
+      if (admitted.length >= limit.max)
+        retryAfterMs = Math.max(retryAfterMs, admitted[admitted.length - limit.max]! + limit.windowMs - now);
     }
     if (retryAfterMs > 0) {
       this.#violations += 1;

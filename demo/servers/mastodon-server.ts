@@ -9,7 +9,17 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { createDemoApp, listenDemo, sendAnswer } from './demo-server.js';
 import type { DemoAnswer, DemoServer, ListenOptions } from './demo-server.js';
-import { BAIT_URLS, FaultCounter, FaultSchema, activeFault, answerWithFault, epochSecondsFromNow, truncateJson, withLoneSurrogate, withNul } from './faults.js';
+import {
+  BAIT_URLS,
+  FaultCounter,
+  FaultSchema,
+  activeFault,
+  answerWithFault,
+  epochSecondsFromNow,
+  truncateJson,
+  withLoneSurrogate,
+  withNul,
+} from './faults.js';
 import type { Fault, FaultDialect } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
@@ -47,7 +57,11 @@ interface MastodonContext {
 
 /** Starts the demo Mastodon server; its `url` is the server root, like `https://mastodon.social`. */
 export async function startMastodonDemo(opts: MastodonDemoOptions): Promise<DemoServer> {
-  const ctx: MastodonContext = { ...indexEntries(opts.entries), counter: new FaultCounter(), budget: new RateWindow(RATE_LIMIT, RATE_WINDOW_SECONDS) };
+  const ctx: MastodonContext = {
+    ...indexEntries(opts.entries),
+    counter: new FaultCounter(),
+    budget: new RateWindow(RATE_LIMIT, RATE_WINDOW_SECONDS),
+  };
   const demo = createDemoApp();
   demo.app.get<{ Querystring: { acct?: string | string[] } }>('/api/v1/accounts/lookup', (request, reply) =>
     answerLookup(ctx, firstValue(request.query.acct), reply),
@@ -86,7 +100,11 @@ function findEntry(ctx: MastodonContext, acct: string | undefined): MastodonDemo
   return sameName.length === 1 ? sameName[0] : undefined;
 }
 
-async function answerLookup(ctx: MastodonContext, acct: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
+async function answerLookup(
+  ctx: MastodonContext,
+  acct: string | undefined,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const found = findEntry(ctx, acct);
   const fault = found && activeFault(found.fault, ctx.counter.next(found.acct));
   const answer = await answerWithFault(fault, () => normalAnswer(found), faultDialect(found));
@@ -112,7 +130,10 @@ function faultDialect(found: MastodonDemoEntry | undefined): FaultDialect<DemoAn
     // What Mastodon's API answers when something behind it failed (Api::BaseController).
     serverError: () => ({ status: 503, body: JSON.stringify({ error: 'Remote data could not be fetched' }) }),
     // Valid JSON, wrong types: only a client that validates the schema notices.
-    malformed: () => ({ status: 200, body: JSON.stringify({ ...base, id: 109348211212, username: null, discoverable: 'yes' }) }),
+    malformed: () => ({
+      status: 200,
+      body: JSON.stringify({ ...base, id: 109348211212, username: null, discoverable: 'yes' }),
+    }),
     truncated: () => ({ status: 200, body: truncateJson(JSON.stringify(base)) }),
     oversized: (filler) => ({ status: 200, body: JSON.stringify({ ...base, note: `<p>${filler}</p>` }) }),
     hostileText: () => ({ status: 200, body: JSON.stringify(withHostileText(base as Json)) }),
@@ -121,17 +142,25 @@ function faultDialect(found: MastodonDemoEntry | undefined): FaultDialect<DemoAn
 }
 
 type Json = Record<string, unknown>;
-const textOr = (value: unknown, change: (text: string) => string) => (typeof value === 'string' ? change(value) : value);
+const textOr = (value: unknown, change: (text: string) => string) =>
+  typeof value === 'string' ? change(value) : value;
 
 /** A NUL after the display name, a lone surrogate before the note. */
 function withHostileText(account: Json): Json {
-  return { ...account, display_name: textOr(account['display_name'], withNul), note: textOr(account['note'], withLoneSurrogate) };
+  return {
+    ...account,
+    display_name: textOr(account['display_name'], withNul),
+    note: textOr(account['note'], withLoneSurrogate),
+  };
 }
 
 /** The profile page, avatar, header and profile-field links pointed at internal addresses. */
 function withBaitUrls(account: Json): Json {
   const fields = Array.isArray(account['fields'])
-    ? account['fields'].map((field: Json) => ({ ...field, value: `<a href="${BAIT_URLS.internal}" rel="me">${BAIT_URLS.internal}</a>` }))
+    ? account['fields'].map((field: Json) => ({
+        ...field,
+        value: `<a href="${BAIT_URLS.internal}" rel="me">${BAIT_URLS.internal}</a>`,
+      }))
     : account['fields'];
   return {
     ...account,

@@ -28,7 +28,12 @@ const FecReceiptSchema = z.looseObject({
   sub_id: z.string().regex(/^\d{10,20}$/, 'must be the digits of a sub_id'),
   committee_id: z.string().regex(/^C\d{8}$/, 'must be a committee ID like C00999999'),
   committee_name: text,
-  committee: z.looseObject({ committee_id: z.string(), name: text, state: z.string().nullable(), party: z.string().nullable() }),
+  committee: z.looseObject({
+    committee_id: z.string(),
+    name: text,
+    state: z.string().nullable(),
+    party: z.string().nullable(),
+  }),
   contributor_name: z.string().regex(/^[A-Z][A-Z' -]*, [A-Z][A-Z' .-]*$/, 'must be `LAST, FIRST` in capitals'),
   contributor_first_name: text,
   contributor_last_name: text,
@@ -45,7 +50,10 @@ const FecReceiptSchema = z.looseObject({
   memo_text: z.string().nullable(),
   is_individual: z.literal(true),
   entity_type: z.literal('IND'),
-  two_year_transaction_period: z.number().int().refine((year) => year % 2 === 0, 'must be an even year'),
+  two_year_transaction_period: z
+    .number()
+    .int()
+    .refine((year) => year % 2 === 0, 'must be an even year'),
   image_number: z.string().regex(/^\d{18}$/, 'must be an 18-digit image number'),
   pdf_url: UrlSchema,
 });
@@ -60,10 +68,18 @@ const FecFileEntrySchema = z
   .superRefine((entry, ctx) => {
     entry.results.forEach((row, i) => {
       if (!row.contributor_zip.startsWith(entry.zip)) {
-        ctx.addIssue({ code: 'custom', message: `must start with the entry zip ${entry.zip}`, path: ['results', i, 'contributor_zip'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must start with the entry zip ${entry.zip}`,
+          path: ['results', i, 'contributor_zip'],
+        });
       }
       if (!row.contributor_name.startsWith(entry.name)) {
-        ctx.addIssue({ code: 'custom', message: `must start with the entry name ${entry.name}`, path: ['results', i, 'contributor_name'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must start with the entry name ${entry.name}`,
+          path: ['results', i, 'contributor_name'],
+        });
       }
     });
   });
@@ -73,13 +89,23 @@ const FecFileEntrySchema = z
 const CensusGeographySchema = z.looseObject({ GEOID: z.string().regex(/^\d+$/, 'must be digits'), NAME: text });
 
 /** Layers every demo match must carry; the versioned ones are checked by suffix, as clients must read them. */
-const REQUIRED_LAYERS = ['States', 'Counties', 'Census Tracts', 'Congressional Districts', 'State Legislative Districts - Upper', 'State Legislative Districts - Lower'];
+const REQUIRED_LAYERS = [
+  'States',
+  'Counties',
+  'Census Tracts',
+  'Congressional Districts',
+  'State Legislative Districts - Upper',
+  'State Legislative Districts - Lower',
+];
 
 const CensusAddressMatchSchema = z.strictObject({
   matchedAddress: text,
   coordinates: z
     .strictObject({ x: z.number(), y: z.number() })
-    .refine((c) => c.x >= -180 && c.x <= -60 && c.y >= 15 && c.y <= 72, 'must be in the United States (x is the longitude, y the latitude)'),
+    .refine(
+      (c) => c.x >= -180 && c.x <= -60 && c.y >= 15 && c.y <= 72,
+      'must be in the United States (x is the longitude, y the latitude)',
+    ),
   tigerLine: z.strictObject({ tigerLineId: z.string().regex(/^\d+$/), side: z.enum(['L', 'R']) }),
   addressComponents: z.strictObject({
     zip: z.string().regex(/^\d{5}$/),
@@ -95,16 +121,14 @@ const CensusAddressMatchSchema = z.strictObject({
     suffixQualifier: z.string(),
     preQualifier: z.string(),
   }),
-  geographies: z
-    .record(z.string(), z.array(CensusGeographySchema).min(1))
-    .superRefine((geographies, ctx) => {
-      const names = Object.keys(geographies);
-      for (const suffix of REQUIRED_LAYERS) {
-        if (!names.some((name) => name === suffix || name.endsWith(` ${suffix}`))) {
-          ctx.addIssue({ code: 'custom', message: `needs a layer named "${suffix}" or "<version> ${suffix}"` });
-        }
+  geographies: z.record(z.string(), z.array(CensusGeographySchema).min(1)).superRefine((geographies, ctx) => {
+    const names = Object.keys(geographies);
+    for (const suffix of REQUIRED_LAYERS) {
+      if (!names.some((name) => name === suffix || name.endsWith(` ${suffix}`))) {
+        ctx.addIssue({ code: 'custom', message: `needs a layer named "${suffix}" or "<version> ${suffix}"` });
       }
-    }),
+    }
+  }),
 });
 
 const CensusFileEntrySchema = z.strictObject({
@@ -140,7 +164,12 @@ const BanFeatureSchema = z
     }),
   })
   .refine(
-    (f) => f.properties.postcode.startsWith('97') || (f.geometry.coordinates[0] >= -5.5 && f.geometry.coordinates[0] <= 10 && f.geometry.coordinates[1] >= 41 && f.geometry.coordinates[1] <= 51.5),
+    (f) =>
+      f.properties.postcode.startsWith('97') ||
+      (f.geometry.coordinates[0] >= -5.5 &&
+        f.geometry.coordinates[0] <= 10 &&
+        f.geometry.coordinates[1] >= 41 &&
+        f.geometry.coordinates[1] <= 51.5),
     { message: 'must be [lon, lat] inside metropolitan France', path: ['geometry', 'coordinates'] },
   );
 
@@ -169,7 +198,11 @@ export async function loadCensusEntries(dataDir: string = DEFAULT_DATA_DIR): Pro
   const file = join(dataDir, CENSUS_DATA_FILE);
   const data = await readJson(file);
   const entries = parseFile(file, data, z.array(CensusFileEntrySchema));
-  assertUnique(file, entries.map((entry, i) => ({ at: `[${i}]`, key: addressKey(entry.address) })), 'address');
+  assertUnique(
+    file,
+    entries.map((entry, i) => ({ at: `[${i}]`, key: addressKey(entry.address) })),
+    'address',
+  );
   return data as CensusDemoEntry[];
 }
 
@@ -177,7 +210,11 @@ export async function loadBanEntries(dataDir: string = DEFAULT_DATA_DIR): Promis
   const file = join(dataDir, BAN_DATA_FILE);
   const data = await readJson(file);
   const entries = parseFile(file, data, z.array(BanFileEntrySchema));
-  assertUnique(file, entries.map((entry, i) => ({ at: `[${i}]`, key: addressKey(entry.q) })), 'q');
+  assertUnique(
+    file,
+    entries.map((entry, i) => ({ at: `[${i}]`, key: addressKey(entry.q) })),
+    'q',
+  );
   return data as BanDemoEntry[];
 }
 

@@ -53,7 +53,9 @@ const MastodonAccountFileSchema = z.looseObject({
   statuses_count: Count,
   last_status_at: z.iso.date().nullable(),
   emojis: z.array(z.looseObject({ shortcode: z.string(), url: UrlSchema })),
-  fields: z.array(z.strictObject({ name: z.string(), value: z.string(), verified_at: z.iso.datetime({ offset: true }).nullable() })),
+  fields: z.array(
+    z.strictObject({ name: z.string(), value: z.string(), verified_at: z.iso.datetime({ offset: true }).nullable() }),
+  ),
 });
 
 const MastodonFileEntrySchema = z
@@ -67,14 +69,22 @@ const MastodonFileEntrySchema = z
     if (account === undefined) return;
     const [user = '', host = ''] = entry.acct.toLowerCase().split('@');
     if (account.username.toLowerCase() !== user) {
-      ctx.addIssue({ code: 'custom', message: `must be the user part of acct (${user})`, path: ['account', 'username'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be the user part of acct (${user})`,
+        path: ['account', 'username'],
+      });
     }
     // `acct` is the bare username on the account's own server, `user@host` everywhere else.
     if (![user, `${user}@${host}`].includes(account.acct.toLowerCase())) {
       ctx.addIssue({ code: 'custom', message: `must be ${user} or ${user}@${host}`, path: ['account', 'acct'] });
     }
     if (account.url.toLowerCase() !== `https://${host}/@${user}`) {
-      ctx.addIssue({ code: 'custom', message: `must be https://${host}/@${account.username}`, path: ['account', 'url'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be https://${host}/@${account.username}`,
+        path: ['account', 'url'],
+      });
     }
   });
 
@@ -121,7 +131,11 @@ const BlueskyProfileFileSchema = z.looseObject({
   labels: z.array(LabelSchema),
   viewer: z.looseObject({}).optional(),
   verification: z
-    .looseObject({ verifications: z.array(z.looseObject({})), verifiedStatus: z.string(), trustedVerifierStatus: z.string() })
+    .looseObject({
+      verifications: z.array(z.looseObject({})),
+      verifiedStatus: z.string(),
+      trustedVerifierStatus: z.string(),
+    })
     .optional(),
 });
 

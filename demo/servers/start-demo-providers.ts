@@ -27,7 +27,10 @@ export interface DemoProvidersOptions {
 export type DemoProviders = Record<HttpProviderName, DemoServer> & { close(): Promise<void> };
 
 /** How to load each provider's demo data and start its server. */
-const DEMO_STARTERS: Record<HttpProviderName, (dataDir: string) => Promise<(listen: ListenOptions) => Promise<DemoServer>>> = {
+const DEMO_STARTERS: Record<
+  HttpProviderName,
+  (dataDir: string) => Promise<(listen: ListenOptions) => Promise<DemoServer>>
+> = {
   gravatar: async (dir) => {
     const entries = await loadGravatarEntries(dir);
     return (listen) => startGravatarDemo({ entries, ...listen });

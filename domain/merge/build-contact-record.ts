@@ -100,7 +100,8 @@ const FLAGGING_FIELD = /^(name\.|location\.)/;
  * Fields enrichment never writes: consent and suppression come only from the contact's own signups and opt-outs,
  * and the record's own bookkeeping only from the merge. An observation of one of these is ignored entirely.
  */
-const PROTECTED_FIELD = /^(consent|suppressed|suppression|status|id|email|schemaVersion|updatedAt|lookups|provenance|conflicts)(\.|$)/;
+const PROTECTED_FIELD =
+  /^(consent|suppressed|suppression|status|id|email|schemaVersion|updatedAt|lookups|provenance|conflicts)(\.|$)/;
 
 /** Code-unit order: unlike localeCompare, it tells apart every two different strings (`é` and `e` + U+0301 too). */
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -118,7 +119,11 @@ function compareEvidence(a: MergeObservation, b: MergeObservation): number {
 
 /** Best first for {@link LATEST_WINS_FIELDS}: source rank, then recency; then as {@link compareEvidence}. */
 function compareLatest(a: MergeObservation, b: MergeObservation): number {
-  return rankOf(b.provider) - rankOf(a.provider) || Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt) || compareEvidence(a, b);
+  return (
+    rankOf(b.provider) - rankOf(a.provider) ||
+    Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt) ||
+    compareEvidence(a, b)
+  );
 }
 
 /** Case, spacing and accents aside (`Île-de-France` = `ile-de-france`), the same text is the same value. */
@@ -128,14 +133,24 @@ const comparable = (value: unknown) =>
     : JSON.stringify(value);
 
 function toProvenance(o: MergeObservation): ProvenanceEntry {
-  return { provider: o.provider, value: o.value, confidence: o.confidence, fetchedAt: o.fetchedAt, sourceUrl: o.sourceUrl };
+  return {
+    provider: o.provider,
+    value: o.value,
+    confidence: o.confidence,
+    fetchedAt: o.fetchedAt,
+    sourceUrl: o.sourceUrl,
+  };
 }
 
 /** How many distinct values (as {@link comparable} sees them) sources at least this confident give, best first. */
-function distinctValues(evidence: MergeObservation[], minConfidence: number): Array<{ provider: string; value: unknown }> {
+function distinctValues(
+  evidence: MergeObservation[],
+  minConfidence: number,
+): Array<{ provider: string; value: unknown }> {
   const distinct = new Map<string, { provider: string; value: unknown }>();
   for (const o of evidence) {
-    if (o.confidence >= minConfidence && !distinct.has(comparable(o.value))) distinct.set(comparable(o.value), { provider: o.provider, value: o.value });
+    if (o.confidence >= minConfidence && !distinct.has(comparable(o.value)))
+      distinct.set(comparable(o.value), { provider: o.provider, value: o.value });
   }
   return [...distinct.values()];
 }
@@ -184,6 +199,35 @@ function statusOf(input: MergeInput, highConfidenceConflict: boolean): ContactSt
   return input.lookups.some((l) => l.outcome === 'failed') || highConfidenceConflict ? 'flagged' : 'enriched';
 }
 
+/** Each provider's lookup state, in provider order. */
+function lookupsOf(stored: MergeInput['lookups']): ContactRecord['lookups'] {
+  const lookups: ContactRecord['lookups'] = {};
+  for (const l of [...stored].sort((a, b) => byCodeUnits(a.provider, b.provider))) {
+    lookups[l.provider] = {
+      outcome: l.outcome,
+      attempts: l.attempts,
+      at: l.completedAt,
+      ...(l.reason ? { reason: l.reason } : {}),
+      ...(l.lastError ? { lastError: l.lastError } : {}),
+    };
+  }
+  return lookups;
+}
+
+/** The latest fact the record rests on: ignored observations (protected fields) do not count. */
+function latestFactOf(input: MergeInput, byField: Map<string, MergeObservation[]>): string {
+  const times = [
+    input.createdAt,
+    ...[...byField.values()].flat().map((o) => o.fetchedAt),
+    ...input.lookups.map((l) => l.completedAt),
+  ];
+  const latest = times.reduce((max, t) => {
+    const ms = Date.parse(t);
+    return Number.isNaN(ms) ? max : Math.max(max, ms);
+  }, Date.parse(input.createdAt));
+  return new Date(latest).toISOString();
+}
+
 /**
  * Derives the unified record from what is stored about a contact. Pure and order-independent: the same facts
  * always give the same record (updatedAt included), which is what makes a repeated merge a no-op.
@@ -199,7 +243,8 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
     if (PROTECTED_FIELD.test(o.field)) continue;
     byField.set(o.field, [...(byField.get(o.field) ?? []), o]);
   }
-  for (const [field, evidence] of byField) evidence.sort(LATEST_WINS_FIELDS.has(field) ? compareLatest : compareEvidence);
+  for (const [field, evidence] of byField)
+    evidence.sort(LATEST_WINS_FIELDS.has(field) ? compareLatest : compareEvidence);
 
   const winners = new Map<string, unknown>();
   const provenance: Record<string, ProvenanceEntry[]> = {};
@@ -226,30 +271,15 @@ export function buildContactRecord(input: MergeInput): ContactRecord {
   };
   const districts: Record<string, string> = {};
   for (const [field, value] of winners) {
-    if (field.startsWith('location.districts.') && typeof value === 'string') districts[field.slice('location.districts.'.length)] = value;
+    if (field.startsWith('location.districts.') && typeof value === 'string')
+      districts[field.slice('location.districts.'.length)] = value;
   }
   const given = str('name.given');
   const family = str('name.family');
   const typedDisplay = [given, family].filter(Boolean).join(' ') || null;
 
-  const lookups: ContactRecord['lookups'] = {};
-  for (const l of [...input.lookups].sort((a, b) => byCodeUnits(a.provider, b.provider))) {
-    lookups[l.provider] = {
-      outcome: l.outcome,
-      attempts: l.attempts,
-      at: l.completedAt,
-      ...(l.reason ? { reason: l.reason } : {}),
-      ...(l.lastError ? { lastError: l.lastError } : {}),
-    };
-  }
-
-  // The latest fact the record rests on: ignored observations (protected fields) do not count.
-  const times = [input.createdAt, ...[...byField.values()].flat().map((o) => o.fetchedAt), ...input.lookups.map((l) => l.completedAt)];
-  const latest = times.reduce((max, t) => {
-    const ms = Date.parse(t);
-    return Number.isNaN(ms) ? max : Math.max(max, ms);
-  }, Date.parse(input.createdAt));
-  const updatedAt = new Date(latest).toISOString();
+  const lookups = lookupsOf(input.lookups);
+  const updatedAt = latestFactOf(input, byField);
 
   return {
     schemaVersion: RECORD_SCHEMA_VERSION,

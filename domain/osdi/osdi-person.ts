@@ -58,7 +58,8 @@ const providerLabel = (network: string) =>
 /** `stateUpper` → `state_upper`: custom field keys are snake_case, as OSDI's own fields are. */
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-const day = (iso: string | undefined) => (iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toISOString().slice(0, 10) : undefined);
+const day = (iso: string | undefined) =>
+  iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toISOString().slice(0, 10) : undefined;
 
 /** The most recent time one of `providers` reported any of `fields`. */
 function latestFrom(record: ContactRecord, fields: string[], providers: Set<string>): string | undefined {
@@ -78,7 +79,8 @@ function postalAddress(record: ContactRecord): OsdiPostalAddress | undefined {
   if (location.postalCode) address.postal_code = location.postalCode;
   if (location.country) address.country = location.country;
   // Geocoders interpolate along a street or match an address point; neither is surveyed to the rooftop.
-  if (location.lat !== null && location.lon !== null) address.location = { latitude: location.lat, longitude: location.lon, accuracy: 'Approximate' };
+  if (location.lat !== null && location.lon !== null)
+    address.location = { latitude: location.lat, longitude: location.lon, accuracy: 'Approximate' };
   const locationFields = Object.keys(record.provenance).filter((f) => f.startsWith('location.'));
   const verifiedAt = latestFrom(record, [...locationFields, 'voter'], LOCATING_PROVIDERS);
   if (verifiedAt) {
@@ -98,15 +100,23 @@ function customFields(record: ContactRecord): Record<string, string> {
   put('display_name', record.name.display);
   put('bio', record.bio);
   put('avatar_url', record.avatarUrl);
-  for (const [name, value] of Object.entries(record.location.districts).sort(([a], [b]) => (a < b ? -1 : 1))) put(`district_${snake(name)}`, value);
-  put('verified_profiles', record.profiles.filter((p) => p.verified).map((p) => `${p.network}:${p.handle}`).join(' '));
+  for (const [name, value] of Object.entries(record.location.districts).sort(([a], [b]) => (a < b ? -1 : 1)))
+    put(`district_${snake(name)}`, value);
+  put(
+    'verified_profiles',
+    record.profiles
+      .filter((p) => p.verified)
+      .map((p) => `${p.network}:${p.handle}`)
+      .join(' '),
+  );
   if (record.voter) {
     put('voter_id', record.voter.voterId);
     put('voter_status', record.voter.status);
     put('precinct', record.voter.precinct);
     put('registration_date', record.voter.registrationDate);
     put('match_confidence', record.voter.matchScore);
-    for (const [name, value] of Object.entries(record.voter.districts ?? {})) put(`voter_district_${snake(name)}`, value);
+    for (const [name, value] of Object.entries(record.voter.districts ?? {}))
+      put(`voter_district_${snake(name)}`, value);
   }
   if (record.donations) {
     // Only in a research export: FEC data, which US law forbids using to solicit contributions.
@@ -141,7 +151,11 @@ export function toOsdiPerson(record: ContactRecord): OsdiPerson {
   if (record.work.occupation) person.occupation = record.work.occupation;
   if (record.work.title) person.work_title = record.work.title;
   if (record.profiles.length > 0) {
-    person.profiles = record.profiles.map((p) => ({ provider: providerLabel(p.network), handle: p.handle, url: p.url }));
+    person.profiles = record.profiles.map((p) => ({
+      provider: providerLabel(p.network),
+      handle: p.handle,
+      url: p.url,
+    }));
   }
   if (record.voter?.party) {
     const verified = day(latestFrom(record, ['voter'], new Set(['voterfile'])));

@@ -102,7 +102,11 @@ async function* osdiChunks(records: AsyncIterable<ContactRecord>): AsyncGenerato
  * Encodes a stream of records (already as `purpose` may see them) as text chunks: CSV with a header row (research
  * exports add the FEC columns), JSON Lines (one record per line), or OSDI (one collection document of people).
  */
-export function encodeSegment(records: AsyncIterable<ContactRecord>, format: SegmentFormat, purpose: ExportPurpose): AsyncGenerator<string> {
+export function encodeSegment(
+  records: AsyncIterable<ContactRecord>,
+  format: SegmentFormat,
+  purpose: ExportPurpose,
+): AsyncGenerator<string> {
   if (format === 'csv') return batched(csvChunks(records, purpose));
   if (format === 'jsonl') return batched(jsonlChunks(records));
   return batched(osdiChunks(records));

@@ -21,7 +21,19 @@ export function foldWords(text: string | null | undefined): string[] {
 }
 
 const FOLD_EXTRA: Record<string, string> = {
-  ß: 'ss', Æ: 'ae', æ: 'ae', Ø: 'o', ø: 'o', Œ: 'oe', œ: 'oe', Ð: 'd', ð: 'd', Þ: 'th', þ: 'th', Ł: 'l', ł: 'l',
+  ß: 'ss',
+  Æ: 'ae',
+  æ: 'ae',
+  Ø: 'o',
+  ø: 'o',
+  Œ: 'oe',
+  œ: 'oe',
+  Ð: 'd',
+  ð: 'd',
+  Þ: 'th',
+  þ: 'th',
+  Ł: 'l',
+  ł: 'l',
 };
 
 /** Generational suffixes written into a name field (`SMITH JR`); they say nothing about the family name. */
@@ -57,16 +69,96 @@ export function localityKey(text: string | null | undefined): string | undefined
 
 /** Street types, directions and unit words: dropped from the street's core so `W Market St` and `MARKET STREET` agree. */
 const STREET_NOISE = new Set([
-  'st', 'street', 'ave', 'av', 'avenue', 'rd', 'road', 'dr', 'drive', 'blvd', 'boulevard', 'ln', 'lane', 'ct', 'court',
-  'pl', 'place', 'pkwy', 'parkway', 'cir', 'circle', 'hwy', 'highway', 'ter', 'terrace', 'trl', 'trail', 'way', 'sq',
-  'square', 'loop', 'run', 'xing', 'crossing', 'pike', 'aly', 'alley',
-  'n', 's', 'e', 'w', 'ne', 'nw', 'se', 'sw', 'north', 'south', 'east', 'west', 'northeast', 'northwest', 'southeast', 'southwest',
+  'st',
+  'street',
+  'ave',
+  'av',
+  'avenue',
+  'rd',
+  'road',
+  'dr',
+  'drive',
+  'blvd',
+  'boulevard',
+  'ln',
+  'lane',
+  'ct',
+  'court',
+  'pl',
+  'place',
+  'pkwy',
+  'parkway',
+  'cir',
+  'circle',
+  'hwy',
+  'highway',
+  'ter',
+  'terrace',
+  'trl',
+  'trail',
+  'way',
+  'sq',
+  'square',
+  'loop',
+  'run',
+  'xing',
+  'crossing',
+  'pike',
+  'aly',
+  'alley',
+  'n',
+  's',
+  'e',
+  'w',
+  'ne',
+  'nw',
+  'se',
+  'sw',
+  'north',
+  'south',
+  'east',
+  'west',
+  'northeast',
+  'northwest',
+  'southeast',
+  'southwest',
 ]);
-const UNIT_WORDS = new Set(['apt', 'apartment', 'unit', 'ste', 'suite', 'lot', 'rm', 'room', 'fl', 'floor', 'bldg', 'building', 'no']);
+const UNIT_WORDS = new Set([
+  'apt',
+  'apartment',
+  'unit',
+  'ste',
+  'suite',
+  'lot',
+  'rm',
+  'room',
+  'fl',
+  'floor',
+  'bldg',
+  'building',
+  'no',
+]);
 const ORDINALS: Record<string, string> = {
-  first: '1st', second: '2nd', third: '3rd', fourth: '4th', fifth: '5th', sixth: '6th', seventh: '7th', eighth: '8th',
-  ninth: '9th', tenth: '10th', eleventh: '11th', twelfth: '12th', thirteenth: '13th', fourteenth: '14th', fifteenth: '15th',
-  sixteenth: '16th', seventeenth: '17th', eighteenth: '18th', nineteenth: '19th', twentieth: '20th',
+  first: '1st',
+  second: '2nd',
+  third: '3rd',
+  fourth: '4th',
+  fifth: '5th',
+  sixth: '6th',
+  seventh: '7th',
+  eighth: '8th',
+  ninth: '9th',
+  tenth: '10th',
+  eleventh: '11th',
+  twelfth: '12th',
+  thirteenth: '13th',
+  fourteenth: '14th',
+  fifteenth: '15th',
+  sixteenth: '16th',
+  seventeenth: '17th',
+  eighteenth: '18th',
+  nineteenth: '19th',
+  twentieth: '20th',
 };
 
 export interface StreetKeys {
@@ -92,7 +184,8 @@ export function streetKeys(line: string | null | undefined): StreetKeys {
     houseNumber = String(Number(number[1]));
     rest = words.slice(1);
     // `2214 B PARK RD`, `12 1/2 ELM ST`: a lone letter or a fraction right after the number belongs to it.
-    while (rest.length > 1 && (/^[a-z]$/.test(rest[0]!) && !STREET_NOISE.has(rest[0]!) || /^\d$/.test(rest[0]!))) rest = rest.slice(1);
+    while (rest.length > 1 && ((/^[a-z]$/.test(rest[0]!) && !STREET_NOISE.has(rest[0]!)) || /^\d$/.test(rest[0]!)))
+      rest = rest.slice(1);
   }
   const unit = rest.findIndex((w, i) => i > 0 && UNIT_WORDS.has(w));
   if (unit !== -1) rest = rest.slice(0, unit);
@@ -130,7 +223,9 @@ export interface PersonFields {
 
 /** A birth year worth comparing: an integer from 1880 to 2030; anything else is unknown. */
 export function plausibleBirthYear(value: number | null | undefined): number | undefined {
-  return value !== null && value !== undefined && Number.isInteger(value) && value >= 1880 && value <= 2030 ? value : undefined;
+  return value !== null && value !== undefined && Number.isInteger(value) && value >= 1880 && value <= 2030
+    ? value
+    : undefined;
 }
 
 /**
@@ -165,6 +260,7 @@ export const MATCH_KEYS_VERSION = 1;
  */
 export function supporterMatchKeys(person: PersonFields): MatchKeys | undefined {
   const keys = matchKeys(person);
-  if (keys.first === '' || keys.last === '' || (keys.zip5 === undefined && keys.locality === undefined)) return undefined;
+  if (keys.first === '' || keys.last === '' || (keys.zip5 === undefined && keys.locality === undefined))
+    return undefined;
   return keys;
 }

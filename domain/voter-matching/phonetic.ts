@@ -38,7 +38,8 @@ function foldedWord(name: string): string {
 
 function soundOfC({ prev, next, after }: Letter): Sound {
   // `sch` is SK (`Schmidt`); `ch` otherwise X (`Church`), K before a consonant (`Christensen`).
-  if (next === 'h') return withNext(prev === 's' || (after !== undefined && !isVowel(after) && after !== 'y') ? 'K' : 'X');
+  if (next === 'h')
+    return withNext(prev === 's' || (after !== undefined && !isVowel(after) && after !== 'y') ? 'K' : 'X');
   if (next === 'i' && after === 'a') return 'X';
   if (isFront(next)) return prev === 's' ? '' : 'S';
   return 'K';

@@ -130,7 +130,8 @@ export function addressLevel(query: MatchKeys, voter: MatchKeys): AddressLevel {
   const sameZip = query.zip5 !== undefined && query.zip5 === voter.zip5;
   const sameCity = query.locality !== undefined && query.locality === voter.locality;
   const sameStreet = query.streetCore !== undefined && query.streetCore === voter.streetCore;
-  if ((sameZip || sameCity) && sameStreet && query.houseNumber !== undefined && query.houseNumber === voter.houseNumber) return 'exact';
+  if ((sameZip || sameCity) && sameStreet && query.houseNumber !== undefined && query.houseNumber === voter.houseNumber)
+    return 'exact';
   if ((sameZip || sameCity) && sameStreet) return 'street';
   if (sameZip) return 'zip';
   if (sameCity) return 'city';
@@ -180,13 +181,23 @@ export function scoreCandidate(query: MatchKeys, voter: MatchKeys, freq: Candida
 
   const first = firstNameLevel(query, voter);
   const firstWeight =
-    first === 'unknown' ? 0 : first === 'exact' ? bits(model.firstName.exact.m / share(freq.firstName, n, model.firstName.exact.minU)) : FIXED_WEIGHTS.firstName[first];
+    first === 'unknown'
+      ? 0
+      : first === 'exact'
+        ? bits(model.firstName.exact.m / share(freq.firstName, n, model.firstName.exact.minU))
+        : FIXED_WEIGHTS.firstName[first];
 
   const last = lastNameLevel(query, voter);
-  const lastWeight = last === 'exact' ? bits(model.lastName.exact.m / share(freq.lastName, n, model.lastName.exact.minU)) : FIXED_WEIGHTS.lastName[last];
+  const lastWeight =
+    last === 'exact'
+      ? bits(model.lastName.exact.m / share(freq.lastName, n, model.lastName.exact.minU))
+      : FIXED_WEIGHTS.lastName[last];
 
   const address = addressLevel(query, voter);
-  const areaShare = query.zip5 !== undefined && query.zip5 === voter.zip5 ? share(freq.zip, n, model.address.zip.minU) : share(freq.locality, n, model.address.city.minU);
+  const areaShare =
+    query.zip5 !== undefined && query.zip5 === voter.zip5
+      ? share(freq.zip, n, model.address.zip.minU)
+      : share(freq.locality, n, model.address.city.minU);
   let addressWeight: number;
   switch (address) {
     case 'exact':
@@ -266,8 +277,14 @@ export function decideMatch<T>(
 ): MatchDecision<T> {
   let total = 0;
   for (const c of candidates) total += 2 ** c.breakdown.logOdds;
-  const ranked: Array<ScoredCandidate<T>> = candidates.map((c) => ({ candidate: c.candidate, breakdown: c.breakdown, probability: 2 ** c.breakdown.logOdds / (1 + total) }));
-  ranked.sort((a, b) => b.breakdown.logOdds - a.breakdown.logOdds || byCodeUnits(tieBreak(a.candidate), tieBreak(b.candidate)));
+  const ranked: Array<ScoredCandidate<T>> = candidates.map((c) => ({
+    candidate: c.candidate,
+    breakdown: c.breakdown,
+    probability: 2 ** c.breakdown.logOdds / (1 + total),
+  }));
+  ranked.sort(
+    (a, b) => b.breakdown.logOdds - a.breakdown.logOdds || byCodeUnits(tieBreak(a.candidate), tieBreak(b.candidate)),
+  );
   const best = ranked[0];
   if (best === undefined) return { outcome: 'no_match', ranked };
   if (best.probability >= thresholds.high) return { outcome: 'matched', best, ranked };

@@ -54,7 +54,10 @@ export function voterObservationValue(
   matchScore: number,
   breakdown: JsonValue | null,
 ): { [key: string]: JsonValue } {
-  const sorted = votes === null ? null : [...votes].sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.election.localeCompare(b.election));
+  const sorted =
+    votes === null
+      ? null
+      : [...votes].sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.election.localeCompare(b.election));
   return {
     voterId: facts.voterId,
     status: facts.status,
@@ -66,7 +69,9 @@ export function voterObservationValue(
     ...(sorted === null
       ? {}
       : {
-          votes: sorted.slice(0, MAX_VOTES_LISTED).map((v) => ({ date: v.date, election: v.election, method: v.method, party: v.party })),
+          votes: sorted
+            .slice(0, MAX_VOTES_LISTED)
+            .map((v) => ({ date: v.date, election: v.election, method: v.method, party: v.party })),
           voteCount: sorted.length,
         }),
     matchScore: roundScore(matchScore),

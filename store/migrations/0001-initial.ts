@@ -47,7 +47,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('lookups')
     .addColumn('contact_id', 'text', (c) => c.notNull().references('contacts.id').onDelete('cascade'))
     .addColumn('provider', 'text', (c) => c.notNull())
-    .addColumn('outcome', 'text', (c) => c.notNull().check(sql`outcome in ('matched', 'no_match', 'skipped', 'failed')`))
+    .addColumn('outcome', 'text', (c) =>
+      c.notNull().check(sql`outcome in ('matched', 'no_match', 'skipped', 'failed')`),
+    )
     .addColumn('reason', 'text')
     .addColumn('attempts', 'integer', (c) => c.notNull())
     .addColumn('error_type', 'text')
@@ -59,7 +61,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('lookups_pk', ['contact_id', 'provider'])
     .execute();
-  await db.schema.createIndex('lookups_failed_idx').on('lookups').column('outcome').where('outcome', '=', 'failed').execute();
+  await db.schema
+    .createIndex('lookups_failed_idx')
+    .on('lookups')
+    .column('outcome')
+    .where('outcome', '=', 'failed')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

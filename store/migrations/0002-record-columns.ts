@@ -18,7 +18,18 @@ const TEXT_COLUMNS: Array<[column: string, path: string]> = [
 ];
 
 /** Matched by equality: a plain index on the case-folded value. */
-const EQUALITY_INDEXED = ['postal_code', 'region', 'country', 'congressional', 'state_upper', 'state_lower', 'county', 'precinct', 'party', 'voter_status'];
+const EQUALITY_INDEXED = [
+  'postal_code',
+  'region',
+  'country',
+  'congressional',
+  'state_upper',
+  'state_lower',
+  'county',
+  'precinct',
+  'party',
+  'voter_status',
+];
 /** Also searched by substring (`work.occupation~physician`): a trigram index, which serves equality too. */
 const TRIGRAM_INDEXED = ['occupation', 'employer', 'locality'];
 
@@ -41,7 +52,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await sql`create index ${sql.id(`contacts_${column}_idx`)} on contacts (lower(${sql.id(column)}))`.execute(db);
   }
   for (const column of TRIGRAM_INDEXED) {
-    await sql`create index ${sql.id(`contacts_${column}_trgm_idx`)} on contacts using gin (lower(${sql.id(column)}) gin_trgm_ops)`.execute(db);
+    await sql`create index ${sql.id(`contacts_${column}_trgm_idx`)} on contacts using gin (lower(${sql.id(column)}) gin_trgm_ops)`.execute(
+      db,
+    );
   }
   await sql`create index contacts_networks_idx on contacts using gin (networks)`.execute(db);
 
@@ -80,6 +93,8 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     await sql`drop index if exists ${sql.id(`contacts_${column}_trgm_idx`)}`.execute(db);
   }
   await sql`drop index if exists contacts_networks_idx`.execute(db);
-  const dropped = [...TEXT_COLUMNS.map(([column]) => column), 'networks', 'restricted_fields'].map((column) => sql`drop column ${sql.id(column)}`);
+  const dropped = [...TEXT_COLUMNS.map(([column]) => column), 'networks', 'restricted_fields'].map(
+    (column) => sql`drop column ${sql.id(column)}`,
+  );
   await sql`alter table contacts ${sql.join(dropped)}`.execute(db);
 }

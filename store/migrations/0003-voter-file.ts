@@ -73,7 +73,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       n integer not null,
       primary key (kind, name)
     )`.execute(db);
-  await sql`create index voter_name_counts_trgm on voter_name_counts using gin (name gin_trgm_ops) where kind = 'last'`.execute(db);
+  await sql`create index voter_name_counts_trgm on voter_name_counts using gin (name gin_trgm_ops) where kind = 'last'`.execute(
+    db,
+  );
 
   await sql`
     create table voter_nicknames (
@@ -128,7 +130,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['voter_match_reviews', 'voter_matches', 'voter_contact_keys', 'voter_nicknames', 'voter_name_counts', 'voter_votes', 'voters', 'voter_imports']) {
+  for (const table of [
+    'voter_match_reviews',
+    'voter_matches',
+    'voter_contact_keys',
+    'voter_nicknames',
+    'voter_name_counts',
+    'voter_votes',
+    'voters',
+    'voter_imports',
+  ]) {
     await sql`drop table if exists ${sql.table(table)}`.execute(db);
   }
 }

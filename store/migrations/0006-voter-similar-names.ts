@@ -27,13 +27,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     update voter_name_counts c set phonetic = d.last_phonetic
       from (select distinct on (last_norm) last_norm, last_phonetic from voters order by last_norm) d
      where c.kind = 'last' and c.name = d.last_norm`.execute(db);
-  await sql`create table voter_zip_names (zip5 text not null, name text not null, phonetic text not null) partition by hash (zip5)`.execute(db);
+  await sql`create table voter_zip_names (zip5 text not null, name text not null, phonetic text not null) partition by hash (zip5)`.execute(
+    db,
+  );
   for (let i = 0; i < ZIP_NAME_PARTITIONS; i++) {
     await sql
-      .raw(`create table voter_zip_names_p${i} partition of voter_zip_names for values with (modulus ${ZIP_NAME_PARTITIONS}, remainder ${i})`)
+      .raw(
+        `create table voter_zip_names_p${i} partition of voter_zip_names for values with (modulus ${ZIP_NAME_PARTITIONS}, remainder ${i})`,
+      )
       .execute(db);
   }
-  await sql`insert into voter_zip_names (zip5, name, phonetic) select distinct zip5, last_norm, last_phonetic from voters where zip5 is not null`.execute(db);
+  await sql`insert into voter_zip_names (zip5, name, phonetic) select distinct zip5, last_norm, last_phonetic from voters where zip5 is not null`.execute(
+    db,
+  );
   await sql`create index voter_zip_names_trgm on voter_zip_names using gin (name gin_trgm_ops)`.execute(db);
   await createVoterLookupFunctions(db);
 }

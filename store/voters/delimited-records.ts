@@ -26,7 +26,8 @@ async function* tabRecords(text: AsyncIterable<string>): AsyncGenerator<Delimite
     }
     rest = buffer.slice(start);
     if (batch.length) yield batch;
-    if (rest.length > MAX_RECORD_CHARS) throw new Error(`line ${line + 1}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
+    if (rest.length > MAX_RECORD_CHARS)
+      throw new Error(`line ${line + 1}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
   }
   if (!isBlank(rest)) yield [{ line: line + 1, values: splitTabs(rest) }];
 }
@@ -62,7 +63,11 @@ async function* csvRecords(text: AsyncIterable<string>, delimiter: string): Asyn
     const context = err as unknown as { lines: number; raw?: string };
     const line = firstLine(context.lines, context.raw);
     if (err.code === 'CSV_MAX_RECORD_SIZE') {
-      parser.destroy(new Error(`line ${line}: a record longer than ${MAX_RECORD_CHARS} characters (an unclosed quote?); the rest of the file cannot be read`));
+      parser.destroy(
+        new Error(
+          `line ${line}: a record longer than ${MAX_RECORD_CHARS} characters (an unclosed quote?); the rest of the file cannot be read`,
+        ),
+      );
       return;
     }
     skipped.push({ line, reason: err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quote is never closed' : err.message });

@@ -86,7 +86,9 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
   const started = Date.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_ROWS;
   const db = withVoterTables(options.db);
-  const session = options.postgresUrl ? await openPostgresSession(options.postgresUrl) : await openKyselySession(options.db as Kysely<unknown>);
+  const session = options.postgresUrl
+    ? await openPostgresSession(options.postgresUrl)
+    : await openKyselySession(options.db as Kysely<unknown>);
   const helpers: SqlSession[] = [];
   let importId: string | undefined;
   const { source, format, mapping } = options;
@@ -103,16 +105,29 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
   });
   try {
     if (options.postgresUrl) await prepareImportSession(session);
-    const id = (importId = await startImport(session, db, { source, historySource: options.history?.source ?? null, format, country: mapping.country }));
+    const id = (importId = await startImport(session, db, {
+      source,
+      historySource: options.history?.source ?? null,
+      format,
+      country: mapping.country,
+    }));
     const tables = loadTables(id);
     const voterFile = fileInput('voters', options.text);
     const voters = await loadVoters(session, tables.voters, voterFile);
     options.onProgress?.({ file: 'voters', rows: voters.stats.rows });
-    const history = options.history ? await loadHistory(session, tables.votes, fileInput('history', options.history.text)) : undefined;
+    const history = options.history
+      ? await loadHistory(session, tables.votes, fileInput('history', options.history.text))
+      : undefined;
     const loaded = Date.now();
 
     if (options.postgresUrl) await openHelperSession(options.postgresUrl, helpers);
-    const indexInput = { id, tables, rows: voters.stats.rows, withHistory: Boolean(options.history), reject: voterFile.reject };
+    const indexInput = {
+      id,
+      tables,
+      rows: voters.stats.rows,
+      withHistory: Boolean(options.history),
+      reject: voterFile.reject,
+    };
     const { steps, duplicates } = await buildIndexes([session, ...helpers], indexInput);
     const indexed = Date.now();
 
@@ -132,7 +147,13 @@ export async function importVoterFile(options: ImportVoterFileOptions): Promise<
       historyRows,
       historyRejected,
       missingColumns: [...voters.missingColumns, ...(history?.missingColumns ?? [])],
-      timings: { loadMs: loaded - started, indexMs: indexed - loaded, swapMs: swappedAt - indexed, totalMs: swappedAt - started, steps },
+      timings: {
+        loadMs: loaded - started,
+        indexMs: indexed - loaded,
+        swapMs: swappedAt - indexed,
+        totalMs: swappedAt - started,
+        steps,
+      },
     };
   } catch (err) {
     if (importId !== undefined) await abandonImport(session, db, importId, err);

@@ -27,7 +27,8 @@ export interface ParallelVoterCopyOptions {
 /** The workers' count: the import's own thread only cuts the file into blocks, and Postgres takes the COPY. */
 const defaultWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
 
-const tooLong = (line: number) => new VoterFileError(`line ${line}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
+const tooLong = (line: number) =>
+  new VoterFileError(`line ${line}: longer than ${MAX_RECORD_CHARS} characters; is this a tab-separated file?`);
 
 /** The file's text as it comes in: what has been read and not yet cut into blocks, and the lines cut so far. */
 interface TextReader {
@@ -54,7 +55,10 @@ function textReader(text: AsyncIterable<string>): TextReader {
 }
 
 /** The header: the first line that is not blank, read here; what reading rows needs, from its fields. */
-async function readHeader(text: TextReader, onHeader: (header: string[]) => VoterReaderSetup): Promise<VoterReaderSetup> {
+async function readHeader(
+  text: TextReader,
+  onHeader: (header: string[]) => VoterReaderSetup,
+): Promise<VoterReaderSetup> {
   for (;;) {
     const end = text.buffer.indexOf('\n');
     if (end === -1) {
@@ -80,7 +84,10 @@ async function readHeader(text: TextReader, onHeader: (header: string[]) => Vote
  * The next block of whole lines, of about `blockChars` (the rest of the text at its end), with the number of its
  * first line; undefined once the text is all cut.
  */
-async function nextBlock(text: TextReader, blockChars: number): Promise<{ text: string; firstLine: number } | undefined> {
+async function nextBlock(
+  text: TextReader,
+  blockChars: number,
+): Promise<{ text: string; firstLine: number } | undefined> {
   while (!text.ended || text.buffer.length > 0) {
     if (!text.ended && text.buffer.length < blockChars) {
       await text.more();
@@ -109,7 +116,10 @@ interface ParseWorkers {
 }
 
 function startParseWorkers(count: number, setup: VoterReaderSetup): ParseWorkers {
-  const workers = Array.from({ length: count }, () => new Worker(new URL('./voter-parse-worker.mjs', import.meta.url), { workerData: setup }));
+  const workers = Array.from(
+    { length: count },
+    () => new Worker(new URL('./voter-parse-worker.mjs', import.meta.url), { workerData: setup }),
+  );
   const waiting = new Map<number, { resolve: (block: VoterCopyBlock) => void; reject: (err: unknown) => void }>();
   let failure: Error | undefined;
   const failAll = (err: unknown) => {
@@ -177,7 +187,11 @@ export async function* voterCopyInWorkers(options: ParallelVoterCopyOptions): As
   const receive = blockReceiver(options);
   const inFlight: Array<Promise<VoterCopyBlock>> = [];
   try {
-    for (let block = await nextBlock(text, blockChars); block !== undefined; block = await nextBlock(text, blockChars)) {
+    for (
+      let block = await nextBlock(text, blockChars);
+      block !== undefined;
+      block = await nextBlock(text, blockChars)
+    ) {
       inFlight.push(workers.send(block.text, block.firstLine));
       if (inFlight.length >= 2 * workers.size) yield await receive(inFlight.shift()!);
     }

@@ -105,7 +105,14 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       clock.lap('keys');
       if (!file) {
         const nothing = { matched: 0, ambiguous: 0, noMatch: keyed, changes: noChanges(), changedContactIds: [] };
-        return { importId: null, contacts: keyed, skipped, ...nothing, elapsedMs: Date.now() - started, timings: clock.timings };
+        return {
+          importId: null,
+          contacts: keyed,
+          skipped,
+          ...nothing,
+          elapsedMs: Date.now() - started,
+          timings: clock.timings,
+        };
       }
       await readPrevious(trx, file.voters);
       clock.lap('previous');
@@ -115,7 +122,14 @@ export async function rematchVoters(db: Kysely<Database>, options: RematchOption
       clock.lap('decide');
       const { contacts, ...written } = await writeChanges(trx, { importId: file.id, now, pageSize, keptChanges });
       clock.lap('write');
-      return { importId: file.id, contacts, skipped, ...written, elapsedMs: Date.now() - started, timings: clock.timings };
+      return {
+        importId: file.id,
+        contacts,
+        skipped,
+        ...written,
+        elapsedMs: Date.now() - started,
+        timings: clock.timings,
+      };
     })
     .finally(() => side?.close());
 }

@@ -57,10 +57,16 @@ export const CONTACT_WEIGHTS_SQL = `
  * expression giving it).
  */
 export const contactWeightsSql = (population: number | string) =>
-  CONTACT_WEIGHTS_SQL.replaceAll(POPULATION, `greatest(${typeof population === 'number' ? Math.trunc(population) : population}, 1)::float8`);
+  CONTACT_WEIGHTS_SQL.replaceAll(
+    POPULATION,
+    `greatest(${typeof population === 'number' ? Math.trunc(population) : population}, 1)::float8`,
+  );
 
 /** One factor: its levels in order of precedence, each with its condition and its weight (in bits). */
-type Factor = { levels: Array<[condition: string, level: string, weight: string]>; otherwise: [level: string, weight: string] };
+type Factor = {
+  levels: Array<[condition: string, level: string, weight: string]>;
+  otherwise: [level: string, weight: string];
+};
 
 const FIRST: Factor = {
   levels: [
@@ -69,7 +75,11 @@ const FIRST: Factor = {
     ['v.first_norm = any(k.nicknames)', 'nickname', num(w.firstName.nickname)],
     [`v.middle_norm <> '' and k.first_norm = v.middle_norm`, 'middle', num(w.firstName.middle)],
     [typo('k.first_norm', 'v.first_norm'), 'typo', num(w.firstName.typo)],
-    ['(length(k.first_norm) = 1 or length(v.first_norm) = 1) and left(k.first_norm, 1) = left(v.first_norm, 1)', 'initial', num(w.firstName.initial)],
+    [
+      '(length(k.first_norm) = 1 or length(v.first_norm) = 1) and left(k.first_norm, 1) = left(v.first_norm, 1)',
+      'initial',
+      num(w.firstName.initial),
+    ],
   ],
   otherwise: ['mismatch', num(w.firstName.mismatch)],
 };
@@ -83,8 +93,16 @@ const LAST: Factor = {
 const ADDRESS: Factor = {
   levels: [
     ['k.zip5 is null and k.city_norm is null and k.street_core is null', 'unknown', '0::float8'],
-    ['(k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core and k.house_number = v.house_number', 'exact', 'k.w_addr_exact'],
-    ['(k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core', 'street', 'case when k.zip5 = v.zip5 then k.w_street_zip else k.w_street_city end'],
+    [
+      '(k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core and k.house_number = v.house_number',
+      'exact',
+      'k.w_addr_exact',
+    ],
+    [
+      '(k.zip5 = v.zip5 or k.city_norm = v.city_norm) and k.street_core = v.street_core',
+      'street',
+      'case when k.zip5 = v.zip5 then k.w_street_zip else k.w_street_city end',
+    ],
     ['k.zip5 = v.zip5', 'zip', 'k.w_zip'],
     ['k.city_norm = v.city_norm', 'city', 'k.w_city'],
   ],
@@ -100,8 +118,10 @@ const BIRTH: Factor = {
 };
 const FACTORS = { first: FIRST, last: LAST, address: ADDRESS, birth: BIRTH };
 
-const levelOf = (f: Factor) => `case ${f.levels.map(([c, level]) => `when ${c} then '${level}'`).join(' ')} else '${f.otherwise[0]}' end`;
-const weightOf = (f: Factor) => `case ${f.levels.map(([c, , weight]) => `when ${c} then ${weight}`).join(' ')} else ${f.otherwise[1]} end`;
+const levelOf = (f: Factor) =>
+  `case ${f.levels.map(([c, level]) => `when ${c} then '${level}'`).join(' ')} else '${f.otherwise[0]}' end`;
+const weightOf = (f: Factor) =>
+  `case ${f.levels.map(([c, , weight]) => `when ${c} then ${weight}`).join(' ')} else ${f.otherwise[1]} end`;
 const weightOfLevel = (f: Factor, level: string) =>
   `case ${level} ${f.levels.map(([, l, weight]) => `when '${l}' then ${weight}`).join(' ')} else ${f.otherwise[1]} end`;
 

@@ -56,7 +56,8 @@ export function openKyselySession(db: Kysely<unknown>): Promise<SqlSession> {
   return new Promise<SqlSession>((resolveSession, rejectSession) => {
     let release!: () => void;
     const held = db.connection().execute(async (connection) => {
-      const query = async <R>(text: string, params: unknown[] = []) => (await connection.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
+      const query = async <R>(text: string, params: unknown[] = []) =>
+        (await connection.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
       resolveSession({
         query,
         transaction: async (work) => {

@@ -10,7 +10,9 @@ const QUOTE = 34;
 
 /** A field without the double quotes North Carolina wraps every field in. */
 function unquote(field: string): string {
-  return field.length >= 2 && field.charCodeAt(0) === QUOTE && field.charCodeAt(field.length - 1) === QUOTE ? field.slice(1, -1).replace(/""/g, '"') : field;
+  return field.length >= 2 && field.charCodeAt(0) === QUOTE && field.charCodeAt(field.length - 1) === QUOTE
+    ? field.slice(1, -1).replace(/""/g, '"')
+    : field;
 }
 
 /**

@@ -20,7 +20,11 @@ export interface VoterCopyBlock {
  * one (`delimitedRecords` then `voterRowReader` then `copyLine`): the same rows, the same rejects, the same text.
  * Pure, so it runs in a worker thread (voter-parse-worker.ts).
  */
-export function voterCopyBlock(read: (values: string[], line: number) => ReturnType<ReturnType<typeof voterRowReader>>, text: string, firstLine: number): VoterCopyBlock {
+export function voterCopyBlock(
+  read: (values: string[], line: number) => ReturnType<ReturnType<typeof voterRowReader>>,
+  text: string,
+  firstLine: number,
+): VoterCopyBlock {
   const lines: string[] = [];
   const rejects: VoterCopyBlock['rejects'] = [];
   let rows = 0;

@@ -119,29 +119,103 @@ export const NCVOTER_MAPPING: VoterFileMapping = {
   history: {
     delimiter: '\t',
     dateFormat: 'MM/DD/YYYY',
-    columns: { voterId: 'ncid', electionDate: 'election_lbl', election: 'election_desc', method: 'voting_method', party: 'voted_party_cd' },
+    columns: {
+      voterId: 'ncid',
+      electionDate: 'election_lbl',
+      election: 'election_desc',
+      method: 'voting_method',
+      party: 'voted_party_cd',
+    },
   },
 };
 
 /** Every column of the ncvoter layout, in order (67): what the demo file and the benchmark write. */
 export const NCVOTER_COLUMNS = [
-  'county_id', 'county_desc', 'voter_reg_num', 'ncid', 'last_name', 'first_name', 'middle_name', 'name_suffix_lbl',
-  'status_cd', 'voter_status_desc', 'reason_cd', 'voter_status_reason_desc', 'res_street_address', 'res_city_desc',
-  'state_cd', 'zip_code', 'mail_addr1', 'mail_addr2', 'mail_addr3', 'mail_addr4', 'mail_city', 'mail_state',
-  'mail_zipcode', 'full_phone_number', 'confidential_ind', 'registr_dt', 'race_code', 'ethnic_code', 'party_cd',
-  'gender_code', 'birth_year', 'age_at_year_end', 'birth_state', 'drivers_lic', 'precinct_abbrv', 'precinct_desc',
-  'municipality_abbrv', 'municipality_desc', 'ward_abbrv', 'ward_desc', 'cong_dist_abbrv', 'super_court_abbrv',
-  'judic_dist_abbrv', 'nc_senate_abbrv', 'nc_house_abbrv', 'county_commiss_abbrv', 'county_commiss_desc',
-  'township_abbrv', 'township_desc', 'school_dist_abbrv', 'school_dist_desc', 'fire_dist_abbrv', 'fire_dist_desc',
-  'water_dist_abbrv', 'water_dist_desc', 'sewer_dist_abbrv', 'sewer_dist_desc', 'sanit_dist_abbrv', 'sanit_dist_desc',
-  'rescue_dist_abbrv', 'rescue_dist_desc', 'munic_dist_abbrv', 'munic_dist_desc', 'dist_1_abbrv', 'dist_1_desc',
-  'vtd_abbrv', 'vtd_desc',
+  'county_id',
+  'county_desc',
+  'voter_reg_num',
+  'ncid',
+  'last_name',
+  'first_name',
+  'middle_name',
+  'name_suffix_lbl',
+  'status_cd',
+  'voter_status_desc',
+  'reason_cd',
+  'voter_status_reason_desc',
+  'res_street_address',
+  'res_city_desc',
+  'state_cd',
+  'zip_code',
+  'mail_addr1',
+  'mail_addr2',
+  'mail_addr3',
+  'mail_addr4',
+  'mail_city',
+  'mail_state',
+  'mail_zipcode',
+  'full_phone_number',
+  'confidential_ind',
+  'registr_dt',
+  'race_code',
+  'ethnic_code',
+  'party_cd',
+  'gender_code',
+  'birth_year',
+  'age_at_year_end',
+  'birth_state',
+  'drivers_lic',
+  'precinct_abbrv',
+  'precinct_desc',
+  'municipality_abbrv',
+  'municipality_desc',
+  'ward_abbrv',
+  'ward_desc',
+  'cong_dist_abbrv',
+  'super_court_abbrv',
+  'judic_dist_abbrv',
+  'nc_senate_abbrv',
+  'nc_house_abbrv',
+  'county_commiss_abbrv',
+  'county_commiss_desc',
+  'township_abbrv',
+  'township_desc',
+  'school_dist_abbrv',
+  'school_dist_desc',
+  'fire_dist_abbrv',
+  'fire_dist_desc',
+  'water_dist_abbrv',
+  'water_dist_desc',
+  'sewer_dist_abbrv',
+  'sewer_dist_desc',
+  'sanit_dist_abbrv',
+  'sanit_dist_desc',
+  'rescue_dist_abbrv',
+  'rescue_dist_desc',
+  'munic_dist_abbrv',
+  'munic_dist_desc',
+  'dist_1_abbrv',
+  'dist_1_desc',
+  'vtd_abbrv',
+  'vtd_desc',
 ] as const;
 
 /** Every column of the ncvhis layout, in order (15). */
 export const NCVHIS_COLUMNS = [
-  'county_id', 'county_desc', 'voter_reg_num', 'election_lbl', 'election_desc', 'voting_method', 'voted_party_cd',
-  'voted_party_desc', 'pct_label', 'pct_description', 'ncid', 'voted_county_id', 'voted_county_desc', 'vtd_label',
+  'county_id',
+  'county_desc',
+  'voter_reg_num',
+  'election_lbl',
+  'election_desc',
+  'voting_method',
+  'voted_party_cd',
+  'voted_party_desc',
+  'pct_label',
+  'pct_description',
+  'ncid',
+  'voted_county_id',
+  'voted_county_desc',
+  'vtd_label',
   'vtd_description',
 ] as const;
 
@@ -177,7 +251,11 @@ export interface ResolvedHeader<K extends string> {
  * Finds the mapped columns in a header row, ignoring case and surrounding spaces. A missing required column is a
  * `VoterFileError` (nothing can be loaded); a missing optional one is listed in `missing`.
  */
-export function resolveHeader<K extends string>(header: string[], columns: Partial<Record<K, string>>, required: readonly K[]): ResolvedHeader<K> {
+export function resolveHeader<K extends string>(
+  header: string[],
+  columns: Partial<Record<K, string>>,
+  required: readonly K[],
+): ResolvedHeader<K> {
   const positions = new Map<string, number>();
   header.forEach((name, i) => {
     const key = name.trim().toLowerCase();
@@ -210,9 +288,14 @@ export interface VoterReaderSetup {
  * The setup for a voter file's header: where each mapped column and district is (a required column missing is a
  * VoterFileError), and the mapped columns the header lacks.
  */
-export function voterReaderSetup(header: string[], mapping: VoterFileMapping): { setup: VoterReaderSetup; missing: string[] } {
+export function voterReaderSetup(
+  header: string[],
+  mapping: VoterFileMapping,
+): { setup: VoterReaderSetup; missing: string[] } {
   const resolved = resolveHeader<VoterField>(header, mapping.columns, ['voterId', 'lastName']);
   const districts = resolveHeader<string>(header, mapping.districts, []);
-  const districtIndex = Object.keys(mapping.districts).flatMap((key) => (districts.index[key] === undefined ? [] : [[key, districts.index[key]] as [string, number]]));
+  const districtIndex = Object.keys(mapping.districts).flatMap((key) =>
+    districts.index[key] === undefined ? [] : [[key, districts.index[key]] as [string, number]],
+  );
   return { setup: { header: resolved, mapping, districtIndex }, missing: [...resolved.missing, ...districts.missing] };
 }

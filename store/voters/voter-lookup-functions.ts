@@ -28,7 +28,9 @@ export const ADDRESS_KEY_SQL = `case when v.street_core is null and v.zip5 is nu
 
 /** The columns of a registration as shown and recorded (the date as text), for a voter row `v`. */
 export const DETAIL_COLUMNS_SQL = VOTER_COLUMNS.filter((c) => c !== 'source_line')
-  .map((c) => (c === 'registration_date' ? `to_char(v.registration_date, 'YYYY-MM-DD') as registration_date` : `v.${c}`))
+  .map((c) =>
+    c === 'registration_date' ? `to_char(v.registration_date, 'YYYY-MM-DD') as registration_date` : `v.${c}`,
+  )
   .join(', ');
 
 /**

@@ -34,7 +34,10 @@ export interface CandidateSearch {
 }
 
 /** Where each column sits in a candidate's array. */
-const AT = Object.fromEntries(CANDIDATE_COLUMNS.map((column, i) => [column, i])) as Record<(typeof CANDIDATE_COLUMNS)[number], number>;
+const AT = Object.fromEntries(CANDIDATE_COLUMNS.map((column, i) => [column, i])) as Record<
+  (typeof CANDIDATE_COLUMNS)[number],
+  number
+>;
 
 /** A candidate from its array, in CANDIDATE_COLUMNS order (JSON gives null for a missing key). */
 function candidateOf(values: unknown[]): VoterCandidate {
@@ -78,7 +81,9 @@ export function addressKeyOf(keys: Pick<MatchKeys, 'houseNumber' | 'streetCore' 
  */
 export async function findBlockedVoters(db: VoterDb, keys: MatchKeys): Promise<CandidateSearch> {
   const { rows } = await sql<FileRow & { candidates: unknown[][] }>`
-    select * from voter_stage_one(${keys.first}, ${keys.last}, ${keys.lastPhonetic}, ${keys.birthYear ?? null}::integer, ${keys.zip5 ?? null}, ${keys.locality ?? null})`.execute(db);
+    select * from voter_stage_one(${keys.first}, ${keys.last}, ${keys.lastPhonetic}, ${keys.birthYear ?? null}::integer, ${keys.zip5 ?? null}, ${keys.locality ?? null})`.execute(
+    db,
+  );
   const file = rows[0];
   return {
     importId: file?.import_id ?? null,
@@ -103,7 +108,9 @@ export async function findBlockedVoters(db: VoterDb, keys: MatchKeys): Promise<C
 export async function findSimilarNameVoters(db: VoterDb, keys: MatchKeys): Promise<VoterCandidate[]> {
   if (keys.zip5 === undefined && keys.locality === undefined) return [];
   const { rows } = await sql<{ candidates: unknown[][] }>`
-    select voter_similar_names(${keys.last}, ${keys.lastPhonetic}, ${keys.zip5 ?? null}, ${keys.locality ?? null}) as candidates`.execute(db);
+    select voter_similar_names(${keys.last}, ${keys.lastPhonetic}, ${keys.zip5 ?? null}, ${keys.locality ?? null}) as candidates`.execute(
+    db,
+  );
   return candidatesOf(rows[0]?.candidates ?? []);
 }
 
@@ -113,20 +120,34 @@ export async function findSimilarNameVoters(db: VoterDb, keys: MatchKeys): Promi
  */
 export async function findVotes(db: VoterDb, voterIds: string[]): Promise<Map<string, VoteFact[]> | null> {
   const [before, after] = distinctVotesSql('voter_id in (select jsonb_array_elements_text(:ids::jsonb))').split(':ids');
-  const { rows } = await sql<{ loaded: boolean; voter_id: string | null; date: string | null; election: string | null; method: string | null; party: string | null }>`
+  const { rows } = await sql<{
+    loaded: boolean;
+    voter_id: string | null;
+    date: string | null;
+    election: string | null;
+    method: string | null;
+    party: string | null;
+  }>`
     select h.loaded, x.voter_id, x.date, x.election, x.method, x.party
       from (select exists (select 1 from voter_votes) as loaded) h
       left join (${sql.raw(before!)}${JSON.stringify(voterIds)}${sql.raw(after!)}) x on true`.execute(db);
   if (!rows[0]?.loaded) return null;
   const votes = new Map<string, VoteFact[]>(voterIds.map((id) => [id, []]));
   for (const row of rows) {
-    if (row.voter_id !== null) votes.get(row.voter_id)?.push({ date: row.date, election: row.election ?? '', method: row.method, party: row.party });
+    if (row.voter_id !== null)
+      votes
+        .get(row.voter_id)
+        ?.push({ date: row.date, election: row.election ?? '', method: row.method, party: row.party });
   }
   return votes;
 }
 
 /** What the `voter` observation reports of a registration, from its columns (the date as `YYYY-MM-DD`). */
-export function voterFactsOf(row: Pick<VoterRow, 'voter_id' | 'status' | 'party' | 'precinct' | 'registration_date' | 'county'> & { districts: Record<string, string> | null }): VoterFacts {
+export function voterFactsOf(
+  row: Pick<VoterRow, 'voter_id' | 'status' | 'party' | 'precinct' | 'registration_date' | 'county'> & {
+    districts: Record<string, string> | null;
+  },
+): VoterFacts {
   return {
     voterId: row.voter_id,
     status: row.status,
@@ -162,18 +183,27 @@ export type VoterDecisionRecord =
  * either way: for a match, the registration and its votes are read by the same statement and returned (for the
  * observation), or null when that voter is no longer in the file (another import was swapped in meanwhile).
  */
-export async function recordVoterDecision(db: VoterDb, contactId: string, decision: VoterDecisionRecord, decidedBy: 'lookup' | 'rematch'): Promise<RecordedVoter | null> {
+export async function recordVoterDecision(
+  db: VoterDb,
+  contactId: string,
+  decision: VoterDecisionRecord,
+  decidedBy: 'lookup' | 'rematch',
+): Promise<RecordedVoter | null> {
   const now = new Date();
   if (decision.state === 'matched') {
     const { rows } = await sql<{ recorded: RecordedJson | null }>`
-      select voter_record_match(${contactId}, ${decision.voterId}, ${decision.score}::float8, ${decision.importId}::bigint, ${decidedBy}, ${now}) as recorded`.execute(db);
+      select voter_record_match(${contactId}, ${decision.voterId}, ${decision.score}::float8, ${decision.importId}::bigint, ${decidedBy}, ${now}) as recorded`.execute(
+      db,
+    );
     const recorded = rows[0]?.recorded;
     return recorded ? recordedVoterOf(recorded) : null;
   }
   const review = decision.state === 'ambiguous' ? decision : undefined;
   await sql`
     select voter_record_decision(${contactId}, ${decision.state}, ${decision.importId}::bigint, ${decidedBy}, ${now},
-                                 ${review ? JSON.stringify(review.candidates) : null}::jsonb, ${review?.probabilityTopTwo ?? null}::float8)`.execute(db);
+                                 ${review ? JSON.stringify(review.candidates) : null}::jsonb, ${review?.probabilityTopTwo ?? null}::float8)`.execute(
+    db,
+  );
   return null;
 }
 
@@ -185,7 +215,9 @@ interface RecordedJson {
 }
 
 function recordedVoterOf(recorded: RecordedJson): RecordedVoter {
-  const votes = recorded.votesLoaded ? recorded.votes.map(([date, election, method, party]) => ({ date, election, method, party })) : null;
+  const votes = recorded.votesLoaded
+    ? recorded.votes.map(([date, election, method, party]) => ({ date, election, method, party }))
+    : null;
   return { ...detailsOf(recorded.row), votes };
 }
 
@@ -213,7 +245,15 @@ type MatchJson =
       outcome: 'ambiguous';
       importId: string;
       probabilityTopTwo: number;
-      candidates: Array<ScoreColumns & { voter_id: string; probability: number; name: string; address: string | null; voter_birth_year: number | null }>;
+      candidates: Array<
+        ScoreColumns & {
+          voter_id: string;
+          probability: number;
+          name: string;
+          address: string | null;
+          voter_birth_year: number | null;
+        }
+      >;
     };
 
 /**

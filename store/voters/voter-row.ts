@@ -1,7 +1,14 @@
 import * as normalise from '../../domain/voter-matching/normalise.js';
 import { plausibleBirthYear, zip5 } from '../../domain/voter-matching/normalise.js';
 import { phoneticCode as phonetic } from '../../domain/voter-matching/phonetic.js';
-import type { DateFormat, HistoryField, HistoryMapping, ResolvedHeader, VoterField, VoterFileMapping } from './voter-file-format.js';
+import type {
+  DateFormat,
+  HistoryField,
+  HistoryMapping,
+  ResolvedHeader,
+  VoterField,
+  VoterFileMapping,
+} from './voter-file-format.js';
 import type { VoterRow } from './voter-tables.js';
 import { storableLine } from '../../schemas/storable-text.js';
 
@@ -67,7 +74,11 @@ function addressOf(raw: string | undefined): AddressKeys {
     const rest = streetRest(raw!.slice(end));
     if (rest.cleaned !== null && rest.keys.houseNumber === '1') {
       const digits = raw!.slice(0, end);
-      return { resAddress: `${digits} ${rest.cleaned}`, houseNumber: String(Number(digits)), streetCore: rest.keys.streetCore ?? null };
+      return {
+        resAddress: `${digits} ${rest.cleaned}`,
+        houseNumber: String(Number(digits)),
+        streetCore: rest.keys.streetCore ?? null,
+      };
     }
   }
   const resAddress = clean(raw);
@@ -85,7 +96,14 @@ export interface VoteRow {
   source_line: number;
 }
 
-export const VOTE_COLUMNS = ['voter_id', 'election_date', 'election', 'method', 'party', 'source_line'] as const satisfies ReadonlyArray<keyof VoteRow>;
+export const VOTE_COLUMNS = [
+  'voter_id',
+  'election_date',
+  'election',
+  'method',
+  'party',
+  'source_line',
+] as const satisfies ReadonlyArray<keyof VoteRow>;
 
 export type { HistoryField, VoterField } from './voter-file-format.js';
 
@@ -114,10 +132,15 @@ function clean(value: string | undefined): string | null {
  */
 export function parseFileDate(value: string | null, format: DateFormat): string | null {
   if (value === null) return null;
-  const parts = format === 'YYYY-MM-DD' ? /^(\d{4})-(\d{1,2})-(\d{1,2})/.exec(value) : /^(\d{1,2})\/(\d{1,2})\/(\d{4})/.exec(value);
+  const parts =
+    format === 'YYYY-MM-DD' ? /^(\d{4})-(\d{1,2})-(\d{1,2})/.exec(value) : /^(\d{1,2})\/(\d{1,2})\/(\d{4})/.exec(value);
   if (!parts) return null;
   const [year, month, day] =
-    format === 'YYYY-MM-DD' ? [parts[1], parts[2], parts[3]] : format === 'MM/DD/YYYY' ? [parts[3], parts[1], parts[2]] : [parts[3], parts[2], parts[1]];
+    format === 'YYYY-MM-DD'
+      ? [parts[1], parts[2], parts[3]]
+      : format === 'MM/DD/YYYY'
+        ? [parts[3], parts[1], parts[2]]
+        : [parts[3], parts[2], parts[1]];
   const y = Number(year);
   const m = Number(month);
   const d = Number(day);
@@ -136,17 +159,9 @@ const at = <K extends string>(header: ResolvedHeader<K>, field: K) => header.ind
 /** A field of the record, cleaned; null when blank or when the header does not have it (index -1). */
 const field = (values: string[], index: number) => (index === -1 ? null : clean(values[index]));
 
-/**
- * A reader of one voter file's records: each record becomes a row to load (the registration and its match keys),
- * or the reason it cannot be loaded. Built once per file: the columns are found once, and dates are parsed once per
- * distinct value.
- */
-export function voterRowReader(
-  header: ResolvedHeader<VoterField>,
-  mapping: VoterFileMapping,
-  districtIndex: Array<[string, number]>,
-): (values: string[], line: number) => VoterRow | RowReject {
-  const columns = {
+/** Where each field the reader uses sits in the record (-1 when the header does not have it). */
+function columnsOf(header: ResolvedHeader<VoterField>) {
+  return {
     voterId: at(header, 'voterId'),
     lastName: at(header, 'lastName'),
     firstName: at(header, 'firstName'),
@@ -165,28 +180,50 @@ export function voterRowReader(
     precinct: at(header, 'precinct'),
     county: at(header, 'county'),
   };
+}
+
+/** The residential address keys, from a house number and street in two columns or one address column. */
+function addressFrom(values: string[], columns: ReturnType<typeof columnsOf>): AddressKeys {
+  const houseNumber = field(values, columns.houseNumber);
+  if (houseNumber === null) return addressOf(columns.street === -1 ? undefined : values[columns.street]);
+  const street = field(values, columns.street);
+  const keys = streetKeysOf(street ? `${houseNumber} ${street}` : null);
+  return {
+    resAddress: street ? `${houseNumber} ${street}` : null,
+    houseNumber: keys.houseNumber ?? null,
+    streetCore: keys.streetCore ?? null,
+  };
+}
+
+/**
+ * A reader of one voter file's records: each record becomes a row to load (the registration and its match keys),
+ * or the reason it cannot be loaded. Built once per file: the columns are found once, and dates are parsed once per
+ * distinct value.
+ */
+export function voterRowReader(
+  header: ResolvedHeader<VoterField>,
+  mapping: VoterFileMapping,
+  districtIndex: Array<[string, number]>,
+): (values: string[], line: number) => VoterRow | RowReject {
+  const columns = columnsOf(header);
   const fileDate = memo((text) => parseFileDate(text === '' ? null : text, mapping.dateFormat));
   return (values, line) => {
-    if (values.length !== header.width) return { reason: `has ${values.length} fields, the header has ${header.width}` };
+    if (values.length !== header.width)
+      return { reason: `has ${values.length} fields, the header has ${header.width}` };
     const voterId = field(values, columns.voterId);
     if (voterId === null) return { reason: `no voter id (${mapping.columns.voterId})` };
-    if (voterId.length > 64) return { reason: `the voter id (${mapping.columns.voterId}) is longer than 64 characters` };
+    if (voterId.length > 64)
+      return { reason: `the voter id (${mapping.columns.voterId}) is longer than 64 characters` };
     const lastName = field(values, columns.lastName);
     const [lastNorm, lastPhonetic] = familyKeys(lastName);
     if (lastName === null || lastNorm === '') return { reason: `no last name (${mapping.columns.lastName})` };
 
     const firstName = field(values, columns.firstName) ?? '';
     const middleName = field(values, columns.middleName);
-    let address: AddressKeys;
-    const houseNumber = field(values, columns.houseNumber);
-    if (houseNumber === null) address = addressOf(columns.street === -1 ? undefined : values[columns.street]);
-    else {
-      const street = field(values, columns.street);
-      const keys = streetKeysOf(street ? `${houseNumber} ${street}` : null);
-      address = { resAddress: street ? `${houseNumber} ${street}` : null, houseNumber: keys.houseNumber ?? null, streetCore: keys.streetCore ?? null };
-    }
+    const address = addressFrom(values, columns);
     const city = field(values, columns.city);
-    const birthText = field(values, columns.birthYear) ?? fileDate(field(values, columns.birthDate))?.slice(0, 4) ?? null;
+    const birthText =
+      field(values, columns.birthYear) ?? fileDate(field(values, columns.birthDate))?.slice(0, 4) ?? null;
     const statusCode = field(values, columns.status);
     const districts: Record<string, string> = {};
     for (const [key, index] of districtIndex) {
@@ -223,7 +260,12 @@ export function voterRowReader(
 }
 
 /** One record of a history file as a vote to load, or why it cannot be loaded. */
-export function voteRowFromRecord(values: string[], line: number, header: ResolvedHeader<HistoryField>, mapping: HistoryMapping): VoteRow | RowReject {
+export function voteRowFromRecord(
+  values: string[],
+  line: number,
+  header: ResolvedHeader<HistoryField>,
+  mapping: HistoryMapping,
+): VoteRow | RowReject {
   const wrongWidth = fieldCount(values, header.width);
   if (wrongWidth) return wrongWidth;
   const get = (field: HistoryField) => {
@@ -252,7 +294,9 @@ function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'number') return String(value);
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return COPY_SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : text;
+  return COPY_SPECIAL.test(text)
+    ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : text;
 }
 
 /** One row as a line of COPY text input, in the order of `columns`. */

@@ -43,18 +43,28 @@ export const VOTER_COLUMN_TYPES = {
 
 type SqlTypeOf<C extends keyof typeof VOTER_COLUMN_TYPES> = (typeof VOTER_COLUMN_TYPES)[C];
 /** The JavaScript value of a column of that SQL type: a date as `YYYY-MM-DD`, the districts as an object. */
-type ValueOf<T extends string> = T extends `jsonb${string}` ? Record<string, string> : T extends `text${string}` | `date${string}` ? string : number;
+type ValueOf<T extends string> = T extends `jsonb${string}`
+  ? Record<string, string>
+  : T extends `text${string}` | `date${string}`
+    ? string
+    : number;
 type Nullable<T extends string, V> = T extends `${string}not null${string}` ? V : V | null;
 
 /** One voter as loaded and read back: what the file says (for display and the record) and the match keys. */
-export type VoterRow = { -readonly [C in keyof typeof VOTER_COLUMN_TYPES]: Nullable<SqlTypeOf<C>, ValueOf<SqlTypeOf<C>>> };
+export type VoterRow = {
+  -readonly [C in keyof typeof VOTER_COLUMN_TYPES]: Nullable<SqlTypeOf<C>, ValueOf<SqlTypeOf<C>>>;
+};
 
 /** The columns of `voters`, in the order rows are copied. */
 export const VOTER_COLUMNS = Object.keys(VOTER_COLUMN_TYPES) as Array<keyof VoterRow>;
 
 /** One registration of the current voter file, with its match keys, as kysely sees it. */
 export type VoterTable = {
-  [C in keyof VoterRow]: C extends 'registration_date' ? DateColumn : C extends 'districts' ? Json<Record<string, string>> : VoterRow[C];
+  [C in keyof VoterRow]: C extends 'registration_date'
+    ? DateColumn
+    : C extends 'districts'
+      ? Json<Record<string, string>>
+      : VoterRow[C];
 };
 
 /** Where each match key lives: the same columns in `voters` and in `voter_contact_keys`. */
@@ -71,7 +81,9 @@ export const MATCH_KEY_COLUMNS = {
 } as const satisfies Record<keyof MatchKeys, keyof VoterRow>;
 
 /** The match key columns of a row (a voter's or a contact's). */
-export type MatchKeyColumns = { [K in keyof MatchKeys as (typeof MATCH_KEY_COLUMNS)[K]]-?: VoterRow[(typeof MATCH_KEY_COLUMNS)[K]] };
+export type MatchKeyColumns = {
+  [K in keyof MatchKeys as (typeof MATCH_KEY_COLUMNS)[K]]-?: VoterRow[(typeof MATCH_KEY_COLUMNS)[K]];
+};
 
 /** Match keys as columns (an absent key is null). */
 export function matchKeyColumns(keys: MatchKeys): MatchKeyColumns {

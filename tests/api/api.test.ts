@@ -17,7 +17,13 @@ const SIGNUP_TOKEN = 'signup-token-for-tests';
 const API_TOKEN = 'api-token-for-tests';
 const WEBHOOK_SECRET = 'webhook-secret-for-tests';
 const logger = createLogger('silent');
-const config = testConfig({ SIGNUP_TOKEN, API_TOKEN, WEBHOOK_SECRET, API_BODY_LIMIT_BYTES: '2048', API_START_TIMEOUT_MS: '1500' });
+const config = testConfig({
+  SIGNUP_TOKEN,
+  API_TOKEN,
+  WEBHOOK_SECRET,
+  API_BODY_LIMIT_BYTES: '2048',
+  API_START_TIMEOUT_MS: '1500',
+});
 
 describe('HTTP API', () => {
   let env: TestWorkflowEnvironment;
@@ -35,12 +41,21 @@ describe('HTTP API', () => {
   });
 
   const post = (body: string, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/v1/signups', payload: body, headers: { 'content-type': 'application/json', ...headers } });
+    app.inject({
+      method: 'POST',
+      url: '/v1/signups',
+      payload: body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
   const bearer = { authorization: `Bearer ${SIGNUP_TOKEN}` };
 
   describe('POST /v1/signups', () => {
     it('starts an enrichment for a valid signup with the bearer token, and finds it again for a duplicate', async () => {
-      const body = JSON.stringify({ email: 'new.person@example.org', givenName: 'New', consent: { socialProfiles: true } });
+      const body = JSON.stringify({
+        email: 'new.person@example.org',
+        givenName: 'New',
+        consent: { socialProfiles: true },
+      });
       const first = await post(body, bearer);
       expect(first.statusCode).toBe(202);
       const key = contactKeyFor('new.person@example.org', config.pseudonymKey);
@@ -68,11 +83,18 @@ describe('HTTP API', () => {
       expect((await post(body, { authorization: 'Bearer nope' })).statusCode).toBe(401);
       const otherSignature = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update('{}').digest('hex')}`;
       expect((await post(body, { 'x-signature': otherSignature })).statusCode).toBe(401);
-      await expect(env.client.workflow.getHandle(`enrich-contact:${contactKeyFor('intruder@example.org', config.pseudonymKey)}`).describe()).rejects.toThrow();
+      await expect(
+        env.client.workflow
+          .getHandle(`enrich-contact:${contactKeyFor('intruder@example.org', config.pseudonymKey)}`)
+          .describe(),
+      ).rejects.toThrow();
     });
 
     it('answers 400 naming each bad field', async () => {
-      const res = await post(JSON.stringify({ email: 'not-an-email', birthYear: 1700, postalAddress: { country: 'USA' } }), bearer);
+      const res = await post(
+        JSON.stringify({ email: 'not-an-email', birthYear: 1700, postalAddress: { country: 'USA' } }),
+        bearer,
+      );
       expect(res.statusCode).toBe(400);
       const body = res.json<{ error: string; issues: Array<{ path: string; message: string }> }>();
       expect(body.error).toBe('invalid signup');
@@ -82,7 +104,12 @@ describe('HTTP API', () => {
 
     it('answers 400 for malformed JSON, 415 for another media type and 413 for an oversized body', async () => {
       expect((await post('{"email": ', bearer)).statusCode).toBe(400);
-      const text = await app.inject({ method: 'POST', url: '/v1/signups', payload: 'email=a@b.org', headers: { 'content-type': 'text/plain', ...bearer } });
+      const text = await app.inject({
+        method: 'POST',
+        url: '/v1/signups',
+        payload: 'email=a@b.org',
+        headers: { 'content-type': 'text/plain', ...bearer },
+      });
       expect(text.statusCode).toBe(415);
       const big = await post(JSON.stringify({ email: 'big@example.org', source: 'x'.repeat(4096) }), bearer);
       expect(big.statusCode).toBe(413);
@@ -90,9 +117,19 @@ describe('HTTP API', () => {
 
     it('answers 503 with Retry-After when Temporal does not acknowledge the start', async () => {
       const deadConnection = Connection.lazy({ address: '127.0.0.1:1' });
-      const deadApp = buildApi({ config, temporal: new Client({ connection: deadConnection }), db: harness.database.db, logger });
+      const deadApp = buildApi({
+        config,
+        temporal: new Client({ connection: deadConnection }),
+        db: harness.database.db,
+        logger,
+      });
       try {
-        const res = await deadApp.inject({ method: 'POST', url: '/v1/signups', payload: JSON.stringify({ email: 'later@example.org' }), headers: { 'content-type': 'application/json', ...bearer } });
+        const res = await deadApp.inject({
+          method: 'POST',
+          url: '/v1/signups',
+          payload: JSON.stringify({ email: 'later@example.org' }),
+          headers: { 'content-type': 'application/json', ...bearer },
+        });
         expect(res.statusCode).toBe(503);
         expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
         const health = await deadApp.inject({ method: 'GET', url: '/healthz' });
@@ -112,28 +149,44 @@ describe('HTTP API', () => {
     beforeAll(async () => {
       const db = harness.database.db;
       await upsertContact(db, { id: key, signup: { email, givenName: 'Rea' }, workflowId: `enrich-contact:${key}` });
-      await insertObservations(db, { contactId: key, provider: 'signup', workflowId: `enrich-contact:${key}`, runId: 'r1' }, [
-        { field: 'name.given', value: 'Rea', confidence: 1, fetchedAt: '2026-11-01T00:00:00.000Z' },
-      ]);
+      await insertObservations(
+        db,
+        { contactId: key, provider: 'signup', workflowId: `enrich-contact:${key}`, runId: 'r1' },
+        [{ field: 'name.given', value: 'Rea', confidence: 1, fetchedAt: '2026-11-01T00:00:00.000Z' }],
+      );
       await createStoreActivities(db).mergeContact({ contactKey: key });
     });
 
     it('needs the API token', async () => {
       expect((await app.inject({ method: 'GET', url: `/v1/contacts/${key}` })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: `/v1/contacts/${key}`, headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
+      expect(
+        (await app.inject({ method: 'GET', url: `/v1/contacts/${key}`, headers: { authorization: 'Bearer wrong' } }))
+          .statusCode,
+      ).toBe(401);
     });
 
     it('returns the record by email, contact id or workflow id', async () => {
       for (const ref of [email, key, `enrich-contact:${key}`]) {
-        const res = await app.inject({ method: 'GET', url: `/v1/contacts/${encodeURIComponent(ref)}`, headers: { authorization: `Bearer ${API_TOKEN}` } });
+        const res = await app.inject({
+          method: 'GET',
+          url: `/v1/contacts/${encodeURIComponent(ref)}`,
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        });
         expect(res.statusCode).toBe(200);
-        expect(res.json()).toMatchObject({ id: key, email, name: { given: 'Rea' }, provenance: { 'name.given': [{ provider: 'signup' }] } });
+        expect(res.json()).toMatchObject({
+          id: key,
+          email,
+          name: { given: 'Rea' },
+          provenance: { 'name.given': [{ provider: 'signup' }] },
+        });
       }
     });
 
     it('answers 404 for an unknown contact and 400 for a reference that is none', async () => {
       const auth = { authorization: `Bearer ${API_TOKEN}` };
-      expect((await app.inject({ method: 'GET', url: '/v1/contacts/nobody%40example.org', headers: auth })).statusCode).toBe(404);
+      expect(
+        (await app.inject({ method: 'GET', url: '/v1/contacts/nobody%40example.org', headers: auth })).statusCode,
+      ).toBe(404);
       expect((await app.inject({ method: 'GET', url: '/v1/contacts/xyz', headers: auth })).statusCode).toBe(400);
     });
   });

@@ -33,10 +33,18 @@ describe('codec endpoints', () => {
       method: 'POST',
       url: path,
       payload: JSON.stringify(body),
-      headers: { 'content-type': 'application/json', origin: UI, 'x-namespace': 'default', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        origin: UI,
+        'x-namespace': 'default',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
     });
 
-  const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"email":"dana.ruiz@example.org"}').toString('base64') };
+  const plain = {
+    metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+    data: Buffer.from('{"email":"dana.ruiz@example.org"}').toString('base64'),
+  };
 
   it('encodes payloads so they are unreadable and decodes them back, with CORS for the UI', async () => {
     const encoded = await call('/codec/encode', { payloads: [plain] });
@@ -55,12 +63,20 @@ describe('codec endpoints', () => {
     const preflight = await app.inject({
       method: 'OPTIONS',
       url: '/codec/decode',
-      headers: { origin: UI, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+      headers: {
+        origin: UI,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace',
+      },
     });
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe(UI);
     expect(String(preflight.headers['access-control-allow-headers'])).toMatch(/x-namespace/);
-    const other = await app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await app.inject({
+      method: 'OPTIONS',
+      url: '/codec/decode',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 

@@ -100,7 +100,10 @@ describe('email validation at the API', () => {
 
   describe('webhooks', () => {
     it('NationBuilder: answers 400 naming the sender field and the reason for a bad email', async () => {
-      const res = await post('/v1/webhooks/nationbuilder', JSON.stringify(nationBuilderPersonCreated({ email: 'Ada@Example..org' })));
+      const res = await post(
+        '/v1/webhooks/nationbuilder',
+        JSON.stringify(nationBuilderPersonCreated({ email: 'Ada@Example..org' })),
+      );
 
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual({
@@ -110,19 +113,30 @@ describe('email validation at the API', () => {
     });
 
     it('Action Network: answers 400 naming the element and the reason for a bad email', async () => {
-      const res = await post(`/v1/webhooks/action-network/${AN_SECRET}`, JSON.stringify([actionNetworkElement('osdi:submission', { email: 'mailto:an@example.org' })]));
+      const res = await post(
+        `/v1/webhooks/action-network/${AN_SECRET}`,
+        JSON.stringify([actionNetworkElement('osdi:submission', { email: 'mailto:an@example.org' })]),
+      );
 
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual({
         error: 'invalid Action Network event at index 0',
         index: 0,
-        issues: [{ path: '0.osdi:submission.person.email_addresses.0.address', message: 'starts with a URL scheme (mailto:); give the bare address' }],
+        issues: [
+          {
+            path: '0.osdi:submission.person.email_addresses.0.address',
+            message: 'starts with a URL scheme (mailto:); give the bare address',
+          },
+        ],
       });
       expect(await workflowExists(env.client, workflowIdOf('mailto:an@example.org'))).toBe(false);
     });
 
     it('answers 400 for a body that is not valid UTF-8 on every JSON route, before authentication reads it', async () => {
-      const nationBuilder = Buffer.concat([Buffer.from(JSON.stringify(nationBuilderPersonCreated()).slice(0, -1)), Buffer.from(',"x":"\xff"}', 'latin1')]);
+      const nationBuilder = Buffer.concat([
+        Buffer.from(JSON.stringify(nationBuilderPersonCreated()).slice(0, -1)),
+        Buffer.from(',"x":"\xff"}', 'latin1'),
+      ]);
       for (const [url, payload, contentType] of [
         ['/v1/webhooks/nationbuilder', nationBuilder, 'application/json'],
         [`/v1/webhooks/action-network/${AN_SECRET}`, Buffer.from([0x5b, 0xc3, 0x28, 0x5d]), 'application/hal+json'],

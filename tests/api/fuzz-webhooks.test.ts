@@ -25,59 +25,84 @@ const config = testConfig({
 const GENERIC = '/v1/signups';
 const NATIONBUILDER = '/v1/webhooks/nationbuilder';
 const ACTION_NETWORK = `/v1/webhooks/action-network/${AN_SECRET}`;
-const CONTENT_TYPES = ['application/json', 'application/hal+json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/hal+json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/octet-stream',
+];
 
 /** Values of every JSON type, including the awkward ones: huge and negative numbers, deep nesting, odd strings. */
 const anyJson = fc.jsonValue({ maxDepth: 4 });
 /** Email-ish strings: valid addresses, near misses and junk. */
-const emailish = fc.oneof(fc.emailAddress(), fc.constantFrom('a@b', '@example.org', 'x@example.org ', 'ADA@EXAMPLE.ORG', 'a..b@example.org', ''), fc.string({ maxLength: 20 }));
+const emailish = fc.oneof(
+  fc.emailAddress(),
+  fc.constantFrom('a@b', '@example.org', 'x@example.org ', 'ADA@EXAMPLE.ORG', 'a..b@example.org', ''),
+  fc.string({ maxLength: 20 }),
+);
 
 /** A valid body with some of its fields (at any depth of `keys`) replaced by arbitrary values or removed. */
 function mutated<T extends Record<string, unknown>>(base: () => T, keys: readonly string[]) {
-  return fc.array(fc.tuple(fc.constantFrom(...keys), fc.option(anyJson, { nil: undefined })), { maxLength: 4 }).map((changes) => {
-    const body = base() as Record<string, unknown>;
-    for (const [path, value] of changes) {
-      const parts = path.split('.');
-      let target: Record<string, unknown> = body;
-      for (const part of parts.slice(0, -1)) {
-        const next = target[part];
-        if (typeof next !== 'object' || next === null) break;
-        target = next as Record<string, unknown>;
+  return fc
+    .array(fc.tuple(fc.constantFrom(...keys), fc.option(anyJson, { nil: undefined })), { maxLength: 4 })
+    .map((changes) => {
+      const body = base() as Record<string, unknown>;
+      for (const [path, value] of changes) {
+        const parts = path.split('.');
+        let target: Record<string, unknown> = body;
+        for (const part of parts.slice(0, -1)) {
+          const next = target[part];
+          if (typeof next !== 'object' || next === null) break;
+          target = next as Record<string, unknown>;
+        }
+        if (value === undefined) delete target[parts.at(-1)!];
+        else target[parts.at(-1)!] = value;
       }
-      if (value === undefined) delete target[parts.at(-1)!];
-      else target[parts.at(-1)!] = value;
-    }
-    return body;
-  });
+      return body;
+    });
 }
 
 const personKeys = Object.keys(nationBuilderPersonCreated().payload.person).map((k) => `payload.person.${k}`);
-const nationBuilderBody = mutated(() => nationBuilderPersonCreated(), [
-  'nation_slug',
-  'payload',
-  'payload.person',
-  'version',
-  ...personKeys,
-  'payload.person.primary_address.country_code',
-  'payload.person.primary_address.zip',
-  'payload.person.primary_address.address1',
-]);
+const nationBuilderBody = mutated(
+  () => nationBuilderPersonCreated(),
+  [
+    'nation_slug',
+    'payload',
+    'payload.person',
+    'version',
+    ...personKeys,
+    'payload.person.primary_address.country_code',
+    'payload.person.primary_address.zip',
+    'payload.person.primary_address.address1',
+  ],
+);
 
-const anElement = actionNetworkElement('osdi:submission', { given: 'Ana', family: 'Lee', email: 'fuzz.an@example.org', customFields: { consent_social: 'yes' } });
+const anElement = actionNetworkElement('osdi:submission', {
+  given: 'Ana',
+  family: 'Lee',
+  email: 'fuzz.an@example.org',
+  customFields: { consent_social: 'yes' },
+});
 const actionNetworkBody = fc
   .array(
     fc.oneof(
-      mutated(() => structuredClone(anElement) as Record<string, unknown>, [
-        'idempotency_key',
-        'osdi:submission',
-        'osdi:submission.person',
-        'osdi:submission.created_date',
-        'osdi:submission.person.email_addresses',
-        'osdi:submission.person.postal_addresses',
-        'osdi:submission.person.custom_fields',
-        'osdi:submission.person.given_name',
-        'osdi:submission.person.birthdate',
-      ]),
+      mutated(
+        () => structuredClone(anElement) as Record<string, unknown>,
+        [
+          'idempotency_key',
+          'osdi:submission',
+          'osdi:submission.person',
+          'osdi:submission.created_date',
+          'osdi:submission.person.email_addresses',
+          'osdi:submission.person.postal_addresses',
+          'osdi:submission.person.custom_fields',
+          'osdi:submission.person.given_name',
+          'osdi:submission.person.birthdate',
+        ],
+      ),
       anyJson,
     ),
     { maxLength: 4 },
@@ -85,11 +110,16 @@ const actionNetworkBody = fc
   .chain((elements) => fc.constantFrom<unknown>(elements, elements[0], { ...elements }));
 
 /** Mostly a plausible value, sometimes anything: so that some bodies validate and reach Temporal, and most do not. */
-const plausible = <T>(value: fc.Arbitrary<T>) => fc.oneof({ weight: 8, arbitrary: value }, { weight: 1, arbitrary: anyJson });
+const plausible = <T>(value: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 8, arbitrary: value }, { weight: 1, arbitrary: anyJson });
 const word = fc.stringMatching(/^[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'-]{0,20}$/);
 const genericBody = fc.record(
   {
-    email: fc.oneof({ weight: 6, arbitrary: fc.emailAddress() }, { weight: 1, arbitrary: emailish }, { weight: 1, arbitrary: anyJson }),
+    email: fc.oneof(
+      { weight: 6, arbitrary: fc.emailAddress() },
+      { weight: 1, arbitrary: emailish },
+      { weight: 1, arbitrary: anyJson },
+    ),
     givenName: plausible(word),
     familyName: plausible(fc.oneof(word, fc.string({ maxLength: 120 }))),
     phone: plausible(fc.stringMatching(/^\+?[0-9 ()-]{1,20}$/)),
@@ -110,7 +140,14 @@ const genericBody = fc.record(
       fc.record(
         {
           socialProfiles: plausible(fc.boolean()),
-          at: plausible(fc.oneof(fc.date({ noInvalidDate: true, min: new Date(0), max: new Date('2999-12-31') }).map((d) => d.toISOString()), fc.string({ maxLength: 25 }))),
+          at: plausible(
+            fc.oneof(
+              fc
+                .date({ noInvalidDate: true, min: new Date(0), max: new Date('2999-12-31') })
+                .map((d) => d.toISOString()),
+              fc.string({ maxLength: 25 }),
+            ),
+          ),
           noticeVersion: plausible(word),
           source: plausible(word),
         },
@@ -156,22 +193,40 @@ describe('webhook bodies (fuzzed): every input gets a 2xx or a 4xx, never a 5xx 
 
   it('POST /v1/signups: signup-shaped bodies, any JSON, and signed bodies', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: genericBody }, { weight: 1, arbitrary: anyJson }), fc.boolean(), async (body, signed) => {
-        const raw = JSON.stringify(body) ?? 'null';
-        const headers = signed ? { 'x-signature': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex')}` } : bearer;
-        expectHandled(await post(GENERIC, raw, headers));
-      }),
+      fc.asyncProperty(
+        fc.oneof({ weight: 3, arbitrary: genericBody }, { weight: 1, arbitrary: anyJson }),
+        fc.boolean(),
+        async (body, signed) => {
+          const raw = JSON.stringify(body) ?? 'null';
+          const headers = signed
+            ? { 'x-signature': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex')}` }
+            : bearer;
+          expectHandled(await post(GENERIC, raw, headers));
+        },
+      ),
       // The examples always run, so both answer classes asserted below are reached on every run.
-      { numRuns: 120, examples: [[{ email: 'fuzz.valid@example.org' }, false], [{ email: 'not an email' }, true]] },
+      {
+        numRuns: 120,
+        examples: [
+          [{ email: 'fuzz.valid@example.org' }, false],
+          [{ email: 'not an email' }, true],
+        ],
+      },
     );
     expect([...seen].sort()).toEqual(expect.arrayContaining([202, 400]));
   });
 
   it('POST /v1/webhooks/nationbuilder: valid deliveries with fields replaced or removed, and any JSON with the token', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(nationBuilderBody, anyJson.map((payload) => ({ token: NATION_TOKEN, payload }))), async (body) => {
-        expectHandled(await post(NATIONBUILDER, JSON.stringify(body)));
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          nationBuilderBody,
+          anyJson.map((payload) => ({ token: NATION_TOKEN, payload })),
+        ),
+        async (body) => {
+          expectHandled(await post(NATIONBUILDER, JSON.stringify(body)));
+        },
+      ),
       { numRuns: 120, examples: [[nationBuilderPersonCreated()], [{ token: NATION_TOKEN, payload: null }]] },
     );
     expect([...seen].sort()).toEqual(expect.arrayContaining([202, 400]));
@@ -192,11 +247,17 @@ describe('webhook bodies (fuzzed): every input gets a 2xx or a 4xx, never a 5xx 
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...urls),
-        fc.oneof(fc.uint8Array({ maxLength: 256 }), fc.string({ unit: 'binary', maxLength: 256 }).map((s) => new Uint8Array(Buffer.from(s))), fc.constant(new Uint8Array(9000))),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 256 }),
+          fc.string({ unit: 'binary', maxLength: 256 }).map((s) => new Uint8Array(Buffer.from(s))),
+          fc.constant(new Uint8Array(9000)),
+        ),
         fc.constantFrom(...CONTENT_TYPES),
         fc.boolean(),
         async (url, bytes, contentType, authenticated) => {
-          expectHandled(await post(url, Buffer.from(bytes), { 'content-type': contentType, ...(authenticated ? bearer : {}) }));
+          expectHandled(
+            await post(url, Buffer.from(bytes), { 'content-type': contentType, ...(authenticated ? bearer : {}) }),
+          );
         },
       ),
       {

@@ -11,7 +11,12 @@ import { AN_SECRET, NATION_TOKEN, actionNetworkElement, nationBuilderPersonCreat
 import { enrichmentInput } from './workflow-input.js';
 
 const SIGNUP_TOKEN = 'signup-token-for-tests';
-const config = testConfig({ SIGNUP_TOKEN, NATIONBUILDER_WEBHOOK_TOKEN: NATION_TOKEN, ACTION_NETWORK_WEBHOOK_SECRET: AN_SECRET, API_START_TIMEOUT_MS: '3000' });
+const config = testConfig({
+  SIGNUP_TOKEN,
+  NATIONBUILDER_WEBHOOK_TOKEN: NATION_TOKEN,
+  ACTION_NETWORK_WEBHOOK_SECRET: AN_SECRET,
+  API_START_TIMEOUT_MS: '3000',
+});
 const workflowIdOf = (email: string) => `enrich-contact:${contactKeyFor(email, config.pseudonymKey)}`;
 
 /**
@@ -39,15 +44,22 @@ describe('text made storable at every HTTP entry point', () => {
 
   it('POST /v1/signups', async () => {
     // Written as JSON escapes, as a fuzzer or a broken form sends them.
-    const body = '{"email":"storable.api@example.org","givenName":"Ada\\u0000","familyName":"Love\\ud800lace","postalAddress":{"lines":["1 Main St\\u001b"]}}';
+    const body =
+      '{"email":"storable.api@example.org","givenName":"Ada\\u0000","familyName":"Love\\ud800lace","postalAddress":{"lines":["1 Main St\\u001b"]}}';
     const res = await post('/v1/signups', body, { authorization: `Bearer ${SIGNUP_TOKEN}` });
     expect(res.statusCode).toBe(202);
     const { signup } = await enrichmentInput(env.client, workflowIdOf('storable.api@example.org'));
-    expect(signup).toMatchObject({ givenName: 'Ada', familyName: 'Love\ufffdlace', postalAddress: { lines: ['1 Main St'] } });
+    expect(signup).toMatchObject({
+      givenName: 'Ada',
+      familyName: 'Love\ufffdlace',
+      postalAddress: { lines: ['1 Main St'] },
+    });
   });
 
   it('POST /v1/signups refuses a field left empty once cleaned, naming it', async () => {
-    const res = await post('/v1/signups', '{"email":"storable.empty@example.org","givenName":"\\u0000"}', { authorization: `Bearer ${SIGNUP_TOKEN}` });
+    const res = await post('/v1/signups', '{"email":"storable.empty@example.org","givenName":"\\u0000"}', {
+      authorization: `Bearer ${SIGNUP_TOKEN}`,
+    });
     expect(res.statusCode).toBe(400);
     expect(JSON.stringify(res.json())).toContain('givenName');
   });
@@ -55,7 +67,12 @@ describe('text made storable at every HTTP entry point', () => {
   it('POST /v1/webhooks/nationbuilder', async () => {
     const body = nationBuilderPersonCreated();
     const person = (body.payload as { person: Record<string, unknown> }).person;
-    Object.assign(person, { email: 'storable.nb@example.org', email1: 'storable.nb@example.org', first_name: 'Ada\u0000', last_name: '\udc00Moreau' });
+    Object.assign(person, {
+      email: 'storable.nb@example.org',
+      email1: 'storable.nb@example.org',
+      first_name: 'Ada\u0000',
+      last_name: '\udc00Moreau',
+    });
     const res = await post('/v1/webhooks/nationbuilder', JSON.stringify(body));
     expect(res.statusCode).toBe(202);
     const { signup } = await enrichmentInput(env.client, workflowIdOf('storable.nb@example.org'));
@@ -63,7 +80,11 @@ describe('text made storable at every HTTP entry point', () => {
   });
 
   it('POST /v1/webhooks/action-network/:secret', async () => {
-    const element = actionNetworkElement('osdi:submission', { given: 'Ben\u0000', family: 'Okafor\ud800', email: 'storable.an@example.org' }, 'key-storable-1');
+    const element = actionNetworkElement(
+      'osdi:submission',
+      { given: 'Ben\u0000', family: 'Okafor\ud800', email: 'storable.an@example.org' },
+      'key-storable-1',
+    );
     const res = await post(`/v1/webhooks/action-network/${AN_SECRET}`, JSON.stringify([element]));
     expect(res.statusCode).toBe(202);
     const { signup } = await enrichmentInput(env.client, workflowIdOf('storable.an@example.org'));

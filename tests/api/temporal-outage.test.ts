@@ -7,7 +7,11 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApi } from '../../api/build-api.js';
 import { contactKeyFor } from '../../domain/contact-key.js';
-import { headlessDevServerOptions, startTemporalDevServer, type TemporalDevServer } from '../../dev/temporal-dev-server.js';
+import {
+  headlessDevServerOptions,
+  startTemporalDevServer,
+  type TemporalDevServer,
+} from '../../dev/temporal-dev-server.js';
 import { createLogger } from '../../logger.js';
 import { createEnrichmentHarness, type EnrichmentHarness } from '../support/enrichment-harness.js';
 import { freePort } from '../support/free-port.js';
@@ -45,7 +49,12 @@ describe('the API while Temporal is down', () => {
     port = await freePort();
     [, harness] = await Promise.all([startServer(), createEnrichmentHarness()]);
     connection = await Connection.connect({ address: `127.0.0.1:${port}` });
-    app = buildApi({ config, temporal: new Client({ connection, namespace: config.temporal.namespace }), db: harness.database.db, logger: createLogger('silent') });
+    app = buildApi({
+      config,
+      temporal: new Client({ connection, namespace: config.temporal.namespace }),
+      db: harness.database.db,
+      logger: createLogger('silent'),
+    });
     await app.ready();
   });
   afterAll(async () => {
@@ -57,10 +66,18 @@ describe('the API while Temporal is down', () => {
   });
 
   const json = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url, payload: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+    app.inject({
+      method: 'POST',
+      url,
+      payload: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 
   /** What a webhook sender does with a 503: wait (here much less than Retry-After) and send the same body again. */
-  async function retryUntilAccepted(send: () => Promise<LightMyRequestResponse>, timeoutMs = 45_000): Promise<LightMyRequestResponse> {
+  async function retryUntilAccepted(
+    send: () => Promise<LightMyRequestResponse>,
+    timeoutMs = 45_000,
+  ): Promise<LightMyRequestResponse> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const res = await send();
@@ -71,14 +88,19 @@ describe('the API while Temporal is down', () => {
 
   it('answers 503 with Retry-After while Temporal is down, and the retried deliveries start once it is back', async () => {
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const before = await json('/v1/webhooks/nationbuilder', nationBuilderPersonCreated({ email: 'before.outage@example.org' }));
+    const before = await json(
+      '/v1/webhooks/nationbuilder',
+      nationBuilderPersonCreated({ email: 'before.outage@example.org' }),
+    );
     expect(before.statusCode).toBe(202);
 
     await server?.stop();
     server = undefined;
 
-    const signup = () => json('/v1/signups', { email: 'during.signup@example.org' }, { authorization: `Bearer ${SIGNUP_TOKEN}` });
-    const nationBuilder = () => json('/v1/webhooks/nationbuilder', nationBuilderPersonCreated({ email: 'during.nb@example.org' }));
+    const signup = () =>
+      json('/v1/signups', { email: 'during.signup@example.org' }, { authorization: `Bearer ${SIGNUP_TOKEN}` });
+    const nationBuilder = () =>
+      json('/v1/webhooks/nationbuilder', nationBuilderPersonCreated({ email: 'during.nb@example.org' }));
     const actionNetwork = () =>
       json(`/v1/webhooks/action-network/${AN_SECRET}`, [
         actionNetworkElement('osdi:submission', { email: 'during.an1@example.org' }, 'outage-key-1'),
@@ -95,14 +117,27 @@ describe('the API while Temporal is down', () => {
 
     const retried = await retryUntilAccepted(actionNetwork);
     expect(retried.statusCode).toBe(202);
-    expect(retried.json<{ results: Array<{ status: string }> }>().results.map((r) => r.status)).toEqual(['started', 'started']);
-    expect((await retryUntilAccepted(nationBuilder)).json()).toEqual({ workflowId: workflowIdOf('during.nb@example.org'), status: 'started' });
-    expect((await retryUntilAccepted(signup)).json()).toEqual({ workflowId: workflowIdOf('during.signup@example.org'), status: 'started' });
+    expect(retried.json<{ results: Array<{ status: string }> }>().results.map((r) => r.status)).toEqual([
+      'started',
+      'started',
+    ]);
+    expect((await retryUntilAccepted(nationBuilder)).json()).toEqual({
+      workflowId: workflowIdOf('during.nb@example.org'),
+      status: 'started',
+    });
+    expect((await retryUntilAccepted(signup)).json()).toEqual({
+      workflowId: workflowIdOf('during.signup@example.org'),
+      status: 'started',
+    });
 
     // What was acknowledged before the outage is still there, with the signup it was started with.
     const input = await enrichmentInput(client, workflowIdOf('before.outage@example.org'));
     expect(input.signup.email).toBe('before.outage@example.org');
-    expect((await json('/v1/webhooks/nationbuilder', nationBuilderPersonCreated({ email: 'before.outage@example.org' }))).json()).toMatchObject({
+    expect(
+      (
+        await json('/v1/webhooks/nationbuilder', nationBuilderPersonCreated({ email: 'before.outage@example.org' }))
+      ).json(),
+    ).toMatchObject({
       status: 'existing',
     });
   });

@@ -26,7 +26,9 @@ describe('originOf', () => {
 
 describe('nationBuilderSignup', () => {
   it('maps a person_creation payload and ignores email_opt_in for consent', () => {
-    const webhook = NationBuilderPersonWebhookSchema.parse(nationBuilderPersonCreated({ email_opt_in: true, tags: [] }));
+    const webhook = NationBuilderPersonWebhookSchema.parse(
+      nationBuilderPersonCreated({ email_opt_in: true, tags: [] }),
+    );
     const result = validateSignupDraft(nationBuilderSignup(webhook));
     expect(result).toEqual({
       success: true,
@@ -36,21 +38,37 @@ describe('nationBuilderSignup', () => {
         familyName: 'Moreau',
         phone: '9195550100',
         birthYear: 1988,
-        postalAddress: { lines: ['12 Elm St', 'Apt 3'], locality: 'Raleigh', region: 'NC', postalCode: '27601', country: 'US' },
+        postalAddress: {
+          lines: ['12 Elm St', 'Apt 3'],
+          locality: 'Raleigh',
+          region: 'NC',
+          postalCode: '27601',
+          country: 'US',
+        },
         source: 'nationbuilder:examplenation',
       },
     });
   });
 
   it('takes consent from the consent_social tag, and says so in the consent', () => {
-    const webhook = NationBuilderPersonWebhookSchema.parse(nationBuilderPersonCreated({ tags: ['volunteer', 'consent_social'] }));
+    const webhook = NationBuilderPersonWebhookSchema.parse(
+      nationBuilderPersonCreated({ tags: ['volunteer', 'consent_social'] }),
+    );
     const result = validateSignupDraft(nationBuilderSignup(webhook));
-    expect(result.success && result.signup.consent).toEqual({ socialProfiles: true, source: 'nationbuilder:tag:consent_social' });
+    expect(result.success && result.signup.consent).toEqual({
+      socialProfiles: true,
+      source: 'nationbuilder:tag:consent_social',
+    });
   });
 
   it('treats blank strings as absent rather than as invalid values', () => {
     const webhook = NationBuilderPersonWebhookSchema.parse(
-      nationBuilderPersonCreated({ first_name: '  ', last_name: '', primary_address: { address1: '', city: '', zip: ' ', country_code: '' }, submitted_address: '' }),
+      nationBuilderPersonCreated({
+        first_name: '  ',
+        last_name: '',
+        primary_address: { address1: '', city: '', zip: ' ', country_code: '' },
+        submitted_address: '',
+      }),
     );
     const result = validateSignupDraft(nationBuilderSignup(webhook));
     expect(result.success && result.signup).toMatchObject({ email: 'ada.moreau@example.org' });
@@ -70,7 +88,15 @@ describe('actionNetworkSignup', () => {
           { address: 'old@example.org', primary: false, status: 'unsubscribed' },
           { address: 'ada@example.org', primary: true, status: 'subscribed' },
         ],
-        postal_addresses: [{ primary: true, address_lines: ['1 Rue de la Paix', ''], locality: 'Paris', postal_code: '75002', country: 'FR' }],
+        postal_addresses: [
+          {
+            primary: true,
+            address_lines: ['1 Rue de la Paix', ''],
+            locality: 'Paris',
+            postal_code: '75002',
+            country: 'FR',
+          },
+        ],
         custom_fields: { consent_social: 'maybe' },
       },
     });
@@ -89,7 +115,10 @@ describe('actionNetworkSignup', () => {
   it('takes consent from a yes to consent_social, at the time of the event, and says where it came from', () => {
     const event = ActionNetworkEventSchema.parse({
       created_date: '2025-03-02T15:21:43Z',
-      person: { email_addresses: [{ address: 'ada@example.org', primary: true }], custom_fields: { consent_social: 'Yes' } },
+      person: {
+        email_addresses: [{ address: 'ada@example.org', primary: true }],
+        custom_fields: { consent_social: 'Yes' },
+      },
     });
     const result = validateSignupDraft(actionNetworkSignup('osdi:submission', event, '0.osdi:submission'));
     expect(result.success && result.signup.consent).toEqual({

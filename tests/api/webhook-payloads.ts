@@ -129,16 +129,25 @@ function osdiPerson({ given, family, email, postalCode = '27601', country = 'US'
 export function actionNetworkElement(type: string, person: AnPerson, idempotencyKey?: string) {
   return {
     ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
-    'action_network:sponsor': { title: 'Example Climate Group', url: 'https://actionnetwork.org/groups/example-climate-group' },
+    'action_network:sponsor': {
+      title: 'Example Climate Group',
+      url: 'https://actionnetwork.org/groups/example-climate-group',
+    },
     [type]: {
       identifiers: ['action_network:6f1c2d3e-0000-4aaa-8bbb-1234567890ab'],
       created_date: '2025-03-02T15:21:43Z',
       modified_date: '2025-03-02T15:21:43Z',
       person: osdiPerson(person),
       add_tags: ['climate-2025'],
-      'action_network:referrer_data': { source: 'fb-ad-march', referrer: 'group-example-climate-group', website: 'https://facebook.com' },
+      'action_network:referrer_data': {
+        source: 'fb-ad-march',
+        referrer: 'group-example-climate-group',
+        website: 'https://facebook.com',
+      },
       _links: {
-        self: { href: 'https://actionnetwork.org/api/v2/forms/9f8e7d6c/submissions/6f1c2d3e-0000-4aaa-8bbb-1234567890ab' },
+        self: {
+          href: 'https://actionnetwork.org/api/v2/forms/9f8e7d6c/submissions/6f1c2d3e-0000-4aaa-8bbb-1234567890ab',
+        },
         'osdi:form': { href: 'https://actionnetwork.org/api/v2/forms/9f8e7d6c' },
         'osdi:person': { href: 'https://actionnetwork.org/api/v2/people/1a2b3c4d' },
       },

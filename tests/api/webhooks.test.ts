@@ -71,7 +71,13 @@ describe('webhooks', () => {
         familyName: 'Moreau',
         phone: '9195550100',
         birthYear: 1988,
-        postalAddress: { lines: ['12 Elm St', 'Apt 3'], locality: 'Raleigh', region: 'NC', postalCode: '27601', country: 'US' },
+        postalAddress: {
+          lines: ['12 Elm St', 'Apt 3'],
+          locality: 'Raleigh',
+          region: 'NC',
+          postalCode: '27601',
+          country: 'US',
+        },
         source: 'nationbuilder:examplenation',
       });
       // email_opt_in is true, but it is consent to email, not to social matching.
@@ -86,7 +92,9 @@ describe('webhooks', () => {
       expect(first.json()).toMatchObject({ status: 'started' });
       expect(again.statusCode).toBe(202);
       expect(again.json()).toEqual({ workflowId: workflowIdOf('redelivered@example.org'), status: 'existing' });
-      expect((await env.client.workflow.getHandle(workflowIdOf('redelivered@example.org')).describe()).runId).toBe(runId);
+      expect((await env.client.workflow.getHandle(workflowIdOf('redelivered@example.org')).describe()).runId).toBe(
+        runId,
+      );
     });
 
     it('carries consent only for a person tagged consent_social, and reads the submitted address when there is no primary one', async () => {
@@ -129,7 +137,10 @@ describe('webhooks', () => {
       }
       const update = await post(nationBuilderPersonCreated({ email: 'updated@example.org' }), '?event=person_update');
       expect(update.json()).toMatchObject({ status: 'ignored', reason: expect.stringContaining('person_update') });
-      const created = await post(nationBuilderPersonCreated({ email: 'explicit@example.org' }), '?event=person_creation');
+      const created = await post(
+        nationBuilderPersonCreated({ email: 'explicit@example.org' }),
+        '?event=person_creation',
+      );
       expect(created.json()).toMatchObject({ status: 'started' });
       const noEmail = await post(nationBuilderPersonCreated({ email: null, email1: null }));
       expect(noEmail.json()).toEqual({ status: 'ignored', reason: 'the person has no email address' });
@@ -138,7 +149,14 @@ describe('webhooks', () => {
     });
 
     it('falls back to the first email not marked bad', async () => {
-      const res = await post(nationBuilderPersonCreated({ email: null, email1: 'old@example.org', email1_is_bad: true, email2: 'second@example.org' }));
+      const res = await post(
+        nationBuilderPersonCreated({
+          email: null,
+          email1: 'old@example.org',
+          email1_is_bad: true,
+          email2: 'second@example.org',
+        }),
+      );
       expect(res.json()).toEqual({ workflowId: workflowIdOf('second@example.org'), status: 'started' });
     });
 
@@ -160,7 +178,12 @@ describe('webhooks', () => {
       ]);
       const shape = await post({ ...nationBuilderPersonCreated(), payload: { person: { email: 42, tags: 'x' } } });
       expect(shape.statusCode).toBe(400);
-      expect(shape.json<{ issues: Issue[] }>().issues.map((i) => i.path).sort()).toEqual(['payload.person.email', 'payload.person.tags']);
+      expect(
+        shape
+          .json<{ issues: Issue[] }>()
+          .issues.map((i) => i.path)
+          .sort(),
+      ).toEqual(['payload.person.email', 'payload.person.tags']);
     });
 
     it('answers 400 for malformed JSON, 415 for another media type and 413 for an oversized body', async () => {
@@ -183,8 +206,16 @@ describe('webhooks', () => {
 
     it('starts one enrichment per person event and answers one result per element, in order', async () => {
       const delivery = [
-        actionNetworkElement('osdi:submission', { given: 'Ada', family: 'Moreau', email: 'an.ada@example.org' }, 'key-submission-1'),
-        actionNetworkElement('osdi:signature', { given: 'Ben', email: 'an.ben@example.org', postalCode: '75011', country: 'fr' }, 'key-signature-1'),
+        actionNetworkElement(
+          'osdi:submission',
+          { given: 'Ada', family: 'Moreau', email: 'an.ada@example.org' },
+          'key-submission-1',
+        ),
+        actionNetworkElement(
+          'osdi:signature',
+          { given: 'Ben', email: 'an.ben@example.org', postalCode: '75011', country: 'fr' },
+          'key-signature-1',
+        ),
         actionNetworkElement('osdi:attendance', { email: 'an.cleo@example.org' }, 'key-attendance-1'),
         actionNetworkElement('action_network:upload', { email: 'an.dev@example.org' }),
       ];
@@ -192,10 +223,33 @@ describe('webhooks', () => {
       expect(res.statusCode).toBe(202);
       expect(res.json()).toEqual({
         results: [
-          { index: 0, type: 'osdi:submission', idempotencyKey: 'key-submission-1', status: 'started', workflowId: workflowIdOf('an.ada@example.org') },
-          { index: 1, type: 'osdi:signature', idempotencyKey: 'key-signature-1', status: 'started', workflowId: workflowIdOf('an.ben@example.org') },
-          { index: 2, type: 'osdi:attendance', idempotencyKey: 'key-attendance-1', status: 'started', workflowId: workflowIdOf('an.cleo@example.org') },
-          { index: 3, type: 'action_network:upload', status: 'started', workflowId: workflowIdOf('an.dev@example.org') },
+          {
+            index: 0,
+            type: 'osdi:submission',
+            idempotencyKey: 'key-submission-1',
+            status: 'started',
+            workflowId: workflowIdOf('an.ada@example.org'),
+          },
+          {
+            index: 1,
+            type: 'osdi:signature',
+            idempotencyKey: 'key-signature-1',
+            status: 'started',
+            workflowId: workflowIdOf('an.ben@example.org'),
+          },
+          {
+            index: 2,
+            type: 'osdi:attendance',
+            idempotencyKey: 'key-attendance-1',
+            status: 'started',
+            workflowId: workflowIdOf('an.cleo@example.org'),
+          },
+          {
+            index: 3,
+            type: 'action_network:upload',
+            status: 'started',
+            workflowId: workflowIdOf('an.dev@example.org'),
+          },
         ],
       });
       const input = await enrichmentInput(env.client, workflowIdOf('an.ben@example.org'));
@@ -219,18 +273,36 @@ describe('webhooks', () => {
       const { runId } = await env.client.workflow.getHandle(workflowIdOf('an.again@example.org')).describe();
       const redelivery = await postJson(url, [element]);
       expect(redelivery.json()).toEqual({
-        results: [{ index: 0, type: 'osdi:submission', idempotencyKey: 'key-again-1', status: 'existing', workflowId: workflowIdOf('an.again@example.org') }],
+        results: [
+          {
+            index: 0,
+            type: 'osdi:submission',
+            idempotencyKey: 'key-again-1',
+            status: 'existing',
+            workflowId: workflowIdOf('an.again@example.org'),
+          },
+        ],
       });
       expect((await env.client.workflow.getHandle(workflowIdOf('an.again@example.org')).describe()).runId).toBe(runId);
     });
 
     it('maps the consent_social form answer to consent, and list subscription to nothing', async () => {
       await postJson(url, [
-        actionNetworkElement('osdi:submission', { email: 'an.yes@example.org', customFields: { consent_social: 'Yes', volunteer_interest: 'canvassing' } }),
-        actionNetworkElement('osdi:submission', { email: 'an.no@example.org', customFields: { volunteer_interest: 'canvassing' } }),
+        actionNetworkElement('osdi:submission', {
+          email: 'an.yes@example.org',
+          customFields: { consent_social: 'Yes', volunteer_interest: 'canvassing' },
+        }),
+        actionNetworkElement('osdi:submission', {
+          email: 'an.no@example.org',
+          customFields: { volunteer_interest: 'canvassing' },
+        }),
       ]);
       const yes = await enrichmentInput(env.client, workflowIdOf('an.yes@example.org'));
-      expect(yes.signup.consent).toEqual({ socialProfiles: true, at: '2025-03-02T15:21:43.000Z', source: 'action_network:custom_field:consent_social' });
+      expect(yes.signup.consent).toEqual({
+        socialProfiles: true,
+        at: '2025-03-02T15:21:43.000Z',
+        source: 'action_network:custom_field:consent_social',
+      });
       const no = await enrichmentInput(env.client, workflowIdOf('an.no@example.org'));
       expect(no.signup.consent).toBeUndefined();
     });
@@ -243,7 +315,13 @@ describe('webhooks', () => {
       expect(res.statusCode).toBe(202);
       expect(res.json()).toEqual({
         results: [
-          { index: 0, type: 'osdi:tagging', idempotencyKey: 'key-other', status: 'ignored', reason: 'no person event (osdi:tagging)' },
+          {
+            index: 0,
+            type: 'osdi:tagging',
+            idempotencyKey: 'key-other',
+            status: 'ignored',
+            reason: 'no person event (osdi:tagging)',
+          },
           { index: 1, type: 'osdi:signature', status: 'ignored', reason: 'the person has no email address' },
         ],
       });
@@ -257,7 +335,9 @@ describe('webhooks', () => {
       expect(res.json()).toEqual({
         error: 'invalid Action Network event at index 1',
         index: 1,
-        issues: [{ path: '1.osdi:signature.person.postal_addresses.0.country', message: 'must be an ISO 3166-1 alpha-2 code' }],
+        issues: [
+          { path: '1.osdi:signature.person.postal_addresses.0.country', message: 'must be an ISO 3166-1 alpha-2 code' },
+        ],
       });
       const badEmail = await postJson(url, [actionNetworkElement('osdi:submission', { email: 'nope' })]);
       expect(badEmail.json<{ issues: Issue[] }>().issues).toEqual([
@@ -278,19 +358,49 @@ describe('webhooks', () => {
       expect((await postJson(url, '[{"osdi:submission": ')).statusCode).toBe(400);
       const text = await app.inject({ method: 'POST', url, payload: '[]', headers: { 'content-type': 'text/plain' } });
       expect(text.statusCode).toBe(415);
-      const many = Array.from({ length: 40 }, (_, i) => actionNetworkElement('osdi:submission', { email: `an.bulk${i}@example.org` }));
+      const many = Array.from({ length: 40 }, (_, i) =>
+        actionNetworkElement('osdi:submission', { email: `an.bulk${i}@example.org` }),
+      );
       expect((await postJson(url, many)).statusCode).toBe(413);
-      const hal = await app.inject({ method: 'POST', url, payload: '[]', headers: { 'content-type': 'application/hal+json' } });
+      const hal = await app.inject({
+        method: 'POST',
+        url,
+        payload: '[]',
+        headers: { 'content-type': 'application/hal+json' },
+      });
       expect(hal.statusCode).toBe(202);
       expect(hal.json()).toEqual({ results: [] });
     });
   });
 
   it('answers 404 for a webhook whose secret is not configured', async () => {
-    const bare = buildApi({ config: testConfig({ SIGNUP_TOKEN: 'x'.repeat(20) }), temporal: env.client, db: harness.database.db, logger });
+    const bare = buildApi({
+      config: testConfig({ SIGNUP_TOKEN: 'x'.repeat(20) }),
+      temporal: env.client,
+      db: harness.database.db,
+      logger,
+    });
     try {
-      expect((await bare.inject({ method: 'POST', url: '/v1/webhooks/nationbuilder', payload: nationBuilderPersonCreated(), headers: { 'content-type': 'application/json' } })).statusCode).toBe(404);
-      expect((await bare.inject({ method: 'POST', url: '/v1/webhooks/action-network/anything', payload: [], headers: { 'content-type': 'application/json' } })).statusCode).toBe(404);
+      expect(
+        (
+          await bare.inject({
+            method: 'POST',
+            url: '/v1/webhooks/nationbuilder',
+            payload: nationBuilderPersonCreated(),
+            headers: { 'content-type': 'application/json' },
+          })
+        ).statusCode,
+      ).toBe(404);
+      expect(
+        (
+          await bare.inject({
+            method: 'POST',
+            url: '/v1/webhooks/action-network/anything',
+            payload: [],
+            headers: { 'content-type': 'application/json' },
+          })
+        ).statusCode,
+      ).toBe(404);
     } finally {
       await bare.close();
     }

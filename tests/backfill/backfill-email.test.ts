@@ -38,7 +38,12 @@ describe('backfill email validation', () => {
     ].join('\n');
     const rejectsPath = join(dir, 'rejects.csv');
 
-    const result = await backfill({ input: Readable.from([Buffer.from(csv, 'utf8')]), concurrency: 2, dryRun: true, rejectsPath });
+    const result = await backfill({
+      input: Readable.from([Buffer.from(csv, 'utf8')]),
+      concurrency: 2,
+      dryRun: true,
+      rejectsPath,
+    });
 
     expect(result).toMatchObject({ rows: 11, valid: 2, rejected: 9, started: 0 });
     expect((await readFile(rejectsPath, 'utf8')).split('\n')).toEqual([

@@ -18,7 +18,10 @@ describe('decodeText', () => {
   it('keeps UTF-8 whose characters are split across chunks, and drops the byte-order mark', async () => {
     const bytes = Buffer.from('\ufeffemail,name\nchloé@example.org,Zoë 🌍\n', 'utf8');
     const chunks = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
-    expect(await decode(chunks)).toEqual({ text: 'email,name\nchloé@example.org,Zoë 🌍\n', state: { encoding: 'utf-8' } });
+    expect(await decode(chunks)).toEqual({
+      text: 'email,name\nchloé@example.org,Zoë 🌍\n',
+      state: { encoding: 'utf-8' },
+    });
   });
 
   it('falls back to Windows-1252 at the first byte that is not UTF-8, keeping what came before', async () => {
@@ -62,7 +65,10 @@ describe('CSV header mapping', () => {
   });
 
   it('skips unknown columns, and refuses a header without an email column or with one field twice', () => {
-    expect(mapHeader(['Email', 'Notes', 'zip'])).toEqual({ columns: ['email', false, 'postalCode'], headers: { email: 'Email', postalCode: 'zip' } });
+    expect(mapHeader(['Email', 'Notes', 'zip'])).toEqual({
+      columns: ['email', false, 'postalCode'],
+      headers: { email: 'Email', postalCode: 'zip' },
+    });
     expect(() => mapHeader(['name', 'city'])).toThrow(CsvHeaderError);
     expect(() => mapHeader(['email', 'zip', 'postal_code'])).toThrow(/"zip" and "postal_code" both name postalCode/);
   });
@@ -72,15 +78,30 @@ describe('CSV consent columns', () => {
   const header = mapHeader(['email', 'consent_social', 'Consent Date', 'notice_version', 'consent_source']);
 
   it('keeps when, under which notice and where consent was given, with the answer', () => {
-    const row = csvRowSignup({ email: 'c@example.org', consentSocial: 'yes', consentAt: '2026-03-01T09:00:00Z', consentNotice: 'v3', consentSource: 'form:petition' }, 2, header, 'backfill');
+    const row = csvRowSignup(
+      {
+        email: 'c@example.org',
+        consentSocial: 'yes',
+        consentAt: '2026-03-01T09:00:00Z',
+        consentNotice: 'v3',
+        consentSource: 'form:petition',
+      },
+      2,
+      header,
+      'backfill',
+    );
     expect(row).toEqual({
       line: 2,
-      signup: expect.objectContaining({ consent: { socialProfiles: true, at: '2026-03-01T09:00:00Z', noticeVersion: 'v3', source: 'form:petition' } }) as unknown,
+      signup: expect.objectContaining({
+        consent: { socialProfiles: true, at: '2026-03-01T09:00:00Z', noticeVersion: 'v3', source: 'form:petition' },
+      }) as unknown,
     });
   });
 
   it('rejects a consent time that is not one, naming the column as written', () => {
-    expect(csvRowSignup({ email: 'c@example.org', consentSocial: 'yes', consentAt: 'last spring' }, 3, header, 'backfill')).toEqual({
+    expect(
+      csvRowSignup({ email: 'c@example.org', consentSocial: 'yes', consentAt: 'last spring' }, 3, header, 'backfill'),
+    ).toEqual({
       line: 3,
       reason: expect.stringContaining('Consent Date:') as unknown,
     });
@@ -111,7 +132,11 @@ describe('backfill streaming', () => {
       await tick();
       return { workflowId: 'w', contactKey: 'k', status: 'started' };
     };
-    const result = await backfill({ input: Readable.from(input(), { objectMode: true, highWaterMark: 1 }), concurrency: 4, start });
+    const result = await backfill({
+      input: Readable.from(input(), { objectMode: true, highWaterMark: 1 }),
+      concurrency: 4,
+      start,
+    });
     expect(result).toMatchObject({ rows: total, started: total });
     // Back-pressure: what is read but not yet started is a few stream buffers' worth (csv-parse holds 16 KiB), not
     // the file (here ~450 KiB), so memory does not grow with the input.

@@ -49,7 +49,13 @@ describe('backfill', () => {
       givenName: 'Dana',
       familyName: 'Ruiz',
       birthYear: 1988,
-      postalAddress: { lines: ['1187 Neil Ave'], locality: 'Columbus', region: 'OH', postalCode: '43201', country: 'US' },
+      postalAddress: {
+        lines: ['1187 Neil Ave'],
+        locality: 'Columbus',
+        region: 'OH',
+        postalCode: '43201',
+        country: 'US',
+      },
       source: 'backfill',
       consent: { socialProfiles: true },
     });
@@ -69,10 +75,17 @@ describe('backfill', () => {
 
     const plain = await run(config, csv(), { format: 'csv' });
     expect(backfillSummary(plain)).toMatchObject({ started: 0, existing: 2 });
-    const again = await backfill({ input: csv(), format: 'csv', concurrency: 2, start: temporalStarter(env.client, config, undefined, { reenrich: true }) });
+    const again = await backfill({
+      input: csv(),
+      format: 'csv',
+      concurrency: 2,
+      start: temporalStarter(env.client, config, undefined, { reenrich: true }),
+    });
     expect(backfillSummary(again)).toMatchObject({ started: 1, existing: 1 });
     // The latest run of the finished supporter is a new one, running.
-    expect((await env.client.workflow.getHandle(workflowIdOf(config, 're.done@example.org')).describe()).status.name).toBe('RUNNING');
+    expect(
+      (await env.client.workflow.getHandle(workflowIdOf(config, 're.done@example.org')).describe()).status.name,
+    ).toBe('RUNNING');
   });
 
   it('writes each bad row to the rejects file with its line and a reason naming the column as the header writes it', async () => {
@@ -136,19 +149,31 @@ describe('backfill', () => {
     expect(first.rows).toBe(first.started); // every row read was started: none was dropped in flight
 
     const second = await run(config, createReadStream(path));
-    expect(backfillSummary(second)).toEqual({ rows: 60, started: 60 - first.started, existing: first.started, rejected: 0, suppressed: 0 });
-    for (const i of [0, 59]) expect(await workflowExists(env.client, workflowIdOf(config, `resume.${i}@example.org`))).toBe(true);
+    expect(backfillSummary(second)).toEqual({
+      rows: 60,
+      started: 60 - first.started,
+      existing: first.started,
+      rejected: 0,
+      suppressed: 0,
+    });
+    for (const i of [0, 59])
+      expect(await workflowExists(env.client, workflowIdOf(config, `resume.${i}@example.org`))).toBe(true);
   });
 
   it('reads a Latin-1 (Windows-1252) file', async () => {
     const config = configFor('latin1');
-    const text = 'email,given_name,family_name,city,country\nchloe.dubois@example.com,Chloé,Dubois,Nantes,FR\nzoe.muller@example.org,Zoë,Müller ’s,Köln,DE\n';
+    const text =
+      'email,given_name,family_name,city,country\nchloe.dubois@example.com,Chloé,Dubois,Nantes,FR\nzoe.muller@example.org,Zoë,Müller ’s,Köln,DE\n';
     const bytes = Buffer.from(text.replace('’', '\u0092'), 'latin1');
     expect(bytes.includes(Buffer.from('é', 'utf8'))).toBe(false);
     const result = await run(config, createReadStream(await file('latin1.csv', bytes)));
     expect(result).toMatchObject({ encoding: 'latin-1', rows: 2, started: 2, rejected: 0 });
     const zoe = await enrichmentInput(env.client, workflowIdOf(config, 'zoe.muller@example.org'));
-    expect(zoe.signup).toMatchObject({ givenName: 'Zoë', familyName: 'Müller ’s', postalAddress: { locality: 'Köln', country: 'DE' } });
+    expect(zoe.signup).toMatchObject({
+      givenName: 'Zoë',
+      familyName: 'Müller ’s',
+      postalAddress: { locality: 'Köln', country: 'DE' },
+    });
     const chloe = await enrichmentInput(env.client, workflowIdOf(config, 'chloe.dubois@example.com'));
     expect(chloe.signup.givenName).toBe('Chloé');
   });
@@ -156,7 +181,11 @@ describe('backfill', () => {
   it('reads JSONL (each line a signup body, told from CSV by its first character) and rejects bad lines', async () => {
     const config = configFor('jsonl');
     const lines = [
-      JSON.stringify({ email: 'json.one@example.org', givenName: 'Jay', consent: { socialProfiles: true, at: '2025-01-02T03:04:05Z' } }),
+      JSON.stringify({
+        email: 'json.one@example.org',
+        givenName: 'Jay',
+        consent: { socialProfiles: true, at: '2025-01-02T03:04:05Z' },
+      }),
       '',
       '{"email": "json.two@example.org", "postalAddress": {"postalCode": "27601", "country": "US"}, "source": "old-crm"}',
       '{"email": "json.bad@example.org", "postalAddress": {"country": "USA"}}',
@@ -181,7 +210,9 @@ describe('backfill', () => {
       source: 'backfill',
       consent: { socialProfiles: true },
     });
-    expect((await enrichmentInput(env.client, workflowIdOf(config, 'json.two@example.org'))).signup.source).toBe('old-crm');
+    expect((await enrichmentInput(env.client, workflowIdOf(config, 'json.two@example.org'))).signup.source).toBe(
+      'old-crm',
+    );
   });
 
   it('starts nothing in a dry run, and still writes the rejects', async () => {

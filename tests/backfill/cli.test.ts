@@ -10,7 +10,10 @@ const run = promisify(execFile);
 /** Runs the real `enrich` binary, as a user would; resolves with its exit code and both outputs. */
 async function enrich(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', ['bin/enrich.js', ...args], { env: { ...process.env, LOG_LEVEL: 'silent' }, timeout: 60_000 });
+    const { stdout, stderr } = await run('node', ['bin/enrich.js', ...args], {
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -19,7 +22,10 @@ async function enrich(args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 /** Runs `enrich` with `input` on its stdin. */
-function enrichWithStdin(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function enrichWithStdin(
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('node', ['bin/enrich.js', ...args], { env: { ...process.env, LOG_LEVEL: 'silent' } });
     let stdout = '';
@@ -58,8 +64,16 @@ describe('enrich backfill (the command)', () => {
 
   it('reads JSONL from stdin (-) and writes the rejects file', async () => {
     const rejects = join(dir, 'stdin-rejects.csv');
-    const input = ['{"email": "stdin.one@example.org"}', '{"email": "broken"}', '{"email": "stdin.two@example.org", "birthYear": 1990}', ''].join('\n');
-    const { code, stdout, stderr } = await enrichWithStdin(['backfill', '-', '--dry-run', '--json', '--rejects', rejects], input);
+    const input = [
+      '{"email": "stdin.one@example.org"}',
+      '{"email": "broken"}',
+      '{"email": "stdin.two@example.org", "birthYear": 1990}',
+      '',
+    ].join('\n');
+    const { code, stdout, stderr } = await enrichWithStdin(
+      ['backfill', '-', '--dry-run', '--json', '--rejects', rejects],
+      input,
+    );
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(stdout)).toEqual({ rows: 3, started: 0, existing: 0, rejected: 1, suppressed: 0 });
     expect(await readFile(rejects, 'utf8')).toBe('line,reason\n2,email: must be an email address\n');

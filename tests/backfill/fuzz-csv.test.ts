@@ -34,7 +34,25 @@ function expectWellFormed(rows: BackfillRow[], lineCount: number): void {
 
 /** CSV cells as people and tools get them wrong: quotes, commas, line breaks, blanks, emails, flags, non-ASCII. */
 const cell = fc.oneof(
-  fc.constantFrom('', ' ', '"', '""', '"a,b"', '"line\nbreak"', '"unclosed', 'true', 'no', 'maybe', '1988', 'FR', 'USA', '27601', '=cmd()', 'é', '\u0000'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '"',
+    '""',
+    '"a,b"',
+    '"line\nbreak"',
+    '"unclosed',
+    'true',
+    'no',
+    'maybe',
+    '1988',
+    'FR',
+    'USA',
+    '27601',
+    '=cmd()',
+    'é',
+    '\u0000',
+  ),
   fc.emailAddress(),
   fc.string({ maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 8 }),
@@ -48,11 +66,15 @@ const lineEnd = fc.constantFrom('\n', '\r\n', '\r');
 describe('backfill CSV reader (fuzzed)', () => {
   it('answers every arbitrary line with a valid row or a reject with its line number, never a throw', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(line, lineEnd), { maxLength: 12 }), fc.integer({ min: 1, max: 64 }), async (lines, chunkSize) => {
-        const text = `${HEADER}\n${lines.map(([l, end]) => `${l}${end}`).join('')}`;
-        const rows = await readRows(Buffer.from(text, 'utf8'), chunkSize, csvRows);
-        expectWellFormed(rows, text.split(/\r\n|\n|\r/).length);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(line, lineEnd), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (lines, chunkSize) => {
+          const text = `${HEADER}\n${lines.map(([l, end]) => `${l}${end}`).join('')}`;
+          const rows = await readRows(Buffer.from(text, 'utf8'), chunkSize, csvRows);
+          expectWellFormed(rows, text.split(/\r\n|\n|\r/).length);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -61,7 +83,11 @@ describe('backfill CSV reader (fuzzed)', () => {
     const unquoted = line.map((l) => l.replace(/["\r\n]/g, ''));
     await fc.assert(
       fc.asyncProperty(fc.array(unquoted, { maxLength: 12 }), async (lines) => {
-        const rows = await readRows(Buffer.from(`${HEADER}\n${lines.map((l) => `${l}\n`).join('')}`, 'utf8'), 4096, csvRows);
+        const rows = await readRows(
+          Buffer.from(`${HEADER}\n${lines.map((l) => `${l}\n`).join('')}`, 'utf8'),
+          4096,
+          csvRows,
+        );
         const expected = lines.flatMap((l, i) => (l === '' ? [] : [i + 2]));
         expect(rows.map((r) => r.line)).toEqual(expected);
       }),
@@ -71,11 +97,18 @@ describe('backfill CSV reader (fuzzed)', () => {
 
   it('reads arbitrary bytes (not UTF-8, byte-order marks, NULs) after the header the same way', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 48 }), { maxLength: 8 }), fc.integer({ min: 1, max: 64 }), async (lines, chunkSize) => {
-        const bytes = Buffer.concat([Buffer.from(`${HEADER}\n`), ...lines.flatMap((l) => [Buffer.from(l), Buffer.from('\n')])]);
-        const rows = await readRows(bytes, chunkSize, csvRows);
-        expectWellFormed(rows, bytes.toString('latin1').split(/\r\n|\n|\r/).length);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 48 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (lines, chunkSize) => {
+          const bytes = Buffer.concat([
+            Buffer.from(`${HEADER}\n`),
+            ...lines.flatMap((l) => [Buffer.from(l), Buffer.from('\n')]),
+          ]);
+          const rows = await readRows(bytes, chunkSize, csvRows);
+          expectWellFormed(rows, bytes.toString('latin1').split(/\r\n|\n|\r/).length);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -83,15 +116,18 @@ describe('backfill CSV reader (fuzzed)', () => {
   it('turns a well-formed row into a signup and a malformed one into a reject, line by line', async () => {
     const good = fc.tuple(fc.emailAddress(), fc.constantFrom('', 'Ada'), fc.constantFrom('', 'true', 'false'));
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(good, fc.constant(undefined)), { minLength: 1, maxLength: 10 }), async (spec) => {
-        const lines = spec.map((row) => (row ? `"${row[0]}",${row[1]},,,,,,,,${row[2]}` : 'not-an-email,,,,,,,,,'));
-        const rows = await readRows(Buffer.from(`${HEADER}\n${lines.join('\n')}\n`), 4096, csvRows);
-        expect(rows.map((r) => r.line)).toEqual(spec.map((_, i) => i + 2));
-        rows.forEach((row, i) => {
-          const valid = SignupSchema.safeParse({ email: spec[i]?.[0] }).success;
-          expect('signup' in row).toBe(spec[i] !== undefined && valid);
-        });
-      }),
+      fc.asyncProperty(
+        fc.array(fc.oneof(good, fc.constant(undefined)), { minLength: 1, maxLength: 10 }),
+        async (spec) => {
+          const lines = spec.map((row) => (row ? `"${row[0]}",${row[1]},,,,,,,,${row[2]}` : 'not-an-email,,,,,,,,,'));
+          const rows = await readRows(Buffer.from(`${HEADER}\n${lines.join('\n')}\n`), 4096, csvRows);
+          expect(rows.map((r) => r.line)).toEqual(spec.map((_, i) => i + 2));
+          rows.forEach((row, i) => {
+            const valid = SignupSchema.safeParse({ email: spec[i]?.[0] }).success;
+            expect('signup' in row).toBe(spec[i] !== undefined && valid);
+          });
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -99,7 +135,12 @@ describe('backfill CSV reader (fuzzed)', () => {
   it('answers every arbitrary JSONL line with a valid row or a reject with its line number, never a throw', async () => {
     const jsonLine = fc.oneof(
       fc.json({ maxDepth: 3 }),
-      fc.record({ email: fc.oneof(fc.emailAddress(), fc.jsonValue()), givenName: fc.jsonValue(), consent: fc.jsonValue() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          { email: fc.oneof(fc.emailAddress(), fc.jsonValue()), givenName: fc.jsonValue(), consent: fc.jsonValue() },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 30 }),
     );
     await fc.assert(

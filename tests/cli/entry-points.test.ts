@@ -7,7 +7,10 @@ import { cliContext } from '../../cli/context.js';
 const run = promisify(execFile);
 
 /** Runs the real `enrich` binary with `env` over the test's environment; the exit code and both outputs. */
-async function enrich(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function enrich(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run('node', ['bin/enrich.js', ...args], {
       env: { ...process.env, LOG_LEVEL: 'silent', ...env },
@@ -25,13 +28,18 @@ describe('the enrich entry point', () => {
   it('exits 1 at once on an unknown worker queue, before the Temporal runtime is installed to hold the process open', async () => {
     const { code, stdout, stderr } = await enrich(['worker', '--queues', 'workflows,nope']);
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
-    expect(stderr).toBe('enrich: worker: unknown queue(s) nope; choose from workflows, gravatar, github, mastodon, bluesky, fec, census, ban, voterfile\n');
+    expect(stderr).toBe(
+      'enrich: worker: unknown queue(s) nope; choose from workflows, gravatar, github, mastodon, bluesky, fec, census, ban, voterfile\n',
+    );
   }, 40_000);
 
   it('reports a bad configuration as one line and exit 1, for a top-level and a nested command alike, and help needs none', async () => {
     const bad = { METRICS_PORT: 'abc' };
     const message = 'enrich: invalid configuration: METRICS_PORT: Invalid input: expected number, received NaN\n';
-    for (const args of [['contact', 'dana@example.org'], ['voters', 'rematch']]) {
+    for (const args of [
+      ['contact', 'dana@example.org'],
+      ['voters', 'rematch'],
+    ]) {
       expect(await enrich(args, bad)).toEqual({ code: 1, stdout: '', stderr: message });
     }
     const help = await enrich(['voters', '--help'], bad);
@@ -62,7 +70,9 @@ describe('cliContext', () => {
     program.command('x').action(() => {
       ran = true;
     });
-    await expect(program.parseAsync(['x'], { from: 'user' })).rejects.toThrow(/^invalid configuration: VOTERFILE_LOW_THRESHOLD/);
+    await expect(program.parseAsync(['x'], { from: 'user' })).rejects.toThrow(
+      /^invalid configuration: VOTERFILE_LOW_THRESHOLD/,
+    );
     expect(ran).toBe(false);
   });
 });

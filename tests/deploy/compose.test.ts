@@ -38,19 +38,25 @@ const exampleKeys = new Set([...envExample.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)
 
 /** Docker Compose interpolation: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `$$` for `$`. */
 function interpolate(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g, (whole, name: string | undefined, op: string | undefined, arg: string | undefined) => {
-    if (whole === '$$') return '$';
-    const value = vars[name!];
-    if (op?.startsWith(':') ? value : value !== undefined) return value!;
-    if (op?.endsWith('-')) return arg ?? '';
-    if (op?.endsWith('?')) throw new Error(`${name}: ${arg}`);
-    return '';
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g,
+    (whole, name: string | undefined, op: string | undefined, arg: string | undefined) => {
+      if (whole === '$$') return '$';
+      const value = vars[name!];
+      if (op?.startsWith(':') ? value : value !== undefined) return value!;
+      if (op?.endsWith('-')) return arg ?? '';
+      if (op?.endsWith('?')) throw new Error(`${name}: ${arg}`);
+      return '';
+    },
+  );
 }
 
 /** The variables a real `.env` made from .env.example has once its required secrets are filled in. */
 const required = ['POSTGRES_PASSWORD', 'PSEUDONYM_KEY', 'API_TOKEN', 'SIGNUP_TOKEN', 'CODEC_TOKEN'];
-const filledEnv = { ...exampleValues, ...Object.fromEntries(required.map((k) => [k, `${k.toLowerCase()}-for-the-compose-test`])) };
+const filledEnv = {
+  ...exampleValues,
+  ...Object.fromEntries(required.map((k) => [k, `${k.toLowerCase()}-for-the-compose-test`])),
+};
 
 interface Service {
   image?: string;
@@ -124,22 +130,30 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts each service once what it needs is healthy or done', () => {
-    const needs = (name: string) => Object.fromEntries(Object.entries(services[name]!.depends_on ?? {}).map(([k, v]) => [k, v.condition]));
+    const needs = (name: string) =>
+      Object.fromEntries(Object.entries(services[name]!.depends_on ?? {}).map(([k, v]) => [k, v.condition]));
     expect(needs('temporal-schema')).toEqual({ postgres: 'service_healthy' });
     expect(needs('temporal')).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(needs('temporal-setup')).toEqual({ temporal: 'service_healthy' });
     expect(needs('temporal-ui')).toEqual({ temporal: 'service_healthy' });
     expect(needs('migrate')).toEqual({ postgres: 'service_healthy' });
     for (const name of ['api', 'worker']) {
-      expect(needs(name), name).toEqual({ migrate: 'service_completed_successfully', 'temporal-setup': 'service_completed_successfully' });
+      expect(needs(name), name).toEqual({
+        migrate: 'service_completed_successfully',
+        'temporal-setup': 'service_completed_successfully',
+      });
     }
-    for (const name of ['postgres', 'temporal', 'api', 'worker']) expect(services[name]!.healthcheck?.test.length, name).toBeGreaterThan(0);
+    for (const name of ['postgres', 'temporal', 'api', 'worker'])
+      expect(services[name]!.healthcheck?.test.length, name).toBeGreaterThan(0);
   });
 
   it('gives our services only variables config.ts reads, and a configuration it accepts', () => {
     for (const [name, service] of enrichServices) {
       const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
-      expect(Object.keys(env).filter((key) => !CONFIG_ENV_KEYS.includes(key)), name).toEqual([]);
+      expect(
+        Object.keys(env).filter((key) => !CONFIG_ENV_KEYS.includes(key)),
+        name,
+      ).toEqual([]);
       // What the container sees: .env (env_file) under the service's own environment.
       const config = loadConfig({ ...filledEnv, ...env });
       expect(config.database.url, name).toMatch(/@postgres:5432\//);
@@ -163,7 +177,12 @@ describe('docker-compose.yml', () => {
     expect(api.healthcheck?.test.join(' ')).toContain(`:${apiConfig.api.port}/healthz`);
 
     // The API built from that configuration serves the codec contract there (with the token: it is not on loopback).
-    const app = buildApi({ config: apiConfig, temporal: {} as Client, db: {} as Kysely<Database>, logger: createLogger('silent') });
+    const app = buildApi({
+      config: apiConfig,
+      temporal: {} as Client,
+      db: {} as Kysely<Database>,
+      logger: createLogger('silent'),
+    });
     try {
       const decode = (authorization?: string) =>
         app.inject({
@@ -196,14 +215,19 @@ describe('docker-compose.yml', () => {
     expect(read('.dockerignore')).toMatch(/^node_modules$/m);
   });
 
-  it("registers every search attribute the workflows set, and gives every provider queue one partition", () => {
+  it('registers every search attribute the workflows set, and gives every provider queue one partition', () => {
     const setup = read('deploy/temporal/setup-namespace.sh');
     for (const flag of SEARCH_ATTRIBUTE_FLAGS) expect(setup, flag).toContain(flag);
 
-    const dynamicConfig = parse(read('deploy/temporal/dynamicconfig/enrichment.yaml')) as Record<string, Array<{ value: unknown; constraints: { taskQueueName?: string } }>>;
+    const dynamicConfig = parse(read('deploy/temporal/dynamicconfig/enrichment.yaml')) as Record<
+      string,
+      Array<{ value: unknown; constraints: { taskQueueName?: string } }>
+    >;
     const taskQueue = loadConfig(filledEnv).temporal.taskQueue;
     for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) {
-      const one = (dynamicConfig[key] ?? []).filter((entry) => entry.value === 1).map((entry) => entry.constraints.taskQueueName);
+      const one = (dynamicConfig[key] ?? [])
+        .filter((entry) => entry.value === 1)
+        .map((entry) => entry.constraints.taskQueueName);
       expect(one.sort(), key).toEqual(PROVIDER_NAMES.map((name) => providerTaskQueue(taskQueue, name)).sort());
     }
   });

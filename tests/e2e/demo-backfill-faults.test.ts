@@ -32,15 +32,26 @@ describe('the demo backfill with hostile provider data', () => {
 
   it('ends every contact, flags the ambiguous one, and stores no NUL, lone surrogate or internal URL', async () => {
     const { env, config, harness } = pipeline;
-    const result = await backfill({ input: createReadStream(DEMO_SUPPORTERS), concurrency: 8, start: temporalStarter(env.client, config) });
+    const result = await backfill({
+      input: createReadStream(DEMO_SUPPORTERS),
+      concurrency: 8,
+      start: temporalStarter(env.client, config),
+    });
     expect(result).toMatchObject({ rows: 50, started: 50, rejected: 0 });
-    const emails = (await readFile(DEMO_SUPPORTERS, 'utf8')).trim().split('\n').slice(1).map((line) => line.split(',')[0]!.toLowerCase());
+    const emails = (await readFile(DEMO_SUPPORTERS, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',')[0]!.toLowerCase());
 
     // No automatic retry schedule in tests: every run completes once its lookups have settled.
     const outcomes = await Promise.all(
       emails.map(async (email) => {
         const handle = env.client.workflow.getHandle(enrichContactWorkflowId(keyOf(email)));
-        const settled = await Promise.race([handle.result(), new Promise((resolve) => setTimeout(() => resolve('still running'), 90_000))]);
+        const settled = await Promise.race([
+          handle.result(),
+          new Promise((resolve) => setTimeout(() => resolve('still running'), 90_000)),
+        ]);
         return [email, settled] as const;
       }),
     );
@@ -54,7 +65,10 @@ describe('the demo backfill with hostile provider data', () => {
       const record = await findContactRecord(harness.database.db, key);
       expect(record, email).toBeDefined();
       const lookups = Object.values(record!.lookups ?? {});
-      expect(lookups.every((l) => ['matched', 'no_match', 'skipped', 'failed'].includes(l.outcome)), email).toBe(true);
+      expect(
+        lookups.every((l) => ['matched', 'no_match', 'skipped', 'failed'].includes(l.outcome)),
+        email,
+      ).toBe(true);
       expect(JSON.stringify(record), email).not.toMatch(UNSTORABLE);
       // (The demo providers themselves listen on 127.0.0.1: their own URLs are the evidence, and are kept.)
       for (const bait of Object.values(BAIT_URLS)) expect(JSON.stringify(record), email).not.toContain(bait);

@@ -47,7 +47,9 @@ describe('enrich dev --demo', () => {
   const enrich = (...args: string[]) => run(process.execPath, [ENRICH, ...args], { env, timeout: 60_000 });
 
   async function contactThroughApi(email: string) {
-    const res = await fetch(`${stack.apiUrl}/v1/contacts/${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${stack.apiToken}` } });
+    const res = await fetch(`${stack.apiUrl}/v1/contacts/${encodeURIComponent(email)}`, {
+      headers: { authorization: `Bearer ${stack.apiToken}` },
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
@@ -55,7 +57,12 @@ describe('enrich dev --demo', () => {
     const res = await fetch(`${stack.apiUrl}/v1/signups`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.signupToken}` },
-      body: JSON.stringify({ email: 'dana.ruiz@example.org', givenName: 'Dana', familyName: 'Ruiz', consent: { socialProfiles: true } }),
+      body: JSON.stringify({
+        email: 'dana.ruiz@example.org',
+        givenName: 'Dana',
+        familyName: 'Ruiz',
+        consent: { socialProfiles: true },
+      }),
     });
     expect(res.status).toBe(202);
     let contact = await contactThroughApi('dana.ruiz@example.org');
@@ -84,13 +91,28 @@ describe('enrich dev --demo', () => {
   });
 
   it('lists the flagged contact with `enrich flagged` and retries it with `enrich retry`', async () => {
-    const flagged = JSON.parse((await enrich('flagged', '--json')).stdout) as Array<{ email: string; provider: string; errorType: string }>;
-    expect(flagged).toContainEqual(expect.objectContaining({ email: 'fiona.flaky@example.org', provider: 'gravatar', errorType: 'ProviderUnavailable' }));
-    expect((await enrich('flagged')).stdout).toMatch(/fiona\.flaky@example\.org\s+enrich-contact:[0-9a-f]{64}\n\s+gravatar\s+ProviderUnavailable/);
+    const flagged = JSON.parse((await enrich('flagged', '--json')).stdout) as Array<{
+      email: string;
+      provider: string;
+      errorType: string;
+    }>;
+    expect(flagged).toContainEqual(
+      expect.objectContaining({
+        email: 'fiona.flaky@example.org',
+        provider: 'gravatar',
+        errorType: 'ProviderUnavailable',
+      }),
+    );
+    expect((await enrich('flagged')).stdout).toMatch(
+      /fiona\.flaky@example\.org\s+enrich-contact:[0-9a-f]{64}\n\s+gravatar\s+ProviderUnavailable/,
+    );
 
     const before = stack.demo!.gravatar.requests();
     // Her workflow is still open (flagged, waiting for scheduled retries): the update re-runs the lookup now.
-    const retried = JSON.parse((await enrich('retry', 'fiona.flaky@example.org')).stdout) as Array<{ action: string; status: string }>;
+    const retried = JSON.parse((await enrich('retry', 'fiona.flaky@example.org')).stdout) as Array<{
+      action: string;
+      status: string;
+    }>;
     expect(retried).toEqual([expect.objectContaining({ action: 'retried', status: 'flagged' })]);
     expect(stack.demo!.gravatar.requests() - before).toBe(3);
   });

@@ -12,7 +12,9 @@ const SECRETS = [EMAIL, 'Dana Ruiz', PHONE, '1187 Neil Ave'];
 
 /** Every base64 `data` field of a Temporal JSON document, decoded. */
 function decodedDataFields(json: string): string[] {
-  return [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('latin1'));
+  return [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) =>
+    Buffer.from(m[1]!, 'base64').toString('latin1'),
+  );
 }
 
 interface WirePayload {
@@ -28,8 +30,11 @@ function payloadsIn(node: unknown, path = ''): Array<WirePayload & { path: strin
   if (Array.isArray(node)) return node.flatMap((child, i) => payloadsIn(child, `${path}[${i}]`));
   if (!node || typeof node !== 'object') return [];
   const record = node as Record<string, unknown>;
-  if (record.metadata && typeof record.metadata === 'object' && typeof record.data === 'string') return [{ ...(record as unknown as WirePayload), path }];
-  return Object.entries(record).flatMap(([key, child]) => (key === 'searchAttributes' ? [] : payloadsIn(child, `${path}.${key}`)));
+  if (record.metadata && typeof record.metadata === 'object' && typeof record.data === 'string')
+    return [{ ...(record as unknown as WirePayload), path }];
+  return Object.entries(record).flatMap(([key, child]) =>
+    key === 'searchAttributes' ? [] : payloadsIn(child, `${path}.${key}`),
+  );
 }
 
 /**
@@ -66,7 +71,13 @@ describe('encrypted workflow payloads', () => {
         givenName: 'Dana',
         familyName: 'Ruiz',
         phone: PHONE,
-        postalAddress: { lines: ['1187 Neil Ave'], locality: 'Columbus', region: 'OH', postalCode: '43201', country: 'US' },
+        postalAddress: {
+          lines: ['1187 Neil Ave'],
+          locality: 'Columbus',
+          region: 'OH',
+          postalCode: '43201',
+          country: 'US',
+        },
         consent: { socialProfiles: true },
       }),
     });
@@ -74,7 +85,9 @@ describe('encrypted workflow payloads', () => {
     workflowId = ((await res.json()) as { workflowId: string }).workflowId;
     // Settled: the record exists and is no longer running.
     for (let i = 0; i < 100; i++) {
-      const contact = await fetch(`${stack.apiUrl}/v1/contacts/${encodeURIComponent(EMAIL)}`, { headers: { authorization: `Bearer ${stack.apiToken}` } });
+      const contact = await fetch(`${stack.apiUrl}/v1/contacts/${encodeURIComponent(EMAIL)}`, {
+        headers: { authorization: `Bearer ${stack.apiToken}` },
+      });
       if (contact.status === 200 && ((await contact.json()) as { status: string }).status !== 'running') break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -92,27 +105,39 @@ describe('encrypted workflow payloads', () => {
     expect(bytes.includes(Buffer.from(workflowId)), 'the workflow ID is in the file').toBe(true);
     const readable = SECRETS.filter((secret) => bytes.includes(Buffer.from(secret))).map((secret) => {
       const at = bytes.indexOf(Buffer.from(secret));
-      return `${secret} in …${bytes.subarray(Math.max(0, at - 80), at + 40).toString('latin1').replace(/[^\x20-\x7e]/g, '.')}…`;
+      return `${secret} in …${bytes
+        .subarray(Math.max(0, at - 80), at + 40)
+        .toString('latin1')
+        .replace(/[^\x20-\x7e]/g, '.')}…`;
     });
     expect(readable).toEqual([]);
   });
 
   it('shows the Web UI only encrypted payloads, which the codec endpoint decodes for operators', async () => {
     const uiUrl = stack.uiUrl!;
-    const history = await fetch(`${uiUrl}/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/history`);
+    const history = await fetch(
+      `${uiUrl}/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/history`,
+    );
     expect(history.status).toBe(200);
     const json = await history.text();
     const decoded = decodedDataFields(json);
     expect(decoded.length).toBeGreaterThan(5);
     for (const secret of SECRETS) {
       expect(json.includes(secret), secret).toBe(false);
-      expect(decoded.some((d) => d.includes(secret)), secret).toBe(false);
+      expect(
+        decoded.some((d) => d.includes(secret)),
+        secret,
+      ).toBe(false);
     }
 
     // What the UI does for an operator: send the payloads to the codec endpoint, from the UI's origin.
     const payloads = payloadsIn(JSON.parse(json));
-    const clearPayloads = payloads.filter((p) => Buffer.from(p.metadata.encoding ?? '', 'base64').toString() !== 'binary/encrypted');
-    expect(clearPayloads.map((p) => `${p.path}: ${Buffer.from(p.metadata.encoding ?? '', 'base64').toString()}`)).toEqual([]);
+    const clearPayloads = payloads.filter(
+      (p) => Buffer.from(p.metadata.encoding ?? '', 'base64').toString() !== 'binary/encrypted',
+    );
+    expect(
+      clearPayloads.map((p) => `${p.path}: ${Buffer.from(p.metadata.encoding ?? '', 'base64').toString()}`),
+    ).toEqual([]);
     expect(payloads.length).toBeGreaterThan(0);
     const res = await fetch(`${stack.apiUrl}/codec/decode`, {
       method: 'POST',
@@ -121,7 +146,11 @@ describe('encrypted workflow payloads', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(stack.config.codec.corsOrigin);
-    const clear = JSON.stringify(((await res.json()) as { payloads: Array<{ data: string }> }).payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8')));
+    const clear = JSON.stringify(
+      ((await res.json()) as { payloads: Array<{ data: string }> }).payloads.map((p) =>
+        Buffer.from(p.data, 'base64').toString('utf8'),
+      ),
+    );
     expect(clear).toContain(EMAIL);
   });
 });

@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { expectSettledAsReference, faultEvidence, faultWorkflowBundle, settledCount, startAll, waitUntil } from '../support/fault-run.js';
+import {
+  expectSettledAsReference,
+  faultEvidence,
+  faultWorkflowBundle,
+  settledCount,
+  startAll,
+  waitUntil,
+} from '../support/fault-run.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/fault-postgres.js';
 import { faultSuite } from '../support/fault-suite.js';
 import { faultSupporters } from '../support/fault-supporters.js';
@@ -32,7 +39,10 @@ describe('fault: Postgres restarted during a run', () => {
     // The reference run gets servers of its own, so the run under test can be timed by what its servers answered.
     const [providers, referenceProviders] = await Promise.all([suite.startProviders(data), suite.startProviders(data)]);
     // The test reads through its own pool; the worker is a process of its own (`enrich worker`), as deployed.
-    const { database, client, config, spawnWorker, waitForPolling, waitForEnd } = await suite.openRun({ databaseUrl: postgres.url, urls: providers.urls });
+    const { database, client, config, spawnWorker, waitForPolling, waitForEnd } = await suite.openRun({
+      databaseUrl: postgres.url,
+      urls: providers.urls,
+    });
     const worker = spawnWorker();
     // The worker process bundles its workflows while this process bundles them for the reference run.
     await Promise.all([waitForPolling(worker), faultWorkflowBundle()]);
@@ -43,7 +53,12 @@ describe('fault: Postgres restarted during a run', () => {
       (async () => {
         const runBegan = Date.now();
         const ids = await startAll(client, config, data.signups);
-        await waitUntil('the first Gravatar lookups', () => providers.gravatar.requests() >= STOP_AFTER_LOOKUPS, 60_000, () => worker.assertAlive());
+        await waitUntil(
+          'the first Gravatar lookups',
+          () => providers.gravatar.requests() >= STOP_AFTER_LOOKUPS,
+          60_000,
+          () => worker.assertAlive(),
+        );
         const settledAtStop = await settledCount(database.db);
         await postgres.stop();
         await sleep(DOWN_MS);

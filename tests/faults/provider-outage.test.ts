@@ -2,7 +2,13 @@ import { NativeConnection } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../demo/servers/faults.js';
 import { startWorkers } from '../../worker/start-workers.js';
-import { expectSettledAsReference, faultEvidence, faultWorkflowBundle, startAll, waitForAllClosed } from '../support/fault-run.js';
+import {
+  expectSettledAsReference,
+  faultEvidence,
+  faultWorkflowBundle,
+  startAll,
+  waitForAllClosed,
+} from '../support/fault-run.js';
 import { faultSuite } from '../support/fault-suite.js';
 import { faultSupporters } from '../support/fault-supporters.js';
 
@@ -34,12 +40,20 @@ describe('fault: every provider answering 429 or 500 for a while', () => {
   it('ends every contact enriched, with the records and observations of a run without faults', async () => {
     const clean = faultSupporters(CONTACTS);
     const faulty = faultSupporters(CONTACTS, { gravatarFault, githubFault });
-    const [cleanProviders, faultyProviders] = await Promise.all([suite.startProviders(clean), suite.startProviders(faulty)]);
+    const [cleanProviders, faultyProviders] = await Promise.all([
+      suite.startProviders(clean),
+      suite.startProviders(faulty),
+    ]);
 
     const { database, client, config } = await suite.openRun({ urls: faultyProviders.urls, maxAttempts: MAX_ATTEMPTS });
     const connection = await NativeConnection.connect({ address: suite.temporal.address });
     suite.defer(() => connection.close());
-    const workers = await startWorkers({ config, connection, db: database.db, workflowBundle: await faultWorkflowBundle() });
+    const workers = await startWorkers({
+      config,
+      connection,
+      db: database.db,
+      workflowBundle: await faultWorkflowBundle(),
+    });
 
     // The reference run (clean servers, its own queue, database and key) goes alongside the run under test.
     const [reference, { ids, closed, runMs }] = await Promise.all([
@@ -73,8 +87,12 @@ describe('fault: every provider answering 429 or 500 for a while', () => {
     expect(count(githubStatuses, 500)).toBe(2 * third(2));
 
     const evidence = await faultEvidence(client, ids);
-    const maxAttempts = Math.max(...[...closed.values()].flatMap((c) => Object.values(c.result?.lookups ?? {}).map((l) => l?.attempts ?? 0)));
+    const maxAttempts = Math.max(
+      ...[...closed.values()].flatMap((c) => Object.values(c.result?.lookups ?? {}).map((l) => l?.attempts ?? 0)),
+    );
     expect(maxAttempts).toBeLessThan(MAX_ATTEMPTS);
-    console.info(`[faults] providers: reference ${reference.ms} ms, faulty run ${runMs} ms, most attempts ${maxAttempts}, retried ${JSON.stringify(evidence.retriedActivities)}`);
+    console.info(
+      `[faults] providers: reference ${reference.ms} ms, faulty run ${runMs} ms, most attempts ${maxAttempts}, retried ${JSON.stringify(evidence.retriedActivities)}`,
+    );
   }, 150_000);
 });

@@ -25,7 +25,9 @@ describe('fault: Temporal dev server restarted during a run', () => {
     const { temporal } = suite;
     const data = faultSupporters(CONTACTS, { flagged: true });
     const providers = await suite.startProviders(data);
-    const { database, client, config, spawnWorker, waitForPolling, waitForEnd } = await suite.openRun({ urls: providers.urls });
+    const { database, client, config, spawnWorker, waitForPolling, waitForEnd } = await suite.openRun({
+      urls: providers.urls,
+    });
 
     // The worker process (`enrich worker`, as deployed) starts while the reference run goes: the reference must be
     // over before the restart, or it would not be a run without faults.
@@ -36,7 +38,12 @@ describe('fault: Temporal dev server restarted during a run', () => {
     const runBegan = Date.now();
     const lookupsBefore = providers.gravatar.requests(); // the reference run's
     const ids = await startAll(client, config, data.signups);
-    await waitUntil('the first Gravatar lookups', () => providers.gravatar.requests() - lookupsBefore >= STOP_AFTER_LOOKUPS, 60_000, () => worker.assertAlive());
+    await waitUntil(
+      'the first Gravatar lookups',
+      () => providers.gravatar.requests() - lookupsBefore >= STOP_AFTER_LOOKUPS,
+      60_000,
+      () => worker.assertAlive(),
+    );
     const settledBeforeStop = await settledCount(database.db);
     const stopBegan = Date.now();
     await temporal.stop();

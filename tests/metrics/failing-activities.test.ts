@@ -56,7 +56,11 @@ describe('a worker whose store writes fail', () => {
     // The database is not migrated: every saveSignup fails (undefined table), a failure a deployment can heal.
     worker = spawn(process.execPath, [ENRICH, 'worker'], { env: workerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     worker.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const scrape = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
+    const scrape = () =>
+      fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
     const failing = async () => sample(await scrape(), 'enrich_workflows_failing_activity', { activity: 'saveSignup' });
 
     const waiting = await startEnrichment(env.client, config, { email: 'waits.for.tables@example.org' });
@@ -73,7 +77,14 @@ describe('a worker whose store writes fail', () => {
     const refused = await env.client.workflow.start(enrichContact, {
       workflowId: enrichContactWorkflowId(contactKey),
       taskQueue: config.temporal.taskQueue,
-      args: [buildEnrichContactInput(config, contactKey, { email: 'refused.name@example.org', familyName: `${SECRET_NAME}\u0000` }, new Date())],
+      args: [
+        buildEnrichContactInput(
+          config,
+          contactKey,
+          { email: 'refused.name@example.org', familyName: `${SECRET_NAME}\u0000` },
+          new Date(),
+        ),
+      ],
     });
     await expect(refused.result()).rejects.toThrow();
     await expect.poll(() => stderr, { timeout: 10_000 }).toMatch(/SQLSTATE 22P05/);

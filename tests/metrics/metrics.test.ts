@@ -11,7 +11,12 @@ import { demoProviderEnv, startDemoProviders, type DemoProviders } from '../../d
 import { createLogger } from '../../logger.js';
 import { HTTP_PROVIDER_NAMES } from '../../schemas/providers.js';
 import { startWorkers } from '../../worker/start-workers.js';
-import { consented, createEnrichmentHarness, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
+import {
+  consented,
+  createEnrichmentHarness,
+  providerConfig,
+  type EnrichmentHarness,
+} from '../support/enrichment-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { freePort } from '../support/free-port.js';
 import { sample } from '../support/prometheus-sample.js';
@@ -20,7 +25,8 @@ import { createDevServerEnv } from '../support/temporal.js';
 const ENRICH = fileURLToPath(new URL('../../bin/enrich.js', import.meta.url));
 const logger = createLogger('silent');
 
-const providerUrls = (demo: DemoProviders) => Object.fromEntries(HTTP_PROVIDER_NAMES.map((name) => [name, demo[name].url]));
+const providerUrls = (demo: DemoProviders) =>
+  Object.fromEntries(HTTP_PROVIDER_NAMES.map((name) => [name, demo[name].url]));
 
 describe('/metrics', () => {
   let env: TestWorkflowEnvironment;
@@ -38,14 +44,21 @@ describe('/metrics', () => {
     let cfg: Config;
     let app: FastifyInstance;
     const scrape = async () => {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-token-for-tests' } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-for-tests' },
+      });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
       return res.body;
     };
 
     beforeAll(async () => {
-      cfg = providerConfig(providerUrls(demo), { PROVIDER_GRAVATAR_MAX_ATTEMPTS: '2', METRICS_TOKEN: 'metrics-token-for-tests' });
+      cfg = providerConfig(providerUrls(demo), {
+        PROVIDER_GRAVATAR_MAX_ATTEMPTS: '2',
+        METRICS_TOKEN: 'metrics-token-for-tests',
+      });
       app = buildApi({ config: cfg, temporal: env.client, db: harness.database.db, logger });
       await app.ready();
     });
@@ -53,7 +66,12 @@ describe('/metrics', () => {
 
     it('counts lookups by provider and outcome, their latency and queue wait, and flagged contacts', async () => {
       const before = await scrape();
-      const workers = await startWorkers({ config: cfg, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+      const workers = await startWorkers({
+        config: cfg,
+        connection: env.nativeConnection,
+        db: harness.database.db,
+        workflowBundle: harness.bundle,
+      });
       await workers.runUntil(
         Promise.all(
           ['dana.ruiz@example.org', 'fiona.flaky@example.org'].map(async (email) => {
@@ -63,7 +81,8 @@ describe('/metrics', () => {
         ),
       );
       const after = await scrape();
-      const moved = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+      const moved = (name: string, labels: Record<string, string>) =>
+        sample(after, name, labels) - sample(before, name, labels);
 
       expect(moved('enrich_lookups_total', { provider: 'gravatar', outcome: 'matched' })).toBe(1);
       expect(moved('enrich_lookups_total', { provider: 'github', outcome: 'matched' })).toBeGreaterThanOrEqual(1);
@@ -72,7 +91,9 @@ describe('/metrics', () => {
       expect(moved('enrich_lookup_errors_total', { provider: 'gravatar', error_type: 'ProviderUnavailable' })).toBe(2);
       expect(moved('enrich_lookup_duration_seconds_count', { provider: 'gravatar' })).toBe(3);
       expect(moved('enrich_lookup_queue_wait_seconds_count', { provider: 'gravatar' })).toBe(3);
-      expect(sample(after, 'enrich_lookup_queue_wait_seconds_bucket', { provider: 'gravatar', le: '+Inf' })).toBeGreaterThanOrEqual(3);
+      expect(
+        sample(after, 'enrich_lookup_queue_wait_seconds_bucket', { provider: 'gravatar', le: '+Inf' }),
+      ).toBeGreaterThanOrEqual(3);
       expect(sample(after, 'enrich_flagged_contacts')).toBe(1);
       expect(sample(after, 'enrich_contacts', { status: 'flagged' })).toBe(1);
       expect(sample(after, 'enrich_contacts', { status: 'enriched' })).toBe(1);
@@ -83,7 +104,9 @@ describe('/metrics', () => {
 
     it('asks for the metrics token when one is set', async () => {
       expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401);
+      expect(
+        (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode,
+      ).toBe(401);
     });
   });
 
@@ -123,13 +146,20 @@ describe('/metrics', () => {
       const url = `http://127.0.0.1:${metricsPort}/metrics`;
       const scrape = async () => (await fetch(url)).text();
       for (let i = 0; ; i++) {
-        const ok = await fetch(url).then((r) => r.ok, () => false);
+        const ok = await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) break;
-        if (i > 150 || worker.exitCode !== null) throw new Error(`the worker's metrics server never answered: ${stderr}`);
+        if (i > 150 || worker.exitCode !== null)
+          throw new Error(`the worker's metrics server never answered: ${stderr}`);
         await new Promise((r) => setTimeout(r, 200));
       }
 
-      const config = providerConfig(providerUrls(demo), { TEMPORAL_TASK_QUEUE: workerEnv.TEMPORAL_TASK_QUEUE!, PSEUDONYM_KEY: workerEnv.PSEUDONYM_KEY! });
+      const config = providerConfig(providerUrls(demo), {
+        TEMPORAL_TASK_QUEUE: workerEnv.TEMPORAL_TASK_QUEUE!,
+        PSEUDONYM_KEY: workerEnv.PSEUDONYM_KEY!,
+      });
       const started = await startEnrichment(env.client, config, { email: 'dana.ruiz@example.org', consent: consented });
       await env.client.workflow.getHandle(started.workflowId).result();
 
@@ -140,7 +170,11 @@ describe('/metrics', () => {
       expect(text).toMatch(/^temporal_\w+/m);
       // The worker counts the completion once the server has acknowledged it, which may be after the client saw the result.
       await expect
-        .poll(async () => sample(await scrape(), 'temporal_workflow_completed', { task_queue: workerEnv.TEMPORAL_TASK_QUEUE! }), { timeout: 15_000 })
+        .poll(
+          async () =>
+            sample(await scrape(), 'temporal_workflow_completed', { task_queue: workerEnv.TEMPORAL_TASK_QUEUE! }),
+          { timeout: 15_000 },
+        )
         .toBeGreaterThanOrEqual(1);
       expect(await (await fetch(`http://127.0.0.1:${runtimePort}/metrics`)).text()).toMatch(/^temporal_\w+/m);
       expect(text).not.toMatch(/dana|ruiz|@example/i);

@@ -41,17 +41,28 @@ describe('isForbiddenAddress', () => {
     expect(isForbiddenAddress(address)).toBe(true);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450:4007:80f::200e', '::ffff:93.184.216.34', '64:ff9b::5db8:d822'])(
-    'allows the public address %j',
-    (address) => {
-      expect(isForbiddenAddress(address)).toBe(false);
-    },
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '1.1.1.1',
+    '2606:4700:4700::1111',
+    '2a00:1450:4007:80f::200e',
+    '::ffff:93.184.216.34',
+    '64:ff9b::5db8:d822',
+  ])('allows the public address %j', (address) => {
+    expect(isForbiddenAddress(address)).toBe(false);
+  });
 });
 
 /** Calls a lookup function as `net.connect` does and answers what its callback got. */
 function callLookup(lookup: ReturnType<typeof guardedLookup>, hostname: string, options: LookupOptions) {
-  return new Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family: number | undefined }>((resolve) => {
+  return new Promise<{
+    err: NodeJS.ErrnoException | null;
+    address: string | LookupAddress[];
+    family: number | undefined;
+  }>((resolve) => {
     lookup(hostname, options, (err, address, family) => resolve({ err, address, family }));
   });
 }
@@ -59,13 +70,15 @@ function callLookup(lookup: ReturnType<typeof guardedLookup>, hostname: string, 
 describe('guardedLookup', () => {
   const resolve: Resolver = (hostname) =>
     Promise.resolve(
-      ({
-        'public.example': [
-          { address: '2606:4700:4700::1111', family: 6 },
-          { address: '93.184.216.34', family: 4 },
-        ],
-        'private.example': [{ address: '10.0.0.5', family: 4 }],
-      } as Record<string, Array<{ address: string; family: number }>>)[hostname] ?? [],
+      (
+        {
+          'public.example': [
+            { address: '2606:4700:4700::1111', family: 6 },
+            { address: '93.184.216.34', family: 4 },
+          ],
+          'private.example': [{ address: '10.0.0.5', family: 4 }],
+        } as Record<string, Array<{ address: string; family: number }>>
+      )[hostname] ?? [],
     );
 
   it('answers every public address for `all` (happy eyeballs), or the first of the family asked for', async () => {
@@ -74,7 +87,11 @@ describe('guardedLookup', () => {
       { address: '2606:4700:4700::1111', family: 6 },
       { address: '93.184.216.34', family: 4 },
     ]);
-    expect(await callLookup(lookup, 'public.example', { family: 4 })).toEqual({ err: null, address: '93.184.216.34', family: 4 });
+    expect(await callLookup(lookup, 'public.example', { family: 4 })).toEqual({
+      err: null,
+      address: '93.184.216.34',
+      family: 4,
+    });
   });
 
   it('refuses a private address as a non-retryable ForbiddenHost, unless the host is allowed explicitly', async () => {
@@ -83,7 +100,11 @@ describe('guardedLookup', () => {
     expect((refused.err as unknown as LookupError).type).toBe('ForbiddenHost');
     expect((refused.err as unknown as LookupError).retryable).toBe(false);
 
-    const allowed = await callLookup(guardedLookup({ provider: 'test', resolve, allowedHosts: ['Private.Example.'] }), 'private.example', { all: true });
+    const allowed = await callLookup(
+      guardedLookup({ provider: 'test', resolve, allowedHosts: ['Private.Example.'] }),
+      'private.example',
+      { all: true },
+    );
     expect(allowed).toMatchObject({ err: null, address: [{ address: '10.0.0.5', family: 4 }] });
   });
 

@@ -46,9 +46,17 @@ describe('audit of reads and exports', () => {
 
   it('audits GET /v1/contacts/:ref with the caller, the contact key, the purpose and whether it was found', async () => {
     const ana = keyOf('ana@example.org');
-    const res = await app.inject({ method: 'GET', url: `/v1/contacts/${ana}?purpose=support%20ticket%2042`, headers: { ...auth, 'x-audit-actor': 'alice' } });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/contacts/${ana}?purpose=support%20ticket%2042`,
+      headers: { ...auth, 'x-audit-actor': 'alice' },
+    });
     expect(res.statusCode).toBe(200);
-    const missing = await app.inject({ method: 'GET', url: `/v1/contacts/${'0'.repeat(64)}?format=osdi`, headers: auth });
+    const missing = await app.inject({
+      method: 'GET',
+      url: `/v1/contacts/${'0'.repeat(64)}?format=osdi`,
+      headers: auth,
+    });
     expect(missing.statusCode).toBe(404);
 
     const rows = await audit();
@@ -61,7 +69,11 @@ describe('audit of reads and exports', () => {
 
   it('refuses an unreadable purpose with a 400, and audits nothing for a request without the token', async () => {
     const ana = keyOf('ana@example.org');
-    const bad = await app.inject({ method: 'GET', url: `/v1/contacts/${ana}?purpose=${'x'.repeat(101)}`, headers: auth });
+    const bad = await app.inject({
+      method: 'GET',
+      url: `/v1/contacts/${ana}?purpose=${'x'.repeat(101)}`,
+      headers: auth,
+    });
     expect(bad.statusCode).toBe(400);
     const anonymous = await app.inject({ method: 'GET', url: `/v1/contacts/${ana}` });
     expect(anonymous.statusCode).toBe(401);
@@ -85,7 +97,12 @@ describe('audit of reads and exports', () => {
       action: 'export_segment',
       subject_key: null,
       purpose: 'research',
-      detail: { format: 'csv', filters: ['location.districts.congressional=NC-04', 'email~[redacted]'], count: emails.length, complete: true },
+      detail: {
+        format: 'csv',
+        filters: ['location.districts.congressional=NC-04', 'email~[redacted]'],
+        count: emails.length,
+        complete: true,
+      },
     });
     expect(await listAuditSubjects(database.db, entry!.id)).toEqual(emails.map(keyOf).sort());
     // No email anywhere in the audit log: keys only, and filter values that identify a person are redacted.
@@ -111,7 +128,13 @@ describe('audit of reads and exports', () => {
     expect(view?.id).toBe(keyOf('ben@example.org'));
     await readContactOsdi(postgres, keyOf('cat@example.org'), { actor: 'dpo@office' });
     const out = join(dir, 'nc04.csv');
-    const count = await runSegment(postgres, { where: ['location.districts.congressional=NC-04'], format: 'csv', out, purpose: 'outreach', actor: 'cli:exporter' });
+    const count = await runSegment(postgres, {
+      where: ['location.districts.congressional=NC-04'],
+      format: 'csv',
+      out,
+      purpose: 'outreach',
+      actor: 'cli:exporter',
+    });
 
     const rows = await audit();
     expect(rows.map((r) => [r.actor, r.action, r.subject_key, r.purpose])).toEqual([
@@ -133,12 +156,23 @@ describe('audit of reads and exports', () => {
       const address = listening.server.address() as { port: number };
       const pgliteDir = join(dir, 'dev', 'pglite');
       await mkdir(join(dir, 'dev'), { recursive: true });
-      await writeDevStackInfo(pgliteDir, { pid: process.pid, apiUrl: `http://127.0.0.1:${address.port}`, apiToken: API_TOKEN, signupToken: 'x' });
+      await writeDevStackInfo(pgliteDir, {
+        pid: process.pid,
+        apiUrl: `http://127.0.0.1:${address.port}`,
+        apiToken: API_TOKEN,
+        signupToken: 'x',
+      });
       const viaDev = testConfig({ PGLITE_DIR: pgliteDir });
 
       const view = await readContact(viaDev, keyOf('dan@example.org'), { actor: 'cli:tester', purpose: 'check' });
       expect(view?.id).toBe(keyOf('dan@example.org'));
-      const count = await runSegment(viaDev, { where: ['profiles.network=mastodon'], format: 'jsonl', out: join(dir, 'm.jsonl'), purpose: 'outreach', actor: 'cli:tester' });
+      const count = await runSegment(viaDev, {
+        where: ['profiles.network=mastodon'],
+        format: 'jsonl',
+        out: join(dir, 'm.jsonl'),
+        purpose: 'outreach',
+        actor: 'cli:tester',
+      });
       expect(count).toBeUndefined();
     } finally {
       await listening.close();
@@ -152,7 +186,19 @@ describe('audit of reads and exports', () => {
   });
 
   it('keeps filters on districts and work in the log, and redacts values that identify a person', () => {
-    const query = parseSegment(['email=ana@example.org', 'name.family~Okafor', 'profiles.handle=ana@toot.example', 'voter.matchScore>=0.9', 'bio?']);
-    expect(auditedFilters(query.conditions)).toEqual(['email=[redacted]', 'name.family~[redacted]', 'profiles.handle=[redacted]', 'voter.matchScore>=0.9', 'bio?']);
+    const query = parseSegment([
+      'email=ana@example.org',
+      'name.family~Okafor',
+      'profiles.handle=ana@toot.example',
+      'voter.matchScore>=0.9',
+      'bio?',
+    ]);
+    expect(auditedFilters(query.conditions)).toEqual([
+      'email=[redacted]',
+      'name.family~[redacted]',
+      'profiles.handle=[redacted]',
+      'voter.matchScore>=0.9',
+      'bio?',
+    ]);
   });
 });

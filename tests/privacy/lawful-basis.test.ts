@@ -21,7 +21,9 @@ const plan = (env: Record<string, string>, signup: Signup) => buildEnrichContact
 describe('jurisdiction defaults, decided when an enrichment starts', () => {
   it('needs consent for social lookups of a contact in France, whatever SOCIAL_LOOKUP_BASIS says', () => {
     const li = { SOCIAL_LOOKUP_BASIS: 'legitimate_interest' };
-    expect(plan(li, { email: 'a@example.org', postalAddress: { ...paris, country: 'FR' } }).socialLookupBasis).toBe('consent');
+    expect(plan(li, { email: 'a@example.org', postalAddress: { ...paris, country: 'FR' } }).socialLookupBasis).toBe(
+      'consent',
+    );
     expect(plan(li, { email: 'a@example.org', postalAddress: akron }).socialLookupBasis).toBe('legitimate_interest');
     expect(plan(li, { email: 'a@example.org' }).socialLookupBasis).toBe('legitimate_interest');
   });
@@ -36,7 +38,9 @@ describe('jurisdiction defaults, decided when an enrichment starts', () => {
     const input = plan({ JURISDICTION: 'fr' }, { email: 'a@example.org', postalAddress: paris });
     expect(input.signup.postalAddress).toEqual({ ...paris, country: 'FR' });
     // A country the supporter gave is theirs; a signup without an address gets none.
-    expect(plan({ JURISDICTION: 'FR' }, { email: 'a@example.org', postalAddress: akron }).signup.postalAddress?.country).toBe('US');
+    expect(
+      plan({ JURISDICTION: 'FR' }, { email: 'a@example.org', postalAddress: akron }).signup.postalAddress?.country,
+    ).toBe('US');
     expect(plan({ JURISDICTION: 'FR' }, { email: 'a@example.org' }).signup.postalAddress).toBeUndefined();
     // Without a jurisdiction the address stays as typed.
     expect(plan({}, { email: 'a@example.org', postalAddress: paris }).signup.postalAddress).toEqual(paris);
@@ -44,16 +48,28 @@ describe('jurisdiction defaults, decided when an enrichment starts', () => {
 
   it('takes the consent-only jurisdictions from CONSENT_ONLY_JURISDICTIONS (none: only SOCIAL_LOOKUP_BASIS)', () => {
     const de = { email: 'a@example.org', postalAddress: { locality: 'Berlin', country: 'DE' } };
-    expect(plan({ SOCIAL_LOOKUP_BASIS: 'legitimate_interest', CONSENT_ONLY_JURISDICTIONS: 'FR,DE' }, de).socialLookupBasis).toBe('consent');
-    expect(plan({ SOCIAL_LOOKUP_BASIS: 'legitimate_interest', CONSENT_ONLY_JURISDICTIONS: 'none' }, { ...de, postalAddress: { ...paris, country: 'FR' } }).socialLookupBasis).toBe(
-      'legitimate_interest',
-    );
+    expect(
+      plan({ SOCIAL_LOOKUP_BASIS: 'legitimate_interest', CONSENT_ONLY_JURISDICTIONS: 'FR,DE' }, de).socialLookupBasis,
+    ).toBe('consent');
+    expect(
+      plan(
+        { SOCIAL_LOOKUP_BASIS: 'legitimate_interest', CONSENT_ONLY_JURISDICTIONS: 'none' },
+        { ...de, postalAddress: { ...paris, country: 'FR' } },
+      ).socialLookupBasis,
+    ).toBe('legitimate_interest');
   });
 
   it('keeps where and how consent was captured: source, time and notice version', () => {
-    const consent = { socialProfiles: true, at: '2026-11-01T12:00:00Z', noticeVersion: 'v3', source: 'form:petition-2026#consent_social' };
+    const consent = {
+      socialProfiles: true,
+      at: '2026-11-01T12:00:00Z',
+      noticeVersion: 'v3',
+      source: 'form:petition-2026#consent_social',
+    };
     expect(SignupSchema.parse({ email: 'a@example.org', consent }).consent).toEqual(consent);
-    expect(SignupSchema.safeParse({ email: 'a@example.org', consent: { ...consent, source: 'x'.repeat(101) } }).success).toBe(false);
+    expect(
+      SignupSchema.safeParse({ email: 'a@example.org', consent: { ...consent, source: 'x'.repeat(101) } }).success,
+    ).toBe(false);
   });
 });
 
@@ -67,14 +83,24 @@ describe('jurisdiction and consent, end to end', () => {
   let config: Config;
 
   beforeAll(async () => {
-    pipeline = await startDemoPipeline({ JURISDICTION: 'FR', SOCIAL_LOOKUP_BASIS: 'legitimate_interest', API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token' });
+    pipeline = await startDemoPipeline({
+      JURISDICTION: 'FR',
+      SOCIAL_LOOKUP_BASIS: 'legitimate_interest',
+      API_TOKEN: 'api-token',
+      SIGNUP_TOKEN: 'signup-token',
+    });
     ({ env, harness, demo, api, config } = pipeline);
   });
   afterAll(() => pipeline?.close());
 
   it('looks a French supporter without consent up only in public records: BAN, never the Census, no social lookup', async () => {
     const socialBefore = ['gravatar', 'github', 'mastodon', 'bluesky'].map((n) => demo[n as 'gravatar'].requests());
-    const started = await startEnrichment(env.client, config, { email: 'jules.martin@example.org', givenName: 'Jules', familyName: 'Martin', postalAddress: paris });
+    const started = await startEnrichment(env.client, config, {
+      email: 'jules.martin@example.org',
+      givenName: 'Jules',
+      familyName: 'Martin',
+      postalAddress: paris,
+    });
     const view = await waitForSettled(env.client, started.workflowId);
 
     expect(view.lookups).toMatchObject({
@@ -86,17 +112,32 @@ describe('jurisdiction and consent, end to end', () => {
       fec: { outcome: 'skipped', reason: 'missing_input' },
       ban: { outcome: 'matched' },
     });
-    expect(['gravatar', 'github', 'mastodon', 'bluesky'].map((n) => demo[n as 'gravatar'].requests())).toEqual(socialBefore);
+    expect(['gravatar', 'github', 'mastodon', 'bluesky'].map((n) => demo[n as 'gravatar'].requests())).toEqual(
+      socialBefore,
+    );
     const lookups = await listLookups(harness.database.db, started.contactKey);
-    expect(lookups.find((l) => l.provider === 'gravatar')).toMatchObject({ outcome: 'skipped', reason: 'no_lawful_basis' });
+    expect(lookups.find((l) => l.provider === 'gravatar')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'no_lawful_basis',
+    });
   });
 
   it('stores the consent a webhook carries (source, time, notice version) and shows it in the contact view', async () => {
-    const consent = { socialProfiles: true, at: '2026-11-01T12:00:00.000Z', noticeVersion: 'v3', source: 'form:petition-2026#consent_social' };
+    const consent = {
+      socialProfiles: true,
+      at: '2026-11-01T12:00:00.000Z',
+      noticeVersion: 'v3',
+      source: 'form:petition-2026#consent_social',
+    };
     const res = await api.inject({
       method: 'POST',
       url: '/v1/signups',
-      payload: JSON.stringify({ email: 'chloe.dubois@example.com', givenName: 'Chloé', consent, postalAddress: { ...paris, country: 'FR' } }),
+      payload: JSON.stringify({
+        email: 'chloe.dubois@example.com',
+        givenName: 'Chloé',
+        consent,
+        postalAddress: { ...paris, country: 'FR' },
+      }),
       headers: { 'content-type': 'application/json', authorization: 'Bearer signup-token' },
     });
     expect(res.statusCode).toBe(202);
@@ -106,7 +147,11 @@ describe('jurisdiction and consent, end to end', () => {
 
     const contactKey = workflowId.replace('enrich-contact:', '');
     expect((await findContactById(harness.database.db, contactKey))?.consent).toEqual(consent);
-    const read = await api.inject({ method: 'GET', url: `/v1/contacts/${contactKey}`, headers: { authorization: 'Bearer api-token' } });
+    const read = await api.inject({
+      method: 'GET',
+      url: `/v1/contacts/${contactKey}`,
+      headers: { authorization: 'Bearer api-token' },
+    });
     expect(read.json<ContactRecord>().consent).toEqual(consent);
   });
 });

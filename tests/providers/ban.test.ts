@@ -66,7 +66,11 @@ function providerAt(baseUrl: string, timeoutMs = 1000, minScore = 0.6): Provider
   return provider;
 }
 
-async function demoWith(entries: BanDemoEntry[], timeoutMs = 1000, minScore = 0.6): Promise<{ server: DemoServer; provider: Provider }> {
+async function demoWith(
+  entries: BanDemoEntry[],
+  timeoutMs = 1000,
+  minScore = 0.6,
+): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startBanDemo({ entries });
   closers.push(() => server.close());
   return { server, provider: providerAt(server.url, timeoutMs, minScore) };
@@ -99,7 +103,10 @@ describe('createBanProvider', () => {
   it('answers no_match when nothing is found (200, features: [])', async () => {
     const { provider, server } = await demoWith([{ q: Q, features: [portFeature()] }]);
 
-    const answer = await provider.lookup({ ...CAMILLE, postalAddress: { lines: ['1 rue Inconnue'], locality: 'Nulle-Part', postalCode: '99999', country: 'FR' } });
+    const answer = await provider.lookup({
+      ...CAMILLE,
+      postalAddress: { lines: ['1 rue Inconnue'], locality: 'Nulle-Part', postalCode: '99999', country: 'FR' },
+    });
 
     expect(answer).toEqual({ outcome: 'no_match', observations: [] });
     expect(server.requestLog().map((r) => r.status)).toEqual([200]);
@@ -118,14 +125,21 @@ describe('createBanProvider', () => {
 
   it('fails as a non-retryable AmbiguousMatch when a close runner-up lies in another commune', async () => {
     // One postcode, two communes with a boulevard du Port: addok scores them a hundredth apart.
-    const namesake = feature({ score: 0.9612, citycode: '80001', city: 'Abbeville', label: '8 Boulevard du Port 80000 Abbeville' });
+    const namesake = feature({
+      score: 0.9612,
+      citycode: '80001',
+      city: 'Abbeville',
+      label: '8 Boulevard du Port 80000 Abbeville',
+    });
     const { provider } = await demoWith([{ q: Q, features: [portFeature(), namesake] }]);
 
     const err = await lookupError(provider);
 
     expect(err.type).toBe('AmbiguousMatch');
     expect(err.retryable).toBe(false);
-    expect(err.message).toBe('ban: 2 candidates within 0.05 of the best score lie in different communes or departments');
+    expect(err.message).toBe(
+      'ban: 2 candidates within 0.05 of the best score lie in different communes or departments',
+    );
   });
 
   it('matches the best feature when the close runner-up is in the same commune, or the other commune scores far lower', async () => {
@@ -140,8 +154,14 @@ describe('createBanProvider', () => {
   });
 
   it('classifies a 429 as RateLimited with the delay of Retry-After, or 1 s without one', async () => {
-    const { provider } = await demoWith([{ q: Q, features: [portFeature()], fault: { kind: 'rate_limit', retryAfterSeconds: 3 } }]);
-    const stub = await startProviderStub(() => ({ status: 429, headers: { 'content-type': 'text/html' }, body: '<html>Too Many Requests</html>' }));
+    const { provider } = await demoWith([
+      { q: Q, features: [portFeature()], fault: { kind: 'rate_limit', retryAfterSeconds: 3 } },
+    ]);
+    const stub = await startProviderStub(() => ({
+      status: 429,
+      headers: { 'content-type': 'text/html' },
+      body: '<html>Too Many Requests</html>',
+    }));
     closers.push(() => stub.close());
 
     const announced = await lookupError(provider);
@@ -177,7 +197,9 @@ describe('createBanProvider', () => {
   });
 
   it('builds the query from street lines, postcode and locality', () => {
-    expect(banQuery({ lines: ['27 rue Oberkampf', 'Bâtiment B'], postalCode: '75011', locality: 'Paris' })).toBe('27 rue Oberkampf Bâtiment B 75011 Paris');
+    expect(banQuery({ lines: ['27 rue Oberkampf', 'Bâtiment B'], postalCode: '75011', locality: 'Paris' })).toBe(
+      '27 rue Oberkampf Bâtiment B 75011 Paris',
+    );
     expect(banQuery({ locality: 'Lyon' })).toBe('Lyon');
   });
 });
@@ -193,24 +215,43 @@ describe('demo/data/ban.json', () => {
       const answer = await provider.lookup({
         contactKey: 'k'.repeat(64),
         email: row['email'] ?? '',
-        postalAddress: { lines: [row['address'] ?? ''], locality: row['locality'], region: row['region'], postalCode: row['postal_code'], country: 'FR' },
+        postalAddress: {
+          lines: [row['address'] ?? ''],
+          locality: row['locality'],
+          region: row['region'],
+          postalCode: row['postal_code'],
+          country: 'FR',
+        },
       });
       outcomes[row['email'] ?? ''] = answer.outcome;
       if (answer.outcome === 'matched') {
-        expect(answer.observations).toContainEqual(expect.objectContaining({ field: 'location.postalCode', value: row['postal_code'] }));
-        expect(answer.observations).toContainEqual(expect.objectContaining({ field: 'location.region', value: row['region'] }));
+        expect(answer.observations).toContainEqual(
+          expect.objectContaining({ field: 'location.postalCode', value: row['postal_code'] }),
+        );
+        expect(answer.observations).toContainEqual(
+          expect.objectContaining({ field: 'location.region', value: row['region'] }),
+        );
       }
     }
 
     expect(rows).toHaveLength(6);
-    expect(Object.entries(outcomes).filter(([, outcome]) => outcome === 'no_match')).toEqual([['paul.girard@example.org', 'no_match']]);
+    expect(Object.entries(outcomes).filter(([, outcome]) => outcome === 'no_match')).toEqual([
+      ['paul.girard@example.org', 'no_match'],
+    ]);
   });
 
   it('refuses a data file with [lat, lon] coordinates, naming the file and the field', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ban-data-'));
     closers.push(() => rm(dir, { recursive: true, force: true }));
-    await writeFile(join(dir, 'ban.json'), JSON.stringify([{ q: Q, features: [{ ...portFeature(), geometry: { type: 'Point', coordinates: [49.897443, 2.290084] } }] }]));
+    await writeFile(
+      join(dir, 'ban.json'),
+      JSON.stringify([
+        { q: Q, features: [{ ...portFeature(), geometry: { type: 'Point', coordinates: [49.897443, 2.290084] } }] },
+      ]),
+    );
 
-    await expect(loadBanEntries(dir)).rejects.toThrow(/ban\.json: invalid demo data\n {2}\[0\]\.features\[0\]\.geometry\.coordinates: must be \[lon, lat\] inside metropolitan France/);
+    await expect(loadBanEntries(dir)).rejects.toThrow(
+      /ban\.json: invalid demo data\n {2}\[0\]\.features\[0\]\.geometry\.coordinates: must be \[lon, lat\] inside metropolitan France/,
+    );
   });
 });

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
-import { blueskyObservations, BlueskyProfileSchema, createBlueskyProvider, normalizeBlueskyActor } from '../../activities/providers/bluesky.js';
+import {
+  blueskyObservations,
+  BlueskyProfileSchema,
+  createBlueskyProvider,
+  normalizeBlueskyActor,
+} from '../../activities/providers/bluesky.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import { startBlueskyDemo, type BlueskyDemoEntry } from '../../demo/servers/bluesky-server.js';
 import { loadGravatarEntries } from '../../demo/servers/demo-data.js';
@@ -57,7 +62,10 @@ function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
   return provider;
 }
 
-async function demoWith(entries: BlueskyDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
+async function demoWith(
+  entries: BlueskyDemoEntry[],
+  timeoutMs = 1000,
+): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startBlueskyDemo({ entries });
   closers.push(() => server.close());
   return { server, provider: providerAt(server.url, timeoutMs) };
@@ -87,12 +95,20 @@ describe('createBlueskyProvider', () => {
     const sourceUrl = PROFILE_URL;
     expect(answer.outcome).toBe('matched');
     expect(answer.observations).toEqual([
-      { field: 'profiles', value: { network: 'bluesky', handle: ADA, url: PROFILE_URL, verified: true }, confidence: 0.9, sourceUrl, fetchedAt },
+      {
+        field: 'profiles',
+        value: { network: 'bluesky', handle: ADA, url: PROFILE_URL, verified: true },
+        confidence: 0.9,
+        sourceUrl,
+        fetchedAt,
+      },
       { field: 'name.display', value: 'Ada Quill', confidence: 0.9, sourceUrl, fetchedAt },
       { field: 'bio', value: 'Canvasser and choir singer.\nAkron, OH.', confidence: 0.9, sourceUrl, fetchedAt },
       { field: 'avatarUrl', value: AVATAR, confidence: 0.9, sourceUrl, fetchedAt },
     ]);
-    expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([['GET', `/xrpc/app.bsky.actor.getProfile?actor=${ADA}`, 200]]);
+    expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([
+      ['GET', `/xrpc/app.bsky.actor.getProfile?actor=${ADA}`, 200],
+    ]);
   });
 
   it('looks a DID up the same way, and carries a weaker link confidence unverified', async () => {
@@ -103,7 +119,10 @@ describe('createBlueskyProvider', () => {
 
     for (const a of [answer, unlinked]) {
       expect(a.outcome).toBe('matched');
-      expect(a.observations[0]).toMatchObject({ value: { handle: ADA, url: PROFILE_URL, verified: false }, confidence: 0.6 });
+      expect(a.observations[0]).toMatchObject({
+        value: { handle: ADA, url: PROFILE_URL, verified: false },
+        confidence: 0.6,
+      });
     }
     expect(server.requestLog().map((r) => r.url)).toEqual([
       `/xrpc/app.bsky.actor.getProfile?actor=${encodeURIComponent(ADA_DID)}`,
@@ -129,7 +148,10 @@ describe('createBlueskyProvider', () => {
   });
 
   it.each([
-    ['InvalidRequest with another message', { error: 'InvalidRequest', message: 'Error: actor must be a valid did or a handle' }],
+    [
+      'InvalidRequest with another message',
+      { error: 'InvalidRequest', message: 'Error: actor must be a valid did or a handle' },
+    ],
     ['another XRPC error', { error: 'BlockedActor', message: 'Requester has blocked actor' }],
     ['no XRPC error body', ''],
   ])('classifies any other 400 (%s) as a non-retryable ProviderRejected', async (_label, body) => {
@@ -143,7 +165,9 @@ describe('createBlueskyProvider', () => {
   });
 
   it('respects the !no-unauthenticated self-label with no_match and no observations', async () => {
-    const { provider, server } = await demoWith([{ actor: ADA, profile: adaProfile({ labels: [selfLabel('!no-unauthenticated')] }) }]);
+    const { provider, server } = await demoWith([
+      { actor: ADA, profile: adaProfile({ labels: [selfLabel('!no-unauthenticated')] }) },
+    ]);
 
     expect(await provider.lookup(input(ADA, 0.9))).toEqual({ outcome: 'no_match', observations: [] });
     expect(server.requestLog().map((r) => r.status)).toEqual([200]);
@@ -157,7 +181,9 @@ describe('createBlueskyProvider', () => {
   });
 
   it('classifies a 429 as RateLimited with the delay announced by RateLimit-Reset (epoch seconds)', async () => {
-    const { provider } = await demoWith([{ actor: ADA, profile: adaProfile(), fault: { kind: 'rate_limit', retryAfterSeconds: 30 } }]);
+    const { provider } = await demoWith([
+      { actor: ADA, profile: adaProfile(), fault: { kind: 'rate_limit', retryAfterSeconds: 30 } },
+    ]);
 
     const err = await lookupError(provider, ADA);
 
@@ -174,7 +200,11 @@ describe('createBlueskyProvider', () => {
     ['a small RateLimit-Reset as delta seconds (IETF draft)', { 'ratelimit-reset': '45' }, 45_000],
     ['60 s when neither is given', {}, 60_000],
   ])('reads %s', async (_label, headers, expected) => {
-    const { provider } = await stubWith(() => ({ status: 429, headers, body: { error: 'RateLimitExceeded', message: 'Rate Limit Exceeded' } }));
+    const { provider } = await stubWith(() => ({
+      status: 429,
+      headers,
+      body: { error: 'RateLimitExceeded', message: 'Rate Limit Exceeded' },
+    }));
 
     const err = await lookupError(provider, ADA);
 
@@ -193,7 +223,10 @@ describe('createBlueskyProvider', () => {
   });
 
   it('refuses a profile other than the one asked for', async () => {
-    const { provider } = await stubWith(() => ({ status: 200, body: adaProfile({ handle: 'someone.example.net', did: 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa' }) }));
+    const { provider } = await stubWith(() => ({
+      status: 200,
+      body: adaProfile({ handle: 'someone.example.net', did: 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa' }),
+    }));
 
     expect((await lookupError(provider, ADA)).type).toBe('MalformedResponse');
     expect((await lookupError(provider, ADA_DID)).type).toBe('MalformedResponse');
@@ -207,7 +240,14 @@ describe('createBlueskyProvider', () => {
     expect(missing.type).toBe('InvalidInput');
     expect(missing.retryable).toBe(false);
     expect(missing.message).toMatch(/input\.handle is missing/);
-    for (const bad of ['ada', 'ada@example.org', 'https://bsky.app/profile/ada.example.org', 'ada.123', 'did:plc:', '-x.example.org']) {
+    for (const bad of [
+      'ada',
+      'ada@example.org',
+      'https://bsky.app/profile/ada.example.org',
+      'ada.123',
+      'did:plc:',
+      '-x.example.org',
+    ]) {
       expect((await lookupError(provider, bad)).type).toBe('InvalidInput');
     }
     expect(stub.requests).toEqual([]);
@@ -216,7 +256,9 @@ describe('createBlueskyProvider', () => {
 
 describe('blueskyObservations', () => {
   it('uses the DID for handle and URL when the AppView shows handle.invalid', () => {
-    const profile = BlueskyProfileSchema.parse(adaProfile({ handle: 'handle.invalid', displayName: ' ', description: undefined, avatar: undefined }));
+    const profile = BlueskyProfileSchema.parse(
+      adaProfile({ handle: 'handle.invalid', displayName: ' ', description: undefined, avatar: undefined }),
+    );
 
     const obs = blueskyObservations(profile, 0.9, '2026-07-01T00:00:00.000Z');
 
@@ -271,7 +313,10 @@ describe('demo/data/bluesky.json', () => {
   it('serves every Bluesky account verified on a demo Gravatar profile, with the absent profile and the opt-out as documented', async () => {
     const [gravatar, entries] = await Promise.all([loadGravatarEntries(), loadBlueskyEntries()]);
     const linked = gravatar.flatMap((g) =>
-      ((g.profile as { verified_accounts?: Array<{ service_type: string; url: string }> } | undefined)?.verified_accounts ?? [])
+      (
+        (g.profile as { verified_accounts?: Array<{ service_type: string; url: string }> } | undefined)
+          ?.verified_accounts ?? []
+      )
         .filter((a) => a.service_type === 'bluesky')
         .map((a) => blueskyActor(a.url)),
     ) as string[];
@@ -284,7 +329,11 @@ describe('demo/data/bluesky.json', () => {
     const outcomes: Record<string, string> = {};
     for (const actor of linked) outcomes[actor] = (await provider.lookup(input(actor, 0.9))).outcome;
 
-    expect(outcomes).toMatchObject({ 'priya.example.com': 'matched', 'imani.example.net': 'no_match', 'zoe.example.net': 'no_match' });
+    expect(outcomes).toMatchObject({
+      'priya.example.com': 'matched',
+      'imani.example.net': 'no_match',
+      'zoe.example.net': 'no_match',
+    });
     expect(Object.values(outcomes).filter((o) => o === 'matched')).toHaveLength(linked.length - 2);
   });
 
@@ -292,8 +341,13 @@ describe('demo/data/bluesky.json', () => {
     const dir = await mkdtemp(join(tmpdir(), 'bluesky-demo-'));
     closers.push(() => rm(dir, { recursive: true, force: true }));
     const [first] = await loadBlueskyEntries();
-    await writeFile(join(dir, 'bluesky.json'), JSON.stringify([{ ...first, profile: { ...first?.profile, did: 'did:plc:short' } }]));
+    await writeFile(
+      join(dir, 'bluesky.json'),
+      JSON.stringify([{ ...first, profile: { ...first?.profile, did: 'did:plc:short' } }]),
+    );
 
-    await expect(loadBlueskyEntries(dir)).rejects.toThrow(/bluesky\.json: invalid demo data\n\s+\[0\]\.profile\.did: must be a did:plc DID/);
+    await expect(loadBlueskyEntries(dir)).rejects.toThrow(
+      /bluesky\.json: invalid demo data\n\s+\[0\]\.profile\.did: must be a did:plc DID/,
+    );
   });
 });

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
-import { censusDistricts, createCensusProvider, findLayerName, oneLineAddress } from '../../activities/providers/census.js';
+import {
+  censusDistricts,
+  createCensusProvider,
+  findLayerName,
+  oneLineAddress,
+} from '../../activities/providers/census.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import type { LookupInput } from '../../schemas/lookup.js';
@@ -23,14 +28,29 @@ function elmStMatch(): Record<string, unknown> {
     matchedAddress: '12 ELM ST, COLUMBUS, OH, 43215',
     coordinates: { x: -83.0007, y: 39.9612 },
     tigerLine: { tigerLineId: '638411123', side: 'L' },
-    addressComponents: { fromAddress: '2', toAddress: '98', preDirection: '', streetName: 'ELM', suffixType: 'ST', city: 'COLUMBUS', state: 'OH', zip: '43215' },
+    addressComponents: {
+      fromAddress: '2',
+      toAddress: '98',
+      preDirection: '',
+      streetName: 'ELM',
+      suffixType: 'ST',
+      city: 'COLUMBUS',
+      state: 'OH',
+      zip: '43215',
+    },
     geographies: {
       States: [{ GEOID: '39', STUSAB: 'OH', NAME: 'Ohio', AREALAND: 105823653399 }],
       Counties: [{ GEOID: '39049', NAME: 'Franklin County', BASENAME: 'Franklin' }],
       'Census Tracts': [{ GEOID: '39049004000', TRACT: '004000', NAME: 'Census Tract 40' }],
-      '119th Congressional Districts': [{ GEOID: '3903', CD119: '03', CDSESSN: '119', BASENAME: '3', NAME: 'Congressional District 3' }],
-      '2024 State Legislative Districts - Upper': [{ GEOID: '39015', SLDU: '015', BASENAME: '15', NAME: 'State Senate District 15' }],
-      '2024 State Legislative Districts - Lower': [{ GEOID: '39006', SLDL: '006', BASENAME: '6', NAME: 'State House District 6' }],
+      '119th Congressional Districts': [
+        { GEOID: '3903', CD119: '03', CDSESSN: '119', BASENAME: '3', NAME: 'Congressional District 3' },
+      ],
+      '2024 State Legislative Districts - Upper': [
+        { GEOID: '39015', SLDU: '015', BASENAME: '15', NAME: 'State Senate District 15' },
+      ],
+      '2024 State Legislative Districts - Lower': [
+        { GEOID: '39006', SLDL: '006', BASENAME: '6', NAME: 'State House District 6' },
+      ],
     },
   };
 }
@@ -56,7 +76,10 @@ function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
   return provider;
 }
 
-async function demoWith(entries: CensusDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
+async function demoWith(
+  entries: CensusDemoEntry[],
+  timeoutMs = 1000,
+): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startCensusDemo({ entries });
   closers.push(() => server.close());
   return { server, provider: providerAt(server.url, timeoutMs) };
@@ -95,8 +118,13 @@ describe('createCensusProvider', () => {
   });
 
   it('classifies a 429 as RateLimited with the delay of Retry-After, or 10 s without one', async () => {
-    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'rate_limit', retryAfterSeconds: 7 } }]);
-    const stub = await startProviderStub(() => ({ status: 429, body: { errors: ['Too many requests'], status: '429' } }));
+    const { provider } = await demoWith([
+      { address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'rate_limit', retryAfterSeconds: 7 } },
+    ]);
+    const stub = await startProviderStub(() => ({
+      status: 429,
+      body: { errors: ['Too many requests'], status: '429' },
+    }));
     closers.push(() => stub.close());
 
     const announced = await lookupError(provider);
@@ -110,7 +138,10 @@ describe('createCensusProvider', () => {
   });
 
   it('classifies a 400 with the geocoder errors as a non-retryable ProviderRejected that quotes them', async () => {
-    const stub = await startProviderStub(() => ({ status: 400, body: { errors: ['Invalid benchmark'], status: '400' } }));
+    const stub = await startProviderStub(() => ({
+      status: 400,
+      body: { errors: ['Invalid benchmark'], status: '400' },
+    }));
     closers.push(() => stub.close());
 
     const err = await lookupError(providerAt(stub.url));
@@ -122,13 +153,17 @@ describe('createCensusProvider', () => {
   });
 
   it('fails as a non-retryable AmbiguousMatch when two matches lie in different districts, naming the districts only', async () => {
-    const { provider, server } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'ambiguous' } }]);
+    const { provider, server } = await demoWith([
+      { address: ADDRESS, addressMatches: [elmStMatch()], fault: { kind: 'ambiguous' } },
+    ]);
 
     const err = await lookupError(provider);
 
     expect(err.type).toBe('AmbiguousMatch');
     expect(err.retryable).toBe(false);
-    expect(err.message).toBe('census: 2 address matches in different districts (congressional, stateLower, stateUpper)');
+    expect(err.message).toBe(
+      'census: 2 address matches in different districts (congressional, stateLower, stateUpper)',
+    );
     expect(err.message).not.toMatch(/elm/i);
     expect(server.requestLog().map((r) => r.status)).toEqual([200]);
   });
@@ -137,7 +172,9 @@ describe('createCensusProvider', () => {
     const second = elmStMatch();
     const geographies = { ...(second['geographies'] as Record<string, unknown>) };
     delete geographies['2024 State Legislative Districts - Lower'];
-    const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch(), { ...second, geographies }] }]);
+    const { provider } = await demoWith([
+      { address: ADDRESS, addressMatches: [elmStMatch(), { ...second, geographies }] },
+    ]);
 
     const err = await lookupError(provider);
 
@@ -147,7 +184,11 @@ describe('createCensusProvider', () => {
 
   it('records the first of several matches that agree on every district the record uses', async () => {
     // The same address on the other side of the street's TIGER edge: other coordinates, the same districts.
-    const other = { ...elmStMatch(), coordinates: { x: -83.0011, y: 39.9615 }, tigerLine: { tigerLineId: '638411124', side: 'R' } };
+    const other = {
+      ...elmStMatch(),
+      coordinates: { x: -83.0011, y: 39.9615 },
+      tigerLine: { tigerLineId: '638411124', side: 'R' },
+    };
     const { provider } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch(), other] }]);
 
     const answer = await provider.lookup(DANA);
@@ -158,7 +199,8 @@ describe('createCensusProvider', () => {
   });
 
   itClassifiesProviderReplies({
-    demoWithFault: (fault, timeoutMs) => demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault }], timeoutMs),
+    demoWithFault: (fault, timeoutMs) =>
+      demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()], fault }], timeoutMs),
     providerAt,
     input: DANA,
     serverErrorStatus: 500,
@@ -170,17 +212,32 @@ describe('createCensusProvider', () => {
 
 describe('census layers', () => {
   it('finds layers by the suffix of their versioned names', () => {
-    const names = ['States', '2020 Census Blocks', 'Census Tracts', '119th Congressional Districts', '2024 State Legislative Districts - Upper', '2024 State Legislative Districts - Lower'];
+    const names = [
+      'States',
+      '2020 Census Blocks',
+      'Census Tracts',
+      '119th Congressional Districts',
+      '2024 State Legislative Districts - Upper',
+      '2024 State Legislative Districts - Lower',
+    ];
 
     expect(findLayerName(names, 'Congressional Districts')).toBe('119th Congressional Districts');
-    expect(findLayerName(names, 'State Legislative Districts - Upper')).toBe('2024 State Legislative Districts - Upper');
-    expect(findLayerName(names, 'state legislative districts -  lower')).toBe('2024 State Legislative Districts - Lower');
+    expect(findLayerName(names, 'State Legislative Districts - Upper')).toBe(
+      '2024 State Legislative Districts - Upper',
+    );
+    expect(findLayerName(names, 'state legislative districts -  lower')).toBe(
+      '2024 State Legislative Districts - Lower',
+    );
     expect(findLayerName(names, 'States')).toBe('States');
     expect(findLayerName(['Interstates'], 'States')).toBeUndefined();
     expect(findLayerName(names, 'Counties')).toBeUndefined();
     // A response carrying two sessions: the newest wins, whatever the key order.
-    expect(findLayerName(['119th Congressional Districts', '118th Congressional Districts'], 'Congressional Districts')).toBe('119th Congressional Districts');
-    expect(findLayerName(['118th Congressional Districts', '120th Congressional Districts'], 'Congressional Districts')).toBe('120th Congressional Districts');
+    expect(
+      findLayerName(['119th Congressional Districts', '118th Congressional Districts'], 'Congressional Districts'),
+    ).toBe('119th Congressional Districts');
+    expect(
+      findLayerName(['118th Congressional Districts', '120th Congressional Districts'], 'Congressional Districts'),
+    ).toBe('120th Congressional Districts');
   });
 
   it('reads districts from any vintage: the CD field of the session, the GEOID as fallback, no ZZZ districts', () => {
@@ -198,9 +255,9 @@ describe('census layers', () => {
   });
 
   it('writes the one-line address as street, city, state and ZIP', () => {
-    expect(oneLineAddress({ lines: ['1420 W 25th St', 'Apt 3'], locality: 'Cleveland', region: 'OH', postalCode: '44113' })).toBe(
-      '1420 W 25th St, Apt 3, Cleveland, OH 44113',
-    );
+    expect(
+      oneLineAddress({ lines: ['1420 W 25th St', 'Apt 3'], locality: 'Cleveland', region: 'OH', postalCode: '44113' }),
+    ).toBe('1420 W 25th St, Apt 3, Cleveland, OH 44113');
     expect(oneLineAddress({ lines: ['1420 W 25th St'], postalCode: '44113' })).toBe('1420 W 25th St, 44113');
   });
 });
@@ -219,7 +276,13 @@ describe('demo/data/census.json', () => {
         .lookup({
           contactKey: 'k'.repeat(64),
           email: row['email'] ?? '',
-          postalAddress: { lines: [row['address'] ?? ''], locality: row['locality'], region: row['region'], postalCode: row['postal_code'], country: 'US' },
+          postalAddress: {
+            lines: [row['address'] ?? ''],
+            locality: row['locality'],
+            region: row['region'],
+            postalCode: row['postal_code'],
+            country: 'US',
+          },
         })
         .catch((err: unknown) => {
           if (err instanceof LookupError && err.type === 'AmbiguousMatch') return undefined;
@@ -246,6 +309,8 @@ describe('demo/data/census.json', () => {
     const match = { ...(first?.addressMatches[0] as Record<string, unknown>), coordinates: { x: 39.98, y: -83.0 } };
     await writeFile(join(dir, 'census.json'), JSON.stringify([{ ...first, addressMatches: [match] }]));
 
-    await expect(loadCensusEntries(dir)).rejects.toThrow(/census\.json: invalid demo data\n {2}\[0\]\.addressMatches\[0\]\.coordinates: must be in the United States/);
+    await expect(loadCensusEntries(dir)).rejects.toThrow(
+      /census\.json: invalid demo data\n {2}\[0\]\.addressMatches\[0\]\.coordinates: must be in the United States/,
+    );
   });
 });

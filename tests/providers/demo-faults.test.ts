@@ -57,12 +57,17 @@ describe('hostile_text', () => {
   });
 
   it('Mastodon: Ana Souza’s display name and note', async () => {
-    const raw = await get(`${demo.mastodon.url}/api/v1/accounts/lookup?acct=${encodeURIComponent('anasouza@mastodon.example.net')}`);
+    const raw = await get(
+      `${demo.mastodon.url}/api/v1/accounts/lookup?acct=${encodeURIComponent('anasouza@mastodon.example.net')}`,
+    );
     expectHostileText(raw, raw.json['display_name'] as string, raw.json['note'] as string);
   });
 
   it('FEC: Hannah Schmidt’s employer and occupation', async () => {
-    const raw = await get(`${demo.fec.url}/v1/schedules/schedule_a/?contributor_name=SCHMIDT%2C+HANNAH&contributor_zip=45219`, { 'x-api-key': 'DEMO_KEY' });
+    const raw = await get(
+      `${demo.fec.url}/v1/schedules/schedule_a/?contributor_name=SCHMIDT%2C+HANNAH&contributor_zip=45219`,
+      { 'x-api-key': 'DEMO_KEY' },
+    );
     const [row] = raw.json['results'] as Array<Record<string, string>>;
     expectHostileText(raw, row!['contributor_employer']!, row!['contributor_occupation']!);
   });
@@ -71,12 +76,18 @@ describe('hostile_text', () => {
     const raw = await get(
       `${demo.census.url}/geocoder/geographies/onelineaddress?address=${encodeURIComponent('1401 Hillsborough St, Raleigh, NC 27605')}&benchmark=Public_AR_Current&vintage=Current_Current&format=json`,
     );
-    const [match] = (raw.json['result'] as { addressMatches: Array<{ matchedAddress: string; geographies: Record<string, Array<{ NAME: string }>> }> }).addressMatches;
+    const [match] = (
+      raw.json['result'] as {
+        addressMatches: Array<{ matchedAddress: string; geographies: Record<string, Array<{ NAME: string }>> }>;
+      }
+    ).addressMatches;
     expectHostileText(raw, match!.geographies['Counties']![0]!.NAME, match!.matchedAddress);
   });
 
   it('a server with no reply for a content fault refuses it with a 500 rather than answering normally', async () => {
-    const ban = await startBanDemo({ entries: [{ q: '8 bd du Port 80000 Amiens', features: [], fault: { kind: 'bait_urls' } }] });
+    const ban = await startBanDemo({
+      entries: [{ q: '8 bd du Port 80000 Amiens', features: [], fault: { kind: 'bait_urls' } }],
+    });
     closers.push(() => ban.close());
 
     const res = await fetch(`${ban.url}/search/?q=${encodeURIComponent('8 bd du Port 80000 Amiens')}`);
@@ -88,19 +99,38 @@ describe('hostile_text', () => {
 describe('bait_urls', () => {
   it('Gravatar: Henry Adams’s profile and avatar URLs point at the metadata and a private address', async () => {
     const raw = await get(`${demo.gravatar.url}/profiles/${sha256('henry.adams@example.org')}`);
-    expect(raw.json).toMatchObject({ display_name: 'Henry Adams', profile_url: BAIT_URLS.metadata, avatar_url: BAIT_URLS.private });
+    expect(raw.json).toMatchObject({
+      display_name: 'Henry Adams',
+      profile_url: BAIT_URLS.metadata,
+      avatar_url: BAIT_URLS.private,
+    });
   });
 
   it('GitHub: Marcus Lee’s avatar, profile page and blog, in the search and the user', async () => {
-    const search = await get(`${demo.github.url}/search/users?q=${encodeURIComponent('marcus.lee@example.com in:email type:user')}`);
+    const search = await get(
+      `${demo.github.url}/search/users?q=${encodeURIComponent('marcus.lee@example.com in:email type:user')}`,
+    );
     const user = await get(`${demo.github.url}/users/mlee-buckeye`);
-    expect((search.json['items'] as unknown[])[0]).toMatchObject({ login: 'mlee-buckeye', avatar_url: BAIT_URLS.private, html_url: BAIT_URLS.metadata });
-    expect(user.json).toMatchObject({ login: 'mlee-buckeye', avatar_url: BAIT_URLS.private, html_url: BAIT_URLS.metadata, blog: BAIT_URLS.localhost });
+    expect((search.json['items'] as unknown[])[0]).toMatchObject({
+      login: 'mlee-buckeye',
+      avatar_url: BAIT_URLS.private,
+      html_url: BAIT_URLS.metadata,
+    });
+    expect(user.json).toMatchObject({
+      login: 'mlee-buckeye',
+      avatar_url: BAIT_URLS.private,
+      html_url: BAIT_URLS.metadata,
+      blog: BAIT_URLS.localhost,
+    });
   });
 
   it('Bluesky: Wei Zhang’s avatar and banner', async () => {
     const raw = await get(`${demo.bluesky.url}/xrpc/app.bsky.actor.getProfile?actor=wei.example.org`);
-    expect(raw.json).toMatchObject({ handle: 'wei.example.org', avatar: BAIT_URLS.private, banner: BAIT_URLS.metadata });
+    expect(raw.json).toMatchObject({
+      handle: 'wei.example.org',
+      avatar: BAIT_URLS.private,
+      banner: BAIT_URLS.metadata,
+    });
   });
 });
 
@@ -110,12 +140,19 @@ describe('ambiguous', () => {
       `${demo.census.url}/geocoder/geographies/onelineaddress?address=${encodeURIComponent('4407 Lorain Ave, Cleveland, OH 44102')}&benchmark=Public_AR_Current&vintage=Current_Current&format=json`,
     );
     type Layer = Array<Record<string, string>>;
-    const matches = (raw.json['result'] as { addressMatches: Array<{ matchedAddress: string; geographies: Record<string, Layer> }> }).addressMatches;
-    const layer = (i: number, suffix: string) => Object.entries(matches[i]!.geographies).find(([name]) => name.endsWith(suffix))![1][0]!;
+    const matches = (
+      raw.json['result'] as { addressMatches: Array<{ matchedAddress: string; geographies: Record<string, Layer> }> }
+    ).addressMatches;
+    const layer = (i: number, suffix: string) =>
+      Object.entries(matches[i]!.geographies).find(([name]) => name.endsWith(suffix))![1][0]!;
 
     expect(matches).toHaveLength(2);
     expect(matches[1]!.matchedAddress).toBe(matches[0]!.matchedAddress);
-    for (const suffix of ['Congressional Districts', 'State Legislative Districts - Upper', 'State Legislative Districts - Lower']) {
+    for (const suffix of [
+      'Congressional Districts',
+      'State Legislative Districts - Upper',
+      'State Legislative Districts - Lower',
+    ]) {
       expect(layer(1, suffix)['GEOID']).not.toBe(layer(0, suffix)['GEOID']);
     }
     expect(layer(1, 'Counties')).toEqual(layer(0, 'Counties'));

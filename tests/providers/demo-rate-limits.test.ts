@@ -11,7 +11,14 @@ import { closeAfterEach } from '../support/provider-closers.js';
  */
 const closers = closeAfterEach();
 
-const user = (login: string, email: string) => ({ login, id: login.length, html_url: `https://github.com/${login}`, type: 'User', name: null, email });
+const user = (login: string, email: string) => ({
+  login,
+  id: login.length,
+  html_url: `https://github.com/${login}`,
+  type: 'User',
+  name: null,
+  email,
+});
 
 describe('demo provider limits over all paths', () => {
   it('counts a violation when a search and a user request together exceed a per-minute window neither path exceeds alone', async () => {
@@ -27,7 +34,10 @@ describe('demo provider limits over all paths', () => {
       ],
     });
     closers.push(() => server.close());
-    const github = createGithubProvider({ name: 'github', baseUrl: server.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 1 }, { maxResponseBytes: 65_536 });
+    const github = createGithubProvider(
+      { name: 'github', baseUrl: server.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 1 },
+      { maxResponseBytes: 65_536 },
+    );
     closers.push(() => github.close());
 
     const first = await github.lookup({ contactKey: 'k'.repeat(64), email: 'ada@example.org' });
@@ -35,7 +45,9 @@ describe('demo provider limits over all paths', () => {
     expect(server.violations()).toBe(0);
 
     // The second lookup's search is the window's third request; its user request is the fourth: refused.
-    const second = await github.lookup({ contactKey: 'k'.repeat(64), email: 'bo@example.org' }).catch((err: unknown) => err);
+    const second = await github
+      .lookup({ contactKey: 'k'.repeat(64), email: 'bo@example.org' })
+      .catch((err: unknown) => err);
     expect(second).toBeInstanceOf(LookupError);
     expect((second as LookupError).type).toBe(LOOKUP_ERROR_TYPES.rateLimited);
     expect(server.violations()).toBe(1);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
-import { createFecProvider, fecObservations, matchingReceipts, titleCase, workValue } from '../../activities/providers/fec.js';
+import {
+  createFecProvider,
+  fecObservations,
+  matchingReceipts,
+  titleCase,
+  workValue,
+} from '../../activities/providers/fec.js';
 import type { Provider, ProviderDeps } from '../../activities/providers/provider.js';
 import type { LookupInput } from '../../schemas/lookup.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
@@ -45,7 +51,13 @@ function danaEntry(overrides: Partial<FecDemoEntry> = {}): FecDemoEntry {
     name: 'RUIZ, DANA',
     zip: '43215',
     results: [
-      receipt({ sub_id: '4100000000001', contribution_receipt_amount: 100.1, contribution_receipt_date: '2025-03-02', contributor_employer: 'OLD EMPLOYER', pdf_url: PDF_OLD }),
+      receipt({
+        sub_id: '4100000000001',
+        contribution_receipt_amount: 100.1,
+        contribution_receipt_date: '2025-03-02',
+        contributor_employer: 'OLD EMPLOYER',
+        pdf_url: PDF_OLD,
+      }),
       receipt({ sub_id: '4100000000002', contribution_receipt_amount: 250.2 }),
     ],
     ...overrides,
@@ -109,25 +121,59 @@ describe('createFecProvider', () => {
       {
         name: 'NUNEZ, JOSE',
         zip: '44113',
-        results: [receipt({ contributor_name: 'NUNEZ, JOSE M', contributor_first_name: 'JOSE M', contributor_last_name: 'NUNEZ', contributor_zip: '44113', contribution_receipt_amount: 40 })],
+        results: [
+          receipt({
+            contributor_name: 'NUNEZ, JOSE M',
+            contributor_first_name: 'JOSE M',
+            contributor_last_name: 'NUNEZ',
+            contributor_zip: '44113',
+            contribution_receipt_amount: 40,
+          }),
+        ],
       },
       // The full-text name filter also finds these; neither is José Núñez.
       {
         name: 'NUNEZ-ORTIZ, JOSE',
         zip: '44113',
-        results: [receipt({ contributor_name: 'NUNEZ-ORTIZ, JOSE', contributor_first_name: 'JOSE', contributor_last_name: 'NUNEZ-ORTIZ', contributor_street_1: '9 OAK ST', contributor_zip: '44113' })],
+        results: [
+          receipt({
+            contributor_name: 'NUNEZ-ORTIZ, JOSE',
+            contributor_first_name: 'JOSE',
+            contributor_last_name: 'NUNEZ-ORTIZ',
+            contributor_street_1: '9 OAK ST',
+            contributor_zip: '44113',
+          }),
+        ],
       },
       {
         name: 'JOSE, NUNEZ',
         zip: '44113',
-        results: [receipt({ contributor_name: 'JOSE, NUNEZ', contributor_first_name: 'NUNEZ', contributor_last_name: 'JOSE', contributor_street_1: '1 PINE ST', contributor_zip: '44113' })],
+        results: [
+          receipt({
+            contributor_name: 'JOSE, NUNEZ',
+            contributor_first_name: 'NUNEZ',
+            contributor_last_name: 'JOSE',
+            contributor_street_1: '1 PINE ST',
+            contributor_zip: '44113',
+          }),
+        ],
       },
     ]);
 
-    const answer = await provider.lookup({ ...DANA, givenName: 'José', familyName: 'Núñez', postalAddress: { postalCode: '44113' } });
+    const answer = await provider.lookup({
+      ...DANA,
+      givenName: 'José',
+      familyName: 'Núñez',
+      postalAddress: { postalCode: '44113' },
+    });
 
     expect(answer.outcome).toBe('matched');
-    expect(answer.observations).toContainEqual(expect.objectContaining({ field: 'donations', value: { count: 1, total: 40, lastDate: '2025-10-14', restricted: true } }));
+    expect(answer.observations).toContainEqual(
+      expect.objectContaining({
+        field: 'donations',
+        value: { count: 1, total: 40, lastDate: '2025-10-14', restricted: true },
+      }),
+    );
   });
 
   it('answers no_match when no receipt fits the name and ZIP (200, results: [])', async () => {
@@ -142,7 +188,17 @@ describe('createFecProvider', () => {
   it('refuses two donors who share a name and ZIP but not a street as AmbiguousMatch', async () => {
     const { provider } = await demoWith([
       danaEntry(),
-      { name: 'RUIZ, DANA M', zip: '43215', results: [receipt({ sub_id: '4100000000003', contributor_name: 'RUIZ, DANA M', contributor_street_1: '400 W Broad Street' })] },
+      {
+        name: 'RUIZ, DANA M',
+        zip: '43215',
+        results: [
+          receipt({
+            sub_id: '4100000000003',
+            contributor_name: 'RUIZ, DANA M',
+            contributor_street_1: '400 W Broad Street',
+          }),
+        ],
+      },
     ]);
 
     const err = await lookupError(provider);
@@ -154,7 +210,12 @@ describe('createFecProvider', () => {
 
   it('does not count one street spelled two ways as two donors', async () => {
     const { provider } = await demoWith([
-      danaEntry({ results: [receipt({ sub_id: '1', contributor_street_1: '12 Elm Street' }), receipt({ sub_id: '2', contributor_street_1: '12 ELM ST.' })] }),
+      danaEntry({
+        results: [
+          receipt({ sub_id: '1', contributor_street_1: '12 Elm Street' }),
+          receipt({ sub_id: '2', contributor_street_1: '12 ELM ST.' }),
+        ],
+      }),
     ]);
 
     const answer = await provider.lookup(DANA);
@@ -195,7 +256,10 @@ describe('createFecProvider', () => {
   });
 
   it('classifies a 403 for a key api.data.gov does not know as a non-retryable ProviderRejected', async () => {
-    const { provider } = await demoWith([danaEntry()], 1000, { apiKeys: ['a-known-key'], deps: { apiKey: 'an-unknown-key' } });
+    const { provider } = await demoWith([danaEntry()], 1000, {
+      apiKeys: ['a-known-key'],
+      deps: { apiKey: 'an-unknown-key' },
+    });
 
     const err = await lookupError(provider);
 
@@ -206,7 +270,10 @@ describe('createFecProvider', () => {
   });
 
   it('classifies a 422 (a filter the API refuses) as a non-retryable ProviderRejected', async () => {
-    const stub = await startProviderStub(() => ({ status: 422, body: { messages: { query: { per_page: ['Must be between 1 and 100.'] } }, status: 422 } }));
+    const stub = await startProviderStub(() => ({
+      status: 422,
+      body: { messages: { query: { per_page: ['Must be between 1 and 100.'] } }, status: 422 },
+    }));
     closers.push(() => stub.close());
 
     const err = await lookupError(providerAt(stub.url));
@@ -226,7 +293,10 @@ describe('createFecProvider', () => {
   });
 
   it('sends the API key in the X-Api-Key header, DEMO_KEY without one, and never in the URL', async () => {
-    const stub = await startProviderStub(() => ({ status: 200, body: { api_version: '1.0', pagination: { count: 0 }, results: [] } }));
+    const stub = await startProviderStub(() => ({
+      status: 200,
+      body: { api_version: '1.0', pagination: { count: 0 }, results: [] },
+    }));
     closers.push(() => stub.close());
 
     await providerAt(stub.url, 1000, { apiKey: 'fec-secret-key-123' }).lookup(DANA);
@@ -257,15 +327,27 @@ describe('fec mapping', () => {
     expect(titleCase('HOLLOWAY & REID PLLC')).toBe('Holloway & Reid PLLC');
     expect(titleCase('SELF-EMPLOYED')).toBe('Self-Employed');
     expect(titleCase("O'NEIL & MCDONALD'S")).toBe("O'Neil & Mcdonald's");
-    for (const placeholder of ['NONE', 'N/A', 'INFORMATION REQUESTED', 'INFORMATION REQUESTED PER BEST EFFORTS', ' ', null]) {
+    for (const placeholder of [
+      'NONE',
+      'N/A',
+      'INFORMATION REQUESTED',
+      'INFORMATION REQUESTED PER BEST EFFORTS',
+      ' ',
+      null,
+    ]) {
       expect(workValue(placeholder)).toBeUndefined();
     }
-    const obs = fecObservations([receipt({ contributor_employer: 'INFORMATION REQUESTED', contributor_occupation: 'N/A' })], '2026-01-01T00:00:00.000Z');
+    const obs = fecObservations(
+      [receipt({ contributor_employer: 'INFORMATION REQUESTED', contributor_occupation: 'N/A' })],
+      '2026-01-01T00:00:00.000Z',
+    );
     expect(obs.map((o) => o.field)).toEqual(['donations']);
   });
 
   it('reads names from contributor_name when the split name fields are missing', () => {
-    const rows = [receipt({ contributor_first_name: null, contributor_last_name: null, contributor_name: 'RUIZ, DANA LEE' })];
+    const rows = [
+      receipt({ contributor_first_name: null, contributor_last_name: null, contributor_name: 'RUIZ, DANA LEE' }),
+    ];
     expect(matchingReceipts(rows, 'Dana', 'Ruiz', '43215')).toHaveLength(1);
     expect(matchingReceipts(rows, 'Dana', 'Ruiz', '43206')).toHaveLength(0);
   });
@@ -290,8 +372,12 @@ describe('demo/data/fec.json', () => {
     const victor = await provider.lookup(person('Victor', 'Alvarez', '45209'));
     const maya = await provider.lookup(person('Maya', 'Patel', '27514'));
 
-    expect(dana.observations).toContainEqual(expect.objectContaining({ field: 'work.employer', value: 'Riverside Food Bank' }));
-    expect(walter.observations).toContainEqual(expect.objectContaining({ field: 'work.occupation', value: 'Physician' }));
+    expect(dana.observations).toContainEqual(
+      expect.objectContaining({ field: 'work.employer', value: 'Riverside Food Bank' }),
+    );
+    expect(walter.observations).toContainEqual(
+      expect.objectContaining({ field: 'work.occupation', value: 'Physician' }),
+    );
     expect(ruth.observations.map((o) => o.field)).toEqual(['work.occupation', 'donations']);
     expect(devon.type).toBe('AmbiguousMatch');
     expect(victorFirst.type).toBe('RateLimited');
@@ -306,6 +392,8 @@ describe('demo/data/fec.json', () => {
     const moved = { ...(dana?.results[0] as Record<string, unknown>), contributor_zip: '282030000' };
     await writeFile(join(dir, 'fec.json'), JSON.stringify([{ ...dana, results: [moved] }]));
 
-    await expect(loadFecEntries(dir)).rejects.toThrow(/fec\.json: invalid demo data\n {2}\[0\]\.results\[0\]\.contributor_zip: must start with the entry zip 43201/);
+    await expect(loadFecEntries(dir)).rejects.toThrow(
+      /fec\.json: invalid demo data\n {2}\[0\]\.results\[0\]\.contributor_zip: must start with the entry zip 43201/,
+    );
   });
 });

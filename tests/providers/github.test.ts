@@ -58,13 +58,17 @@ function providerAt(baseUrl: string, timeoutMs = 1000, deps: Partial<ProviderDep
   return provider;
 }
 
-async function demoWith(entries: GithubDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
+async function demoWith(
+  entries: GithubDemoEntry[],
+  timeoutMs = 1000,
+): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startGithubDemo({ entries });
   closers.push(() => server.close());
   return { server, provider: providerAt(server.url, timeoutMs) };
 }
 
-const lookupError = (provider: Provider, email: string) => lookupErrorFor(provider, { contactKey: 'k'.repeat(64), email });
+const lookupError = (provider: Provider, email: string) =>
+  lookupErrorFor(provider, { contactKey: 'k'.repeat(64), email });
 
 /** The decoded `q` of each search request in a demo server's log. */
 function searchQueries(server: DemoServer): string[] {
@@ -94,7 +98,13 @@ describe('createGithubProvider', () => {
       { field: 'name.display', value: 'Ada Quill', confidence: 0.85, sourceUrl, fetchedAt },
       { field: 'work.employer', value: 'summit-clinic', confidence: 0.85, sourceUrl, fetchedAt },
       { field: 'bio', value: 'Writes volunteer tools.', confidence: 0.85, sourceUrl, fetchedAt },
-      { field: 'avatarUrl', value: 'https://avatars.githubusercontent.com/u/1011?v=4', confidence: 0.85, sourceUrl, fetchedAt },
+      {
+        field: 'avatarUrl',
+        value: 'https://avatars.githubusercontent.com/u/1011?v=4',
+        confidence: 0.85,
+        sourceUrl,
+        fetchedAt,
+      },
       {
         field: 'profiles',
         value: { network: 'twitter', handle: 'adaquill', url: 'https://x.com/adaquill', verified: false },
@@ -147,10 +157,23 @@ describe('createGithubProvider', () => {
             body: {
               total_count: 1,
               incomplete_results: false,
-              items: [{ login: 'gone-user', id: 7, node_id: 'U_7', html_url: 'https://github.com/gone-user', type: 'User', site_admin: false, score: 1 }],
+              items: [
+                {
+                  login: 'gone-user',
+                  id: 7,
+                  node_id: 'U_7',
+                  html_url: 'https://github.com/gone-user',
+                  type: 'User',
+                  site_admin: false,
+                  score: 1,
+                },
+              ],
             },
           }
-        : { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' } },
+        : {
+            status: 404,
+            body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' },
+          },
     );
     closers.push(() => stub.close());
     const provider = providerAt(stub.url);
@@ -162,17 +185,29 @@ describe('createGithubProvider', () => {
   });
 
   it('fetches a login named by a verified link directly, with that link as its confidence', async () => {
-    const { provider, server } = await demoWith([{ email: 'grace.kim@example.com', user: githubUser('gkim-designs', null) }]);
+    const { provider, server } = await demoWith([
+      { email: 'grace.kim@example.com', user: githubUser('gkim-designs', null) },
+    ]);
 
-    const answer = await provider.lookup({ contactKey: 'k'.repeat(64), email: 'grace.kim@example.com', handle: 'gkim-designs', linkConfidence: 0.9 });
+    const answer = await provider.lookup({
+      contactKey: 'k'.repeat(64),
+      email: 'grace.kim@example.com',
+      handle: 'gkim-designs',
+      linkConfidence: 0.9,
+    });
 
     expect(answer.outcome).toBe('matched');
-    expect(answer.observations[0]).toMatchObject({ value: { network: 'github', handle: 'gkim-designs', verified: true }, confidence: 0.9 });
+    expect(answer.observations[0]).toMatchObject({
+      value: { network: 'github', handle: 'gkim-designs', verified: true },
+      confidence: 0.9,
+    });
     expect(server.requestLog().map((r) => r.url)).toEqual(['/users/gkim-designs']);
   });
 
   it('finds the user of a mixed-case email with one email search', async () => {
-    const { provider, server } = await demoWith([{ email: 'lena.okafor@example.org', user: githubUser('lokafor', 'lena.okafor@example.org') }]);
+    const { provider, server } = await demoWith([
+      { email: 'lena.okafor@example.org', user: githubUser('lokafor', 'lena.okafor@example.org') },
+    ]);
 
     const answer = await provider.lookup({ contactKey: 'k'.repeat(64), email: 'Lena.Okafor@Example.org' });
 
@@ -221,7 +256,9 @@ describe('createGithubProvider', () => {
   });
 
   it('classifies a secondary rate limit (403 with retry-after) as RateLimited for the retry-after seconds', async () => {
-    const { provider } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'rate_limit', retryAfterSeconds: 7 } }]);
+    const { provider } = await demoWith([
+      { email: ADA, user: adaUser(), fault: { kind: 'rate_limit', retryAfterSeconds: 7 } },
+    ]);
 
     const err = await lookupError(provider, ADA);
 
@@ -231,7 +268,9 @@ describe('createGithubProvider', () => {
   });
 
   it('classifies a secondary rate limit answered with 429 and retry-after the same way', async () => {
-    const { provider } = await demoWith([{ email: ADA, user: adaUser(), fault: { kind: 'rate_limit', retryAfterSeconds: 4, status: 429 } }]);
+    const { provider } = await demoWith([
+      { email: ADA, user: adaUser(), fault: { kind: 'rate_limit', retryAfterSeconds: 4, status: 429 } },
+    ]);
 
     const err = await lookupError(provider, ADA);
 
@@ -244,7 +283,11 @@ describe('createGithubProvider', () => {
     const stub = await startProviderStub(() => ({
       status: 403,
       headers: { 'x-ratelimit-remaining': '29', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 60) },
-      body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' },
+      body: {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '403',
+      },
     }));
     closers.push(() => stub.close());
     const provider = providerAt(stub.url);
@@ -271,7 +314,14 @@ describe('createGithubProvider', () => {
   it('classifies a user of the wrong shape as MalformedResponse naming the field', async () => {
     const stub = await startProviderStub((request) =>
       request.url.startsWith('/search/users')
-        ? { status: 200, body: { total_count: 1, incomplete_results: false, items: [{ login: 'ada', id: 1, html_url: 'https://github.com/ada', type: 'User' }] } }
+        ? {
+            status: 200,
+            body: {
+              total_count: 1,
+              incomplete_results: false,
+              items: [{ login: 'ada', id: 1, html_url: 'https://github.com/ada', type: 'User' }],
+            },
+          }
         : { status: 200, body: { ...githubUser('ada', ADA), html_url: 42 } },
     );
     closers.push(() => stub.close());
@@ -284,7 +334,10 @@ describe('createGithubProvider', () => {
   });
 
   it('sends the API version, the GitHub media type and the configured token', async () => {
-    const stub = await startProviderStub(() => ({ status: 200, body: { total_count: 0, incomplete_results: false, items: [] } }));
+    const stub = await startProviderStub(() => ({
+      status: 200,
+      body: { total_count: 0, incomplete_results: false, items: [] },
+    }));
     closers.push(() => stub.close());
     const withToken = providerAt(stub.url, 1000, { apiKey: 'ghp_testtoken' });
     const anonymous = providerAt(stub.url);

@@ -29,16 +29,39 @@ function adaProfile(): Record<string, unknown> {
     pronunciation: '',
     pronouns: 'she/her',
     verified_accounts: [
-      { service_type: 'github', service_label: 'GitHub', service_icon: 'https://gravatar.com/icons/github.svg', url: 'https://github.com/aquill-demo', is_hidden: false },
-      { service_type: 'mastodon', service_label: 'Mastodon', service_icon: 'https://gravatar.com/icons/mastodon.svg', url: 'https://mastodon.example.net/@adaq', is_hidden: false },
-      { service_type: 'twitter', service_label: 'X', service_icon: 'https://gravatar.com/icons/x.svg', url: 'https://x.com/hidden_ada', is_hidden: true },
+      {
+        service_type: 'github',
+        service_label: 'GitHub',
+        service_icon: 'https://gravatar.com/icons/github.svg',
+        url: 'https://github.com/aquill-demo',
+        is_hidden: false,
+      },
+      {
+        service_type: 'mastodon',
+        service_label: 'Mastodon',
+        service_icon: 'https://gravatar.com/icons/mastodon.svg',
+        url: 'https://mastodon.example.net/@adaq',
+        is_hidden: false,
+      },
+      {
+        service_type: 'twitter',
+        service_label: 'X',
+        service_icon: 'https://gravatar.com/icons/x.svg',
+        url: 'https://x.com/hidden_ada',
+        is_hidden: true,
+      },
     ],
   };
 }
 
 function profileFor(email: string, displayName: string): Record<string, unknown> {
   const hash = sha256(email.trim().toLowerCase());
-  return { hash, display_name: displayName, profile_url: `https://gravatar.com/${hash.slice(0, 8)}`, verified_accounts: [] };
+  return {
+    hash,
+    display_name: displayName,
+    profile_url: `https://gravatar.com/${hash.slice(0, 8)}`,
+    verified_accounts: [],
+  };
 }
 
 function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
@@ -53,13 +76,17 @@ function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
   return provider;
 }
 
-async function demoWith(entries: GravatarDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
+async function demoWith(
+  entries: GravatarDemoEntry[],
+  timeoutMs = 1000,
+): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startGravatarDemo({ entries });
   closers.push(() => server.close());
   return { server, provider: providerAt(server.url, timeoutMs) };
 }
 
-const lookupError = (provider: Provider, email: string) => lookupErrorFor(provider, { contactKey: 'k'.repeat(64), email });
+const lookupError = (provider: Provider, email: string) =>
+  lookupErrorFor(provider, { contactKey: 'k'.repeat(64), email });
 
 describe('createGravatarProvider', () => {
   it('turns a profile into observations with its fields, confidence, source URL and visible verified accounts', async () => {
@@ -77,7 +104,13 @@ describe('createGravatarProvider', () => {
       { field: 'avatarUrl', value: `https://0.gravatar.com/avatar/${ADA_HASH}`, confidence: 0.9, sourceUrl, fetchedAt },
       { field: 'work.title', value: 'Nurse', confidence: 0.9, sourceUrl, fetchedAt },
       { field: 'work.employer', value: 'Summit Clinic', confidence: 0.9, sourceUrl, fetchedAt },
-      { field: 'profiles', value: { network: 'gravatar', handle: 'adaquill', url: sourceUrl, verified: true }, confidence: 0.9, sourceUrl, fetchedAt },
+      {
+        field: 'profiles',
+        value: { network: 'gravatar', handle: 'adaquill', url: sourceUrl, verified: true },
+        confidence: 0.9,
+        sourceUrl,
+        fetchedAt,
+      },
       {
         field: 'profiles',
         value: { network: 'github', handle: 'aquill-demo', url: 'https://github.com/aquill-demo', verified: true },
@@ -87,7 +120,12 @@ describe('createGravatarProvider', () => {
       },
       {
         field: 'profiles',
-        value: { network: 'mastodon', handle: 'adaq@mastodon.example.net', url: 'https://mastodon.example.net/@adaq', verified: true },
+        value: {
+          network: 'mastodon',
+          handle: 'adaq@mastodon.example.net',
+          url: 'https://mastodon.example.net/@adaq',
+          verified: true,
+        },
         confidence: 0.9,
         sourceUrl,
         fetchedAt,
@@ -96,12 +134,16 @@ describe('createGravatarProvider', () => {
     for (const o of answer.observations) {
       expect(o.fetchedAt >= before && o.fetchedAt <= new Date().toISOString()).toBe(true);
     }
-    expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([['GET', `/v3/profiles/${ADA_HASH}`, 200]]);
+    expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([
+      ['GET', `/v3/profiles/${ADA_HASH}`, 200],
+    ]);
   });
 
   it('leaves out blank fields of a sparse profile', async () => {
     const email = 'sparse@example.net';
-    const { provider } = await demoWith([{ email, profile: { ...profileFor(email, '  '), description: null, company: '' } }]);
+    const { provider } = await demoWith([
+      { email, profile: { ...profileFor(email, '  '), description: null, company: '' } },
+    ]);
 
     const answer = await provider.lookup({ contactKey: 'k'.repeat(64), email });
 
@@ -119,17 +161,23 @@ describe('createGravatarProvider', () => {
   });
 
   it('hashes the trimmed, lower-cased email, so a mixed-case address finds its profile', async () => {
-    const { provider, server } = await demoWith([{ email: 'lena.okafor@example.org', profile: profileFor('lena.okafor@example.org', 'Lena Okafor') }]);
+    const { provider, server } = await demoWith([
+      { email: 'lena.okafor@example.org', profile: profileFor('lena.okafor@example.org', 'Lena Okafor') },
+    ]);
 
     const answer = await provider.lookup({ contactKey: 'k'.repeat(64), email: '  Lena.Okafor@Example.org ' });
 
     expect(answer.outcome).toBe('matched');
-    expect(answer.observations).toContainEqual(expect.objectContaining({ field: 'name.display', value: 'Lena Okafor' }));
+    expect(answer.observations).toContainEqual(
+      expect.objectContaining({ field: 'name.display', value: 'Lena Okafor' }),
+    );
     expect(server.requestLog().map((r) => r.url)).toEqual([`/v3/profiles/${sha256('lena.okafor@example.org')}`]);
   });
 
   it('classifies a 429 as RateLimited with the delay announced by X-RateLimit-Reset', async () => {
-    const { provider } = await demoWith([{ email: ADA, profile: adaProfile(), fault: { kind: 'rate_limit', retryAfterSeconds: 30 } }]);
+    const { provider } = await demoWith([
+      { email: ADA, profile: adaProfile(), fault: { kind: 'rate_limit', retryAfterSeconds: 30 } },
+    ]);
 
     const err = await lookupError(provider, ADA);
 
@@ -142,7 +190,14 @@ describe('createGravatarProvider', () => {
   });
 
   it('reads a Retry-After when a 429 carries no usable X-RateLimit-Reset', async () => {
-    const stub = await startProviderStub(() => ({ status: 429, headers: { 'retry-after': '12' }, body: { error: 'Rate limit exceeded', code: 'rate_limit_exceeded' } }), '/v3');
+    const stub = await startProviderStub(
+      () => ({
+        status: 429,
+        headers: { 'retry-after': '12' },
+        body: { error: 'Rate limit exceeded', code: 'rate_limit_exceeded' },
+      }),
+      '/v3',
+    );
     closers.push(() => stub.close());
     const provider = providerAt(stub.url);
 
@@ -155,7 +210,11 @@ describe('createGravatarProvider', () => {
   it('sends nothing more after a reply that says the quota is spent, until its reset', async () => {
     const resetAt = Math.ceil(Date.now() / 1000) + 30;
     const stub = await startProviderStub(
-      () => ({ status: 200, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetAt) }, body: adaProfile() }),
+      () => ({
+        status: 200,
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetAt) },
+        body: adaProfile(),
+      }),
       '/v3',
     );
     closers.push(() => stub.close());
@@ -183,7 +242,14 @@ describe('createGravatarProvider', () => {
   it('refuses a streamed body without content-length once it passes maxResponseBytes', async () => {
     const chunk = JSON.stringify({ filler: 'x'.repeat(8000) });
     const stub = await startProviderStub(
-      () => ({ status: 200, body: Readable.from((function* () { for (let i = 0; i < 20; i++) yield chunk; })()) }),
+      () => ({
+        status: 200,
+        body: Readable.from(
+          (function* () {
+            for (let i = 0; i < 20; i++) yield chunk;
+          })(),
+        ),
+      }),
       '/v3',
     );
     closers.push(() => stub.close());
@@ -196,11 +262,20 @@ describe('createGravatarProvider', () => {
   });
 
   it('sends the configured API key as a bearer token', async () => {
-    const stub = await startProviderStub(() => ({ status: 404, body: { error: 'Profile not found', code: 'not_found' } }), '/v3');
+    const stub = await startProviderStub(
+      () => ({ status: 404, body: { error: 'Profile not found', code: 'not_found' } }),
+      '/v3',
+    );
     closers.push(() => stub.close());
-    const keyed = createGravatarProvider(providerConfig(stub.url), { maxResponseBytes: 65536, apiKey: 'gravatar-test-key' });
+    const keyed = createGravatarProvider(providerConfig(stub.url), {
+      maxResponseBytes: 65536,
+      apiKey: 'gravatar-test-key',
+    });
     const anonymous = createGravatarProvider(providerConfig(stub.url), { maxResponseBytes: 65536 });
-    closers.push(() => keyed.close(), () => anonymous.close());
+    closers.push(
+      () => keyed.close(),
+      () => anonymous.close(),
+    );
 
     await keyed.lookup({ contactKey: 'k'.repeat(64), email: ADA });
     await anonymous.lookup({ contactKey: 'k'.repeat(64), email: ADA });

@@ -11,7 +11,13 @@ import { startGravatarDemo } from '../../demo/servers/gravatar-server.js';
 import { ContactRecordSchema } from '../../schemas/contact-record.js';
 import type { LookupInput, ProviderLookupResult } from '../../schemas/lookup.js';
 import { findContactById } from '../../store/contacts.js';
-import { consented, createEnrichmentHarness, enrichWithWorkers, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
+import {
+  consented,
+  createEnrichmentHarness,
+  enrichWithWorkers,
+  providerConfig,
+  type EnrichmentHarness,
+} from '../support/enrichment-harness.js';
 import { closeAfterEach } from '../support/provider-closers.js';
 import { startProviderStub } from '../support/provider-stub-server.js';
 import { createDevServerEnv } from '../support/temporal.js';
@@ -33,7 +39,9 @@ function adaProfile(): Record<string, unknown> {
     display_name: 'Ada Bait',
     profile_url: `https://gravatar.com/${hash.slice(0, 10)}`,
     avatar_url: `https://0.gravatar.com/avatar/${hash}`,
-    verified_accounts: [{ service_type: 'github', service_label: 'GitHub', url: 'https://github.com/ada-bait', is_hidden: false }],
+    verified_accounts: [
+      { service_type: 'github', service_label: 'GitHub', url: 'https://github.com/ada-bait', is_hidden: false },
+    ],
   };
 }
 
@@ -79,21 +87,34 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 
 describe('the lookup activity, in a mocked activity context', () => {
   it('stores no bait URL a Gravatar profile carries, and notes each drop', async () => {
-    const server = await startGravatarDemo({ entries: [{ email: ADA, profile: adaProfile(), fault: { kind: 'bait_urls' } }] });
+    const server = await startGravatarDemo({
+      entries: [{ email: ADA, profile: adaProfile(), fault: { kind: 'bait_urls' } }],
+    });
     closers.push(() => server.close());
-    const provider = createGravatarProvider({ name: 'gravatar', baseUrl: server.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 3 }, { maxResponseBytes: 65536 });
+    const provider = createGravatarProvider(
+      { name: 'gravatar', baseUrl: server.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 3 },
+      { maxResponseBytes: 65536 },
+    );
     closers.push(() => provider.close());
 
     const env = new MockActivityEnvironment({ attempt: 1 }, quiet);
-    const result = await env.run<[LookupInput], ProviderLookupResult, LookupActivity>(createLookupActivity(provider, { trustedOrigins: [server.url] }), {
-      contactKey: 'k'.repeat(64),
-      email: ADA,
-    });
+    const result = await env.run<[LookupInput], ProviderLookupResult, LookupActivity>(
+      createLookupActivity(provider, { trustedOrigins: [server.url] }),
+      {
+        contactKey: 'k'.repeat(64),
+        email: ADA,
+      },
+    );
 
     expect(result.outcome).toBe('matched');
     expect(JSON.stringify(result.observations)).not.toMatch(/169\.254|10\.0\.0\.1|127\.0\.0\.1/);
     // The name stays (without its bait source); the avatar and both profile links go, each noted.
-    expect(result.observations.find((o) => o.field === 'name.display')).toEqual({ field: 'name.display', value: 'Ada Bait', confidence: 0.9, fetchedAt: expect.any(String) });
+    expect(result.observations.find((o) => o.field === 'name.display')).toEqual({
+      field: 'name.display',
+      value: 'Ada Bait',
+      confidence: 0.9,
+      fetchedAt: expect.any(String),
+    });
     expect(result.observations.filter((o) => o.field === 'avatarUrl' || o.field === 'profiles')).toEqual([]);
     expect(result.observations.filter((o) => o.field === 'dropped').map((o) => o.value)).toEqual(
       expect.arrayContaining([
@@ -108,9 +129,19 @@ describe('the lookup activity, in a mocked activity context', () => {
   it('answers an FEC 429 without a retry time with a jittered nextRetryDelay under the policy’s interval for the attempt', async () => {
     const server = await startFecDemo({ entries: [danaDonor({ kind: 'rate_limit', times: 100 })] });
     closers.push(() => server.close());
-    const raw = await fetch(`${server.url}/v1/schedules/schedule_a/?contributor_name=RUIZ%2C+DANA&contributor_zip=43215`, { headers: { 'x-api-key': 'DEMO_KEY' } });
-    expect([raw.status, raw.headers.get('x-ratelimit-remaining'), raw.headers.get('retry-after')]).toEqual([429, '0', null]);
-    const provider = createFecProvider({ name: 'fec', baseUrl: server.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 6 }, { maxResponseBytes: 65536 });
+    const raw = await fetch(
+      `${server.url}/v1/schedules/schedule_a/?contributor_name=RUIZ%2C+DANA&contributor_zip=43215`,
+      { headers: { 'x-api-key': 'DEMO_KEY' } },
+    );
+    expect([raw.status, raw.headers.get('x-ratelimit-remaining'), raw.headers.get('retry-after')]).toEqual([
+      429,
+      '0',
+      null,
+    ]);
+    const provider = createFecProvider(
+      { name: 'fec', baseUrl: server.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 6 },
+      { maxResponseBytes: 65536 },
+    );
     closers.push(() => provider.close());
     const now = Date.now();
     const info = {
@@ -124,7 +155,9 @@ describe('the lookup activity, in a mocked activity context', () => {
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
       const env = new MockActivityEnvironment(info, quiet);
-      const failure = await failureOf(env.run<[LookupInput], ProviderLookupResult, LookupActivity>(createLookupActivity(provider), DANA));
+      const failure = await failureOf(
+        env.run<[LookupInput], ProviderLookupResult, LookupActivity>(createLookupActivity(provider), DANA),
+      );
       expect(failure.type).toBe('RateLimited');
       expect(failure.nonRetryable).toBe(false);
       delays.push(failure.nextRetryDelay as number);
@@ -159,9 +192,15 @@ describe('the lookup activity, through real workflows', () => {
         ? {
             status: 429,
             headers: { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0' },
-            body: { error: { code: 'OVER_RATE_LIMIT', message: 'You have exceeded your rate limit. Try again later.' } },
+            body: {
+              error: { code: 'OVER_RATE_LIMIT', message: 'You have exceeded your rate limit. Try again later.' },
+            },
           }
-        : { status: 200, headers: { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '996' }, body: { api_version: '1.0', results: danaDonor().results } };
+        : {
+            status: 200,
+            headers: { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '996' },
+            body: { api_version: '1.0', results: danaDonor().results },
+          };
     });
     closers.push(() => fec.close());
     const config = providerConfig(
@@ -197,7 +236,9 @@ describe('the lookup activity, through real workflows', () => {
       ...adaProfile(),
       profile_url: 'http://169.254.169.254/latest/meta-data/',
       avatar_url: 'http://10.0.0.1/admin',
-      verified_accounts: [{ service_type: 'mastodon', service_label: 'Mastodon', url: 'https://127.0.0.1/@ada', is_hidden: false }],
+      verified_accounts: [
+        { service_type: 'mastodon', service_label: 'Mastodon', url: 'https://127.0.0.1/@ada', is_hidden: false },
+      ],
     };
     const gravatar = await startProviderStub(() => ({ status: 200, body: baited }), '/v3');
     closers.push(() => gravatar.close());
@@ -211,7 +252,9 @@ describe('the lookup activity, through real workflows', () => {
     expect(record.name.display).toBe('Ada Bait');
     expect(record.avatarUrl).toBeNull();
     expect(record.profiles).toEqual([]);
-    expect(record.provenance['name.display']).toEqual([expect.objectContaining({ provider: 'gravatar', value: 'Ada Bait', sourceUrl: null })]);
+    expect(record.provenance['name.display']).toEqual([
+      expect.objectContaining({ provider: 'gravatar', value: 'Ada Bait', sourceUrl: null }),
+    ]);
     expect(record.provenance['dropped']?.map((e) => e.value)).toEqual(
       expect.arrayContaining([
         { field: 'avatarUrl', part: 'value', reason: 'not an https URL' },

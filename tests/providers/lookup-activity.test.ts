@@ -3,7 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookupActivity, lookupActivitiesFor, type LookupActivity, type LookupFailureDetails } from '../../activities/lookup-activity.js';
+import {
+  createLookupActivity,
+  lookupActivitiesFor,
+  type LookupActivity,
+  type LookupFailureDetails,
+} from '../../activities/lookup-activity.js';
 import { createGravatarProvider } from '../../activities/providers/gravatar.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
@@ -14,7 +19,12 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 function profileFor(email: string, displayName: string): Record<string, unknown> {
   const hash = sha256(email);
-  return { hash, display_name: displayName, profile_url: `https://gravatar.com/${hash.slice(0, 10)}`, verified_accounts: [] };
+  return {
+    hash,
+    display_name: displayName,
+    profile_url: `https://gravatar.com/${hash.slice(0, 10)}`,
+    verified_accounts: [],
+  };
 }
 
 const MATCHED = 'matched.person@example.org';
@@ -33,7 +43,11 @@ beforeAll(async () => {
     entries: [
       { email: MATCHED, profile: profileFor(MATCHED, 'Matched Person') },
       // Rate-limited on every request of this file, so each test sees the 429 whatever ran before.
-      { email: LIMITED, profile: profileFor(LIMITED, 'Limited Person'), fault: { kind: 'rate_limit', times: 100, retryAfterSeconds: 20 } },
+      {
+        email: LIMITED,
+        profile: profileFor(LIMITED, 'Limited Person'),
+        fault: { kind: 'rate_limit', times: 100, retryAfterSeconds: 20 },
+      },
       { email: MANGLED, profile: profileFor(MANGLED, 'Mangled Person'), fault: { kind: 'malformed' } },
     ],
   });
@@ -51,7 +65,10 @@ afterAll(async () => {
 /** Runs the lookup activity for `email` in a mocked activity context of the given attempt. */
 function runLookup(attempt: number, email: string): Promise<ProviderLookupResult> {
   const env = new MockActivityEnvironment({ attempt }, quiet);
-  return env.run<[LookupInput], ProviderLookupResult, LookupActivity>(createLookupActivity(provider), { contactKey: 'k'.repeat(64), email });
+  return env.run<[LookupInput], ProviderLookupResult, LookupActivity>(createLookupActivity(provider), {
+    contactKey: 'k'.repeat(64),
+    email,
+  });
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -69,7 +86,9 @@ describe('createLookupActivity', () => {
 
     expect(result.outcome).toBe('matched');
     expect(result.attempts).toBe(3);
-    expect(result.observations).toContainEqual(expect.objectContaining({ field: 'name.display', value: 'Matched Person', confidence: 0.9 }));
+    expect(result.observations).toContainEqual(
+      expect.objectContaining({ field: 'name.display', value: 'Matched Person', confidence: 0.9 }),
+    );
   });
 
   it('returns no_match with the attempt number when the provider has nothing', async () => {

@@ -10,7 +10,11 @@ import { loadConfig, type ProviderConfig } from '../../config.js';
 import { LookupError } from '../../activities/providers/lookup-error.js';
 import { BoundedClientCache } from '../../activities/providers/bounded-client-cache.js';
 import { htmlToText } from '../../activities/providers/html-text.js';
-import { createMastodonProvider, mastodonObservations, MastodonAccountSchema } from '../../activities/providers/mastodon.js';
+import {
+  createMastodonProvider,
+  mastodonObservations,
+  MastodonAccountSchema,
+} from '../../activities/providers/mastodon.js';
 import { instanceOrigin } from '../../activities/providers/mastodon-handle.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import { loadGravatarEntries } from '../../demo/servers/demo-data.js';
@@ -71,7 +75,10 @@ function providerAt(baseUrl: string, timeoutMs = 1000): Provider {
   return track(createMastodonProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536 }));
 }
 
-async function demoWith(entries: MastodonDemoEntry[], timeoutMs = 1000): Promise<{ server: DemoServer; provider: Provider }> {
+async function demoWith(
+  entries: MastodonDemoEntry[],
+  timeoutMs = 1000,
+): Promise<{ server: DemoServer; provider: Provider }> {
   const server = await startMastodonDemo({ entries });
   closers.push(() => server.close());
   return { server, provider: providerAt(server.url, timeoutMs) };
@@ -101,10 +108,28 @@ describe('createMastodonProvider', () => {
     const url = `https://${HOST}/@adaq`;
     expect(answer.outcome).toBe('matched');
     expect(answer.observations).toEqual([
-      { field: 'profiles', value: { network: 'mastodon', handle: ADA, url, verified: true }, confidence: 0.9, sourceUrl: url, fetchedAt },
+      {
+        field: 'profiles',
+        value: { network: 'mastodon', handle: ADA, url, verified: true },
+        confidence: 0.9,
+        sourceUrl: url,
+        fetchedAt,
+      },
       { field: 'name.display', value: 'Ada Quill', confidence: 0.9, sourceUrl: url, fetchedAt },
-      { field: 'bio', value: 'Canvasser & choir singer. Akron, OH — https://ada.example.org', confidence: 0.9, sourceUrl: url, fetchedAt },
-      { field: 'avatarUrl', value: `https://files.${HOST}/accounts/avatars/109/348/original/ada.png`, confidence: 0.9, sourceUrl: url, fetchedAt },
+      {
+        field: 'bio',
+        value: 'Canvasser & choir singer. Akron, OH — https://ada.example.org',
+        confidence: 0.9,
+        sourceUrl: url,
+        fetchedAt,
+      },
+      {
+        field: 'avatarUrl',
+        value: `https://files.${HOST}/accounts/avatars/109/348/original/ada.png`,
+        confidence: 0.9,
+        sourceUrl: url,
+        fetchedAt,
+      },
     ]);
     expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([
       ['GET', `/api/v1/accounts/lookup?acct=AdaQ%40${HOST}`, 200],
@@ -155,13 +180,17 @@ describe('createMastodonProvider', () => {
   });
 
   it('treats opt-out flags a remote server left null as not set', async () => {
-    const { provider } = await demoWith([{ acct: ADA, account: adaAccount({ discoverable: null, indexable: null, noindex: null, moved: null }) }]);
+    const { provider } = await demoWith([
+      { acct: ADA, account: adaAccount({ discoverable: null, indexable: null, noindex: null, moved: null }) },
+    ]);
 
     expect((await provider.lookup(input(ADA, 0.9))).outcome).toBe('matched');
   });
 
   it('classifies a 429 as RateLimited with the delay announced by the ISO 8601 X-RateLimit-Reset', async () => {
-    const { provider } = await demoWith([{ acct: ADA, account: adaAccount(), fault: { kind: 'rate_limit', retryAfterSeconds: 30 } }]);
+    const { provider } = await demoWith([
+      { acct: ADA, account: adaAccount(), fault: { kind: 'rate_limit', retryAfterSeconds: 30 } },
+    ]);
 
     const err = await lookupError(provider, ADA);
 
@@ -182,16 +211,22 @@ describe('createMastodonProvider', () => {
     expect(err.retryAfterMs).toBe(60_000);
   });
 
-  it.each([401, 403])('classifies a %i (no anonymous API access) as a non-retryable ProviderRejected', async (status) => {
-    const { provider } = await stubWith(() => ({ status, body: { error: 'This API requires an authenticated user' } }));
+  it.each([401, 403])(
+    'classifies a %i (no anonymous API access) as a non-retryable ProviderRejected',
+    async (status) => {
+      const { provider } = await stubWith(() => ({
+        status,
+        body: { error: 'This API requires an authenticated user' },
+      }));
 
-    const err = await lookupError(provider, ADA);
+      const err = await lookupError(provider, ADA);
 
-    expect(err.type).toBe('ProviderRejected');
-    expect(err.retryable).toBe(false);
-    expect(err.httpStatus).toBe(status);
-    expect(err.message).toMatch(/anonymous/);
-  });
+      expect(err.type).toBe('ProviderRejected');
+      expect(err.retryable).toBe(false);
+      expect(err.httpStatus).toBe(status);
+      expect(err.message).toMatch(/anonymous/);
+    },
+  );
 
   itClassifiesProviderReplies({
     demoWithFault: (fault, timeoutMs) => demoWith([{ acct: ADA, account: adaAccount(), fault }], timeoutMs),
@@ -205,7 +240,10 @@ describe('createMastodonProvider', () => {
 
   it('refuses an account other than the one asked for', async () => {
     const { provider } = await stubWith(() => ({ status: 200, body: account('someoneelse', HOST) }));
-    const remote = await stubWith(() => ({ status: 200, body: account('adaq', HOST, { acct: 'adaq@toot.example.org' }) }));
+    const remote = await stubWith(() => ({
+      status: 200,
+      body: account('adaq', HOST, { acct: 'adaq@toot.example.org' }),
+    }));
 
     expect((await lookupError(provider, ADA)).type).toBe('MalformedResponse');
     expect((await lookupError(remote.provider, ADA)).type).toBe('MalformedResponse');
@@ -345,17 +383,22 @@ describe('instance hosts that resolve to private addresses (SSRF)', () => {
     ['IPv4-mapped loopback', ['::ffff:127.0.0.1']],
     ['unspecified', ['0.0.0.0']],
     ['a public and a private address', ['93.184.216.34', '127.0.0.1']],
-  ])('refuses a handle whose instance resolves to %s as ForbiddenHost, non-retryable, before any request', async (_what, addresses) => {
-    const { provider, stub, asked } = await perInstance({ 'evil.example': addresses });
+  ])(
+    'refuses a handle whose instance resolves to %s as ForbiddenHost, non-retryable, before any request',
+    async (_what, addresses) => {
+      const { provider, stub, asked } = await perInstance({ 'evil.example': addresses });
 
-    const err = await lookupError(provider, 'adaq@evil.example');
+      const err = await lookupError(provider, 'adaq@evil.example');
 
-    expect(err.type).toBe('ForbiddenHost');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/mastodon: refused host "evil\.example": it resolves to .*, which is not a public address/);
-    expect(asked).toEqual(['evil.example']);
-    expect(stub.requests).toEqual([]);
-  });
+      expect(err.type).toBe('ForbiddenHost');
+      expect(err.retryable).toBe(false);
+      expect(err.message).toMatch(
+        /mastodon: refused host "evil\.example": it resolves to .*, which is not a public address/,
+      );
+      expect(asked).toEqual(['evil.example']);
+      expect(stub.requests).toEqual([]);
+    },
+  );
 
   it('checks the addresses each connection uses, so a name that rebinds to loopback after a first answer is refused', async () => {
     const stub = await startProviderStub(() => ({ status: 200, body: adaAccount() }));
@@ -363,8 +406,14 @@ describe('instance hosts that resolve to private addresses (SSRF)', () => {
     // The first answer is a public address (nothing answers there within the timeout: a network failure); the
     // second, for the retry's new connection, is loopback.
     const answers = [['203.0.114.1'], ['127.0.0.1']];
-    const resolve = () => Promise.resolve((answers.shift() ?? ['127.0.0.1']).map((address) => ({ address, family: 4 })));
-    const provider = track(createMastodonProvider(providerConfig(stub.origin.replace('127.0.0.1', '{instance}'), 300), { maxResponseBytes: 65536, resolve }));
+    const resolve = () =>
+      Promise.resolve((answers.shift() ?? ['127.0.0.1']).map((address) => ({ address, family: 4 })));
+    const provider = track(
+      createMastodonProvider(providerConfig(stub.origin.replace('127.0.0.1', '{instance}'), 300), {
+        maxResponseBytes: 65536,
+        resolve,
+      }),
+    );
 
     expect((await lookupError(provider, 'adaq@rebind.example')).type).toBe('NetworkError');
     expect((await lookupError(provider, 'adaq@rebind.example')).type).toBe('ForbiddenHost');
@@ -435,7 +484,9 @@ describe('mastodonObservations', () => {
     expect(htmlToText('<p>Vélo &gt; voiture.</p><p>Il n&#39;y a pas&nbsp;de <b>petite</b>\n victoire&#x21;</p>')).toBe(
       "Vélo > voiture. Il n'y a pas de petite victoire!",
     );
-    expect(htmlToText('<p>a<br>b<br/>c</p><script>alert(1)</script>&amp;lt;d&amp;gt; &#0; &bogus;')).toBe('a b c &lt;d&gt; \ufffd &bogus;');
+    expect(htmlToText('<p>a<br>b<br/>c</p><script>alert(1)</script>&amp;lt;d&amp;gt; &#0; &bogus;')).toBe(
+      'a b c &lt;d&gt; \ufffd &bogus;',
+    );
   });
 
   it('leaves out an empty display name and note, and Mastodon’s placeholder avatar', () => {
@@ -479,7 +530,8 @@ describe('startMastodonDemo', () => {
       { acct: 'sam@mastodon.example.net', account: account('sam', HOST) },
       { acct: 'sam@toot.example.org', account: account('sam', 'toot.example.org') },
     ]);
-    const status = async (acct: string) => (await fetch(`${server.url}/api/v1/accounts/lookup?acct=${encodeURIComponent(acct)}`)).status;
+    const status = async (acct: string) =>
+      (await fetch(`${server.url}/api/v1/accounts/lookup?acct=${encodeURIComponent(acct)}`)).status;
 
     expect(await status('adaq')).toBe(200);
     expect(await status('sam')).toBe(404);
@@ -492,7 +544,10 @@ describe('demo/data/mastodon.json', () => {
   it('serves every Mastodon account verified on a demo Gravatar profile, with the opt-out and the 429 as documented', async () => {
     const [gravatar, entries] = await Promise.all([loadGravatarEntries(), loadMastodonEntries()]);
     const linked = gravatar.flatMap((g) =>
-      ((g.profile as { verified_accounts?: Array<{ service_type: string; url: string }> } | undefined)?.verified_accounts ?? [])
+      (
+        (g.profile as { verified_accounts?: Array<{ service_type: string; url: string }> } | undefined)
+          ?.verified_accounts ?? []
+      )
         .filter((a) => a.service_type === 'mastodon')
         .map((a) => fediverseAcct(a.url)),
     );
@@ -509,7 +564,11 @@ describe('demo/data/mastodon.json', () => {
         (e: unknown) => (e as LookupError).type,
       );
     }
-    expect(outcomes).toMatchObject({ 'druiz@mastodon.example.net': 'matched', 'nquinn@toot.example.org': 'no_match', 'rosad@mastodon.example.net': 'RateLimited' });
+    expect(outcomes).toMatchObject({
+      'druiz@mastodon.example.net': 'matched',
+      'nquinn@toot.example.org': 'no_match',
+      'rosad@mastodon.example.net': 'RateLimited',
+    });
     expect(Object.values(outcomes).filter((o) => o === 'matched')).toHaveLength(linked.length - 2);
   });
 
@@ -517,8 +576,13 @@ describe('demo/data/mastodon.json', () => {
     const dir = await mkdtemp(join(tmpdir(), 'mastodon-demo-'));
     closers.push(() => rm(dir, { recursive: true, force: true }));
     const [first] = await loadMastodonEntries();
-    await writeFile(join(dir, 'mastodon.json'), JSON.stringify([{ ...first, account: { ...first?.account, url: 'https://elsewhere.example.org/@druiz' } }]));
+    await writeFile(
+      join(dir, 'mastodon.json'),
+      JSON.stringify([{ ...first, account: { ...first?.account, url: 'https://elsewhere.example.org/@druiz' } }]),
+    );
 
-    await expect(loadMastodonEntries(dir)).rejects.toThrow(/mastodon\.json: invalid demo data\n\s+\[0\]\.account\.url: must be https:\/\/mastodon\.example\.net\/@druiz/);
+    await expect(loadMastodonEntries(dir)).rejects.toThrow(
+      /mastodon\.json: invalid demo data\n\s+\[0\]\.account\.url: must be https:\/\/mastodon\.example\.net\/@druiz/,
+    );
   });
 });

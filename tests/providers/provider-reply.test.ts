@@ -32,18 +32,30 @@ const RULES = {
     alsoStatuses: [403],
     detail: (reply, delayMs) => `HTTP ${reply.status}${delayMs === undefined ? ', no retry time given' : ''}`,
   },
-  refusal: ({ status }) => (status === 400 ? new LookupError('ProviderRejected', 'demo: the query is refused', undefined, 400) : undefined),
+  refusal: ({ status }) =>
+    status === 400 ? new LookupError('ProviderRejected', 'demo: the query is refused', undefined, 400) : undefined,
   shape: 'item',
 } satisfies ReplyRules;
 
 async function clientAnswering(reply: StubReply): Promise<ProviderHttpClient> {
   const stub = await startProviderStub(() => reply);
-  const http = new ProviderHttpClient({ provider: 'demo', baseUrl: stub.url, timeoutMs: 1000, maxResponseBytes: 65536 });
-  closers.push(() => stub.close(), () => http.close());
+  const http = new ProviderHttpClient({
+    provider: 'demo',
+    baseUrl: stub.url,
+    timeoutMs: 1000,
+    maxResponseBytes: 65536,
+  });
+  closers.push(
+    () => stub.close(),
+    () => http.close(),
+  );
   return http;
 }
 
-async function errorOf(reply: StubReply, rules: ReplyRules & { notFound?: never } = { rateLimit: RULES.rateLimit }): Promise<LookupError> {
+async function errorOf(
+  reply: StubReply,
+  rules: ReplyRules & { notFound?: never } = { rateLimit: RULES.rateLimit },
+): Promise<LookupError> {
   const http = await clientAnswering(reply);
   const err: unknown = await http.getParsed(http.url('items/1'), ItemSchema, rules).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LookupError);
@@ -64,16 +76,26 @@ describe('ProviderHttpClient.getParsed', () => {
   });
 
   it('answers NOT_FOUND for the replies a not-found predicate picks, and classifies the others', async () => {
-    const rules = { ...RULES, notFound: (reply: { status: number; body: unknown }) => reply.status === 400 && (reply.body as { error?: string }).error === 'Gone' };
+    const rules = {
+      ...RULES,
+      notFound: (reply: { status: number; body: unknown }) =>
+        reply.status === 400 && (reply.body as { error?: string }).error === 'Gone',
+    };
     const gone = await clientAnswering({ status: 400, body: { error: 'Gone' } });
     const bad = await clientAnswering({ status: 400, body: { error: 'InvalidRequest' } });
 
     expect(await gone.getParsed(gone.url('items/1'), ItemSchema, rules)).toBe(NOT_FOUND);
-    await expect(bad.getParsed(bad.url('items/1'), ItemSchema, rules)).rejects.toMatchObject({ type: 'ProviderRejected', message: 'demo: the query is refused' });
+    await expect(bad.getParsed(bad.url('items/1'), ItemSchema, rules)).rejects.toMatchObject({
+      type: 'ProviderRejected',
+      message: 'demo: the query is refused',
+    });
   });
 
   it('names the first wrong field of a 200 that does not fit, as a non-retryable MalformedResponse', async () => {
-    const err = await errorOf({ status: 200, body: { id: 'a1', tags: ['x', 7] } }, { rateLimit: RULES.rateLimit, shape: 'item' });
+    const err = await errorOf(
+      { status: 200, body: { id: 'a1', tags: ['x', 7] } },
+      { rateLimit: RULES.rateLimit, shape: 'item' },
+    );
 
     expect(err.type).toBe('MalformedResponse');
     expect(err.retryable).toBe(false);
@@ -92,9 +114,18 @@ describe('ProviderHttpClient.getParsed', () => {
     const timed = await errorOf({ status: 429, headers: { 'retry-after': '7' } }, { rateLimit: RULES.rateLimit });
     const untimed = await errorOf({ status: 429 }, { rateLimit: RULES.rateLimit });
 
-    expect(timed).toMatchObject({ type: 'RateLimited', retryAfterMs: 7000, httpStatus: 429, message: 'demo rate limit reached (HTTP 429)' });
+    expect(timed).toMatchObject({
+      type: 'RateLimited',
+      retryAfterMs: 7000,
+      httpStatus: 429,
+      message: 'demo rate limit reached (HTTP 429)',
+    });
     expect(timed.retryable).toBe(true);
-    expect(untimed).toMatchObject({ type: 'RateLimited', retryAfterMs: undefined, message: 'demo rate limit reached (HTTP 429, no retry time given)' });
+    expect(untimed).toMatchObject({
+      type: 'RateLimited',
+      retryAfterMs: undefined,
+      message: 'demo rate limit reached (HTTP 429, no retry time given)',
+    });
   });
 
   it('counts another status as a rate limit only when the dialect reads a wait from it', async () => {
@@ -113,25 +144,45 @@ describe('ProviderHttpClient.getParsed', () => {
 });
 
 /** Lookups each provider cannot make from its input: it must say so, typed, without sending anything. */
-const UNUSABLE: Array<[HttpProviderName, (config: ProviderConfig) => Provider, Omit<LookupInput, 'contactKey' | 'email'>]> = [
+const UNUSABLE: Array<
+  [HttpProviderName, (config: ProviderConfig) => Provider, Omit<LookupInput, 'contactKey' | 'email'>]
+> = [
   ['mastodon', (config) => createMastodonProvider(config, { maxResponseBytes: 65536 }), {}],
   ['bluesky', (config) => createBlueskyProvider(config, { maxResponseBytes: 65536 }), {}],
-  ['census', (config) => createCensusProvider(config, { maxResponseBytes: 65536 }), { postalAddress: { locality: 'Columbus', region: 'OH', country: 'US' } }],
-  ['fec', (config) => createFecProvider(config, { maxResponseBytes: 65536 }), { givenName: 'Dana', familyName: 'Ruiz', postalAddress: { country: 'US' } }],
+  [
+    'census',
+    (config) => createCensusProvider(config, { maxResponseBytes: 65536 }),
+    { postalAddress: { locality: 'Columbus', region: 'OH', country: 'US' } },
+  ],
+  [
+    'fec',
+    (config) => createFecProvider(config, { maxResponseBytes: 65536 }),
+    { givenName: 'Dana', familyName: 'Ruiz', postalAddress: { country: 'US' } },
+  ],
   ['ban', (config) => createBanProvider(config, { maxResponseBytes: 65536 }), {}],
 ];
 
 describe('a lookup the input cannot serve', () => {
-  it.each(UNUSABLE)('%s refuses it as a non-retryable InvalidInput, without a request', async (name, create, fields) => {
-    const stub = await startProviderStub(() => ({ status: 500 }));
-    const provider = create({ name, baseUrl: stub.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 3 });
-    closers.push(() => stub.close(), () => provider.close());
+  it.each(UNUSABLE)(
+    '%s refuses it as a non-retryable InvalidInput, without a request',
+    async (name, create, fields) => {
+      const stub = await startProviderStub(() => ({ status: 500 }));
+      const provider = create({ name, baseUrl: stub.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 3 });
+      closers.push(
+        () => stub.close(),
+        () => provider.close(),
+      );
 
-    const err = await lookupError(provider, { contactKey: 'k'.repeat(64), email: 'dana.ruiz@example.org', ...fields });
+      const err = await lookupError(provider, {
+        contactKey: 'k'.repeat(64),
+        email: 'dana.ruiz@example.org',
+        ...fields,
+      });
 
-    expect(err.type).toBe('InvalidInput');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(new RegExp(`^${name}: .*(missing|needed)`));
-    expect(stub.requests).toEqual([]);
-  });
+      expect(err.type).toBe('InvalidInput');
+      expect(err.retryable).toBe(false);
+      expect(err.message).toMatch(new RegExp(`^${name}: .*(missing|needed)`));
+      expect(stub.requests).toEqual([]);
+    },
+  );
 });

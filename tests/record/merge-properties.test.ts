@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildContactRecord, type MergeInput, type MergeLookup, type MergeObservation } from '../../domain/merge/build-contact-record.js';
+import {
+  buildContactRecord,
+  type MergeInput,
+  type MergeLookup,
+  type MergeObservation,
+} from '../../domain/merge/build-contact-record.js';
 import { ContactRecordSchema, type ContactRecord } from '../../schemas/contact-record.js';
 import { LOOKUP_OUTCOMES } from '../../schemas/lookup.js';
 import type { Consent } from '../../schemas/signup.js';
@@ -12,7 +17,18 @@ import { canonicalJson } from '../../store/observations.js';
  * differently, hostile consent and status observations.
  */
 
-const PROVIDERS = ['signup', 'gravatar', 'github', 'mastodon', 'bluesky', 'voterfile', 'census', 'ban', 'fec', 'inference'];
+const PROVIDERS = [
+  'signup',
+  'gravatar',
+  'github',
+  'mastodon',
+  'bluesky',
+  'voterfile',
+  'census',
+  'ban',
+  'fec',
+  'inference',
+];
 const PROTECTED_FIELDS = ['consent', 'consent.socialProfiles', 'status', 'suppressed', 'email', 'updatedAt'];
 const TEXT_FIELDS = [
   'name.given',
@@ -27,12 +43,26 @@ const TEXT_FIELDS = [
   'bio',
   'avatarUrl',
 ];
-const TEXTS = ['Dana', 'dana', ' DANA ', 'Ruiz', 'Rúiz', 'Alvarez', 'NC-04', 'OH-13', 'Physician', 'physician ', 'Riverside Food Bank'];
+const TEXTS = [
+  'Dana',
+  'dana',
+  ' DANA ',
+  'Ruiz',
+  'Rúiz',
+  'Alvarez',
+  'NC-04',
+  'OH-13',
+  'Physician',
+  'physician ',
+  'Riverside Food Bank',
+];
 
 /** Few distinct times, so ties on rank, confidence and time (where order could leak in) are common. */
 const isoTime = fc.oneof(
   fc.constantFrom('2026-05-01T10:00:00.000Z', '2026-05-01T10:00:05.000Z', '2026-06-01T00:00:00.000Z'),
-  fc.date({ min: new Date('2025-01-01T00:00:00Z'), max: new Date('2027-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
+  fc
+    .date({ min: new Date('2025-01-01T00:00:00Z'), max: new Date('2027-01-01T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString()),
 );
 const confidence = fc.constantFrom(0.3, 0.6, 0.69, 0.7, 0.8, 0.85, 0.9, 0.95, 1);
 const sourceUrl = fc.constantFrom(null, 'https://example.net/source');
@@ -63,11 +93,22 @@ const voter = fc.record(
 
 /** A value for a field: mostly well-formed, sometimes the wrong shape (a provider bug must not break the merge). */
 function valueFor(field: string): fc.Arbitrary<unknown> {
-  if (field === 'profiles') return fc.oneof({ arbitrary: profile, weight: 5 }, { arbitrary: fc.constant('https://github.com/druiz'), weight: 1 });
-  if (field === 'donations') return fc.oneof({ arbitrary: donations, weight: 5 }, { arbitrary: fc.constant(42), weight: 1 });
-  if (field === 'voter') return fc.oneof({ arbitrary: voter, weight: 5 }, { arbitrary: fc.constant('BN12345'), weight: 1 });
-  if (PROTECTED_FIELDS.includes(field)) return fc.constantFrom({ socialProfiles: true }, true, false, 'enriched', 'suppressed', 'other@example.org');
-  return fc.oneof({ arbitrary: fc.constantFrom(...TEXTS), weight: 8 }, { arbitrary: fc.string({ maxLength: 6 }), weight: 2 }, { arbitrary: fc.constant(7), weight: 1 });
+  if (field === 'profiles')
+    return fc.oneof(
+      { arbitrary: profile, weight: 5 },
+      { arbitrary: fc.constant('https://github.com/druiz'), weight: 1 },
+    );
+  if (field === 'donations')
+    return fc.oneof({ arbitrary: donations, weight: 5 }, { arbitrary: fc.constant(42), weight: 1 });
+  if (field === 'voter')
+    return fc.oneof({ arbitrary: voter, weight: 5 }, { arbitrary: fc.constant('BN12345'), weight: 1 });
+  if (PROTECTED_FIELDS.includes(field))
+    return fc.constantFrom({ socialProfiles: true }, true, false, 'enriched', 'suppressed', 'other@example.org');
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...TEXTS), weight: 8 },
+    { arbitrary: fc.string({ maxLength: 6 }), weight: 2 },
+    { arbitrary: fc.constant(7), weight: 1 },
+  );
 }
 
 const observation: fc.Arbitrary<MergeObservation> = fc
@@ -93,19 +134,34 @@ const lookup: fc.Arbitrary<MergeLookup> = fc.record({
 });
 
 const consent: fc.Arbitrary<Consent | null> = fc.option(
-  fc.record({ socialProfiles: fc.boolean(), at: isoTime, noticeVersion: fc.constantFrom('v1', 'v3') }, { requiredKeys: ['socialProfiles'] }),
+  fc.record(
+    { socialProfiles: fc.boolean(), at: isoTime, noticeVersion: fc.constantFrom('v1', 'v3') },
+    { requiredKeys: ['socialProfiles'] },
+  ),
   { nil: null },
 );
 
 /** Providers of one rank, so a copy reported by a peer ties on everything but the provider. */
-const PEERS: Record<string, string> = { gravatar: 'github', github: 'mastodon', mastodon: 'bluesky', bluesky: 'gravatar', voterfile: 'census', census: 'ban', ban: 'fec', fec: 'voterfile' };
+const PEERS: Record<string, string> = {
+  gravatar: 'github',
+  github: 'mastodon',
+  mastodon: 'bluesky',
+  bluesky: 'gravatar',
+  voterfile: 'census',
+  census: 'ban',
+  ban: 'fec',
+  fec: 'voterfile',
+};
 
 /** Some observations reported again, identically, by a provider of the same rank: the hardest ties to order. */
 const observations = fc
   .array(observation, { maxLength: 30 })
   .chain((base) => fc.tuple(fc.constant(base), fc.subarray(base)))
   .map(([base, echoed]) => {
-    const all = [...base, ...echoed.filter((o) => PEERS[o.provider]).map((o) => ({ ...o, provider: PEERS[o.provider]! }))];
+    const all = [
+      ...base,
+      ...echoed.filter((o) => PEERS[o.provider]).map((o) => ({ ...o, provider: PEERS[o.provider]! })),
+    ];
     // As the store holds them: one observation per provider, field and value.
     const unique = new Map(all.map((o) => [`${o.provider}|${o.field}|${canonicalJson(o.value)}`, o]));
     return [...unique.values()];
@@ -125,7 +181,14 @@ const mergeInput: fc.Arbitrary<MergeInput> = fc.record({
 /** The facts a record shows under provenance, as observations again. */
 function observationsFromProvenance(record: ContactRecord): MergeObservation[] {
   return Object.entries(record.provenance).flatMap(([field, entries]) =>
-    entries.map((e) => ({ provider: e.provider, field, value: e.value, confidence: e.confidence, fetchedAt: e.fetchedAt, sourceUrl: e.sourceUrl })),
+    entries.map((e) => ({
+      provider: e.provider,
+      field,
+      value: e.value,
+      confidence: e.confidence,
+      fetchedAt: e.fetchedAt,
+      sourceUrl: e.sourceUrl,
+    })),
   );
 }
 
@@ -138,7 +201,10 @@ describe('buildContactRecord (properties)', () => {
         mergeInput.chain((input) =>
           fc.tuple(
             fc.constant(input),
-            fc.shuffledSubarray(input.observations, { minLength: input.observations.length, maxLength: input.observations.length }),
+            fc.shuffledSubarray(input.observations, {
+              minLength: input.observations.length,
+              maxLength: input.observations.length,
+            }),
             fc.shuffledSubarray(input.lookups, { minLength: input.lookups.length, maxLength: input.lookups.length }),
           ),
         ),
@@ -198,6 +264,8 @@ describe('buildContactRecord (properties)', () => {
 /** How many different values (case, spacing and accents aside) sources of 0.85 or more give for a field. */
 function sureValues(record: ContactRecord, field: string): number {
   const norm = (v: unknown) =>
-    typeof v === 'string' ? v.normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ') : JSON.stringify(v);
+    typeof v === 'string'
+      ? v.normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ')
+      : JSON.stringify(v);
   return new Set((record.provenance[field] ?? []).filter((e) => e.confidence >= 0.85).map((e) => norm(e.value))).size;
 }

@@ -7,7 +7,13 @@ import { csvHeader, encodeSegment, type SegmentFormat } from '../../domain/osdi/
 import type { ContactRecord } from '../../schemas/contact-record.js';
 
 const AT = '2026-05-01T10:00:00.000Z';
-const obs = (provider: string, field: string, value: unknown, confidence = 0.9, sourceUrl: string | null = null): MergeObservation => ({
+const obs = (
+  provider: string,
+  field: string,
+  value: unknown,
+  confidence = 0.9,
+  sourceUrl: string | null = null,
+): MergeObservation => ({
   provider,
   field,
   value,
@@ -36,12 +42,35 @@ function priya(): ContactRecord {
       obs('census', 'location.districts.stateUpper', '20'),
       obs('gravatar', 'work.title', 'Pediatrician'),
       obs('gravatar', 'bio', 'Doctor, cyclist.'),
-      obs('gravatar', 'profiles', { network: 'mastodon', handle: 'priya@med.example', url: 'https://med.example/@priya', verified: true }),
-      obs('github', 'profiles', { network: 'github', handle: 'praman', url: 'https://github.com/praman', verified: true }, 0.85),
+      obs('gravatar', 'profiles', {
+        network: 'mastodon',
+        handle: 'priya@med.example',
+        url: 'https://med.example/@priya',
+        verified: true,
+      }),
+      obs(
+        'github',
+        'profiles',
+        { network: 'github', handle: 'praman', url: 'https://github.com/praman', verified: true },
+        0.85,
+      ),
       obs('fec', 'work.occupation', 'Physician', 0.6),
       obs('fec', 'work.employer', 'Duke Health', 0.6),
       obs('fec', 'donations', { count: 2, total: 500, lastDate: '2025-09-30', restricted: true }, 0.6),
-      obs('voterfile', 'voter', { voterId: 'BN12345', status: 'A', party: 'DEM', precinct: '05-07', registrationDate: '2012-10-01', matchScore: 0.93, districts: { nc_house: '29' } }, 0.93),
+      obs(
+        'voterfile',
+        'voter',
+        {
+          voterId: 'BN12345',
+          status: 'A',
+          party: 'DEM',
+          precinct: '05-07',
+          registrationDate: '2012-10-01',
+          matchScore: 0.93,
+          districts: { nc_house: '29' },
+        },
+        0.93,
+      ),
     ],
     lookups: [],
   });
@@ -132,7 +161,9 @@ describe('toOsdiPerson', () => {
       lookups: [],
     });
     const person = toOsdiPerson(record);
-    expect(person.postal_addresses).toEqual([{ primary: true, address_type: 'Home', postal_code: '75011', status: 'Potential' }]);
+    expect(person.postal_addresses).toEqual([
+      { primary: true, address_type: 'Home', postal_code: '75011', status: 'Potential' },
+    ]);
     expect(person).not.toHaveProperty('parties');
     expect(person).not.toHaveProperty('profiles');
     expect(person.identifiers).toEqual([`enrich:${'q'.repeat(64)}`]);
@@ -150,7 +181,11 @@ describe('toOsdiPerson', () => {
   });
 });
 
-async function exported(records: ContactRecord[], format: SegmentFormat, purpose: 'outreach' | 'research'): Promise<string> {
+async function exported(
+  records: ContactRecord[],
+  format: SegmentFormat,
+  purpose: 'outreach' | 'research',
+): Promise<string> {
   async function* source() {
     await Promise.resolve();
     yield* records.map((r) => recordForPurpose(r, purpose));
@@ -161,10 +196,17 @@ async function exported(records: ContactRecord[], format: SegmentFormat, purpose
 }
 
 describe('encodeSegment', () => {
-  const hostile = { ...priya(), id: 'h'.repeat(64), bio: '=HYPERLINK("https://evil.example","x")', name: { given: '@Sam', family: 'Okoro, Jr.', display: '"Sam" Okoro' } };
+  const hostile = {
+    ...priya(),
+    id: 'h'.repeat(64),
+    bio: '=HYPERLINK("https://evil.example","x")',
+    name: { given: '@Sam', family: 'Okoro, Jr.', display: '"Sam" Okoro' },
+  };
 
   it('writes CSV with a header row named by record paths, one row per contact, formulas neutralised', async () => {
-    const rows = parse<Record<string, string>>(await exported([priya(), hostile], 'csv', 'outreach'), { columns: true });
+    const rows = parse<Record<string, string>>(await exported([priya(), hostile], 'csv', 'outreach'), {
+      columns: true,
+    });
     expect(Object.keys(rows[0]!)).toEqual(csvHeader('outreach'));
     expect(csvHeader('outreach')).not.toContain('donations.total');
     expect(rows[0]).toMatchObject({
@@ -179,12 +221,22 @@ describe('encodeSegment', () => {
       'voter.matchScore': '0.93',
       'consent.socialProfiles': 'true',
     });
-    expect(rows[1]).toMatchObject({ bio: `'=HYPERLINK("https://evil.example","x")`, 'name.given': "'@Sam", 'name.family': 'Okoro, Jr.', 'name.display': '"Sam" Okoro' });
+    expect(rows[1]).toMatchObject({
+      bio: `'=HYPERLINK("https://evil.example","x")`,
+      'name.given': "'@Sam",
+      'name.family': 'Okoro, Jr.',
+      'name.display': '"Sam" Okoro',
+    });
   });
 
   it('adds the FEC columns to a research CSV', async () => {
     const [row] = parse<Record<string, string>>(await exported([priya()], 'csv', 'research'), { columns: true });
-    expect(row).toMatchObject({ 'work.occupation': 'Physician', 'donations.count': '2', 'donations.total': '500', 'donations.lastDate': '2025-09-30' });
+    expect(row).toMatchObject({
+      'work.occupation': 'Physician',
+      'donations.count': '2',
+      'donations.total': '500',
+      'donations.lastDate': '2025-09-30',
+    });
   });
 
   it('writes a header alone for an empty segment', async () => {
@@ -202,7 +254,10 @@ describe('encodeSegment', () => {
   it('writes OSDI as one collection document, a person per line', async () => {
     const text = await exported([priya(), hostile], 'osdi', 'outreach');
     const document = JSON.parse(text) as { _embedded: { 'osdi:people': unknown[] } };
-    expect(document._embedded['osdi:people']).toEqual([toOsdiPerson(recordForPurpose(priya(), 'outreach')), toOsdiPerson(recordForPurpose(hostile, 'outreach'))]);
+    expect(document._embedded['osdi:people']).toEqual([
+      toOsdiPerson(recordForPurpose(priya(), 'outreach')),
+      toOsdiPerson(recordForPurpose(hostile, 'outreach')),
+    ]);
     expect(text.split('\n')).toHaveLength(5);
   });
 });

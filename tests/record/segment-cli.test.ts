@@ -19,10 +19,16 @@ import { keyOf, seedPeople } from './segment-fixtures.js';
 const run = promisify(execFile);
 
 /** The real `enrich` binary, as a user runs it; resolves with its exit code and both outputs. */
-async function enrich(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function enrich(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { DATABASE_URL: _inherited, ...base } = process.env;
   try {
-    const { stdout, stderr } = await run('node', ['bin/enrich.js', ...args], { env: { ...base, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await run('node', ['bin/enrich.js', ...args], {
+      env: { ...base, LOG_LEVEL: 'silent', ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -30,7 +36,13 @@ async function enrich(args: string[], env: Record<string, string | undefined>): 
   }
 }
 
-const physiciansInNc04 = ['segment', '--where', 'work.occupation~physician', '--where', 'location.districts.congressional=NC-04'];
+const physiciansInNc04 = [
+  'segment',
+  '--where',
+  'work.occupation~physician',
+  '--where',
+  'location.districts.congressional=NC-04',
+];
 
 describe('enrich segment, remerge and contact --format osdi (the commands)', () => {
   let dir: string;
@@ -64,19 +76,30 @@ describe('enrich segment, remerge and contact --format osdi (the commands)', () 
   it('streams OSDI and JSONL to stdout, FEC-derived contacts only with --purpose research', async () => {
     const osdi = await enrich([...physiciansInNc04, '--format', 'osdi', '--purpose', 'research'], postgres);
     expect(osdi.code).toBe(0);
-    const people = (JSON.parse(osdi.stdout) as { _embedded: { 'osdi:people': Array<{ email_addresses: Array<{ address: string }> }> } })._embedded['osdi:people'];
+    const people = (
+      JSON.parse(osdi.stdout) as {
+        _embedded: { 'osdi:people': Array<{ email_addresses: Array<{ address: string }> }> };
+      }
+    )._embedded['osdi:people'];
     expect(people.map((p) => p.email_addresses[0]!.address)).toEqual(['ana@example.org', 'ben@example.org']);
 
     const jsonl = await enrich(['segment', '--where', 'profiles.network=mastodon', '--format', 'jsonl'], postgres);
     // In contact id order.
     const byId = ['ana@example.org', 'dan@example.org'].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
-    expect(jsonl.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).toEqual(byId);
+    expect(
+      jsonl.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { email: string }).email),
+    ).toEqual(byId);
   });
 
   it('exits 1 with a one-line reason for a bad filter, and refuses an unknown format or purpose', async () => {
     const bad = await enrich(['segment', '--where', 'occupation~physician', '--out', join(dir, 'never.csv')], postgres);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^enrich: segment: --where "occupation~physician": unknown field "occupation"; allowed: email, .*\n$/);
+    expect(bad.stderr).toMatch(
+      /^enrich: segment: --where "occupation~physician": unknown field "occupation"; allowed: email, .*\n$/,
+    );
     await expect(stat(join(dir, 'never.csv'))).rejects.toThrow();
 
     const restricted = await enrich(['segment', '--where', 'donations.total>=500'], postgres);
@@ -90,7 +113,10 @@ describe('enrich segment, remerge and contact --format osdi (the commands)', () 
   it('prints a contact as an OSDI person with --format osdi', async () => {
     const { code, stdout } = await enrich(['contact', keyOf('ana@example.org'), '--format', 'osdi'], postgres);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ identifiers: [`enrich:${keyOf('ana@example.org')}`, 'voterfile:NCDEM05-07'], given_name: 'Ana' });
+    expect(JSON.parse(stdout)).toMatchObject({
+      identifiers: [`enrich:${keyOf('ana@example.org')}`, 'voterfile:NCDEM05-07'],
+      given_name: 'Ana',
+    });
     expect((await enrich(['contact', 'f'.repeat(64), '--format', 'osdi'], postgres)).code).toBe(2);
   });
 
@@ -119,10 +145,15 @@ describe('enrich segment, remerge and contact --format osdi (the commands)', () 
       const out = join(dir, 'through-api.csv');
       const { code, stderr } = await enrich([...physiciansInNc04, '--out', out], env);
       expect({ code, stderr }).toEqual({ code: 0, stderr: `segment: contacts written to ${out}\n` });
-      expect((parse<{ email: string }>(await readFile(out, 'utf8'), { columns: true })).map((r) => r.email)).toEqual(['ana@example.org']);
+      expect(parse<{ email: string }>(await readFile(out, 'utf8'), { columns: true }).map((r) => r.email)).toEqual([
+        'ana@example.org',
+      ]);
 
       const bad = await enrich(['segment', '--where', 'voter.matchScore>x'], env);
-      expect(bad).toMatchObject({ code: 1, stderr: 'enrich: segment: --where "voter.matchScore>x": "x" is not a number\n' });
+      expect(bad).toMatchObject({
+        code: 1,
+        stderr: 'enrich: segment: --where "voter.matchScore>x": "x" is not a number\n',
+      });
       expect((await enrich(['remerge'], env)).stderr).toMatch(/enrich dev` holds the embedded database/);
     } finally {
       await app.close();

@@ -38,20 +38,43 @@ describe('parseSegment', () => {
       ]).conditions,
     ).toEqual([
       { expression: 'work.occupation~ physician ', field: 'work.occupation', operator: '~', value: 'physician' },
-      { expression: 'location.districts.congressional=NC-04', field: 'location.districts.congressional', operator: '=', value: 'NC-04' },
+      {
+        expression: 'location.districts.congressional=NC-04',
+        field: 'location.districts.congressional',
+        operator: '=',
+        value: 'NC-04',
+      },
       { expression: 'profiles.network=mastodon', field: 'profiles.network', operator: '=', value: 'mastodon' },
       { expression: 'voter.party?', field: 'voter.party', operator: '?' },
       { expression: 'voter.matchScore>0.9', field: 'voter.matchScore', operator: '>', value: 0.9 },
-      { expression: 'voter.registrationDate<=2012-10-01', field: 'voter.registrationDate', operator: '<=', value: '2012-10-01' },
-      { expression: 'updatedAt>=2026-05-01T12:00:00+02:00', field: 'updatedAt', operator: '>=', value: '2026-05-01T10:00:00.000Z' },
-      { expression: 'location.districts.precinct=05-07', field: 'location.districts.precinct', operator: '=', value: '05-07' },
+      {
+        expression: 'voter.registrationDate<=2012-10-01',
+        field: 'voter.registrationDate',
+        operator: '<=',
+        value: '2012-10-01',
+      },
+      {
+        expression: 'updatedAt>=2026-05-01T12:00:00+02:00',
+        field: 'updatedAt',
+        operator: '>=',
+        value: '2026-05-01T10:00:00.000Z',
+      },
+      {
+        expression: 'location.districts.precinct=05-07',
+        field: 'location.districts.precinct',
+        operator: '=',
+        value: '05-07',
+      },
     ]);
     expect(parseSegment(['donations.total>=500'], 'research').conditions[0]).toMatchObject({ value: 500 });
     expect(parseSegment([]).conditions).toEqual([]);
   });
 
   it('keeps everything after the first operator as the value', () => {
-    expect(parseSegment(['name.display=Dana = Ruiz']).conditions[0]).toMatchObject({ operator: '=', value: 'Dana = Ruiz' });
+    expect(parseSegment(['name.display=Dana = Ruiz']).conditions[0]).toMatchObject({
+      operator: '=',
+      value: 'Dana = Ruiz',
+    });
     expect(parseSegment(['bio~>=5 years']).conditions[0]).toMatchObject({ operator: '~', value: '>=5 years' });
   });
 
@@ -67,7 +90,10 @@ describe('parseSegment', () => {
     ['voter.matchScore>=high', /"high" is not a number/],
     ['voter.registrationDate>=last year', /"last year" is not a date \(YYYY-MM-DD\)/],
     ['voter.registrationDate>=2012-13-45', /is not a date/],
-    ['donations.total>=500', /donations.total is FEC data, which US law forbids using to solicit contributions; filter on it only with --purpose research/],
+    [
+      'donations.total>=500',
+      /donations.total is FEC data, which US law forbids using to solicit contributions; filter on it only with --purpose research/,
+    ],
   ])('refuses %j, saying why', (expression, reason) => {
     const [issue] = issuesOf([expression]);
     expect(issue!.expression).toBe(expression);
@@ -77,7 +103,14 @@ describe('parseSegment', () => {
   it('refuses an unknown field with the list of allowed ones', () => {
     const [issue] = issuesOf(['occupation~physician']);
     expect(issue!.message).toMatch(/^unknown field "occupation"; allowed: email, status, name.given, /);
-    for (const field of ['work.occupation', 'location.districts.congressional', 'profiles.network', 'voter.party', 'donations.total', 'location.districts.<name>']) {
+    for (const field of [
+      'work.occupation',
+      'location.districts.congressional',
+      'profiles.network',
+      'voter.party',
+      'donations.total',
+      'location.districts.<name>',
+    ]) {
       expect(issue!.message).toContain(field);
       expect(SEGMENT_FIELDS).toContain(field);
     }
@@ -117,6 +150,9 @@ describe('conditionSql', () => {
       parameters: ['%phys\\%%', 'work.occupation'],
     });
     expect(compile('work.occupation~phys', 'research').sql).toBe('lower(contacts."occupation") like lower($1)');
-    expect(compile('profiles.network=Mastodon')).toMatchObject({ sql: 'contacts.networks @> array[$1]::text[]', parameters: ['mastodon'] });
+    expect(compile('profiles.network=Mastodon')).toMatchObject({
+      sql: 'contacts.networks @> array[$1]::text[]',
+      parameters: ['mastodon'],
+    });
   });
 });

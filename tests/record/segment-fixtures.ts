@@ -16,7 +16,12 @@ export const keyOf = (email: string) => createHash('sha256').update(email).diges
 
 type Facts = Record<string, Array<Omit<ObservationInput, 'fetchedAt'> & { fetchedAt?: string }>>;
 
-const profile = (network: string, handle: string) => ({ network, handle, url: `https://${network}.example.net/${handle}`, verified: true });
+const profile = (network: string, handle: string) => ({
+  network,
+  handle,
+  url: `https://${network}.example.net/${handle}`,
+  verified: true,
+});
 const voter = (party: string, status: string, precinct: string, matchScore: number) => ({
   voterId: `NC${party}${precinct}`,
   status,
@@ -62,7 +67,11 @@ export const PEOPLE: Record<string, { facts: Facts; suppressed?: boolean; failed
       fec: [
         { field: 'work.occupation', value: 'Physician', confidence: 0.6 },
         { field: 'work.employer', value: 'Duke Health', confidence: 0.6 },
-        { field: 'donations', value: { count: 3, total: 750, lastDate: '2025-10-14', restricted: true }, confidence: 0.6 },
+        {
+          field: 'donations',
+          value: { count: 3, total: 750, lastDate: '2025-10-14', restricted: true },
+          confidence: 0.6,
+        },
       ],
       census: [{ field: 'location.districts.congressional', value: 'NC-04', confidence: 0.9 }],
       github: [{ field: 'profiles', value: profile('github', 'benj'), confidence: 0.85 }],
@@ -94,7 +103,9 @@ export const PEOPLE: Record<string, { facts: Facts; suppressed?: boolean; failed
     suppressed: true,
   },
   'gil@example.org': {
-    facts: { gravatar: [{ field: 'work.occupation', value: '100% Organizer_in_chief', confidence: 0.9, fetchedAt: LATER }] },
+    facts: {
+      gravatar: [{ field: 'work.occupation', value: '100% Organizer_in_chief', confidence: 0.9, fetchedAt: LATER }],
+    },
   },
 };
 
@@ -105,11 +116,24 @@ export async function seedPerson(db: Kysely<Database>, email: string): Promise<s
   await upsertContact(db, { id, signup: { email }, workflowId: run.workflowId });
   if (person.suppressed) await sql`update contacts set status = 'suppressed' where id = ${id}`.execute(db);
   for (const [provider, facts] of Object.entries(person.facts)) {
-    await insertObservations(db, { contactId: id, provider, ...run }, facts.map((f) => ({ fetchedAt: AT, ...f })));
-    if (provider !== SIGNUP_PROVIDER) await upsertLookup(db, { contactId: id, provider, outcome: 'matched', attempts: 1, completedAt: AT, ...run });
+    await insertObservations(
+      db,
+      { contactId: id, provider, ...run },
+      facts.map((f) => ({ fetchedAt: AT, ...f })),
+    );
+    if (provider !== SIGNUP_PROVIDER)
+      await upsertLookup(db, { contactId: id, provider, outcome: 'matched', attempts: 1, completedAt: AT, ...run });
   }
   if (person.failed) {
-    await upsertLookup(db, { contactId: id, provider: person.failed, outcome: 'failed', attempts: 3, lastError: 'HTTP 500', completedAt: AT, ...run });
+    await upsertLookup(db, {
+      contactId: id,
+      provider: person.failed,
+      outcome: 'failed',
+      attempts: 3,
+      lastError: 'HTTP 500',
+      completedAt: AT,
+      ...run,
+    });
   }
   await mergeStored(db, id);
   return id;
@@ -118,7 +142,9 @@ export async function seedPerson(db: Kysely<Database>, email: string): Promise<s
 /** What `mergeContact` does: re-derive the record from the stored rows and save it. */
 export async function mergeStored(db: Kysely<Database>, id: string) {
   const contact = (await findContactById(db, id))!;
-  const record = buildContactRecord(mergeInputFromRows(contact, await listObservations(db, id), await listLookups(db, id)));
+  const record = buildContactRecord(
+    mergeInputFromRows(contact, await listObservations(db, id), await listLookups(db, id)),
+  );
   await updateContactRecord(db, id, record);
   return record;
 }
@@ -126,5 +152,9 @@ export async function mergeStored(db: Kysely<Database>, id: string) {
 export async function seedPeople(db: Kysely<Database>): Promise<void> {
   for (const email of Object.keys(PEOPLE)) await seedPerson(db, email);
   // Fay signed up but was never merged: no record, so in no segment.
-  await upsertContact(db, { id: keyOf('fay@example.org'), signup: { email: 'fay@example.org' }, workflowId: run.workflowId });
+  await upsertContact(db, {
+    id: keyOf('fay@example.org'),
+    signup: { email: 'fay@example.org' },
+    workflowId: run.workflowId,
+  });
 }

@@ -11,7 +11,6 @@ const API_TOKEN = 'api-token-for-tests';
 const config = testConfig({ API_TOKEN, SIGNUP_TOKEN: 'signup-token-for-tests' });
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
-
 describe('GET /v1/segments and GET /v1/contacts/:ref?format=osdi', () => {
   let seeded: SeededApi;
   let app: FastifyInstance;
@@ -22,7 +21,8 @@ describe('GET /v1/segments and GET /v1/contacts/:ref?format=osdi', () => {
   });
   afterAll(() => seeded?.close());
 
-  const segments = (query: string, headers: Record<string, string> = auth) => app.inject({ method: 'GET', url: `/v1/segments?${query}`, headers });
+  const segments = (query: string, headers: Record<string, string> = auth) =>
+    app.inject({ method: 'GET', url: `/v1/segments?${query}`, headers });
 
   it('streams the matching contacts as CSV by default, all filters applying', async () => {
     const res = await segments('where=work.occupation~physician&where=location.districts.congressional%3DNC-04');
@@ -36,7 +36,9 @@ describe('GET /v1/segments and GET /v1/contacts/:ref?format=osdi', () => {
   });
 
   it('includes FEC-derived contacts and columns only for purpose=research', async () => {
-    const res = await segments('where=work.occupation~physician&where=location.districts.congressional%3DNC-04&purpose=research');
+    const res = await segments(
+      'where=work.occupation~physician&where=location.districts.congressional%3DNC-04&purpose=research',
+    );
     const rows = parse<Record<string, string>>(res.body, { columns: true });
     expect(rows.map((r) => [r.email, r['work.occupation'], r['donations.total']])).toEqual([
       ['ana@example.org', 'Family Physician', ''],
@@ -47,12 +49,16 @@ describe('GET /v1/segments and GET /v1/contacts/:ref?format=osdi', () => {
   it('streams JSON Lines and OSDI', async () => {
     const jsonl = await segments('where=profiles.network%3Dmastodon&format=jsonl');
     expect(jsonl.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
-    const records = jsonl.body.trimEnd().split('\n').map((line) => JSON.parse(line) as ContactRecord);
+    const records = jsonl.body
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ContactRecord);
     expect(records.map((r) => r.email).sort()).toEqual(['ana@example.org', 'dan@example.org']);
 
     const osdi = await segments('where=voter.party%3DDEM&format=osdi');
     expect(osdi.headers['content-type']).toBe('application/hal+json; charset=utf-8');
-    const people = osdi.json<{ _embedded: { 'osdi:people': Array<{ identifiers: string[]; parties: unknown }> } }>()._embedded['osdi:people'];
+    const people = osdi.json<{ _embedded: { 'osdi:people': Array<{ identifiers: string[]; parties: unknown }> } }>()
+      ._embedded['osdi:people'];
     expect(people).toHaveLength(1);
     expect(people[0]!.identifiers).toEqual([`enrich:${keyOf('ana@example.org')}`, 'voterfile:NCDEM05-07']);
     expect(people[0]!.parties).toEqual([{ identification: 'DEM', last_verified_date: '2026-05-01', active: true }]);
@@ -76,17 +82,31 @@ describe('GET /v1/segments and GET /v1/contacts/:ref?format=osdi', () => {
   });
 
   it('serves a contact as an OSDI person with ?format=osdi, without FEC data', async () => {
-    const res = await app.inject({ method: 'GET', url: `/v1/contacts/${keyOf('ben@example.org')}?format=osdi`, headers: auth });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/contacts/${keyOf('ben@example.org')}?format=osdi`,
+      headers: auth,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/hal+json; charset=utf-8');
     const person = res.json<Record<string, unknown>>();
-    expect(person).toMatchObject({ identifiers: [`enrich:${keyOf('ben@example.org')}`], given_name: 'Ben', profiles: [{ provider: 'GitHub', handle: 'benj' }] });
+    expect(person).toMatchObject({
+      identifiers: [`enrich:${keyOf('ben@example.org')}`],
+      given_name: 'Ben',
+      profiles: [{ provider: 'GitHub', handle: 'benj' }],
+    });
     expect(person).not.toHaveProperty('occupation');
     expect(person).not.toHaveProperty('employer');
 
     const record = await app.inject({ method: 'GET', url: `/v1/contacts/${keyOf('ben@example.org')}`, headers: auth });
     expect(record.json()).toMatchObject({ schemaVersion: 2, work: { occupation: 'Physician' }, voter: null });
-    expect((await app.inject({ method: 'GET', url: `/v1/contacts/${keyOf('ben@example.org')}?format=xml`, headers: auth })).statusCode).toBe(400);
-    expect((await app.inject({ method: 'GET', url: '/v1/contacts/nobody@example.org?format=osdi', headers: auth })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ method: 'GET', url: `/v1/contacts/${keyOf('ben@example.org')}?format=xml`, headers: auth }))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/contacts/nobody@example.org?format=osdi', headers: auth }))
+        .statusCode,
+    ).toBe(404);
   });
 });

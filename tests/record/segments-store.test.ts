@@ -6,12 +6,19 @@ import { findContactRecord, findContactView, recordColumns, updateContactRecord 
 import { migrateToLatest } from '../../store/migrate.js';
 import { backfillRecordColumns } from '../../store/migrations/0002-record-columns.js';
 import type { DatabaseHandle } from '../../store/open-database.js';
-import { countSegment, isEmbeddedDatabase, parseSegment, SegmentFilterError, streamSegment, type StreamSegmentOptions } from '../../store/segments.js';
+import {
+  countSegment,
+  isEmbeddedDatabase,
+  parseSegment,
+  SegmentFilterError,
+  streamSegment,
+  type StreamSegmentOptions,
+} from '../../store/segments.js';
 import { keyOf, mergeStored, seedPeople } from './segment-fixtures.js';
 import { STORE_BACKENDS } from '../support/store-backends.js';
 
-
-const emailOf = (id: string) => Object.fromEntries(['ana', 'ben', 'cat', 'dan', 'eve', 'gil'].map((n) => [keyOf(`${n}@example.org`), n]))[id] ?? id;
+const emailOf = (id: string) =>
+  Object.fromEntries(['ana', 'ben', 'cat', 'dan', 'eve', 'gil'].map((n) => [keyOf(`${n}@example.org`), n]))[id] ?? id;
 
 describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
   let handle: DatabaseHandle;
@@ -24,22 +31,56 @@ describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
   });
   afterAll(async () => cleanup());
 
-  async function collect(where: string[], purpose: 'outreach' | 'research' = 'outreach', options: StreamSegmentOptions = {}): Promise<ContactRecord[]> {
+  async function collect(
+    where: string[],
+    purpose: 'outreach' | 'research' = 'outreach',
+    options: StreamSegmentOptions = {},
+  ): Promise<ContactRecord[]> {
     const records: ContactRecord[] = [];
     for await (const record of streamSegment(handle.db, parseSegment(where, purpose), options)) records.push(record);
     return records;
   }
-  const who = async (where: string[], purpose: 'outreach' | 'research' = 'outreach') => (await collect(where, purpose)).map((r) => emailOf(r.id)).sort();
+  const who = async (where: string[], purpose: 'outreach' | 'research' = 'outreach') =>
+    (await collect(where, purpose)).map((r) => emailOf(r.id)).sort();
 
   it('fills the selection columns from the record, with networks and the FEC-decided fields', async () => {
     const rows = await handle.db
       .selectFrom('contacts')
-      .select(['id', 'occupation', 'employer', 'postal_code', 'locality', 'congressional', 'county', 'party', 'precinct', 'voter_status', 'networks', 'restricted_fields'])
+      .select([
+        'id',
+        'occupation',
+        'employer',
+        'postal_code',
+        'locality',
+        'congressional',
+        'county',
+        'party',
+        'precinct',
+        'voter_status',
+        'networks',
+        'restricted_fields',
+      ])
       .where('id', 'in', [keyOf('ana@example.org'), keyOf('ben@example.org')])
       .execute();
     const byName = Object.fromEntries(rows.map((r) => [emailOf(r.id), r]));
-    expect(byName.ana).toMatchObject({ occupation: 'Family Physician', postal_code: '27705', locality: 'Durham', congressional: 'NC-04', county: 'Durham County', party: 'DEM', precinct: '05-07', voter_status: 'A', networks: ['mastodon'], restricted_fields: [] });
-    expect(byName.ben).toMatchObject({ occupation: 'Physician', employer: 'Duke Health', networks: ['github'], restricted_fields: ['donations', 'work.employer', 'work.occupation'] });
+    expect(byName.ana).toMatchObject({
+      occupation: 'Family Physician',
+      postal_code: '27705',
+      locality: 'Durham',
+      congressional: 'NC-04',
+      county: 'Durham County',
+      party: 'DEM',
+      precinct: '05-07',
+      voter_status: 'A',
+      networks: ['mastodon'],
+      restricted_fields: [],
+    });
+    expect(byName.ben).toMatchObject({
+      occupation: 'Physician',
+      employer: 'Duke Health',
+      networks: ['github'],
+      restricted_fields: ['donations', 'work.employer', 'work.occupation'],
+    });
   });
 
   it('exports "occupation contains physician in NC-04": not the FEC-only physician unless for research, never the suppressed one', async () => {
@@ -64,7 +105,10 @@ describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
     expect(await who(['voter.status=i'])).toEqual(['cat']);
     expect(await who(['voter.precinct=05-07'])).toEqual(['ana']);
     expect(await who(['voter.matchScore>=0.93'])).toEqual(['ana']);
-    expect(await who(['voter.registrationDate<2013-01-01', 'voter.registrationDate>2012-09-30'])).toEqual(['ana', 'cat']);
+    expect(await who(['voter.registrationDate<2013-01-01', 'voter.registrationDate>2012-09-30'])).toEqual([
+      'ana',
+      'cat',
+    ]);
     expect(await who(['voter.registrationDate=2012-10-01'])).toEqual(['ana', 'cat']);
   });
 
@@ -103,7 +147,9 @@ describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
     const [research] = await collect(['email=ben@example.org'], 'research');
     expect(outreach!.donations).toBeNull();
     expect(outreach!.work).toEqual({ employer: null, occupation: null, title: null });
-    expect(Object.keys(outreach!.provenance).sort()).toEqual(['name.given', 'location.districts.congressional', 'profiles'].sort());
+    expect(Object.keys(outreach!.provenance).sort()).toEqual(
+      ['name.given', 'location.districts.congressional', 'profiles'].sort(),
+    );
     expect(research!.donations).toEqual({ count: 3, total: 750, lastDate: '2025-10-14', restricted: true });
     expect(research!.work.occupation).toBe('Physician');
   });
@@ -129,7 +175,9 @@ describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
         break;
       }
       // Not left inside the export's transaction: a write commits and is seen.
-      await sql`update contacts set workflow_id = workflow_id where id = ${keyOf('ana@example.org')}`.execute(handle.db);
+      await sql`update contacts set workflow_id = workflow_id where id = ${keyOf('ana@example.org')}`.execute(
+        handle.db,
+      );
       expect(await countSegment(handle.db, parseSegment(['voter.party=dem']))).toBe(1);
     }
   });
@@ -138,17 +186,35 @@ describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
     const id = keyOf('eve@example.org');
     const record = (await findContactRecord(handle.db, id))!;
     await updateContactRecord(handle.db, id, { ...record, status: 'enriched' });
-    const row = await handle.db.selectFrom('contacts').select(['status', 'record']).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await handle.db
+      .selectFrom('contacts')
+      .select(['status', 'record'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('suppressed');
     expect((row.record as ContactRecord).status).toBe('suppressed');
   });
 
   it('fills the columns of records stored before migration 0002 as the store does', async () => {
-    const before = await handle.db.selectFrom('contacts').selectAll().where('record', 'is not', null).orderBy('id').execute();
-    await sql`update contacts set occupation = null, employer = null, congressional = null, party = null, networks = '{}', restricted_fields = '{}'`.execute(handle.db);
+    const before = await handle.db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('record', 'is not', null)
+      .orderBy('id')
+      .execute();
+    await sql`update contacts set occupation = null, employer = null, congressional = null, party = null, networks = '{}', restricted_fields = '{}'`.execute(
+      handle.db,
+    );
     await backfillRecordColumns(handle.db);
-    const after = await handle.db.selectFrom('contacts').selectAll().where('record', 'is not', null).orderBy('id').execute();
-    expect(after.map((r) => ({ id: r.id, ...recordColumns(r.record as ContactRecord) }))).toEqual(before.map((r) => ({ id: r.id, ...recordColumns(r.record as ContactRecord) })));
+    const after = await handle.db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('record', 'is not', null)
+      .orderBy('id')
+      .execute();
+    expect(after.map((r) => ({ id: r.id, ...recordColumns(r.record as ContactRecord) }))).toEqual(
+      before.map((r) => ({ id: r.id, ...recordColumns(r.record as ContactRecord) })),
+    );
     for (const row of after) {
       const expected = recordColumns(row.record as ContactRecord);
       expect(Object.fromEntries(Object.keys(expected).map((k) => [k, row[k as keyof typeof row]]))).toEqual(expected);
@@ -159,20 +225,36 @@ describe.each(STORE_BACKENDS)('segments on $name', ({ open, embedded }) => {
     const id = keyOf('dan@example.org');
     const current = (await findContactRecord(handle.db, id))!;
     const { voter: _voter, ...v1 } = { ...current, schemaVersion: 1 };
-    await sql`update contacts set record = ${JSON.stringify(v1)}::jsonb, record_version = 1 where id = ${id}`.execute(handle.db);
+    await sql`update contacts set record = ${JSON.stringify(v1)}::jsonb, record_version = 1 where id = ${id}`.execute(
+      handle.db,
+    );
 
-    expect(await findContactView(handle.db, id)).toMatchObject({ schemaVersion: RECORD_SCHEMA_VERSION, voter: null, id });
-    expect((await who(['profiles.network=bluesky']))).toEqual(['dan']);
+    expect(await findContactView(handle.db, id)).toMatchObject({
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      voter: null,
+      id,
+    });
+    expect(await who(['profiles.network=bluesky'])).toEqual(['dan']);
 
-    const observationsBefore = await handle.db.selectFrom('observations').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const observationsBefore = await handle.db
+      .selectFrom('observations')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(await remergeContacts(handle.db, { all: false, batch: 2 })).toEqual({ examined: 1, changed: 1 });
-    const row = await handle.db.selectFrom('contacts').select(['record_version', 'record']).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await handle.db
+      .selectFrom('contacts')
+      .select(['record_version', 'record'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(row.record_version).toBe(RECORD_SCHEMA_VERSION);
     expect(row.record).toEqual(current);
 
     // Everything current: nothing changes, even re-deriving all of it; observations are only read.
     expect(await remergeContacts(handle.db, { all: true, batch: 2 })).toEqual({ examined: 6, changed: 0 });
-    const observationsAfter = await handle.db.selectFrom('observations').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const observationsAfter = await handle.db
+      .selectFrom('observations')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(observationsAfter.n).toBe(observationsBefore.n);
   });
 

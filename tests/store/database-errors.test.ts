@@ -33,10 +33,18 @@ describe.each(STORE_BACKENDS)('database errors on $name', ({ open }) => {
   });
   afterAll(async () => cleanup());
 
-  const observation = (value: unknown) => [{ field: 'name.display', value: value as string, confidence: 0.9, fetchedAt: '2026-12-01T00:00:00.000Z' }];
+  const observation = (value: unknown) => [
+    { field: 'name.display', value: value as string, confidence: 0.9, fetchedAt: '2026-12-01T00:00:00.000Z' },
+  ];
 
   it('a NUL in a value is refused for good, and described without the value', async () => {
-    const err = await failure(() => insertObservations(handle.db, { contactId: KEY, provider: 'gravatar', ...run }, observation(`${SECRET_NAME}\u0000`)));
+    const err = await failure(() =>
+      insertObservations(
+        handle.db,
+        { contactId: KEY, provider: 'gravatar', ...run },
+        observation(`${SECRET_NAME}\u0000`),
+      ),
+    );
     expect(sqlState(err)).toBe('22P05');
     expect(isUnstorableValue(err)).toBe(true);
     // The driver's own error carries the row: that is why it is never passed on as it is.
@@ -47,21 +55,37 @@ describe.each(STORE_BACKENDS)('database errors on $name', ({ open }) => {
   });
 
   it('a lone surrogate in a jsonb value is refused for good', async () => {
-    const err = await failure(() => insertObservations(handle.db, { contactId: KEY, provider: 'gravatar', ...run }, observation(`${SECRET_NAME}\ud800`)));
+    const err = await failure(() =>
+      insertObservations(
+        handle.db,
+        { contactId: KEY, provider: 'gravatar', ...run },
+        observation(`${SECRET_NAME}\ud800`),
+      ),
+    );
     expect(sqlState(err)?.slice(0, 2)).toBe('22');
     expect(isUnstorableValue(err)).toBe(true);
     expect(describeDatabaseError(err)).not.toContain(SECRET_NAME);
   });
 
   it('a row whose contact is gone (foreign key) is refused for good, named by its constraint', async () => {
-    const err = await failure(() => insertObservations(handle.db, { contactId: 'c'.repeat(64), provider: 'gravatar', ...run }, observation(SECRET_NAME)));
+    const err = await failure(() =>
+      insertObservations(
+        handle.db,
+        { contactId: 'c'.repeat(64), provider: 'gravatar', ...run },
+        observation(SECRET_NAME),
+      ),
+    );
     expect(sqlState(err)).toBe('23503');
     expect(isUnstorableValue(err)).toBe(true);
-    expect(describeDatabaseError(err)).toMatch(/^SQLSTATE 23503 foreign_key_violation \(table observations, constraint \w+\)$/);
+    expect(describeDatabaseError(err)).toMatch(
+      /^SQLSTATE 23503 foreign_key_violation \(table observations, constraint \w+\)$/,
+    );
   });
 
   it('a unique key taken by a concurrent writer and a missing table may heal: retried', async () => {
-    const duplicate = await failure(() => sql`insert into contacts select * from contacts where id = ${KEY}`.execute(handle.db));
+    const duplicate = await failure(() =>
+      sql`insert into contacts select * from contacts where id = ${KEY}`.execute(handle.db),
+    );
     expect(sqlState(duplicate)).toBe('23505');
     expect(isUnstorableValue(duplicate)).toBe(false);
     const missing = await failure(() => sql`select * from no_such_table`.execute(handle.db));
@@ -72,7 +96,10 @@ describe.each(STORE_BACKENDS)('database errors on $name', ({ open }) => {
 
 describe('errors that are not from Postgres', () => {
   it('a refused connection has no SQLSTATE and is retried', async () => {
-    const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      connectionTimeoutMillis: 2000,
+    });
     const err = await failure(() => client.connect());
     expect(sqlState(err)).toBeUndefined();
     expect(isUnstorableValue(err)).toBe(false);

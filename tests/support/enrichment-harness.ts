@@ -45,7 +45,10 @@ const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, e
  * A configuration pointing providers at the given (demo) servers, plus test overrides. A provider without a
  * server is disabled, so no test ever reaches a real provider.
  */
-export function providerConfig(urls: Partial<Record<ProviderName, string>>, overrides: Record<string, string> = {}): Config {
+export function providerConfig(
+  urls: Partial<Record<ProviderName, string>>,
+  overrides: Record<string, string> = {},
+): Config {
   const env: Record<string, string> = {};
   for (const name of PROVIDER_NAMES) {
     const url = urls[name];
@@ -62,7 +65,12 @@ export async function enrichWithWorkers(
   config: Config,
   signup: Signup,
 ): Promise<{ started: StartEnrichmentResult; result: EnrichmentStatusView }> {
-  const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+  const workers = await startWorkers({
+    config,
+    connection: env.nativeConnection,
+    db: harness.database.db,
+    workflowBundle: harness.bundle,
+  });
   return workers.runUntil(
     (async () => {
       const started = await startEnrichment(env.client, config, signup);
@@ -86,9 +94,18 @@ export interface DemoPipeline {
 
 /** Starts a {@link DemoPipeline} with every HTTP provider pointed at its demo server, plus `overrides`. */
 export async function startDemoPipeline(overrides: Record<string, string> = {}): Promise<DemoPipeline> {
-  const [env, harness, demo] = await Promise.all([createDevServerEnv(), createEnrichmentHarness(), startDemoProviders()]);
+  const [env, harness, demo] = await Promise.all([
+    createDevServerEnv(),
+    createEnrichmentHarness(),
+    startDemoProviders(),
+  ]);
   const config = providerConfig(Object.fromEntries(HTTP_PROVIDER_NAMES.map((n) => [n, demo[n].url])), overrides);
-  const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+  const workers = await startWorkers({
+    config,
+    connection: env.nativeConnection,
+    db: harness.database.db,
+    workflowBundle: harness.bundle,
+  });
   const running = workers.run();
   const api = buildApi({ config, temporal: env.client, db: harness.database.db, logger: createLogger('silent') });
   await api.ready();
@@ -128,10 +145,21 @@ export async function startVoterfilePipeline(
   const testDb = await createTestDatabase();
   const database = await openDatabase({ url: testDb.url, pgliteDir: 'unused', poolSize: 5 });
   await migrateToLatest(database.db);
-  const [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger })]);
-  const config = providerConfig({}, { PROVIDER_VOTERFILE_ENABLED: 'true', DATABASE_URL: testDb.url, TEMPORAL_ADDRESS: env.address, ...overrides });
+  const [env, bundle] = await Promise.all([
+    createDevServerEnv(),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
+  ]);
+  const config = providerConfig(
+    {},
+    { PROVIDER_VOTERFILE_ENABLED: 'true', DATABASE_URL: testDb.url, TEMPORAL_ADDRESS: env.address, ...overrides },
+  );
   await prepare(database, testDb.url);
-  const workers = await startWorkers({ config, connection: env.nativeConnection, db: database.db, workflowBundle: bundle });
+  const workers = await startWorkers({
+    config,
+    connection: env.nativeConnection,
+    db: database.db,
+    workflowBundle: bundle,
+  });
   const running = workers.run();
   return {
     env,

@@ -42,11 +42,16 @@ function binDir(): string {
   }
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join(root, v, 'bin')));
   }
   const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
-  if (!found) throw new Error(`no PostgreSQL server binaries (initdb, pg_ctl) found; looked in: ${candidates.join(', ') || '(nothing)'}`);
+  if (!found)
+    throw new Error(
+      `no PostgreSQL server binaries (initdb, pg_ctl) found; looked in: ${candidates.join(', ') || '(nothing)'}`,
+    );
   return found;
 }
 
@@ -58,7 +63,11 @@ function runAs(): RunAs {
 
 function run(command: string, args: string[], as: RunAs, cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...as, cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' } });
+    const child = spawn(command, args, {
+      ...as,
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -110,12 +119,20 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     },
     logTail: readLog,
     async destroy() {
-      if (running) await handle.stop().catch(() => run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], as, dir).catch(() => ''));
+      if (running)
+        await handle
+          .stop()
+          .catch(() => run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], as, dir).catch(() => ''));
       await rm(dir, { recursive: true, force: true });
     },
   };
   try {
-    await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-locale', '-E', 'UTF8', '--no-sync'], as, dir);
+    await run(
+      join(bin, 'initdb'),
+      ['-D', data, '-U', 'postgres', '--auth=trust', '--no-locale', '-E', 'UTF8', '--no-sync'],
+      as,
+      dir,
+    );
     await handle.start();
   } catch (err) {
     await rm(dir, { recursive: true, force: true });

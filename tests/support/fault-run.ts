@@ -14,7 +14,12 @@ import pLimit from 'p-limit';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../config.js';
 import { dataConverterFor } from '../../client/codec/data-converter.js';
-import { headlessDevServerOptions, startTemporalDevServer, stopChild, type TemporalDevServer } from '../../dev/temporal-dev-server.js';
+import {
+  headlessDevServerOptions,
+  startTemporalDevServer,
+  stopChild,
+  type TemporalDevServer,
+} from '../../dev/temporal-dev-server.js';
 import { startEnrichment } from '../../client/start-enrichment.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { startGithubDemo } from '../../demo/servers/github-server.js';
@@ -130,11 +135,25 @@ export function faultConfig(env: Record<string, string>): Config {
   return loadConfig(env);
 }
 
-const CONFIG_PREFIXES = ['PROVIDER_', 'TEMPORAL_', 'RETRY_', 'LOOKUP_', 'DATABASE_URL', 'DB_POOL', 'PSEUDONYM_KEY', 'SOCIAL_', 'LOG_LEVEL', 'PGLITE_', 'PAYLOAD_'];
+const CONFIG_PREFIXES = [
+  'PROVIDER_',
+  'TEMPORAL_',
+  'RETRY_',
+  'LOOKUP_',
+  'DATABASE_URL',
+  'DB_POOL',
+  'PSEUDONYM_KEY',
+  'SOCIAL_',
+  'LOG_LEVEL',
+  'PGLITE_',
+  'PAYLOAD_',
+];
 
 /** The test process's environment without any configuration of ours (so a developer's shell leaks nothing), plus `env`. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIG_PREFIXES.some((p) => key.startsWith(p))));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !CONFIG_PREFIXES.some((p) => key.startsWith(p))),
+  );
   return { ...inherited, ...env };
 }
 
@@ -184,7 +203,11 @@ export async function startFaultTemporal(dir: string): Promise<FaultTemporal> {
 export async function connectClient(config: Config): Promise<Client> {
   const address = config.temporal.address;
   if (!address) throw new Error('a fault-test configuration names its Temporal address');
-  return new Client({ connection: await Connection.connect({ address }), namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+  return new Client({
+    connection: await Connection.connect({ address }),
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+  });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -200,7 +223,13 @@ export function faultWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** Waits until a worker whose identity starts with `${pid}@` polls the workflow queue and every provider queue. */
-export async function waitForWorkerPolling(client: Client, taskQueue: string, providers: ProviderName[], pid: number, timeoutMs = 120_000): Promise<void> {
+export async function waitForWorkerPolling(
+  client: Client,
+  taskQueue: string,
+  providers: ProviderName[],
+  pid: number,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
   const queues = [
@@ -210,9 +239,14 @@ export async function waitForWorkerPolling(client: Client, taskQueue: string, pr
   ];
   for (const queue of queues) {
     for (;;) {
-      const described = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: queue.name }, taskQueueType: queue.type });
+      const described = await client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: queue.name },
+        taskQueueType: queue.type,
+      });
       if ((described.pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`))) break;
-      if (Date.now() > deadline) throw new Error(`worker ${pid} does not poll ${queue.name} after ${timeoutMs / 1000}s`);
+      if (Date.now() > deadline)
+        throw new Error(`worker ${pid} does not poll ${queue.name} after ${timeoutMs / 1000}s`);
       await sleep(250);
     }
   }
@@ -237,7 +271,10 @@ export interface WorkerProcess {
 
 /** Spawns `enrich worker` (every queue) as its own process, as a deployment runs it. */
 export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [ENRICH, 'worker'], { env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [ENRICH, 'worker'], {
+    env: childEnv(env),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-8000)));
   if (child.pid === undefined) throw new Error('could not spawn the worker process');
@@ -248,7 +285,9 @@ export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
     stderrTail: () => tail,
     assertAlive() {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`worker process ${child.pid} exited (${child.exitCode ?? child.signalCode}): ${tail.trim().slice(-3000)}`);
+        throw new Error(
+          `worker process ${child.pid} exited (${child.exitCode ?? child.signalCode}): ${tail.trim().slice(-3000)}`,
+        );
       }
     },
     async kill9() {
@@ -299,7 +338,12 @@ export async function settledCount(db: Kysely<Database>): Promise<number> {
  * Polls the store until at least `count` contacts have settled; a failing query (the store is down) is retried.
  * `check` runs at every poll, to fail at once when something the run needs has died.
  */
-export async function waitForSettledCount(db: Kysely<Database>, count: number, timeoutMs: number, check?: () => void): Promise<number> {
+export async function waitForSettledCount(
+  db: Kysely<Database>,
+  count: number,
+  timeoutMs: number,
+  check?: () => void,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
   for (;;) {
@@ -318,7 +362,12 @@ export async function waitForSettledCount(db: Kysely<Database>, count: number, t
 // ---------------------------------------------------------------- starting and waiting
 
 /** Polls `condition` every 50 ms until it holds; `check` runs at every poll, to fail at once when something died. */
-export async function waitUntil(what: string, condition: () => boolean, timeoutMs: number, check?: () => void): Promise<void> {
+export async function waitUntil(
+  what: string,
+  condition: () => boolean,
+  timeoutMs: number,
+  check?: () => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     check?.();
@@ -344,7 +393,11 @@ export interface ClosedRun {
  * Waits until every workflow has closed, and returns how each closed (and, when completed, its result). Errors
  * while asking (the server is restarting) are retried until the deadline.
  */
-export async function waitForAllClosed(client: Client, workflowIds: string[], timeoutMs: number): Promise<Map<string, ClosedRun>> {
+export async function waitForAllClosed(
+  client: Client,
+  workflowIds: string[],
+  timeoutMs: number,
+): Promise<Map<string, ClosedRun>> {
   const deadline = Date.now() + timeoutMs;
   const closed = new Map<string, ClosedRun>();
   const limit = pLimit(8);
@@ -360,7 +413,12 @@ export async function waitForAllClosed(client: Client, workflowIds: string[], ti
               const description = await handle.describe();
               const status = description.status.name;
               if (status === 'RUNNING') return;
-              closed.set(id, status === 'COMPLETED' ? { status, result: (await handle.result()) as EnrichmentStatusView } : { status });
+              closed.set(
+                id,
+                status === 'COMPLETED'
+                  ? { status, result: (await handle.result()) as EnrichmentStatusView }
+                  : { status },
+              );
             } catch (err) {
               lastError = err;
             }
@@ -370,7 +428,9 @@ export async function waitForAllClosed(client: Client, workflowIds: string[], ti
     if (closed.size === workflowIds.length) break;
     if (Date.now() > deadline) {
       const open = workflowIds.length - closed.size;
-      throw new Error(`${open} of ${workflowIds.length} workflows still open after ${timeoutMs / 1000}s (last error: ${String(lastError)})`);
+      throw new Error(
+        `${open} of ${workflowIds.length} workflows still open after ${timeoutMs / 1000}s (last error: ${String(lastError)})`,
+      );
     }
     await sleep(500);
   }
@@ -442,15 +502,24 @@ export async function snapshotContacts(db: Kysely<Database>): Promise<Map<string
  * The run under test left what the reference run left: the same contacts, each settled with the same status, the
  * same observations (as (provider, field, value), no duplicates) and the same record apart from times and attempts.
  */
-export function expectSameAsReference(actual: Map<string, ContactSnapshot>, reference: Map<string, ContactSnapshot>): void {
+export function expectSameAsReference(
+  actual: Map<string, ContactSnapshot>,
+  reference: Map<string, ContactSnapshot>,
+): void {
   expect([...actual.keys()].sort()).toEqual([...reference.keys()].sort());
-  const unsettled = [...actual.entries()].filter(([, c]) => c.status !== 'enriched' && c.status !== 'flagged').map(([email, c]) => `${email}: ${c.status}`);
+  const unsettled = [...actual.entries()]
+    .filter(([, c]) => c.status !== 'enriched' && c.status !== 'flagged')
+    .map(([email, c]) => `${email}: ${c.status}`);
   expect(unsettled, 'contacts not in a terminal state').toEqual([]);
   for (const [email, contact] of actual) {
     expect(new Set(contact.observations).size, `duplicate observations for ${email}`).toBe(contact.observations.length);
   }
   const pick = (snapshot: Map<string, ContactSnapshot>) =>
-    Object.fromEntries([...snapshot.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([email, c]) => [email, { status: c.status, observations: c.observations, record: c.record }]));
+    Object.fromEntries(
+      [...snapshot.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([email, c]) => [email, { status: c.status, observations: c.observations, record: c.record }]),
+    );
   expect(pick(actual)).toEqual(pick(reference));
 }
 
@@ -464,8 +533,10 @@ export function expectAllSettled(closed: Map<string, ClosedRun>, snapshot: Map<s
   for (const [id, run] of closed) if (run.status !== 'COMPLETED') problems.push(`${id}: ${run.status}`);
   for (const [email, contact] of snapshot) {
     const answered = closed.get(enrichContactWorkflowId(contact.contactId))?.result?.status;
-    if (contact.status !== 'enriched' && contact.status !== 'flagged') problems.push(`${email}: ${contact.status} in the store`);
-    if (answered !== contact.status) problems.push(`${email}: the workflow answered ${answered}, the store says ${contact.status}`);
+    if (contact.status !== 'enriched' && contact.status !== 'flagged')
+      problems.push(`${email}: ${contact.status} in the store`);
+    if (answered !== contact.status)
+      problems.push(`${email}: the workflow answered ${answered}, the store says ${contact.status}`);
   }
   expect(problems, 'contacts not settled').toEqual([]);
 }
@@ -513,7 +584,8 @@ export async function faultEvidence(client: Client, workflowIds: string[]): Prom
             const type = types.get(String(started.scheduledEventId)) ?? '?';
             retriedActivities[type] = (retriedActivities[type] ?? 0) + (started.attempt ?? 1) - 1;
           }
-          if (event.workflowTaskTimedOutEventAttributes || event.workflowTaskFailedEventAttributes) workflowTaskProblems++;
+          if (event.workflowTaskTimedOutEventAttributes || event.workflowTaskFailedEventAttributes)
+            workflowTaskProblems++;
         }
       }),
     ),
@@ -557,7 +629,12 @@ export async function referenceRun(options: ReferenceRunOptions): Promise<Map<st
     const connection = await NativeConnection.connect({ address: options.temporalAddress });
     const client = await connectClient(config);
     try {
-      const workers = await startWorkers({ config, connection, db: database.db, workflowBundle: await faultWorkflowBundle() });
+      const workers = await startWorkers({
+        config,
+        connection,
+        db: database.db,
+        workflowBundle: await faultWorkflowBundle(),
+      });
       const closed = await workers.runUntil(
         (async () => {
           const ids = await startAll(client, config, options.signups);

@@ -49,7 +49,9 @@ export interface FaultSuite {
   /** The run under test: a fresh database, its environment and configuration, and a client; closed after the suite. */
   openRun(options: FaultRunOptions): Promise<FaultRun>;
   /** A reference run on the suite's dev server (see `referenceRun`), and how long it took. */
-  timedReferenceRun(options: Omit<ReferenceRunOptions, 'temporalAddress'>): Promise<{ value: Map<string, ContactSnapshot>; ms: number }>;
+  timedReferenceRun(
+    options: Omit<ReferenceRunOptions, 'temporalAddress'>,
+  ): Promise<{ value: Map<string, ContactSnapshot>; ms: number }>;
 }
 
 export interface FaultRunOptions extends Omit<FaultEnvOptions, 'temporalAddress' | 'databaseUrl'> {
@@ -128,13 +130,15 @@ export function faultSuite(tempPrefix: string, options: FaultSuiteOptions = {}):
           defer(() => worker.stop());
           return worker;
         },
-        waitForPolling: (worker) => waitForWorkerPolling(client, config.temporal.taskQueue, FAULT_PROVIDERS, worker.pid),
+        waitForPolling: (worker) =>
+          waitForWorkerPolling(client, config.temporal.taskQueue, FAULT_PROVIDERS, worker.pid),
         waitForEnd: async (workflowIds, worker, settleMs = 120_000) => {
           await waitForSettledCount(database.db, workflowIds.length, settleMs, () => worker.assertAlive());
           return waitForAllClosed(client, workflowIds, 60_000);
         },
       };
     },
-    timedReferenceRun: (referenceOptions) => timed(() => referenceRun({ ...referenceOptions, temporalAddress: temporal().address })),
+    timedReferenceRun: (referenceOptions) =>
+      timed(() => referenceRun({ ...referenceOptions, temporalAddress: temporal().address })),
   };
 }

@@ -126,7 +126,9 @@ export function itClassifiesProviderReplies(adapter: ProviderReplyClassesAdapter
     expect(answer.observations.length).toBeGreaterThan(0);
     const stored = JSON.stringify(answer.observations);
     // JSON.stringify writes a NUL as \u0000 and a lone surrogate as its \udXXX escape: neither may be left.
-    expect(stored).not.toMatch(/\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i);
+    expect(stored).not.toMatch(
+      /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i,
+    );
   });
 
   const { recovery } = adapter;

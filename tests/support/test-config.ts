@@ -18,7 +18,10 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
         // A quick queue only where the test points the provider at its own server: at the public service, a rate
         // over its documented limits is refused at start (and no test sends anything there).
         const quick = name === 'voterfile' || overrides[`${prefix}BASE_URL`] !== undefined;
-        const settings: Array<[string, string]> = [[`${prefix}MAX_ATTEMPTS`, '3'], [`${prefix}TIMEOUT_MS`, '2000']];
+        const settings: Array<[string, string]> = [
+          [`${prefix}MAX_ATTEMPTS`, '3'],
+          [`${prefix}TIMEOUT_MS`, '2000'],
+        ];
         return quick ? [...settings, [`${prefix}RPS`, '50']] : settings;
       }),
     ),

@@ -19,7 +19,11 @@ const rows = new Map(
 /** Every variable's schema, by its full name. */
 const schemas = new Map<string, z.ZodType>([
   ...ENV_SECTIONS.flatMap(({ schema }) => Object.entries<z.ZodType>(schema.shape)),
-  ...PROVIDER_NAMES.flatMap((name) => Object.entries<z.ZodType>(PROVIDER_ENV[name].shape).map(([key, s]) => [`${providerEnvPrefix(name)}${key}`, s] as const)),
+  ...PROVIDER_NAMES.flatMap((name) =>
+    Object.entries<z.ZodType>(PROVIDER_ENV[name].shape).map(
+      ([key, s]) => [`${providerEnvPrefix(name)}${key}`, s] as const,
+    ),
+  ),
 ]);
 
 describe('docs/configuration.md', () => {
@@ -40,7 +44,9 @@ describe('docs/configuration.md', () => {
     }
     expect([...rows.keys()].filter((key) => perProvider.test(key) && key !== 'PROVIDER_BAN_MIN_SCORE')).toEqual([]);
     // And nothing documented that loadConfig does not read.
-    expect([...rows.keys()].filter((key) => !key.startsWith('PROVIDER_<NAME>_') && !CONFIG_ENV_KEYS.includes(key))).toEqual([]);
+    expect(
+      [...rows.keys()].filter((key) => !key.startsWith('PROVIDER_<NAME>_') && !CONFIG_ENV_KEYS.includes(key)),
+    ).toEqual([]);
     for (const name of PROVIDER_NAMES) expect(committed, name).toContain(`| \`${name.toUpperCase()}\` |`);
   });
 
@@ -57,7 +63,9 @@ describe('docs/configuration.md', () => {
 describe('.env.example', () => {
   it('sets each variable it sets to the default the reference documents', () => {
     const example = readFileSync(fileURLToPath(new URL('../../.env.example', import.meta.url)), 'utf8');
-    const set = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim().replace(/^(["'])(.*)\1$/, '$2')] as const);
+    const set = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map(
+      (m) => [m[1]!, m[2]!.trim().replace(/^(["'])(.*)\1$/, '$2')] as const,
+    );
     const ours = set.filter(([key]) => CONFIG_ENV_KEYS.includes(key));
     expect(ours.length).toBeGreaterThan(30);
     for (const [key, value] of ours) expect(`\`${value}\``, key).toBe(defaultOf(schemas.get(key)!));

@@ -21,8 +21,20 @@ describe('loadConfig', () => {
   it('uses the documented defaults when the environment is empty', () => {
     const config = loadConfig({});
 
-    expect(config.providers.gravatar).toMatchObject({ name: 'gravatar', baseUrl: 'https://api.gravatar.com/v3', enabled: true, timeoutMs: 10_000, maxAttempts: 6 });
-    expect(config.providers.github).toMatchObject({ name: 'github', baseUrl: 'https://api.github.com', enabled: true, timeoutMs: 10_000, maxAttempts: 6 });
+    expect(config.providers.gravatar).toMatchObject({
+      name: 'gravatar',
+      baseUrl: 'https://api.gravatar.com/v3',
+      enabled: true,
+      timeoutMs: 10_000,
+      maxAttempts: 6,
+    });
+    expect(config.providers.github).toMatchObject({
+      name: 'github',
+      baseUrl: 'https://api.github.com',
+      enabled: true,
+      timeoutMs: 10_000,
+      maxAttempts: 6,
+    });
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 65_536 });
     expect(config.api.apiToken).toBeUndefined();
     expect(config.database.url).toBeUndefined();
@@ -40,12 +52,14 @@ describe('loadConfig', () => {
     expect(config.providers.github.rps).toBeGreaterThan((30 / 60) * 0.8);
     for (const name of HTTP_PROVIDER_NAMES) {
       for (const limit of DOCUMENTED_LIMITS[name]) {
-        expect(worstCaseRequests(config.providers[name].rps, limit, lookupRequests(name, 10_000))).toBeLessThanOrEqual(limit.max * 0.9);
+        expect(worstCaseRequests(config.providers[name].rps, limit, lookupRequests(name, 10_000))).toBeLessThanOrEqual(
+          limit.max * 0.9,
+        );
       }
     }
   });
 
-  it('keeps GitHub\'s search and core windows counting both of a lookup\'s requests', () => {
+  it("keeps GitHub's search and core windows counting both of a lookup's requests", () => {
     const { rps } = loadConfig({}).providers.github;
     // Search: one per lookup, at dispatch. Core: the user request, up to the 10 s request timeout after the search.
     expect(worstCaseInWindow(rps, 60)).toBeLessThanOrEqual(27);
@@ -54,11 +68,22 @@ describe('loadConfig', () => {
   it('configures the local voter file without a base URL, with its own rate and match thresholds', () => {
     const config = loadConfig({ PROVIDER_VOTERFILE_BASE_URL: 'https://ignored.example' });
 
-    expect(config.providers.voterfile).toMatchObject({ name: 'voterfile', enabled: true, rps: 100, timeoutMs: 10_000, maxAttempts: 6 });
+    expect(config.providers.voterfile).toMatchObject({
+      name: 'voterfile',
+      enabled: true,
+      rps: 100,
+      timeoutMs: 10_000,
+      maxAttempts: 6,
+    });
     expect(config.providers.voterfile).not.toHaveProperty('baseUrl');
     expect(config.voterfile).toEqual({ highThreshold: 0.7, lowThreshold: 0.3 });
-    expect(loadConfig({ VOTERFILE_HIGH_THRESHOLD: '0.9', VOTERFILE_LOW_THRESHOLD: '0.5' }).voterfile).toEqual({ highThreshold: 0.9, lowThreshold: 0.5 });
-    expect(configErrorOf({ VOTERFILE_HIGH_THRESHOLD: '0.4', VOTERFILE_LOW_THRESHOLD: '0.5' }).message).toContain('VOTERFILE_LOW_THRESHOLD: must not be above');
+    expect(loadConfig({ VOTERFILE_HIGH_THRESHOLD: '0.9', VOTERFILE_LOW_THRESHOLD: '0.5' }).voterfile).toEqual({
+      highThreshold: 0.9,
+      lowThreshold: 0.5,
+    });
+    expect(configErrorOf({ VOTERFILE_HIGH_THRESHOLD: '0.4', VOTERFILE_LOW_THRESHOLD: '0.5' }).message).toContain(
+      'VOTERFILE_LOW_THRESHOLD: must not be above',
+    );
     expect(configErrorOf({ VOTERFILE_HIGH_THRESHOLD: '1.5' }).message).toContain('VOTERFILE_HIGH_THRESHOLD:');
   });
 
@@ -108,7 +133,10 @@ describe('loadConfig', () => {
   });
 
   it('drops trailing slashes from provider base URLs', () => {
-    const config = loadConfig({ PROVIDER_GRAVATAR_BASE_URL: 'http://127.0.0.1:47801/v3/', PROVIDER_GITHUB_BASE_URL: 'http://127.0.0.1:47802/' });
+    const config = loadConfig({
+      PROVIDER_GRAVATAR_BASE_URL: 'http://127.0.0.1:47801/v3/',
+      PROVIDER_GITHUB_BASE_URL: 'http://127.0.0.1:47802/',
+    });
 
     expect(config.providers.gravatar.baseUrl).toBe('http://127.0.0.1:47801/v3');
     expect(config.providers.github.baseUrl).toBe('http://127.0.0.1:47802');
@@ -165,9 +193,17 @@ describe('loadConfig', () => {
 
 describe('Temporal connection settings', () => {
   it('gives every client, the backfill included, TLS and the API key of Temporal Cloud', () => {
-    const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'cloud-key' });
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'cloud-key',
+    });
 
-    expect(temporalConnectionOptions(config)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', tls: true, apiKey: 'cloud-key' });
+    expect(temporalConnectionOptions(config)).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      tls: true,
+      apiKey: 'cloud-key',
+    });
     const backfill = backfillClient('ns.acct.tmprl.cloud:7233', config);
     const { options } = backfill.connection as Connection;
     expect(options).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', apiKey: 'cloud-key' });
@@ -196,26 +232,35 @@ describe('VOTERFILE_COUNTRIES', () => {
     expect(loadConfig({ VOTERFILE_COUNTRIES: ' fr, US ,fr,' }).voterfileCountries).toEqual(['FR', 'US']);
   });
 
-  it.each([['FRA'], ['F'], ['US,F1'], ['U S'], ['none'], [',']])('rejects %j with a ConfigError naming the variable', (value) => {
-    const err = configErrorOf({ VOTERFILE_COUNTRIES: value });
+  it.each([['FRA'], ['F'], ['US,F1'], ['U S'], ['none'], [',']])(
+    'rejects %j with a ConfigError naming the variable',
+    (value) => {
+      const err = configErrorOf({ VOTERFILE_COUNTRIES: value });
 
-    expect(err.message).toContain('VOTERFILE_COUNTRIES:');
-    expect(err.message).toMatch(/ISO 3166-1 alpha-2/);
-  });
+      expect(err.message).toContain('VOTERFILE_COUNTRIES:');
+      expect(err.message).toMatch(/ISO 3166-1 alpha-2/);
+    },
+  );
 
   it('names each bad code', () => {
     const err = configErrorOf({ VOTERFILE_COUNTRIES: 'US,FRA,DEU' });
 
     expect(err.message).toContain('VOTERFILE_COUNTRIES: "FRA", "DEU" are not ISO 3166-1 alpha-2 codes');
-    expect(configErrorOf({ VOTERFILE_COUNTRIES: 'france' }).message).toContain('VOTERFILE_COUNTRIES: "FRANCE" is not an ISO 3166-1 alpha-2 code');
+    expect(configErrorOf({ VOTERFILE_COUNTRIES: 'france' }).message).toContain(
+      'VOTERFILE_COUNTRIES: "FRANCE" is not an ISO 3166-1 alpha-2 code',
+    );
   });
 });
 
 describe('CONSENT_ONLY_JURISDICTIONS', () => {
   it('reads country codes as VOTERFILE_COUNTRIES does, and may be none', () => {
-    expect(loadConfig({ CONSENT_ONLY_JURISDICTIONS: 'fr, de,FR' }).jurisdiction).toMatchObject({ consentOnly: ['FR', 'DE'] });
+    expect(loadConfig({ CONSENT_ONLY_JURISDICTIONS: 'fr, de,FR' }).jurisdiction).toMatchObject({
+      consentOnly: ['FR', 'DE'],
+    });
     expect(loadConfig({ CONSENT_ONLY_JURISDICTIONS: 'none' }).jurisdiction).toMatchObject({ consentOnly: [] });
-    expect(configErrorOf({ CONSENT_ONLY_JURISDICTIONS: 'FR,Germany' }).message).toContain('CONSENT_ONLY_JURISDICTIONS: "GERMANY" is not an ISO 3166-1 alpha-2 code');
+    expect(configErrorOf({ CONSENT_ONLY_JURISDICTIONS: 'FR,Germany' }).message).toContain(
+      'CONSENT_ONLY_JURISDICTIONS: "GERMANY" is not an ISO 3166-1 alpha-2 code',
+    );
   });
 });
 
@@ -246,7 +291,8 @@ describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', ()
     expect(githubWorst(accepted, 1)).toBeLessThanOrEqual(10);
     expect(githubWorst(accepted, 60)).toBeLessThanOrEqual(30);
     // A shorter request timeout lets the second request trail less, so a higher rate keeps the windows.
-    const quick = loadConfig({ ...plan, PROVIDER_GITHUB_TIMEOUT_MS: '1000', PROVIDER_GITHUB_RPS: '0.21' }).providers.github;
+    const quick = loadConfig({ ...plan, PROVIDER_GITHUB_TIMEOUT_MS: '1000', PROVIDER_GITHUB_RPS: '0.21' }).providers
+      .github;
     expect(githubWorst(quick.rps, 60, 1)).toBeLessThanOrEqual(30);
   });
 
@@ -265,26 +311,43 @@ describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', ()
       'PROVIDER_GITHUB_RPS=4 can send 245 search requests in 60 s; github allows 30 per 60 s — at most 0.4666 (a plan with higher limits can declare them in PROVIDER_GITHUB_LIMITS)',
     );
     // One request per lookup: the burst alone decides a per-second window (BAN's 50/s).
-    expect(configErrorOf({ PROVIDER_BAN_RPS: '30' }).message).toContain('PROVIDER_BAN_RPS=30 can send 61 requests in 1 s; ban allows 50 per 1 s — at most 24');
+    expect(configErrorOf({ PROVIDER_BAN_RPS: '30' }).message).toContain(
+      'PROVIDER_BAN_RPS=30 can send 61 requests in 1 s; ban allows 50 per 1 s — at most 24',
+    );
     expect(loadConfig({ PROVIDER_BAN_RPS: '24' }).providers.ban.rps).toBe(24);
     // The findings: Mastodon at 4/s and FEC at 3/s against 5/s.
-    expect(configErrorOf({ PROVIDER_MASTODON_LIMITS: '5/s', PROVIDER_MASTODON_RPS: '4' }).message).toContain('can send 9 requests in 1 s');
-    expect(configErrorOf({ PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message).toContain('can send 7 requests in 1 s');
+    expect(configErrorOf({ PROVIDER_MASTODON_LIMITS: '5/s', PROVIDER_MASTODON_RPS: '4' }).message).toContain(
+      'can send 9 requests in 1 s',
+    );
+    expect(configErrorOf({ PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message).toContain(
+      'can send 7 requests in 1 s',
+    );
   });
 
   it('lets a declared bigger plan raise the rate, and does not check a disabled provider', () => {
     // An upgraded api.data.gov key: 7,200 an hour.
     expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h' }).providers.fec.rps).toBeCloseTo(1.8, 1);
     expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h', PROVIDER_FEC_RPS: '1.99' }).providers.fec.rps).toBe(1.99);
-    expect(loadConfig({ PROVIDER_GITHUB_ENABLED: 'false', PROVIDER_GITHUB_RPS: '4' }).providers.github.enabled).toBe(false);
-    // Another server than the public service (GitHub Enterprise, a demo server) has limits only the operator knows.
-    expect(loadConfig({ PROVIDER_GITHUB_BASE_URL: 'https://ghe.example/api/v3', PROVIDER_GITHUB_RPS: '4' }).providers.github.rps).toBe(4);
-    expect(configErrorOf({ PROVIDER_GITHUB_BASE_URL: 'https://ghe.example/api/v3', PROVIDER_GITHUB_LIMITS: '10/s', PROVIDER_GITHUB_RPS: '4' }).message).toContain(
-      'PROVIDER_GITHUB_RPS=4 can send',
+    expect(loadConfig({ PROVIDER_GITHUB_ENABLED: 'false', PROVIDER_GITHUB_RPS: '4' }).providers.github.enabled).toBe(
+      false,
     );
+    // Another server than the public service (GitHub Enterprise, a demo server) has limits only the operator knows.
+    expect(
+      loadConfig({ PROVIDER_GITHUB_BASE_URL: 'https://ghe.example/api/v3', PROVIDER_GITHUB_RPS: '4' }).providers.github
+        .rps,
+    ).toBe(4);
+    expect(
+      configErrorOf({
+        PROVIDER_GITHUB_BASE_URL: 'https://ghe.example/api/v3',
+        PROVIDER_GITHUB_LIMITS: '10/s',
+        PROVIDER_GITHUB_RPS: '4',
+      }).message,
+    ).toContain('PROVIDER_GITHUB_RPS=4 can send');
   });
 
   it('refuses declared limits too small for any queue rate', () => {
-    expect(configErrorOf({ PROVIDER_CENSUS_LIMITS: '2/s' }).message).toContain('PROVIDER_CENSUS_LIMITS: a limit of 2 per 1s is too small');
+    expect(configErrorOf({ PROVIDER_CENSUS_LIMITS: '2/s' }).message).toContain(
+      'PROVIDER_CENSUS_LIMITS: a limit of 2 per 1s is too small',
+    );
   });
 });

@@ -24,7 +24,10 @@ const ACCEPTED: Array<[string, string]> = [
   ['x@اختبار.مصر', 'x@xn--mgbachtv.xn--wgbh1c'],
   ['a@ｅｘａｍｐｌｅ.org', 'a@example.org'],
   [`${LOCAL_64}@example.org`, `${LOCAL_64}@example.org`],
-  [`${LOCAL_64}@${'d'.repeat(63)}.${'d'.repeat(63)}.${'d'.repeat(57)}.org`, `${LOCAL_64}@${'d'.repeat(63)}.${'d'.repeat(63)}.${'d'.repeat(57)}.org`],
+  [
+    `${LOCAL_64}@${'d'.repeat(63)}.${'d'.repeat(63)}.${'d'.repeat(57)}.org`,
+    `${LOCAL_64}@${'d'.repeat(63)}.${'d'.repeat(63)}.${'d'.repeat(57)}.org`,
+  ],
 ];
 
 /** Addresses refused, each with the reason its message must give. */

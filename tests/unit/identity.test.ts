@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { bearerToken, secretsEqual, signatureValid } from '../../domain/secrets.js';
 import { contactKeyFor, contactKeyFromRef } from '../../domain/contact-key.js';
 import { EmailSchema, normalizeEmail } from '../../schemas/email.js';
-import { contactKeyFromWorkflowId, enrichContactWorkflowId, lookupActivityName, providerTaskQueue } from '../../schemas/ids.js';
+import {
+  contactKeyFromWorkflowId,
+  enrichContactWorkflowId,
+  lookupActivityName,
+  providerTaskQueue,
+} from '../../schemas/ids.js';
 
 const KEY = 'test-pseudonym-key-0123456789';
 const OTHER_KEY = 'another-pseudonym-key-98765';
@@ -102,12 +107,18 @@ describe('contactKeyFromRef', () => {
     expect(contactKeyFromRef(` ${enrichContactWorkflowId(key)} `, KEY)).toBe(key);
   });
 
-  it.each(['', 'dana', '1234', key.slice(0, 63), `${key}0`, `enrich-contact:${key.slice(1)}`, `other-workflow:${key}`, `${key.slice(0, 63)}g`])(
-    'answers undefined for %j',
-    (garbage) => {
-      expect(contactKeyFromRef(garbage, KEY)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'dana',
+    '1234',
+    key.slice(0, 63),
+    `${key}0`,
+    `enrich-contact:${key.slice(1)}`,
+    `other-workflow:${key}`,
+    `${key.slice(0, 63)}g`,
+  ])('answers undefined for %j', (garbage) => {
+    expect(contactKeyFromRef(garbage, KEY)).toBeUndefined();
+  });
 });
 
 describe('workflow ids', () => {
@@ -121,12 +132,16 @@ describe('workflow ids', () => {
     expect(contactKeyFromWorkflowId(enrichContactWorkflowId(key))).toBe(key);
   });
 
-  it.each(['enrich-contact:', `enrich-contact:${key.toUpperCase()}`, `enrich-contact:${key}x`, `merge-contact:${key}`, key, ` enrich-contact:${key}`])(
-    'finds no contact key in %j',
-    (id) => {
-      expect(contactKeyFromWorkflowId(id)).toBeUndefined();
-    },
-  );
+  it.each([
+    'enrich-contact:',
+    `enrich-contact:${key.toUpperCase()}`,
+    `enrich-contact:${key}x`,
+    `merge-contact:${key}`,
+    key,
+    ` enrich-contact:${key}`,
+  ])('finds no contact key in %j', (id) => {
+    expect(contactKeyFromWorkflowId(id)).toBeUndefined();
+  });
 
   it('names a provider task queue after the workflow task queue', () => {
     expect(providerTaskQueue('enrichment', 'gravatar')).toBe('enrichment-gravatar');
@@ -158,9 +173,12 @@ describe('bearerToken', () => {
     expect(bearerToken('Bearer   abc  ')).toBe('abc');
   });
 
-  it.each([undefined, '', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer a b', 'Token abc'])('answers undefined for %j', (header) => {
-    expect(bearerToken(header)).toBeUndefined();
-  });
+  it.each([undefined, '', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer a b', 'Token abc'])(
+    'answers undefined for %j',
+    (header) => {
+      expect(bearerToken(header)).toBeUndefined();
+    },
+  );
 });
 
 describe('signatureValid', () => {
@@ -176,13 +194,20 @@ describe('signatureValid', () => {
 
   it('refuses a signature made with another secret or over another body', () => {
     expect(signatureValid(`sha256=${signature}`, body, 'other-secret')).toBe(false);
-    expect(signatureValid(`sha256=${signature}`, Buffer.from('{"email":"dana.ruiz@example.org" }'), secret)).toBe(false);
+    expect(signatureValid(`sha256=${signature}`, Buffer.from('{"email":"dana.ruiz@example.org" }'), secret)).toBe(
+      false,
+    );
   });
 
-  it.each([undefined, '', signature, `sha1=${signature}`, `sha256=${signature.slice(2)}`, `sha256=${signature}00`, `sha256=${'z'.repeat(64)}`])(
-    'refuses the header %j',
-    (header) => {
-      expect(signatureValid(header, body, secret)).toBe(false);
-    },
-  );
+  it.each([
+    undefined,
+    '',
+    signature,
+    `sha1=${signature}`,
+    `sha256=${signature.slice(2)}`,
+    `sha256=${signature}00`,
+    `sha256=${'z'.repeat(64)}`,
+  ])('refuses the header %j', (header) => {
+    expect(signatureValid(header, body, secret)).toBe(false);
+  });
 });

@@ -9,11 +9,15 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Where the application's code lives; tests, benches, scripts and the demo may import anything. */
-const SOURCE = /^(schemas|domain|store|activities|workflows|client|worker|api|dev|cli)\/.*\.(ts|mjs)$|^(config|logger)\.ts$/;
+const SOURCE =
+  /^(schemas|domain|store|activities|workflows|client|worker|api|dev|cli)\/.*\.(ts|mjs)$|^(config|logger)\.ts$/;
 
 /** The relative imports of every source file, resolved to repository paths (`x.js` → `x.ts`). */
 function importGraph(): Map<string, string[]> {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
     .split('\n')
     .filter((file) => SOURCE.test(file) && existsSync(join(ROOT, file)));
   const graph = new Map<string, string[]>();
@@ -83,8 +87,14 @@ describe('the layers of the code base', () => {
   it('lint refuses an upward import (domain importing the store) and accepts a downward one', async () => {
     const upward = join(ROOT, 'domain', `planted-upward-${process.pid}.ts`);
     const downward = join(ROOT, 'store', `planted-downward-${process.pid}.ts`);
-    await writeFile(upward, "import { upsertContact } from '../store/contacts.js';\n\nexport const planted = upsertContact;\n");
-    await writeFile(downward, "import { normalizeEmail } from '../schemas/email.js';\n\nexport const planted = normalizeEmail;\n");
+    await writeFile(
+      upward,
+      "import { upsertContact } from '../store/contacts.js';\n\nexport const planted = upsertContact;\n",
+    );
+    await writeFile(
+      downward,
+      "import { normalizeEmail } from '../schemas/email.js';\n\nexport const planted = normalizeEmail;\n",
+    );
     try {
       const results = await new ESLint({ cwd: ROOT }).lintFiles([upward, downward]);
       const rulesOf = (file: string) => results.find((r) => r.filePath === file)!.messages.map((m) => m.ruleId);

@@ -4,7 +4,14 @@ import { loadConfig } from '../../config.js';
 import type { EnrichContactInput } from '../../schemas/enrichment.js';
 import type { ObservationInput } from '../../schemas/lookup.js';
 import type { Signup } from '../../schemas/signup.js';
-import { blueskyActor, fediverseAcct, STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from '../../workflows/lookup-plan.js';
+import {
+  blueskyActor,
+  fediverseAcct,
+  STAGE_ONE,
+  STAGE_TWO,
+  stageOneInput,
+  stageTwoInputs,
+} from '../../workflows/lookup-plan.js';
 
 const KEY = 'k'.repeat(64);
 const EMAIL = 'dana.ruiz@example.org';
@@ -41,9 +48,13 @@ describe('stageOneInput', () => {
   });
 
   it('needs a street line for the Census, and a full name and ZIP for the FEC', () => {
-    expect(stageOneInput('census', KEY, { ...usSignup, postalAddress: { postalCode: '43215', country: 'US' } })).toBeUndefined();
+    expect(
+      stageOneInput('census', KEY, { ...usSignup, postalAddress: { postalCode: '43215', country: 'US' } }),
+    ).toBeUndefined();
     expect(stageOneInput('fec', KEY, { ...usSignup, givenName: undefined })).toBeUndefined();
-    expect(stageOneInput('fec', KEY, { ...usSignup, postalAddress: { ...usSignup.postalAddress, postalCode: 'K1A 0B1' } })).toBeUndefined();
+    expect(
+      stageOneInput('fec', KEY, { ...usSignup, postalAddress: { ...usSignup.postalAddress, postalCode: 'K1A 0B1' } }),
+    ).toBeUndefined();
     expect(stageOneInput('fec', KEY, usSignup)).toMatchObject({ givenName: 'Dana', familyName: 'Ruiz' });
   });
 
@@ -65,7 +76,12 @@ describe('stageOneInput', () => {
   it('skips the voter file without a full name, a ZIP or locality, or a US address', () => {
     expect(stageOneInput('voterfile', KEY, { ...usSignup, givenName: undefined })).toBeUndefined();
     expect(stageOneInput('voterfile', KEY, { ...usSignup, familyName: undefined })).toBeUndefined();
-    expect(stageOneInput('voterfile', KEY, { ...usSignup, postalAddress: { lines: ['12 Elm St'], region: 'OH', country: 'US' } })).toBeUndefined();
+    expect(
+      stageOneInput('voterfile', KEY, {
+        ...usSignup,
+        postalAddress: { lines: ['12 Elm St'], region: 'OH', country: 'US' },
+      }),
+    ).toBeUndefined();
     expect(stageOneInput('voterfile', KEY, { email: EMAIL, givenName: 'Dana', familyName: 'Ruiz' })).toBeUndefined();
     expect(stageOneInput('voterfile', KEY, frSignup)).toBeUndefined();
   });
@@ -90,11 +106,17 @@ describe('stageOneInput for the voter file, by VOTERFILE_COUNTRIES', () => {
     birthYear: 1979,
     postalAddress: { lines: ['12 rue des Lilas'], locality: 'Amiens', postalCode: '80000', country: 'FR' },
   };
-  const withoutCountry = (signup: Signup): Signup => ({ ...signup, postalAddress: { ...signup.postalAddress, country: undefined } });
+  const withoutCountry = (signup: Signup): Signup => ({
+    ...signup,
+    postalAddress: { ...signup.postalAddress, country: undefined },
+  });
   /** The workflow's input as the client builds it from this environment, then its voter-file input as the workflow plans it. */
-  const input = (env: Record<string, string>, signup: Signup) => buildEnrichContactInput(loadConfig(env), KEY, signup, AT);
+  const input = (env: Record<string, string>, signup: Signup) =>
+    buildEnrichContactInput(loadConfig(env), KEY, signup, AT);
   const planned = (workflowInput: EnrichContactInput) =>
-    stageOneInput('voterfile', workflowInput.contactKey, workflowInput.signup, { voterfileCountries: workflowInput.voterfileCountries });
+    stageOneInput('voterfile', workflowInput.contactKey, workflowInput.signup, {
+      voterfileCountries: workflowInput.voterfileCountries,
+    });
 
   it('records the countries in the workflow input: US by default', () => {
     expect(input({}, usSignup).voterfileCountries).toEqual(['US']);
@@ -121,7 +143,9 @@ describe('stageOneInput for the voter file, by VOTERFILE_COUNTRIES', () => {
     expect(planned(input({ VOTERFILE_COUNTRIES: 'US,FR' }, helene))).toBeDefined();
     // A commune without a code postal is enough to block on.
     const communeOnly: Signup = { ...helene, postalAddress: { locality: 'Amiens', country: 'FR' } };
-    expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, communeOnly))?.postalAddress).toEqual(communeOnly.postalAddress);
+    expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, communeOnly))?.postalAddress).toEqual(
+      communeOnly.postalAddress,
+    );
   });
 
   it('takes a signup without a country to be in JURISDICTION, else US when it has a five-digit ZIP', () => {
@@ -129,13 +153,18 @@ describe('stageOneInput for the voter file, by VOTERFILE_COUNTRIES', () => {
     // JURISDICTION=FR: the client gives the address FR before the workflow plans, so a French operator's signups match.
     const french = input({ JURISDICTION: 'FR', VOTERFILE_COUNTRIES: 'FR' }, noCountry);
     expect(french.signup.postalAddress?.country).toBe('FR');
-    expect(planned(french)).toMatchObject({ familyName: 'Lefèvre', postalAddress: { postalCode: '80000', country: 'FR' } });
+    expect(planned(french)).toMatchObject({
+      familyName: 'Lefèvre',
+      postalAddress: { postalCode: '80000', country: 'FR' },
+    });
     // Without JURISDICTION, a five-digit code and no country still counts as a US ZIP (as it always has).
     expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, noCountry))).toBeUndefined();
     expect(planned(input({}, noCountry))).toMatchObject({ familyName: 'Lefèvre' });
     expect(planned(input({}, withoutCountry(usSignup)))).toMatchObject({ familyName: 'Ruiz' });
     // No country and no five-digit ZIP: no country to go by, so no lookup.
-    expect(planned(input({ VOTERFILE_COUNTRIES: 'US,FR' }, { ...helene, postalAddress: { locality: 'Amiens' } }))).toBeUndefined();
+    expect(
+      planned(input({ VOTERFILE_COUNTRIES: 'US,FR' }, { ...helene, postalAddress: { locality: 'Amiens' } })),
+    ).toBeUndefined();
   });
 
   it('plans an input recorded before the setting existed as it did then: US signups only', () => {
@@ -148,7 +177,9 @@ describe('stageOneInput for the voter file, by VOTERFILE_COUNTRIES', () => {
     expect(planned(recorded(input({ VOTERFILE_COUNTRIES: 'FR' }, usSignup)))).toMatchObject({ familyName: 'Ruiz' });
     expect(planned(recorded(input({ VOTERFILE_COUNTRIES: 'FR' }, helene)))).toBeUndefined();
     expect(planned(recorded(input({}, withoutCountry(usSignup))))).toMatchObject({ familyName: 'Ruiz' });
-    expect(stageOneInput('voterfile', KEY, usSignup)).toEqual(stageOneInput('voterfile', KEY, usSignup, { voterfileCountries: ['US'] }));
+    expect(stageOneInput('voterfile', KEY, usSignup)).toEqual(
+      stageOneInput('voterfile', KEY, usSignup, { voterfileCountries: ['US'] }),
+    );
   });
 
   it('leaves the Census, the BAN and the FEC as they were, whatever the voter-file countries', () => {
@@ -176,7 +207,13 @@ describe('profile URL parsing', () => {
 });
 
 describe('stageTwoInputs', () => {
-  const profile = (network: string, handle: string, url: string, verified: boolean, confidence: number): ObservationInput => ({
+  const profile = (
+    network: string,
+    handle: string,
+    url: string,
+    verified: boolean,
+    confidence: number,
+  ): ObservationInput => ({
     field: 'profiles',
     value: { network, handle, url, verified },
     confidence,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildContactRecord, SIGNUP_PROVIDER, type MergeInput, type MergeLookup, type MergeObservation } from '../../domain/merge/build-contact-record.js';
+import {
+  buildContactRecord,
+  SIGNUP_PROVIDER,
+  type MergeInput,
+  type MergeLookup,
+  type MergeObservation,
+} from '../../domain/merge/build-contact-record.js';
 import { signupObservations } from '../../domain/merge/signup-observations.js';
 import { githubObservations, GithubUserSchema } from '../../activities/providers/github.js';
 import { gravatarObservations, GravatarProfileSchema } from '../../activities/providers/gravatar.js';
@@ -25,7 +31,14 @@ function asMerge(provider: string, observations: ObservationInput[]): MergeObser
   }));
 }
 
-function obs(provider: string, field: string, value: JsonValue, confidence: number, fetchedAt: string, sourceUrl: string | null = null): MergeObservation {
+function obs(
+  provider: string,
+  field: string,
+  value: JsonValue,
+  confidence: number,
+  fetchedAt: string,
+  sourceUrl: string | null = null,
+): MergeObservation {
   return { provider, field, value, confidence, fetchedAt, sourceUrl };
 }
 
@@ -33,11 +46,20 @@ function profile(network: string, handle: string, verified: boolean) {
   return { network, handle, url: `https://${network}.example.net/${handle}`, verified };
 }
 
-function input(observations: MergeObservation[], lookups: MergeLookup[] = [], consent: Consent | null = CONSENT): MergeInput {
+function input(
+  observations: MergeObservation[],
+  lookups: MergeLookup[] = [],
+  consent: Consent | null = CONSENT,
+): MergeInput {
   return { id: 'c'.repeat(64), email: 'dana.ruiz@example.org', consent, createdAt: CREATED_AT, observations, lookups };
 }
 
-const lookup = (provider: string, outcome: MergeLookup['outcome'], completedAt: string, extra: Partial<MergeLookup> = {}): MergeLookup => ({
+const lookup = (
+  provider: string,
+  outcome: MergeLookup['outcome'],
+  completedAt: string,
+  extra: Partial<MergeLookup> = {},
+): MergeLookup => ({
   provider,
   outcome,
   attempts: 1,
@@ -65,7 +87,12 @@ function danaInput(): MergeInput {
     company: 'Riverside Food Bank',
     verified_accounts: [
       { service_type: 'github', service_label: 'GitHub', url: 'https://github.com/druiz-demo', is_hidden: false },
-      { service_type: 'mastodon', service_label: 'Mastodon', url: 'https://mastodon.example.net/@druiz', is_hidden: false },
+      {
+        service_type: 'mastodon',
+        service_label: 'Mastodon',
+        url: 'https://mastodon.example.net/@druiz',
+        is_hidden: false,
+      },
     ],
   });
   const github = GithubUserSchema.parse({
@@ -124,7 +151,15 @@ describe('buildContactRecord', () => {
       email: 'dana.ruiz@example.org',
       status: 'enriched',
       name: { given: 'Dana', family: 'Ruiz', display: 'Dana Ruiz' },
-      location: { locality: 'Columbus', region: 'OH', postalCode: '43215', country: 'US', lat: null, lon: null, districts: {} },
+      location: {
+        locality: 'Columbus',
+        region: 'OH',
+        postalCode: '43215',
+        country: 'US',
+        lat: null,
+        lon: null,
+        districts: {},
+      },
       work: { employer: 'Riverside Food Bank', occupation: null, title: 'Program Manager' },
       bio: 'Organizer, bike commuter.',
       avatarUrl: 'https://0.gravatar.com/avatar/d1468e34',
@@ -148,7 +183,12 @@ describe('buildContactRecord', () => {
     expect(record.profiles).toEqual([
       { network: 'github', handle: 'druiz-demo', url: 'https://github.com/druiz-demo', verified: true },
       { network: 'gravatar', handle: 'danaruiz', url: 'https://gravatar.com/danaruiz', verified: true },
-      { network: 'mastodon', handle: 'druiz@mastodon.example.net', url: 'https://mastodon.example.net/@druiz', verified: true },
+      {
+        network: 'mastodon',
+        handle: 'druiz@mastodon.example.net',
+        url: 'https://mastodon.example.net/@druiz',
+        verified: true,
+      },
       { network: 'twitter', handle: 'danaruiz', url: 'https://x.com/danaruiz', verified: false },
     ]);
   });
@@ -167,7 +207,10 @@ describe('buildContactRecord', () => {
 
   it('ranks the source before its confidence', () => {
     const record = buildContactRecord(
-      input([obs('voterfile', 'work.employer', 'County Board', 1, GITHUB_AT), obs('github', 'work.employer', 'riverside-fb', 0.75, GRAVATAR_AT)]),
+      input([
+        obs('voterfile', 'work.employer', 'County Board', 1, GITHUB_AT),
+        obs('github', 'work.employer', 'riverside-fb', 0.75, GRAVATAR_AT),
+      ]),
     );
 
     expect(record.work.employer).toBe('riverside-fb');
@@ -175,7 +218,10 @@ describe('buildContactRecord', () => {
 
   it('prefers the more confident value among sources of one rank, even an older one', () => {
     const record = buildContactRecord(
-      input([obs('gravatar', 'work.employer', 'Riverside Food Bank', 0.7, GITHUB_AT), obs('github', 'work.employer', 'riverside-fb', 0.85, GRAVATAR_AT)]),
+      input([
+        obs('gravatar', 'work.employer', 'Riverside Food Bank', 0.7, GITHUB_AT),
+        obs('github', 'work.employer', 'riverside-fb', 0.85, GRAVATAR_AT),
+      ]),
     );
 
     expect(record.work.employer).toBe('riverside-fb');
@@ -183,10 +229,16 @@ describe('buildContactRecord', () => {
 
   it('prefers the more recent value when rank and confidence tie', () => {
     const gravatarLater = buildContactRecord(
-      input([obs('github', 'bio', 'Volunteer data nerd', 0.9, GRAVATAR_AT), obs('gravatar', 'bio', 'Organizer, bike commuter.', 0.9, GITHUB_AT)]),
+      input([
+        obs('github', 'bio', 'Volunteer data nerd', 0.9, GRAVATAR_AT),
+        obs('gravatar', 'bio', 'Organizer, bike commuter.', 0.9, GITHUB_AT),
+      ]),
     );
     const githubLater = buildContactRecord(
-      input([obs('github', 'bio', 'Volunteer data nerd', 0.9, GITHUB_AT), obs('gravatar', 'bio', 'Organizer, bike commuter.', 0.9, GRAVATAR_AT)]),
+      input([
+        obs('github', 'bio', 'Volunteer data nerd', 0.9, GITHUB_AT),
+        obs('gravatar', 'bio', 'Organizer, bike commuter.', 0.9, GRAVATAR_AT),
+      ]),
     );
 
     expect(gravatarLater.bio).toBe('Organizer, bike commuter.');
@@ -195,7 +247,10 @@ describe('buildContactRecord', () => {
 
   it('falls back to the typed given and family names when nothing gives a display name', () => {
     const record = buildContactRecord(
-      input([obs(SIGNUP_PROVIDER, 'name.given', 'Dana', 1, CREATED_AT), obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT)]),
+      input([
+        obs(SIGNUP_PROVIDER, 'name.given', 'Dana', 1, CREATED_AT),
+        obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT),
+      ]),
     );
 
     expect(record.name).toEqual({ given: 'Dana', family: 'Ruiz', display: 'Dana Ruiz' });
@@ -204,9 +259,21 @@ describe('buildContactRecord', () => {
   it('aggregates profiles across providers, one per network and case-insensitive handle, verified if any source verified it', () => {
     const record = buildContactRecord(
       input([
-        obs('github', 'profiles', { ...profile('twitter', 'danaruiz', false), url: 'https://x.com/danaruiz' }, 0.6, GITHUB_AT),
+        obs(
+          'github',
+          'profiles',
+          { ...profile('twitter', 'danaruiz', false), url: 'https://x.com/danaruiz' },
+          0.6,
+          GITHUB_AT,
+        ),
         obs('github', 'profiles', profile('github', 'druiz-demo', true), 0.85, GITHUB_AT),
-        obs('gravatar', 'profiles', { ...profile('twitter', 'DanaRuiz', true), url: 'https://x.com/DanaRuiz' }, 0.9, GRAVATAR_AT),
+        obs(
+          'gravatar',
+          'profiles',
+          { ...profile('twitter', 'DanaRuiz', true), url: 'https://x.com/DanaRuiz' },
+          0.9,
+          GRAVATAR_AT,
+        ),
         obs('gravatar', 'profiles', profile('github', 'druiz-demo', true), 0.9, GRAVATAR_AT),
         obs('gravatar', 'profiles', profile('mastodon', 'druiz', true), 0.9, GRAVATAR_AT),
         obs('gravatar', 'profiles', profile('github', 'druiz', false), 0.5, GRAVATAR_AT),
@@ -224,7 +291,13 @@ describe('buildContactRecord', () => {
 
   it('spells a profile found twice as its best source does, whatever the order, and matches networks case-insensitively', () => {
     const fromGravatar = obs('gravatar', 'profiles', profile('github', 'druiz-demo', true), 0.9, GRAVATAR_AT);
-    const fromGithub = obs('github', 'profiles', { ...profile('GitHub', 'DRuiz-Demo', true), url: 'https://github.com/DRuiz-Demo' }, 0.85, GITHUB_AT);
+    const fromGithub = obs(
+      'github',
+      'profiles',
+      { ...profile('GitHub', 'DRuiz-Demo', true), url: 'https://github.com/DRuiz-Demo' },
+      0.85,
+      GITHUB_AT,
+    );
     const a = buildContactRecord(input([fromGravatar, fromGithub]));
     const b = buildContactRecord(input([fromGithub, fromGravatar]));
 
@@ -234,7 +307,10 @@ describe('buildContactRecord', () => {
 
   it('ignores profile observations that are not profiles', () => {
     const record = buildContactRecord(
-      input([obs('github', 'profiles', 'https://github.com/druiz-demo', 0.85, GITHUB_AT), obs('github', 'profiles', profile('github', 'druiz-demo', true), 0.85, GITHUB_AT)]),
+      input([
+        obs('github', 'profiles', 'https://github.com/druiz-demo', 0.85, GITHUB_AT),
+        obs('github', 'profiles', profile('github', 'druiz-demo', true), 0.85, GITHUB_AT),
+      ]),
     );
 
     expect(record.profiles).toEqual([profile('github', 'druiz-demo', true)]);
@@ -293,7 +369,10 @@ describe('buildContactRecord', () => {
 
   it('lists no conflict when a disagreeing source is below 0.7 confidence', () => {
     const record = buildContactRecord(
-      input([obs(SIGNUP_PROVIDER, 'name.display', 'Dana Ruiz', 1, CREATED_AT), obs('inference', 'name.display', 'Dana Smith', 0.69, GITHUB_AT)]),
+      input([
+        obs(SIGNUP_PROVIDER, 'name.display', 'Dana Ruiz', 1, CREATED_AT),
+        obs('inference', 'name.display', 'Dana Smith', 0.69, GITHUB_AT),
+      ]),
     );
 
     expect(record.conflicts).toEqual([]);
@@ -302,7 +381,10 @@ describe('buildContactRecord', () => {
 
   it('lists no conflict for values that differ only in case and spacing', () => {
     const record = buildContactRecord(
-      input([obs(SIGNUP_PROVIDER, 'name.display', 'Dana Ruiz', 1, CREATED_AT), obs('github', 'name.display', '  dana   RUIZ ', 0.85, GITHUB_AT)]),
+      input([
+        obs(SIGNUP_PROVIDER, 'name.display', 'Dana Ruiz', 1, CREATED_AT),
+        obs('github', 'name.display', '  dana   RUIZ ', 0.85, GITHUB_AT),
+      ]),
     );
 
     expect(record.conflicts).toEqual([]);
@@ -326,14 +408,23 @@ describe('buildContactRecord', () => {
       input(
         [],
         [
-          lookup('github', 'failed', GITHUB_AT, { attempts: 3, lastError: 'ProviderUnavailable: github answered HTTP 500', reason: null }),
+          lookup('github', 'failed', GITHUB_AT, {
+            attempts: 3,
+            lastError: 'ProviderUnavailable: github answered HTTP 500',
+            reason: null,
+          }),
           lookup('gravatar', 'skipped', GRAVATAR_AT, { attempts: 0, reason: 'no_lawful_basis', lastError: null }),
         ],
       ),
     );
 
     expect(record.lookups).toEqual({
-      github: { outcome: 'failed', attempts: 3, at: GITHUB_AT, lastError: 'ProviderUnavailable: github answered HTTP 500' },
+      github: {
+        outcome: 'failed',
+        attempts: 3,
+        at: GITHUB_AT,
+        lastError: 'ProviderUnavailable: github answered HTTP 500',
+      },
       gravatar: { outcome: 'skipped', attempts: 0, at: GRAVATAR_AT, reason: 'no_lawful_basis' },
     });
   });
@@ -343,8 +434,20 @@ describe('buildContactRecord', () => {
 
     expect(record.provenance['name.display']).toEqual([
       { provider: SIGNUP_PROVIDER, value: 'Dana Ruiz', confidence: 1, fetchedAt: CREATED_AT, sourceUrl: null },
-      { provider: 'gravatar', value: 'Dana Ruiz', confidence: 0.9, fetchedAt: GRAVATAR_AT, sourceUrl: 'https://gravatar.com/danaruiz' },
-      { provider: 'github', value: 'Dana Ruiz', confidence: 0.85, fetchedAt: GITHUB_AT, sourceUrl: 'https://github.com/druiz-demo' },
+      {
+        provider: 'gravatar',
+        value: 'Dana Ruiz',
+        confidence: 0.9,
+        fetchedAt: GRAVATAR_AT,
+        sourceUrl: 'https://gravatar.com/danaruiz',
+      },
+      {
+        provider: 'github',
+        value: 'Dana Ruiz',
+        confidence: 0.85,
+        fetchedAt: GITHUB_AT,
+        sourceUrl: 'https://github.com/druiz-demo',
+      },
     ]);
     expect(record.provenance['work.employer']?.map((p) => p.value)).toEqual(['Riverside Food Bank', 'riverside-fb']);
     expect(record.provenance.profiles?.map((p) => [p.provider, p.confidence])).toEqual([
@@ -371,7 +474,11 @@ describe('buildContactRecord', () => {
 
     for (const seed of [1, 2, 3, 42, 2026, 31337]) {
       const random = seededRandom(seed);
-      const record = buildContactRecord({ ...extra, observations: shuffled(extra.observations, random), lookups: shuffled(extra.lookups, random) });
+      const record = buildContactRecord({
+        ...extra,
+        observations: shuffled(extra.observations, random),
+        lookups: shuffled(extra.lookups, random),
+      });
       expect(record, `seed ${seed}`).toEqual(expected);
       expect(JSON.stringify(record), `seed ${seed}`).toBe(JSON.stringify(expected));
     }
@@ -385,10 +492,16 @@ describe('buildContactRecord', () => {
 
   it('sets updatedAt to the latest of the creation, observation and lookup times', () => {
     const latestObservation = buildContactRecord(
-      input([obs('github', 'bio', 'x', 0.85, '2026-05-02T00:00:00.000Z')], [lookup('github', 'matched', '2026-05-01T11:00:00.000Z')]),
+      input(
+        [obs('github', 'bio', 'x', 0.85, '2026-05-02T00:00:00.000Z')],
+        [lookup('github', 'matched', '2026-05-01T11:00:00.000Z')],
+      ),
     );
     const latestLookup = buildContactRecord(
-      input([obs('github', 'bio', 'x', 0.85, '2026-05-01T11:00:00.000Z')], [lookup('github', 'matched', '2026-05-03T00:00:00.000Z')]),
+      input(
+        [obs('github', 'bio', 'x', 0.85, '2026-05-01T11:00:00.000Z')],
+        [lookup('github', 'matched', '2026-05-03T00:00:00.000Z')],
+      ),
     );
     const onlyCreation = buildContactRecord(input([], []));
 
@@ -399,7 +512,9 @@ describe('buildContactRecord', () => {
 
   it('carries FEC donations as restricted, whatever the observation said', () => {
     const record = buildContactRecord(
-      input([obs('fec', 'donations', { count: 3, total: 750, lastDate: '2025-10-14', restricted: false }, 0.6, GITHUB_AT)]),
+      input([
+        obs('fec', 'donations', { count: 3, total: 750, lastDate: '2025-10-14', restricted: false }, 0.6, GITHUB_AT),
+      ]),
     );
     expect(record.donations).toEqual({ count: 3, total: 750, lastDate: '2025-10-14', restricted: true });
     expect(buildContactRecord(input([])).donations).toBeNull();
@@ -409,31 +524,52 @@ describe('buildContactRecord', () => {
     const sneaky = obs('github', 'consent', { socialProfiles: true }, 0.99, GITHUB_AT);
 
     expect(buildContactRecord(input([sneaky], [], null)).consent).toBeNull();
-    expect(buildContactRecord(input([sneaky], [], { socialProfiles: false })).consent).toEqual({ socialProfiles: false });
+    expect(buildContactRecord(input([sneaky], [], { socialProfiles: false })).consent).toEqual({
+      socialProfiles: false,
+    });
     expect(buildContactRecord(input([], [], CONSENT)).consent).toEqual(CONSENT);
   });
 });
 
 describe('buildContactRecord: voter file, flags, suppression (record schema 2)', () => {
-  const VOTER = { voterId: 'BN12345', status: 'A', party: 'DEM', precinct: '05-07', registrationDate: '2012-10-01', matchScore: 0.93 };
+  const VOTER = {
+    voterId: 'BN12345',
+    status: 'A',
+    party: 'DEM',
+    precinct: '05-07',
+    registrationDate: '2012-10-01',
+    matchScore: 0.93,
+  };
 
   it('carries the voter-file registration as `voter`, with its provenance, ranked as a public record', () => {
     const record = buildContactRecord(
       input([
-        obs('voterfile', 'voter', { ...VOTER, districts: { congressional: 'NC-04' }, votes: [{ election: '11/05/2024', method: 'ABSENTEE' }] }, 0.93, GITHUB_AT),
+        obs(
+          'voterfile',
+          'voter',
+          { ...VOTER, districts: { congressional: 'NC-04' }, votes: [{ election: '11/05/2024', method: 'ABSENTEE' }] },
+          0.93,
+          GITHUB_AT,
+        ),
         obs('voterfile', 'location.locality', 'Durham', 0.93, GITHUB_AT),
         obs('inference', 'location.locality', 'Raleigh', 0.95, GITHUB_AT),
       ]),
     );
 
-    expect(record.voter).toEqual({ ...VOTER, districts: { congressional: 'NC-04' }, votes: [{ election: '11/05/2024', method: 'ABSENTEE' }] });
+    expect(record.voter).toEqual({
+      ...VOTER,
+      districts: { congressional: 'NC-04' },
+      votes: [{ election: '11/05/2024', method: 'ABSENTEE' }],
+    });
     expect(record.provenance.voter?.[0]).toMatchObject({ provider: 'voterfile', confidence: 0.93 });
     expect(record.location.locality).toBe('Durham');
     expect(ContactRecordSchema.parse(record)).toEqual(record);
   });
 
   it('fills what a voter observation leaves out with null, and ignores one that is not a registration', () => {
-    expect(buildContactRecord(input([obs('voterfile', 'voter', { voterId: 'X1', matchScore: 0.9 }, 0.9, GITHUB_AT)])).voter).toEqual({
+    expect(
+      buildContactRecord(input([obs('voterfile', 'voter', { voterId: 'X1', matchScore: 0.9 }, 0.9, GITHUB_AT)])).voter,
+    ).toEqual({
       voterId: 'X1',
       status: null,
       party: null,
@@ -445,9 +581,17 @@ describe('buildContactRecord: voter file, flags, suppression (record schema 2)',
   });
 
   it('flags the contact when two sources of 0.85 or more disagree on a name or an address', () => {
-    const name = buildContactRecord(input([obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT), obs('github', 'name.family', 'Alvarez', 0.85, GITHUB_AT)]));
+    const name = buildContactRecord(
+      input([
+        obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT),
+        obs('github', 'name.family', 'Alvarez', 0.85, GITHUB_AT),
+      ]),
+    );
     const place = buildContactRecord(
-      input([obs(SIGNUP_PROVIDER, 'location.postalCode', '43201', 1, CREATED_AT), obs('voterfile', 'location.postalCode', '27705', 0.9, GITHUB_AT)]),
+      input([
+        obs(SIGNUP_PROVIDER, 'location.postalCode', '43201', 1, CREATED_AT),
+        obs('voterfile', 'location.postalCode', '27705', 0.9, GITHUB_AT),
+      ]),
     );
 
     expect(name.status).toBe('flagged');
@@ -456,9 +600,17 @@ describe('buildContactRecord: voter file, flags, suppression (record schema 2)',
   });
 
   it('lists but does not flag a conflict below 0.85, or one on a work field', () => {
-    const weak = buildContactRecord(input([obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT), obs('github', 'name.family', 'Alvarez', 0.8, GITHUB_AT)]));
+    const weak = buildContactRecord(
+      input([
+        obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT),
+        obs('github', 'name.family', 'Alvarez', 0.8, GITHUB_AT),
+      ]),
+    );
     const work = buildContactRecord(
-      input([obs('gravatar', 'work.employer', 'Riverside Food Bank', 0.9, GRAVATAR_AT), obs('github', 'work.employer', 'riverside-fb', 0.85, GITHUB_AT)]),
+      input([
+        obs('gravatar', 'work.employer', 'Riverside Food Bank', 0.9, GRAVATAR_AT),
+        obs('github', 'work.employer', 'riverside-fb', 0.85, GITHUB_AT),
+      ]),
     );
 
     expect(weak.conflicts).toHaveLength(1);
@@ -469,7 +621,10 @@ describe('buildContactRecord: voter file, flags, suppression (record schema 2)',
 
   it('sees no conflict in values that differ only by accents', () => {
     const record = buildContactRecord(
-      input([obs(SIGNUP_PROVIDER, 'location.region', 'Île-de-France', 1, CREATED_AT), obs('ban', 'location.region', 'Ile-de-France', 0.9, GITHUB_AT)]),
+      input([
+        obs(SIGNUP_PROVIDER, 'location.region', 'Île-de-France', 1, CREATED_AT),
+        obs('ban', 'location.region', 'Ile-de-France', 0.9, GITHUB_AT),
+      ]),
     );
 
     expect(record.conflicts).toEqual([]);
@@ -478,7 +633,13 @@ describe('buildContactRecord: voter file, flags, suppression (record schema 2)',
 
   it('is suppressed when the contact is, whatever its lookups and conflicts', () => {
     const record = buildContactRecord({
-      ...input([obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT), obs('github', 'name.family', 'Alvarez', 0.9, GITHUB_AT)], [lookup('github', 'failed', GITHUB_AT)]),
+      ...input(
+        [
+          obs(SIGNUP_PROVIDER, 'name.family', 'Ruiz', 1, CREATED_AT),
+          obs('github', 'name.family', 'Alvarez', 0.9, GITHUB_AT),
+        ],
+        [lookup('github', 'failed', GITHUB_AT)],
+      ),
       suppressed: true,
     });
 
@@ -560,7 +721,17 @@ describe('signupFromOptions', () => {
   it('builds a validated signup from command-line options, with consent when --consent-social is given', () => {
     const signup = signupFromOptions(
       ' Dana.Ruiz@Example.org ',
-      { givenName: 'Dana', familyName: 'Ruiz', birthYear: '1988', address: '12 Elm St', locality: 'Columbus', region: 'OH', postalCode: '43215', country: 'us', consentSocial: true },
+      {
+        givenName: 'Dana',
+        familyName: 'Ruiz',
+        birthYear: '1988',
+        address: '12 Elm St',
+        locality: 'Columbus',
+        region: 'OH',
+        postalCode: '43215',
+        country: 'us',
+        consentSocial: true,
+      },
       now,
     );
 

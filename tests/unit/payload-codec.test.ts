@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AesGcmPayloadCodec, derivedPayloadKey, ENCRYPTED_ENCODING, parsePayloadKeys } from '../../client/codec/aes-gcm-codec.js';
+import {
+  AesGcmPayloadCodec,
+  derivedPayloadKey,
+  ENCRYPTED_ENCODING,
+  parsePayloadKeys,
+} from '../../client/codec/aes-gcm-codec.js';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
 const payload = defaultPayloadConverter.toPayload({ email: 'dana.ruiz@example.org', givenName: 'Dana' });
@@ -13,7 +18,10 @@ describe('AesGcmPayloadCodec', () => {
     expect(new TextDecoder().decode(encrypted!.metadata!.encoding)).toBe(ENCRYPTED_ENCODING);
     expect(Buffer.from(encrypted!.data!).includes(Buffer.from('dana.ruiz'))).toBe(false);
     const [decrypted] = await codec.decode([encrypted!]);
-    expect(defaultPayloadConverter.fromPayload(decrypted!)).toEqual({ email: 'dana.ruiz@example.org', givenName: 'Dana' });
+    expect(defaultPayloadConverter.fromPayload(decrypted!)).toEqual({
+      email: 'dana.ruiz@example.org',
+      givenName: 'Dana',
+    });
   });
 
   it('uses a fresh IV each time', async () => {
@@ -59,12 +67,18 @@ describe('payload keys', () => {
   });
 
   it('names the entry that is wrong', () => {
-    expect(() => parsePayloadKeys(`short:${randomBytes(16).toString('base64')}`)).toThrow(/key "short" must decode to 32 bytes/);
+    expect(() => parsePayloadKeys(`short:${randomBytes(16).toString('base64')}`)).toThrow(
+      /key "short" must decode to 32 bytes/,
+    );
     expect(() => parsePayloadKeys('nokey')).toThrow(/"nokey" must be id:base64key/);
   });
 
   it('derives the same key from the same pseudonym key, and another from another', () => {
-    expect(derivedPayloadKey('secret-one-0123456789').key.equals(derivedPayloadKey('secret-one-0123456789').key)).toBe(true);
-    expect(derivedPayloadKey('secret-one-0123456789').key.equals(derivedPayloadKey('secret-two-0123456789').key)).toBe(false);
+    expect(derivedPayloadKey('secret-one-0123456789').key.equals(derivedPayloadKey('secret-one-0123456789').key)).toBe(
+      true,
+    );
+    expect(derivedPayloadKey('secret-one-0123456789').key.equals(derivedPayloadKey('secret-two-0123456789').key)).toBe(
+      false,
+    );
   });
 });

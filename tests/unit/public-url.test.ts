@@ -61,7 +61,9 @@ describe('unstorableUrlReason', () => {
     expect(unstorableUrlReason('https://intranet/')).toBe('host is a single-label name');
     expect(unstorableUrlReason('https://app.localhost/')).toBe('host is under the reserved name .localhost');
     expect(unstorableUrlReason('https://printer.local/')).toBe('host is under the reserved name .local');
-    expect(unstorableUrlReason('https://intranet.corp.internal/people/ada')).toBe('host is under the reserved name .internal');
+    expect(unstorableUrlReason('https://intranet.corp.internal/people/ada')).toBe(
+      'host is under the reserved name .internal',
+    );
     expect(unstorableUrlReason('https://router.home.arpa/')).toBe('host is under the reserved name .home.arpa');
     expect(unstorableUrlReason('https://box.localdomain/')).toBe('host is under the reserved name .localdomain');
     expect(unstorableUrlReason('https://LOCALHOST./')).toBe('host is a single-label name');
@@ -73,7 +75,11 @@ describe('withStorableUrls', () => {
     const input = [
       obs('name.display', 'Ada', 'https://gravatar.com/ada'),
       obs('avatarUrl', 'https://gravatar.com/avatar/abc', 'https://gravatar.com/ada'),
-      obs('profiles', { network: 'github', handle: 'ada', url: 'https://github.com/ada', verified: true }, 'https://github.com/ada'),
+      obs(
+        'profiles',
+        { network: 'github', handle: 'ada', url: 'https://github.com/ada', verified: true },
+        'https://github.com/ada',
+      ),
       obs('location.lat', 39.96),
     ];
 
@@ -84,14 +90,26 @@ describe('withStorableUrls', () => {
     const { observations, dropped } = withStorableUrls([
       obs('name.display', 'Ada', 'https://gravatar.com/ada'),
       obs('avatarUrl', 'http://10.0.0.1/admin', 'https://gravatar.com/ada'),
-      obs('profiles', { network: 'mastodon', handle: 'ada', url: 'https://127.0.0.1/', verified: true }, 'https://gravatar.com/ada'),
-      obs('profiles', { network: 'github', handle: 'ada', url: 'https://github.com/ada', verified: true }, 'https://gravatar.com/ada'),
+      obs(
+        'profiles',
+        { network: 'mastodon', handle: 'ada', url: 'https://127.0.0.1/', verified: true },
+        'https://gravatar.com/ada',
+      ),
+      obs(
+        'profiles',
+        { network: 'github', handle: 'ada', url: 'https://github.com/ada', verified: true },
+        'https://gravatar.com/ada',
+      ),
     ]);
 
     expect(dropped).toBe(2);
     expect(observations).toEqual([
       obs('name.display', 'Ada', 'https://gravatar.com/ada'),
-      obs('profiles', { network: 'github', handle: 'ada', url: 'https://github.com/ada', verified: true }, 'https://gravatar.com/ada'),
+      obs(
+        'profiles',
+        { network: 'github', handle: 'ada', url: 'https://github.com/ada', verified: true },
+        'https://gravatar.com/ada',
+      ),
       obs('dropped', { field: 'avatarUrl', part: 'value', reason: 'not an https URL' }),
       obs('dropped', { field: 'profiles', part: 'value', reason: 'host is not a public address' }),
     ]);
@@ -125,6 +143,9 @@ describe('withStorableUrls', () => {
     const { observations, dropped } = withStorableUrls(input, ['http://127.0.0.1:47810', 'https://{instance}']);
 
     expect(dropped).toBe(1);
-    expect(observations).toEqual([obs('location.lat', 39.96, request), obs('dropped', { field: 'avatarUrl', part: 'value', reason: 'not an https URL' })]);
+    expect(observations).toEqual([
+      obs('location.lat', 39.96, request),
+      obs('dropped', { field: 'avatarUrl', part: 'value', reason: 'not an https URL' }),
+    ]);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { burstSafeRate, largestSafeRate, overrunWindow, windowOverAllPaths, worstCaseInWindow, worstCaseRequests } from '../../domain/rate-budget.js';
+import {
+  burstSafeRate,
+  largestSafeRate,
+  overrunWindow,
+  windowOverAllPaths,
+  worstCaseInWindow,
+  worstCaseRequests,
+} from '../../domain/rate-budget.js';
 
 describe('worstCaseInWindow', () => {
   it('adds the token bucket burst and one more to the steady rate', () => {
@@ -22,7 +29,13 @@ describe('burstSafeRate', () => {
   });
 
   it('never lets the worst window exceed the headroom of the limit', () => {
-    for (const [max, windowSeconds] of [[30, 60], [300, 300], [10, 1], [4, 1], [5000, 3600]] as const) {
+    for (const [max, windowSeconds] of [
+      [30, 60],
+      [300, 300],
+      [10, 1],
+      [4, 1],
+      [5000, 3600],
+    ] as const) {
       const rate = burstSafeRate({ max, windowSeconds });
       expect(rate).toBeGreaterThan(0);
       expect(worstCaseInWindow(rate, windowSeconds)).toBeLessThanOrEqual(Math.floor(max * 0.9));
@@ -47,16 +60,24 @@ describe('worstCaseRequests', () => {
   });
 
   it('counts only the requests a window names (GitHub search: the first; core: the trailing user request)', () => {
-    expect(worstCaseRequests(0.4, { max: 30, windowSeconds: 60, leading: 1, trailing: 0 }, GITHUB_LOOKUP)).toBe(worstCaseInWindow(0.4, 60));
-    expect(worstCaseRequests(0.4, { max: 5000, windowSeconds: 3600, leading: 0, trailing: 1 }, GITHUB_LOOKUP)).toBe(worstCaseInWindow(0.4, 3610));
+    expect(worstCaseRequests(0.4, { max: 30, windowSeconds: 60, leading: 1, trailing: 0 }, GITHUB_LOOKUP)).toBe(
+      worstCaseInWindow(0.4, 60),
+    );
+    expect(worstCaseRequests(0.4, { max: 5000, windowSeconds: 3600, leading: 0, trailing: 1 }, GITHUB_LOOKUP)).toBe(
+      worstCaseInWindow(0.4, 3610),
+    );
   });
 });
 
 describe('largestSafeRate', () => {
   it('keeps a per-second and a per-minute window together, two requests per lookup', () => {
-    const windows = [windowOverAllPaths({ max: 10, windowSeconds: 1 }, GITHUB_LOOKUP), windowOverAllPaths({ max: 30, windowSeconds: 60 }, GITHUB_LOOKUP)];
+    const windows = [
+      windowOverAllPaths({ max: 10, windowSeconds: 1 }, GITHUB_LOOKUP),
+      windowOverAllPaths({ max: 30, windowSeconds: 60 }, GITHUB_LOOKUP),
+    ];
     const rate = largestSafeRate(windows, GITHUB_LOOKUP);
-    for (const window of windows) expect(worstCaseRequests(rate, window, GITHUB_LOOKUP)).toBeLessThanOrEqual(window.max);
+    for (const window of windows)
+      expect(worstCaseRequests(rate, window, GITHUB_LOOKUP)).toBeLessThanOrEqual(window.max);
     expect(overrunWindow(rate, windows, GITHUB_LOOKUP)).toBeUndefined();
     expect(overrunWindow(rate + 0.001, windows, GITHUB_LOOKUP)?.limit.windowSeconds).toBe(60);
     // Twice the requests per lookup, about half the rate of a single-request provider under the same minute.

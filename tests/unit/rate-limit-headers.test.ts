@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { githubRateLimitDelay } from '../../activities/providers/github.js';
 import { errorForStatus, LookupError } from '../../activities/providers/lookup-error.js';
-import { header, parseEpochSecondsReset, parseIsoReset, parseRetryAfter } from '../../activities/providers/rate-limit-headers.js';
+import {
+  header,
+  parseEpochSecondsReset,
+  parseIsoReset,
+  parseRetryAfter,
+} from '../../activities/providers/rate-limit-headers.js';
 import { LOOKUP_ERROR_TYPES, type LookupErrorType } from '../../schemas/lookup.js';
 
 /** A whole second, so HTTP dates (second precision) give exact delays. */
@@ -39,9 +44,12 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', NOW)).toBe(0);
   });
 
-  it.each([undefined, '', '   ', 'soon', 'later please', '5s', 'NaN', '-5', '+5', '1,5', 'version 2', 'abc 1'])('answers undefined for %j', (value) => {
-    expect(parseRetryAfter(value, NOW)).toBeUndefined();
-  });
+  it.each([undefined, '', '   ', 'soon', 'later please', '5s', 'NaN', '-5', '+5', '1,5', 'version 2', 'abc 1'])(
+    'answers undefined for %j',
+    (value) => {
+      expect(parseRetryAfter(value, NOW)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseEpochSecondsReset', () => {
@@ -54,9 +62,12 @@ describe('parseEpochSecondsReset', () => {
     expect(parseEpochSecondsReset(epochSeconds(NOW - 60_000), NOW)).toBe(0);
   });
 
-  it.each([undefined, '', 'abc', '1.5', '-5', new Date(NOW + 5_000).toISOString()])('answers undefined for %j', (value) => {
-    expect(parseEpochSecondsReset(value, NOW)).toBeUndefined();
-  });
+  it.each([undefined, '', 'abc', '1.5', '-5', new Date(NOW + 5_000).toISOString()])(
+    'answers undefined for %j',
+    (value) => {
+      expect(parseEpochSecondsReset(value, NOW)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseIsoReset', () => {
@@ -112,11 +123,19 @@ describe('LookupError', () => {
 });
 
 describe('githubRateLimitDelay', () => {
-  const reply = (status: number, headers: Record<string, string> = {}, body: unknown = { message: 'x' }) => ({ status, headers, body });
+  const reply = (status: number, headers: Record<string, string> = {}, body: unknown = { message: 'x' }) => ({
+    status,
+    headers,
+    body,
+  });
 
   it('waits until x-ratelimit-reset on a 403 with no quota left (primary limit)', () => {
     const delay = githubRateLimitDelay(
-      reply(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': epochSeconds(NOW + 90_000) }, { message: 'API rate limit exceeded for 127.0.0.1.' }),
+      reply(
+        403,
+        { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': epochSeconds(NOW + 90_000) },
+        { message: 'API rate limit exceeded for 127.0.0.1.' },
+      ),
       NOW,
     );
 
@@ -129,7 +148,11 @@ describe('githubRateLimitDelay', () => {
 
   it('waits for retry-after on a 403 (secondary limit)', () => {
     const delay = githubRateLimitDelay(
-      reply(403, { 'retry-after': '30', 'x-ratelimit-remaining': '12' }, { message: 'You have exceeded a secondary rate limit.' }),
+      reply(
+        403,
+        { 'retry-after': '30', 'x-ratelimit-remaining': '12' },
+        { message: 'You have exceeded a secondary rate limit.' },
+      ),
       NOW,
     );
 
@@ -151,7 +174,11 @@ describe('githubRateLimitDelay', () => {
 
   it('waits a minute on a 403 whose message names a secondary rate limit', () => {
     const delay = githubRateLimitDelay(
-      reply(403, { 'x-ratelimit-remaining': '4999' }, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }),
+      reply(
+        403,
+        { 'x-ratelimit-remaining': '4999' },
+        { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+      ),
       NOW,
     );
 
@@ -159,12 +186,22 @@ describe('githubRateLimitDelay', () => {
   });
 
   it('answers undefined for a 403 that is a plain refusal', () => {
-    expect(githubRateLimitDelay(reply(403, { 'x-ratelimit-remaining': '4999' }, { message: 'Resource not accessible by integration' }), NOW)).toBeUndefined();
+    expect(
+      githubRateLimitDelay(
+        reply(403, { 'x-ratelimit-remaining': '4999' }, { message: 'Resource not accessible by integration' }),
+        NOW,
+      ),
+    ).toBeUndefined();
     expect(githubRateLimitDelay(reply(403, {}, undefined), NOW)).toBeUndefined();
   });
 
   it('answers undefined for a success, even one carrying rate-limit headers', () => {
-    expect(githubRateLimitDelay(reply(200, { 'x-ratelimit-remaining': '0', 'retry-after': '5' }, { total_count: 0, items: [] }), NOW)).toBeUndefined();
+    expect(
+      githubRateLimitDelay(
+        reply(200, { 'x-ratelimit-remaining': '0', 'retry-after': '5' }, { total_count: 0, items: [] }),
+        NOW,
+      ),
+    ).toBeUndefined();
   });
 
   it('answers undefined for statuses other than 403 and 429', () => {

@@ -6,7 +6,9 @@ const policy = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumInterval
 describe('fullJitterDelayMs', () => {
   it('draws uniformly below the policy’s exponential interval for the attempt, capped at its maximum', () => {
     const almostOne = () => 0.999_999;
-    expect([1, 2, 3, 4, 7, 8, 20].map((attempt) => fullJitterDelayMs(attempt, policy, almostOne))).toEqual([999, 1999, 3999, 7999, 59_999, 59_999, 59_999]);
+    expect([1, 2, 3, 4, 7, 8, 20].map((attempt) => fullJitterDelayMs(attempt, policy, almostOne))).toEqual([
+      999, 1999, 3999, 7999, 59_999, 59_999, 59_999,
+    ]);
     expect(fullJitterDelayMs(3, policy, () => 0.5)).toBe(2000);
   });
 
@@ -29,8 +31,16 @@ describe('backoffPolicyOf', () => {
       backoffCoefficient: 3,
       maximumIntervalMs: 500,
     });
-    expect(backoffPolicyOf(undefined)).toEqual({ initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 100_000 });
-    expect(backoffPolicyOf({ initialInterval: 200 })).toEqual({ initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 20_000 });
+    expect(backoffPolicyOf(undefined)).toEqual({
+      initialIntervalMs: 1000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 100_000,
+    });
+    expect(backoffPolicyOf({ initialInterval: 200 })).toEqual({
+      initialIntervalMs: 200,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 20_000,
+    });
   });
 });
 

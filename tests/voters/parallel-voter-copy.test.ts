@@ -41,7 +41,9 @@ async function parallel(text: string, blockChars: number, pieceChars = 97, worke
   const stats = { rows: 0, rejected: 0 };
   const rejects: Array<[number, string]> = [];
   // The text arrives in small pieces, so blocks are cut across them.
-  const pieces = Array.from({ length: Math.ceil(text.length / pieceChars) }, (_, i) => text.slice(i * pieceChars, (i + 1) * pieceChars));
+  const pieces = Array.from({ length: Math.ceil(text.length / pieceChars) }, (_, i) =>
+    text.slice(i * pieceChars, (i + 1) * pieceChars),
+  );
   let copy = '';
   for await (const chunk of voterCopyInWorkers({
     text: Readable.from(pieces),

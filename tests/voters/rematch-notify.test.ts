@@ -88,7 +88,13 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
       givenName,
       familyName,
       birthYear: 1995,
-      postalAddress: { lines: ['720 E Market St'], locality: 'Greensboro', region: 'NC', postalCode: '27401', country: 'US' },
+      postalAddress: {
+        lines: ['720 E Market St'],
+        locality: 'Greensboro',
+        region: 'NC',
+        postalCode: '27401',
+        country: 'US',
+      },
     };
   }
 
@@ -100,12 +106,19 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
   function voterFile(gone: string[], moved: boolean): string {
     const made = (['lena', 'owen', 'maria'] as const).flatMap((who) => {
       const pair = PAIRS[who];
-      const like = (ncid: string, as: string) => ({ ...baseRows.find((r) => r.ncid === ncid)!, ncid: as, first_name: pair.first, last_name: pair.last });
+      const like = (ncid: string, as: string) => ({
+        ...baseRows.find((r) => r.ncid === ncid)!,
+        ncid: as,
+        first_name: pair.first,
+        last_name: pair.last,
+      });
       return [like(PAIRS.jamal.kept, pair.kept), like(PAIRS.jamal.gone, pair.gone)];
     });
     const rows = [...baseRows, ...made]
       .filter((row) => !gone.includes(row.ncid))
-      .map((row) => (moved && row.ncid === 'DU132018' ? { ...row, res_street_address: '77  ERWIN RD', precinct_abbrv: '05' } : row));
+      .map((row) =>
+        moved && row.ncid === 'DU132018' ? { ...row, res_street_address: '77  ERWIN RD', precinct_abbrv: '05' } : row,
+      );
     return ncvoterText(header, rows);
   }
   async function importFile(source: string, text: string): Promise<void> {
@@ -144,7 +157,10 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
   }
 
   /** Runs the real `enrich` binary against the test database; resolves with its exit code and both outputs. */
-  async function enrich(args: string[], temporalAddress: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function enrich(
+    args: string[],
+    temporalAddress: string,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     const childEnv = {
       ...process.env,
       LOG_LEVEL: 'silent',
@@ -154,7 +170,10 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
       PAYLOAD_ENCRYPTION: 'off',
     };
     try {
-      const { stdout, stderr } = await execFileP('node', ['bin/enrich.js', ...args], { env: childEnv, timeout: 90_000 });
+      const { stdout, stderr } = await execFileP('node', ['bin/enrich.js', ...args], {
+        env: childEnv,
+        timeout: 90_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -179,11 +198,15 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
     for (const who of Object.keys(SIGNUPS) as Who[]) {
       expect((await startEnrichment(env.client, config, SIGNUPS[who])).status).toBe('started');
     }
-    for (const who of Object.keys(SIGNUPS) as Who[]) views.set(who, await waitForSettled(env.client, workflowIdOf(who)));
+    for (const who of Object.keys(SIGNUPS) as Who[])
+      views.set(who, await waitForSettled(env.client, workflowIdOf(who)));
     expect(views.get('priya')).toMatchObject({ status: 'enriched', lookups: { voterfile: { outcome: 'matched' } } });
     const flagged = ['jamal', 'lena', 'owen', 'maria'] as const;
     for (const who of flagged) {
-      expect(views.get(who), who).toMatchObject({ status: 'flagged', lookups: { voterfile: { outcome: 'failed', errorType: 'AmbiguousMatch' } } });
+      expect(views.get(who), who).toMatchObject({
+        status: 'flagged',
+        lookups: { voterfile: { outcome: 'failed', errorType: 'AmbiguousMatch' } },
+      });
       const description = await handleOf(who).describe();
       expect(description.status.name, who).toBe('RUNNING');
       expect(description.typedSearchAttributes.get(FlaggedProvidersKey), who).toEqual(['voterfile']);
@@ -191,7 +214,8 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
     // Visibility trails the workflows by a moment: wait until the rematch could find all four.
     await eventually('the four flagged workflows in visibility', async () => {
       const listed = new Set<string>();
-      for await (const e of env.client.workflow.list({ query: OPEN_FLAGGED_ON_VOTERFILE_QUERY })) listed.add(e.workflowId);
+      for await (const e of env.client.workflow.list({ query: OPEN_FLAGGED_ON_VOTERFILE_QUERY }))
+        listed.add(e.workflowId);
       return flagged.every((who) => listed.has(workflowIdOf(who))) ? true : undefined;
     });
 
@@ -199,7 +223,12 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
     await importFile('ncvoter-2.txt', voterFile([PAIRS.jamal.gone], true));
     const output = await runVotersRematch(config, { json: true });
     expect(output).not.toContain('@');
-    const report = JSON.parse(output) as { changes: Record<string, number>; notified: number; warning?: string; remerged: { examined: number } };
+    const report = JSON.parse(output) as {
+      changes: Record<string, number>;
+      notified: number;
+      warning?: string;
+      remerged: { examined: number };
+    };
     expect(report.changes).toMatchObject({ new_match: 1, moved: 1 });
     expect(report.remerged.examined).toBe(2);
     // Jamal only: Priya changed but her workflow is closed; Maria, Lena and Owen are flagged but the file did not change them.
@@ -219,12 +248,18 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
     expect(result).toMatchObject({ status: 'enriched', lookups: { voterfile: { outcome: 'matched' } } });
     // One signal, asking for the voter file only.
     expect(await retrySignals('jamal')).toEqual([{ providers: ['voterfile'] }]);
-    expect(await findContactView(database.db, keyOf('jamal'))).toMatchObject({ status: 'enriched', voter: { voterId: PAIRS.jamal.kept } });
+    expect(await findContactView(database.db, keyOf('jamal'))).toMatchObject({
+      status: 'enriched',
+      voter: { voterId: PAIRS.jamal.kept },
+    });
 
     for (const who of ['lena', 'owen', 'maria'] as const) {
       expect(await retrySignals(who), who).toEqual([]);
       const d = await handleOf(who).describe();
-      expect([d.status.name, d.typedSearchAttributes.get(FlaggedProvidersKey)], who).toEqual(['RUNNING', ['voterfile']]);
+      expect([d.status.name, d.typedSearchAttributes.get(FlaggedProvidersKey)], who).toEqual([
+        'RUNNING',
+        ['voterfile'],
+      ]);
     }
     expect(await retrySignals('priya')).toEqual([]);
   }, 240_000);
@@ -236,12 +271,17 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/changed: 1 new matches/);
     expect(run.stdout).toMatch(/^ {2}notified: 0 open enrichments/m);
-    expect(run.stdout).toMatch(/^warning: open enrichments were not notified \(--no-notify\).*run `enrich retry --all-flagged`/m);
+    expect(run.stdout).toMatch(
+      /^warning: open enrichments were not notified \(--no-notify\).*run `enrich retry --all-flagged`/m,
+    );
     expect(run.stdout + run.stderr).not.toContain('@');
 
     // Committed: the store has Lena matched and unflagged.
     expect(await voterfileLookup('lena')).toMatchObject({ outcome: 'matched', error_type: null });
-    expect(await findContactView(database.db, keyOf('lena'))).toMatchObject({ status: 'enriched', voter: { voterId: PAIRS.lena.kept } });
+    expect(await findContactView(database.db, keyOf('lena'))).toMatchObject({
+      status: 'enriched',
+      voter: { voterId: PAIRS.lena.kept },
+    });
     // Not signalled: her workflow still waits, flagged on voterfile.
     expect(await retrySignals('lena')).toEqual([]);
     const d = await handleOf('lena').describe();
@@ -261,7 +301,10 @@ describe('enrich voters rematch notifies open enrichments flagged on voterfile',
     expect(run.stdout + run.stderr).not.toContain('@');
 
     expect(await voterfileLookup('owen')).toMatchObject({ outcome: 'matched', error_type: null });
-    expect(await findContactView(database.db, keyOf('owen'))).toMatchObject({ status: 'enriched', voter: { voterId: PAIRS.owen.kept } });
+    expect(await findContactView(database.db, keyOf('owen'))).toMatchObject({
+      status: 'enriched',
+      voter: { voterId: PAIRS.owen.kept },
+    });
     expect(await retrySignals('owen')).toEqual([]);
     // Maria's namesakes are both still there: still ambiguous, still flagged, never signalled.
     expect(await voterfileLookup('maria')).toMatchObject({ outcome: 'failed', error_type: 'AmbiguousMatch' });

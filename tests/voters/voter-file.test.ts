@@ -14,7 +14,12 @@ import { migrateToLatest } from '../../store/migrate.js';
 import type { DatabaseHandle } from '../../store/open-database.js';
 import { importVoterFile, type VoterFileReject } from '../../store/voters/import-voter-file.js';
 import { rematchVoters } from '../../store/voters/rematch-voters.js';
-import { NCVOTER_COLUMNS, NCVOTER_MAPPING, parseVoterFileMapping, VoterFileError } from '../../store/voters/voter-file-format.js';
+import {
+  NCVOTER_COLUMNS,
+  NCVOTER_MAPPING,
+  parseVoterFileMapping,
+  VoterFileError,
+} from '../../store/voters/voter-file-format.js';
 import { findVoterReview, matchVoterInDatabase } from '../../store/voters/voter-lookups.js';
 import { withVoterTables } from '../../store/voters/voter-tables.js';
 import { STORE_BACKENDS } from '../support/store-backends.js';
@@ -22,7 +27,6 @@ import { STORE_BACKENDS } from '../support/store-backends.js';
 const DEMO_VOTERS = 'demo/data/ncvoter-demo.txt';
 const DEMO_HISTORY = 'demo/data/ncvhis-demo.txt';
 const THRESHOLDS = { highThreshold: 0.97, lowThreshold: 0.5 };
-
 
 interface DemoSupporter {
   email: string;
@@ -36,13 +40,22 @@ interface DemoSupporter {
   birth_year: string;
 }
 
-const contactKey = (email: string) => email.toLowerCase().replace(/[^a-z0-9]/g, '').padEnd(64, '0').slice(0, 64);
+const contactKey = (email: string) =>
+  email
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .padEnd(64, '0')
+    .slice(0, 64);
 
 /** The demo's French supporters: not the US file's country, so the rematch skips them (their lookups answer no match). */
-const frenchContacts = (supporters: DemoSupporter[]) => new Set(supporters.filter((s) => s.country === 'FR').map((s) => contactKey(s.email)));
+const frenchContacts = (supporters: DemoSupporter[]) =>
+  new Set(supporters.filter((s) => s.country === 'FR').map((s) => contactKey(s.email)));
 
 /** The demo voter file with rows edited, dropped (edit returns null) or added, as Latin-1 text. */
-async function editedDemoFile(edit: (row: Record<string, string>) => Record<string, string> | null, added: Array<Record<string, string>> = []): Promise<string> {
+async function editedDemoFile(
+  edit: (row: Record<string, string>) => Record<string, string> | null,
+  added: Array<Record<string, string>> = [],
+): Promise<string> {
   const lines = (await readFile(DEMO_VOTERS)).toString('latin1').split('\r\n').filter(Boolean);
   const header = lines[0]!;
   const rows = lines.slice(1).flatMap((line) => {
@@ -56,7 +69,8 @@ async function editedDemoFile(edit: (row: Record<string, string>) => Record<stri
   return [header, ...rows, ''].join('\r\n');
 }
 
-const textOf = (content: string | Buffer, state: DecodeState = { encoding: 'utf-8' }) => decodeText(Readable.from([Buffer.from(content as string, 'latin1')]), state);
+const textOf = (content: string | Buffer, state: DecodeState = { encoding: 'utf-8' }) =>
+  decodeText(Readable.from([Buffer.from(content as string, 'latin1')]), state);
 
 describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
   let handle: DatabaseHandle;
@@ -71,7 +85,13 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
       givenName: s.given_name,
       familyName: s.family_name,
       birthYear: Number(s.birth_year),
-      postalAddress: { lines: [s.address], locality: s.locality, postalCode: s.postal_code, region: s.region, country: s.country },
+      postalAddress: {
+        lines: [s.address],
+        locality: s.locality,
+        postalCode: s.postal_code,
+        region: s.region,
+        country: s.country,
+      },
     };
     return provider.lookup(input).catch((err: unknown) => {
       if (err instanceof LookupError) return err;
@@ -86,7 +106,9 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
       format: 'ncvoter',
       mapping: NCVOTER_MAPPING,
       text,
-      history: history ? { source: 'ncvhis-demo.txt', text: decodeText(createReadStream(DEMO_HISTORY), { encoding: 'utf-8' }) } : undefined,
+      history: history
+        ? { source: 'ncvhis-demo.txt', text: decodeText(createReadStream(DEMO_HISTORY), { encoding: 'utf-8' }) }
+        : undefined,
       onReject: (r) => void rejects.push(r),
       batchSize: 7,
     });
@@ -104,7 +126,13 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
           givenName: s.given_name,
           familyName: s.family_name,
           birthYear: Number(s.birth_year),
-          postalAddress: { lines: [s.address], locality: s.locality, postalCode: s.postal_code, region: s.region, country: s.country },
+          postalAddress: {
+            lines: [s.address],
+            locality: s.locality,
+            postalCode: s.postal_code,
+            region: s.region,
+            country: s.country,
+          },
         },
       });
     }
@@ -116,18 +144,38 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     const rejects: VoterFileReject[] = [];
     const result = await importDemo(decodeText(createReadStream(DEMO_VOTERS), state), rejects);
     expect(state.encoding).toBe('latin-1');
-    expect(result).toMatchObject({ rows: 57, voters: 54, rejected: 3, duplicates: 1, historyRows: 52, historyRejected: 0, missingColumns: [] });
+    expect(result).toMatchObject({
+      rows: 57,
+      voters: 54,
+      rejected: 3,
+      duplicates: 1,
+      historyRows: 52,
+      historyRejected: 0,
+      missingColumns: [],
+    });
     expect(rejects.map((r) => [r.line, r.reason])).toEqual([
       [13, 'has 6 fields, the header has 67'],
       [31, 'no voter id (ncid)'],
       [58, 'voter id DU132018 again (first on line 4); the first row is kept'],
     ]);
-    const { rows } = await sql<{ first_name: string; last_norm: string; last_phonetic: string; registration_date: string | null; districts: Record<string, string> }>`
+    const { rows } = await sql<{
+      first_name: string;
+      last_norm: string;
+      last_phonetic: string;
+      registration_date: string | null;
+      districts: Record<string, string>;
+    }>`
       select first_name, last_norm, last_phonetic, to_char(registration_date, 'YYYY-MM-DD') as registration_date, districts
         from voters where voter_id in ('AN559101', 'CW775090') order by voter_id`.execute(handle.db);
-    expect(rows[0]).toMatchObject({ first_name: 'JOSÉ', last_norm: 'munoz', districts: expect.objectContaining({ congressional: '11' }) });
+    expect(rows[0]).toMatchObject({
+      first_name: 'JOSÉ',
+      last_norm: 'munoz',
+      districts: expect.objectContaining({ congressional: '11' }),
+    });
     expect(rows[1]!.registration_date).toBeNull(); // `##/##/####` in the file
-    const { rows: leftovers } = await sql<{ n: number }>`select count(*)::int as n from pg_tables where tablename like '%\_load\_%'`.execute(handle.db);
+    const { rows: leftovers } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_tables where tablename like '%\_load\_%'`.execute(handle.db);
     expect(leftovers[0]!.n).toBe(0);
   });
 
@@ -153,9 +201,27 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
       expect(observations[0]!.confidence).toBeGreaterThanOrEqual(0.97);
     }
     const rosa = (await lookup(supporters.find((s) => s.email === 'rosa.retry@example.org')!)) as ProviderAnswer;
-    const value = rosa.observations[0]!.value as { status: string; party: string; registrationDate: string; districts: object; votes: Array<{ date: string }>; voteCount: number; scoreBreakdown: object };
-    expect(value).toMatchObject({ status: 'active', party: 'DEM', registrationDate: '2008-06-12', districts: { congressional: '02', stateSenate: '16' } });
-    expect(value.scoreBreakdown).toMatchObject({ firstName: { level: 'exact' }, lastName: { level: 'exact' }, address: { level: 'exact' }, birthYear: { level: 'exact' } });
+    const value = rosa.observations[0]!.value as {
+      status: string;
+      party: string;
+      registrationDate: string;
+      districts: object;
+      votes: Array<{ date: string }>;
+      voteCount: number;
+      scoreBreakdown: object;
+    };
+    expect(value).toMatchObject({
+      status: 'active',
+      party: 'DEM',
+      registrationDate: '2008-06-12',
+      districts: { congressional: '02', stateSenate: '16' },
+    });
+    expect(value.scoreBreakdown).toMatchObject({
+      firstName: { level: 'exact' },
+      lastName: { level: 'exact' },
+      address: { level: 'exact' },
+      birthYear: { level: 'exact' },
+    });
     const dates = value.votes.map((v) => v.date);
     expect(new Set(dates).size).toBe(dates.length); // the same election under two method labels counts once
     expect(dates).toContain('2022-11-08');
@@ -169,11 +235,26 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     expect((answer as LookupError).type).toBe('AmbiguousMatch');
     expect((answer as LookupError).retryable).toBe(false);
     const review = await findVoterReview(handle.db as never, contactKey(jamal.email));
-    expect((review?.candidates as Array<{ voterId: string }>).map((c) => c.voterId).sort()).toEqual(['BY131508', 'BY131655']);
-    for (const email of ['omar.haddad@example.net', 'fiona.flaky@example.org', 'dana.ruiz@example.org', 'jules.martin@example.org']) {
-      expect(await lookup(supporters.find((s) => s.email === email)!), email).toEqual({ outcome: 'no_match', observations: [] });
+    expect((review?.candidates as Array<{ voterId: string }>).map((c) => c.voterId).sort()).toEqual([
+      'BY131508',
+      'BY131655',
+    ]);
+    for (const email of [
+      'omar.haddad@example.net',
+      'fiona.flaky@example.org',
+      'dana.ruiz@example.org',
+      'jules.martin@example.org',
+    ]) {
+      expect(await lookup(supporters.find((s) => s.email === email)!), email).toEqual({
+        outcome: 'no_match',
+        observations: [],
+      });
     }
-    const bare = createVoterfileProvider(handle.db, THRESHOLDS).lookup({ contactKey: contactKey('x@example.org'), email: 'x@example.org', familyName: 'Ruiz' });
+    const bare = createVoterfileProvider(handle.db, THRESHOLDS).lookup({
+      contactKey: contactKey('x@example.org'),
+      email: 'x@example.org',
+      familyName: 'Ruiz',
+    });
     await expect(bare).rejects.toMatchObject({ type: 'InvalidInput' });
   });
 
@@ -189,7 +270,13 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     });
     const outcomes = new Set<string>();
     for (const s of cases) {
-      const postalAddress = { lines: [s.address], locality: s.locality, postalCode: s.postal_code, region: s.region, country: s.country };
+      const postalAddress = {
+        lines: [s.address],
+        locality: s.locality,
+        postalCode: s.postal_code,
+        region: s.region,
+        country: s.country,
+      };
       const keys = voterLookupKeys({
         contactKey: contactKey(s.email),
         email: s.email,
@@ -212,7 +299,10 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
       if (inDatabase.outcome === 'ambiguous' && reference.outcome === 'ambiguous') {
         expect(inDatabase.probabilityTopTwo, label).toBeCloseTo(reference.probabilityTopTwo, 12);
         const best = reference.ranked.slice(0, inDatabase.candidates.length);
-        expect(inDatabase.candidates.map((c) => c.voterId), label).toEqual(best.map((c) => c.candidate.voterId));
+        expect(
+          inDatabase.candidates.map((c) => c.voterId),
+          label,
+        ).toEqual(best.map((c) => c.candidate.voterId));
         inDatabase.candidates.forEach((c, i) => {
           expect(c.probability, label).toBeCloseTo(best[i]!.probability, 12);
           expect(c.breakdown, label).toEqual(best[i]!.breakdown);
@@ -226,20 +316,35 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     for (const s of supporters) await lookup(s);
     const before = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
-    const unchanged = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    const unchanged = await rematchVoters(handle.db, {
+      postgresUrl: url,
+      thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold },
+    });
     // The six French supporters are not the (US) file's: the lookups answered no match, the rematch skips them.
     const french = frenchContacts(supporters);
     expect(french.size).toBe(6);
-    expect(unchanged).toMatchObject({ contacts: 44, matched: 18, ambiguous: 1, noMatch: 25, changes: { new_match: 0, moved: 0, updated: 0, dropped: 0, other_voter: 0 } });
+    expect(unchanged).toMatchObject({
+      contacts: 44,
+      matched: 18,
+      ambiguous: 1,
+      noMatch: 25,
+      changes: { new_match: 0, moved: 0, updated: 0, dropped: 0, other_voter: 0 },
+    });
     expect(unchanged.changedContactIds).toEqual([]);
     // Forget every decision: the set-based rematch decides everyone afresh, as the lookups did.
     await sql`delete from voter_matches`.execute(handle.db);
-    const fresh = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold }, pageSize: 7 });
+    const fresh = await rematchVoters(handle.db, {
+      postgresUrl: url,
+      thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold },
+      pageSize: 7,
+    });
     expect(fresh.changes.new_match).toBe(18);
     const after = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
     const considered = before.rows.filter((r) => !french.has(r.contact_id));
-    expect(after.rows.map((r) => [r.contact_id, r.state, r.voter_id])).toEqual(considered.map((r) => [r.contact_id, r.state, r.voter_id]));
+    expect(after.rows.map((r) => [r.contact_id, r.state, r.voter_id])).toEqual(
+      considered.map((r) => [r.contact_id, r.state, r.voter_id]),
+    );
     after.rows.forEach((r, i) => expect(r.score ?? 0).toBeCloseTo(considered[i]!.score ?? 0, 9));
   });
 
@@ -247,18 +352,28 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     const thresholds = { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold };
     const dana = contactKey('dana.ruiz@example.org');
     const rosa = contactKey('rosa.retry@example.org');
-    const { rows: keyed } = await sql<{ n: number }>`select count(*)::int as n from voter_contact_keys where signup_hash is not null`.execute(handle.db);
+    const { rows: keyed } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from voter_contact_keys where signup_hash is not null`.execute(handle.db);
     expect(keyed[0]!.n).toBeGreaterThan(0);
-    const { rows: original } = await sql<{ signup: unknown }>`select signup from contacts where id = ${dana}`.execute(handle.db);
+    const { rows: original } = await sql<{ signup: unknown }>`select signup from contacts where id = ${dana}`.execute(
+      handle.db,
+    );
     // Dana's signup now reads as Rosa's: her stored keys no longer fit it, so the rematch keys her again and matches.
-    await sql`update contacts set signup = (select signup from contacts where id = ${rosa}) where id = ${dana}`.execute(handle.db);
+    await sql`update contacts set signup = (select signup from contacts where id = ${rosa}) where id = ${dana}`.execute(
+      handle.db,
+    );
     const changed = await rematchVoters(handle.db, { postgresUrl: url, thresholds });
     expect(changed.changes.new_match).toBe(1);
     expect(changed.changedContactIds).toEqual([dana]);
-    const { rows: keys } = await sql<{ last_norm: string }>`select last_norm from voter_contact_keys where contact_id = ${dana}`.execute(handle.db);
+    const { rows: keys } = await sql<{
+      last_norm: string;
+    }>`select last_norm from voter_contact_keys where contact_id = ${dana}`.execute(handle.db);
     expect(keys).toEqual([{ last_norm: 'delgado' }]);
     // Put back as it was, decided afresh.
-    await sql`update contacts set signup = ${JSON.stringify(original[0]!.signup)}::jsonb where id = ${dana}`.execute(handle.db);
+    await sql`update contacts set signup = ${JSON.stringify(original[0]!.signup)}::jsonb where id = ${dana}`.execute(
+      handle.db,
+    );
     await sql`delete from voter_matches where contact_id = ${dana}`.execute(handle.db);
     const back = await rematchVoters(handle.db, { postgresUrl: url, thresholds });
     expect(back).toMatchObject({ contacts: 44, matched: 18, ambiguous: 1, noMatch: 25 });
@@ -273,35 +388,69 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
         if (row.ncid === 'EH402211') return { ...row, party_cd: 'UNA' }; // Rosa changed party
         return row;
       },
-      [{ county_id: '60', county_desc: 'MECKLENBURG', ncid: 'CW999001', last_name: 'HADDAD', first_name: 'OMAR', status_cd: 'A', res_street_address: '2214  PARK RD', res_city_desc: 'CHARLOTTE', state_cd: 'NC', zip_code: '28203', birth_year: '1976', party_cd: 'DEM', registr_dt: '01/15/2026' }],
+      [
+        {
+          county_id: '60',
+          county_desc: 'MECKLENBURG',
+          ncid: 'CW999001',
+          last_name: 'HADDAD',
+          first_name: 'OMAR',
+          status_cd: 'A',
+          res_street_address: '2214  PARK RD',
+          res_city_desc: 'CHARLOTTE',
+          state_cd: 'NC',
+          zip_code: '28203',
+          birth_year: '1976',
+          party_cd: 'DEM',
+          registr_dt: '01/15/2026',
+        },
+      ],
     );
     const imported = await importDemo(textOf(next), [], false);
     expect(imported.voters).toBe(54);
-    const { rows: active } = await sql<{ id: string; state: string }>`select id::text, state from voter_imports order by id`.execute(handle.db);
+    const { rows: active } = await sql<{
+      id: string;
+      state: string;
+    }>`select id::text, state from voter_imports order by id`.execute(handle.db);
     expect(active.map((r) => r.state)).toEqual(['replaced', 'active']);
     // Without --history the votes already loaded stay.
     const { rows: votes } = await sql<{ n: number }>`select count(*)::int as n from voter_votes`.execute(handle.db);
     expect(votes[0]!.n).toBe(52);
 
-    const result = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    const result = await rematchVoters(handle.db, {
+      postgresUrl: url,
+      thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold },
+    });
     expect(result.changes).toEqual({ new_match: 1, moved: 1, updated: 1, dropped: 2, other_voter: 0 });
     const omar = contactKey('omar.haddad@example.net');
     expect(result.changedContactIds).toContain(omar);
-    const { rows: observations } = await sql<{ contact_id: string; field: string; value: { kind?: string; voterId: string; status?: string } }>`
+    const { rows: observations } = await sql<{
+      contact_id: string;
+      field: string;
+      value: { kind?: string; voterId: string; status?: string };
+    }>`
       select contact_id, field, value from observations where provider = 'voterfile' and workflow_id = 'voters-rematch'
          and run_id like ${`rematch:${imported.importId}:%`} order by id`.execute(handle.db);
-    const changeOf = (email: string) => observations.find((o) => o.contact_id === contactKey(email) && o.field === 'voter.change')?.value;
+    const changeOf = (email: string) =>
+      observations.find((o) => o.contact_id === contactKey(email) && o.field === 'voter.change')?.value;
     expect(changeOf('omar.haddad@example.net')).toMatchObject({ kind: 'new_match', voterId: 'CW999001' });
     expect(changeOf('priya.primary@example.com')).toMatchObject({ kind: 'moved', voterId: 'DU132018' });
     expect(changeOf('grace.kim@example.com')).toMatchObject({ kind: 'dropped', voterId: 'DU140937' });
     expect(changeOf('emily.foster@example.net')).toMatchObject({ kind: 'dropped', voterId: 'CW775090' });
     expect(changeOf('rosa.retry@example.org')).toMatchObject({ kind: 'updated' });
-    const graceVoter = observations.find((o) => o.contact_id === contactKey('grace.kim@example.com') && o.field === 'voter')?.value;
+    const graceVoter = observations.find(
+      (o) => o.contact_id === contactKey('grace.kim@example.com') && o.field === 'voter',
+    )?.value;
     expect(graceVoter).toMatchObject({ voterId: 'DU140937', status: 'dropped' });
-    const { rows: lookups } = await sql<{ outcome: string }>`select outcome from lookups where contact_id = ${omar} and provider = 'voterfile'`.execute(handle.db);
+    const { rows: lookups } = await sql<{
+      outcome: string;
+    }>`select outcome from lookups where contact_id = ${omar} and provider = 'voterfile'`.execute(handle.db);
     expect(lookups).toEqual([{ outcome: 'matched' }]);
     // A second rematch of the same file finds nothing new.
-    const again = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    const again = await rematchVoters(handle.db, {
+      postgresUrl: url,
+      thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold },
+    });
     expect(again.changedContactIds).toEqual([]);
   });
 
@@ -309,33 +458,53 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     const noNcid = 'county_id\tlast_name\tfirst_name\n1\tSMITH\tJOHN\n';
     await expect(importDemo(textOf(noNcid), [], false)).rejects.toBeInstanceOf(VoterFileError);
     const { rows } = await sql<{ state: string; n: number }>`
-      select (select state from voter_imports order by id desc limit 1) as state, (select count(*)::int from voters) as n`.execute(handle.db);
+      select (select state from voter_imports order by id desc limit 1) as state, (select count(*)::int from voters) as n`.execute(
+      handle.db,
+    );
     expect(rows[0]).toEqual({ state: 'failed', n: 54 });
-    const { rows: leftovers } = await sql<{ n: number }>`select count(*)::int as n from pg_tables where tablename like '%\_load\_%'`.execute(handle.db);
+    const { rows: leftovers } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_tables where tablename like '%\_load\_%'`.execute(handle.db);
     expect(leftovers[0]!.n).toBe(0);
   });
 
   it('finds a family name misspelt in the file through the ZIP’s similar names, and the rematch agrees', async () => {
     // DELVADO for DELGADO: one letter, another phonetic code (TLFT, not TLKT), so only the trigram stage finds Rosa.
-    await importDemo(textOf(await editedDemoFile((row) => (row.ncid === 'EH402211' ? { ...row, last_name: 'DELVADO' } : row))), [], false);
+    await importDemo(
+      textOf(await editedDemoFile((row) => (row.ncid === 'EH402211' ? { ...row, last_name: 'DELVADO' } : row))),
+      [],
+      false,
+    );
     const rosa = (await lookup(supporters.find((s) => s.email === 'rosa.retry@example.org')!)) as ProviderAnswer;
     expect(rosa.outcome).toBe('matched');
-    expect(rosa.observations[0]).toMatchObject({ value: { voterId: 'EH402211', scoreBreakdown: { lastName: { level: 'typo' } } } });
-    const { rows: names } = await sql<{ n: number }>`select count(*)::int as n from voter_zip_names where zip5 = '27605' and name = 'delvado'`.execute(handle.db);
+    expect(rosa.observations[0]).toMatchObject({
+      value: { voterId: 'EH402211', scoreBreakdown: { lastName: { level: 'typo' } } },
+    });
+    const { rows: names } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from voter_zip_names where zip5 = '27605' and name = 'delvado'`.execute(handle.db);
     expect(names[0]!.n).toBe(1);
     for (const s of supporters) await lookup(s);
     const before = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
     await sql`delete from voter_matches`.execute(handle.db);
-    const fresh = await rematchVoters(handle.db, { postgresUrl: url, thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold } });
+    const fresh = await rematchVoters(handle.db, {
+      postgresUrl: url,
+      thresholds: { high: THRESHOLDS.highThreshold, low: THRESHOLDS.lowThreshold },
+    });
     expect(Object.keys(fresh.timings)).toEqual(expect.arrayContaining(['keys', 'scoring', 'decide', 'write']));
     const after = await sql<{ contact_id: string; state: string; voter_id: string | null; score: number | null }>`
       select contact_id, state, voter_id, score from voter_matches order by contact_id`.execute(handle.db);
     const french = frenchContacts(supporters);
     const considered = before.rows.filter((r) => !french.has(r.contact_id));
-    expect(after.rows.map((r) => [r.contact_id, r.state, r.voter_id])).toEqual(considered.map((r) => [r.contact_id, r.state, r.voter_id]));
+    expect(after.rows.map((r) => [r.contact_id, r.state, r.voter_id])).toEqual(
+      considered.map((r) => [r.contact_id, r.state, r.voter_id]),
+    );
     after.rows.forEach((r, i) => expect(r.score ?? 0).toBeCloseTo(considered[i]!.score ?? 0, 9));
-    expect(after.rows.find((r) => r.contact_id === contactKey('rosa.retry@example.org'))).toMatchObject({ state: 'matched', voter_id: 'EH402211' });
+    expect(after.rows.find((r) => r.contact_id === contactKey('rosa.retry@example.org'))).toMatchObject({
+      state: 'matched',
+      voter_id: 'EH402211',
+    });
   });
 
   it('loads another layout through a JSON column mapping (an Ohio county file)', async () => {
@@ -345,11 +514,26 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
         dateFormat: 'YYYY-MM-DD',
         state: 'OH',
         columns: {
-          voterId: 'SOS_VOTERID', lastName: 'LAST_NAME', firstName: 'FIRST_NAME', middleName: 'MIDDLE_NAME', suffix: 'SUFFIX',
-          birthDate: 'DATE_OF_BIRTH', registrationDate: 'REGISTRATION_DATE', status: 'VOTER_STATUS', party: 'PARTY_AFFILIATION',
-          street: 'RESIDENTIAL_ADDRESS1', city: 'RESIDENTIAL_CITY', zip: 'RESIDENTIAL_ZIP', precinct: 'PRECINCT_CODE', county: 'COUNTY_NUMBER',
+          voterId: 'SOS_VOTERID',
+          lastName: 'LAST_NAME',
+          firstName: 'FIRST_NAME',
+          middleName: 'MIDDLE_NAME',
+          suffix: 'SUFFIX',
+          birthDate: 'DATE_OF_BIRTH',
+          registrationDate: 'REGISTRATION_DATE',
+          status: 'VOTER_STATUS',
+          party: 'PARTY_AFFILIATION',
+          street: 'RESIDENTIAL_ADDRESS1',
+          city: 'RESIDENTIAL_CITY',
+          zip: 'RESIDENTIAL_ZIP',
+          precinct: 'PRECINCT_CODE',
+          county: 'COUNTY_NUMBER',
         },
-        districts: { congressional: 'CONGRESSIONAL_DISTRICT', stateSenate: 'STATE_SENATE_DISTRICT', stateHouse: 'STATE_REPRESENTATIVE_DISTRICT' },
+        districts: {
+          congressional: 'CONGRESSIONAL_DISTRICT',
+          stateSenate: 'STATE_SENATE_DISTRICT',
+          stateHouse: 'STATE_REPRESENTATIVE_DISTRICT',
+        },
         statusValues: { ACTIVE: 'active', CONFIRMATION: 'inactive' },
       }),
     );
@@ -360,11 +544,26 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
       'OH0011102500,25,"BROKEN',
     ].join('\n');
     const rejects: VoterFileReject[] = [];
-    const result = await importVoterFile({ db: handle.db, postgresUrl: url, source: 'ohio.csv', format: 'csv', mapping, text: textOf(csv), onReject: (r) => void rejects.push(r) });
+    const result = await importVoterFile({
+      db: handle.db,
+      postgresUrl: url,
+      source: 'ohio.csv',
+      format: 'csv',
+      mapping,
+      text: textOf(csv),
+      onReject: (r) => void rejects.push(r),
+    });
     expect(result).toMatchObject({ rows: 3, voters: 2, rejected: 1 });
     expect(rejects[0]).toMatchObject({ line: 4 });
     const dana = (await lookup(supporters.find((s) => s.email === 'dana.ruiz@example.org')!)) as ProviderAnswer;
-    expect(dana.observations[0]).toMatchObject({ value: { voterId: 'OH0011102498', party: 'D', registrationDate: '2010-09-14', districts: { congressional: '03' } } });
+    expect(dana.observations[0]).toMatchObject({
+      value: {
+        voterId: 'OH0011102498',
+        party: 'D',
+        registrationDate: '2010-09-14',
+        districts: { congressional: '03' },
+      },
+    });
     const tomas = (await lookup(supporters.find((s) => s.email === 'tomas.lindqvist@example.net')!)) as ProviderAnswer;
     expect(tomas.observations[0]).toMatchObject({ value: { voterId: 'OH0011102499', status: 'inactive' } });
   });

@@ -16,7 +16,11 @@ async function records(text: string, delimiter = '\t'): Promise<DelimitedRecord[
 /** What the reader did before it remembered streets: the field cleaned, then read whole. */
 const cleaned = (value: string) => value.replace(/\s+/g, ' ').trim() || null;
 
-const MAPPING: VoterFileMapping = { ...NCVOTER_MAPPING, districts: {}, columns: { voterId: 'id', lastName: 'last', street: 'street' } };
+const MAPPING: VoterFileMapping = {
+  ...NCVOTER_MAPPING,
+  districts: {},
+  columns: { voterId: 'id', lastName: 'last', street: 'street' },
+};
 const HEADER = ['id', 'last', 'street'];
 const read = voterRowReader(resolveHeader<VoterField>(HEADER, MAPPING.columns, ['voterId', 'lastName']), MAPPING, []);
 const isReject = (row: VoterRow | RowReject): row is RowReject => 'reason' in row;
@@ -34,26 +38,53 @@ describe('delimitedRecords (tab-separated, every field quoted)', () => {
   it('splits any line of quoted fields into exactly its fields', async () => {
     const value = fc.stringMatching(/^[A-Za-z0-9 #/.-]{0,8}$/);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(value, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), async (rows) => {
-        const text = rows.map((fields) => fields.map((f) => `"${f}"`).join('\t')).join('\n');
-        const got = await records(text);
-        expect(got.map((r) => ('values' in r ? r.values : r.reason))).toEqual(rows);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(value, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }),
+        async (rows) => {
+          const text = rows.map((fields) => fields.map((f) => `"${f}"`).join('\t')).join('\n');
+          const got = await records(text);
+          expect(got.map((r) => ('values' in r ? r.values : r.reason))).toEqual(rows);
+        },
+      ),
     );
   });
 });
 
 describe('voterRowReader', () => {
   it('gives every address the keys streetKeys gives the cleaned line', () => {
-    const word = fc.constantFrom('482', '0482', '12', '2214-B', '1/2', 'W', 'N', 'MARKET', 'ST', 'NINTH', 'APT', '#', '4', 'PARK', 'RD', 'Avenue', 'lot');
+    const word = fc.constantFrom(
+      '482',
+      '0482',
+      '12',
+      '2214-B',
+      '1/2',
+      'W',
+      'N',
+      'MARKET',
+      'ST',
+      'NINTH',
+      'APT',
+      '#',
+      '4',
+      'PARK',
+      'RD',
+      'Avenue',
+      'lot',
+    );
     const gap = fc.constantFrom(' ', '  ', '\t', ' \t ');
-    const line = fc.tuple(fc.array(fc.tuple(word, gap), { maxLength: 6 }), fc.constantFrom('', ' ', '  ')).map(([parts, end]) => parts.map(([w, g]) => w + g).join('') + end);
+    const line = fc
+      .tuple(fc.array(fc.tuple(word, gap), { maxLength: 6 }), fc.constantFrom('', ' ', '  '))
+      .map(([parts, end]) => parts.map(([w, g]) => w + g).join('') + end);
     fc.assert(
       fc.property(line, (street) => {
         const row = read(['V1', 'SMITH', street], 2);
         expect(isReject(row)).toBe(false);
         const keys = streetKeys(cleaned(street));
-        expect(row).toMatchObject({ res_address: cleaned(street), house_number: keys.houseNumber ?? null, street_core: keys.streetCore ?? null });
+        expect(row).toMatchObject({
+          res_address: cleaned(street),
+          house_number: keys.houseNumber ?? null,
+          street_core: keys.streetCore ?? null,
+        });
       }),
       { numRuns: 500 },
     );

@@ -1,10 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { levenshtein } from '../../domain/voter-matching/levenshtein.js';
 import { areNicknames, nicknameRows } from '../../domain/voter-matching/nicknames.js';
-import { familyNameKey, foldWords, givenNameKey, localityKey, matchKeys, streetKeys, supporterMatchKeys, zip5, type MatchKeys } from '../../domain/voter-matching/normalise.js';
+import {
+  familyNameKey,
+  foldWords,
+  givenNameKey,
+  localityKey,
+  matchKeys,
+  streetKeys,
+  supporterMatchKeys,
+  zip5,
+  type MatchKeys,
+} from '../../domain/voter-matching/normalise.js';
 import { phoneticCode } from '../../domain/voter-matching/phonetic.js';
-import { addressLevel, birthYearLevel, decideMatch, firstNameLevel, lastNameLevel, scoreCandidate, type CandidateFrequencies } from '../../domain/voter-matching/score.js';
-import { MAX_VOTES_LISTED, roundedBreakdown, voterObservationValue } from '../../domain/voter-matching/voter-observation.js';
+import {
+  addressLevel,
+  birthYearLevel,
+  decideMatch,
+  firstNameLevel,
+  lastNameLevel,
+  scoreCandidate,
+  type CandidateFrequencies,
+} from '../../domain/voter-matching/score.js';
+import {
+  MAX_VOTES_LISTED,
+  roundedBreakdown,
+  voterObservationValue,
+} from '../../domain/voter-matching/voter-observation.js';
 
 const keys = (person: Parameters<typeof matchKeys>[0]): MatchKeys => matchKeys(person);
 
@@ -88,13 +110,35 @@ describe('nicknames and edit distance', () => {
   });
 });
 
-const FREQ: CandidateFrequencies = { population: 1_000_000, firstName: 5_000, lastName: 2_000, zip: 20_000, locality: 60_000 };
+const FREQ: CandidateFrequencies = {
+  population: 1_000_000,
+  firstName: 5_000,
+  lastName: 2_000,
+  zip: 20_000,
+  locality: 60_000,
+};
 
 describe('scoreCandidate', () => {
-  const dana = keys({ givenName: 'Dana', familyName: 'Ruiz', street: '1187 Neil Ave', postalCode: '43201', locality: 'Columbus', birthYear: 1988 });
+  const dana = keys({
+    givenName: 'Dana',
+    familyName: 'Ruiz',
+    street: '1187 Neil Ave',
+    postalCode: '43201',
+    locality: 'Columbus',
+    birthYear: 1988,
+  });
 
   it('names the level of each comparison', () => {
-    const voter = (p: Parameters<typeof matchKeys>[0]) => keys({ givenName: 'Dana', familyName: 'Ruiz', street: '1187 Neil Ave', postalCode: '43201', locality: 'Columbus', birthYear: 1988, ...p });
+    const voter = (p: Parameters<typeof matchKeys>[0]) =>
+      keys({
+        givenName: 'Dana',
+        familyName: 'Ruiz',
+        street: '1187 Neil Ave',
+        postalCode: '43201',
+        locality: 'Columbus',
+        birthYear: 1988,
+        ...p,
+      });
     expect(firstNameLevel(dana, voter({}))).toBe('exact');
     expect(firstNameLevel(keys({ givenName: 'Bill' }), keys({ givenName: 'William' }))).toBe('nickname');
     expect(firstNameLevel(keys({ givenName: 'Ann' }), keys({ givenName: 'Mary', middleName: 'Ann' }))).toBe('middle');
@@ -108,7 +152,9 @@ describe('scoreCandidate', () => {
     expect(addressLevel(dana, voter({ street: '1190 Neil Ave' }))).toBe('street');
     expect(addressLevel(dana, voter({ street: '12 High St' }))).toBe('zip');
     expect(addressLevel(dana, voter({ street: '12 High St', postalCode: '43215' }))).toBe('city');
-    expect(addressLevel(dana, voter({ street: '12 High St', postalCode: '44113', locality: 'Cleveland' }))).toBe('none');
+    expect(addressLevel(dana, voter({ street: '12 High St', postalCode: '44113', locality: 'Cleveland' }))).toBe(
+      'none',
+    );
     expect(addressLevel(keys({ givenName: 'Dana' }), voter({}))).toBe('unknown');
     expect(birthYearLevel(dana, voter({ birthYear: 1989 }))).toBe('near');
     expect(birthYearLevel(dana, voter({ birthYear: 1970 }))).toBe('mismatch');
@@ -116,31 +162,79 @@ describe('scoreCandidate', () => {
   });
 
   it('adds evidence per field, weighting a rare family name above a common one', () => {
-    const same = keys({ givenName: 'Dana', familyName: 'Ruiz', street: '1187 Neil Ave', postalCode: '43201', locality: 'Columbus', birthYear: 1988 });
+    const same = keys({
+      givenName: 'Dana',
+      familyName: 'Ruiz',
+      street: '1187 Neil Ave',
+      postalCode: '43201',
+      locality: 'Columbus',
+      birthYear: 1988,
+    });
     const rare = scoreCandidate(dana, same, { ...FREQ, lastName: 20 });
     const common = scoreCandidate(dana, same, { ...FREQ, lastName: 8_000 });
     expect(rare.lastName.weight).toBeGreaterThan(common.lastName.weight);
-    expect(rare.logOdds).toBeCloseTo(rare.prior + rare.firstName.weight + rare.lastName.weight + rare.address.weight + rare.birthYear.weight, 10);
+    expect(rare.logOdds).toBeCloseTo(
+      rare.prior + rare.firstName.weight + rare.lastName.weight + rare.address.weight + rare.birthYear.weight,
+      10,
+    );
     expect(rare.prior).toBeCloseTo(-Math.log2(1_000_000), 10);
-    const elsewhere = scoreCandidate(dana, keys({ givenName: 'Dana', familyName: 'Ruiz', street: '9 Elm St', postalCode: '44113', locality: 'Cleveland', birthYear: 1961 }), FREQ);
+    const elsewhere = scoreCandidate(
+      dana,
+      keys({
+        givenName: 'Dana',
+        familyName: 'Ruiz',
+        street: '9 Elm St',
+        postalCode: '44113',
+        locality: 'Cleveland',
+        birthYear: 1961,
+      }),
+      FREQ,
+    );
     expect(elsewhere.address.weight).toBeLessThan(0);
     expect(elsewhere.birthYear.weight).toBeLessThan(0);
   });
 });
 
 describe('decideMatch', () => {
-  const dana = keys({ givenName: 'Dana', familyName: 'Ruiz', street: '1187 Neil Ave', postalCode: '43201', birthYear: 1988 });
-  const candidate = (id: string, person: Parameters<typeof matchKeys>[0]) => ({ candidate: id, breakdown: scoreCandidate(dana, keys(person), FREQ) });
+  const dana = keys({
+    givenName: 'Dana',
+    familyName: 'Ruiz',
+    street: '1187 Neil Ave',
+    postalCode: '43201',
+    birthYear: 1988,
+  });
+  const candidate = (id: string, person: Parameters<typeof matchKeys>[0]) => ({
+    candidate: id,
+    breakdown: scoreCandidate(dana, keys(person), FREQ),
+  });
   const thresholds = { high: 0.97, low: 0.5 };
 
   it('matches one clear candidate above the high threshold', () => {
-    const decision = decideMatch([candidate('A', { givenName: 'Dana', familyName: 'Ruiz', street: '1187 Neil Ave', postalCode: '43201', birthYear: 1988 })], thresholds, (c) => c);
+    const decision = decideMatch(
+      [
+        candidate('A', {
+          givenName: 'Dana',
+          familyName: 'Ruiz',
+          street: '1187 Neil Ave',
+          postalCode: '43201',
+          birthYear: 1988,
+        }),
+      ],
+      thresholds,
+      (c) => c,
+    );
     expect(decision.outcome).toBe('matched');
     expect(decision.best?.probability).toBeGreaterThan(0.99);
   });
 
   it('sends two candidates that fit equally well to review, tied ones in a stable order', () => {
-    const twin = { givenName: 'Dana', familyName: 'Ruiz', street: '1187 Neil Ave', postalCode: '43201', birthYear: 1988 };
+    const twin = {
+      givenName: 'Dana',
+      familyName: 'Ruiz',
+      street: '1187 Neil Ave',
+      postalCode: '43201',
+      birthYear: 1988,
+    };
     const decision = decideMatch([candidate('B', twin), candidate('A', twin)], thresholds, (c) => c);
     expect(decision.outcome).toBe('ambiguous');
     expect(decision.ranked.map((r) => r.candidate)).toEqual(['A', 'B']);
@@ -148,26 +242,70 @@ describe('decideMatch', () => {
   });
 
   it('sends one candidate between the thresholds to review, and answers no match below the low one', () => {
-    const between = decideMatch([candidate('A', { givenName: 'Dana', familyName: 'Ruiz', street: '5 Oak St', postalCode: '43201', birthYear: 1988 })], { high: 0.999999, low: 0.5 }, (c) => c);
+    const between = decideMatch(
+      [
+        candidate('A', {
+          givenName: 'Dana',
+          familyName: 'Ruiz',
+          street: '5 Oak St',
+          postalCode: '43201',
+          birthYear: 1988,
+        }),
+      ],
+      { high: 0.999999, low: 0.5 },
+      (c) => c,
+    );
     expect(between.outcome).toBe('ambiguous');
-    const weak = decideMatch([candidate('A', { givenName: 'Maria', familyName: 'Ruiz', street: '5 Oak St', postalCode: '43201', birthYear: 1950 })], thresholds, (c) => c);
+    const weak = decideMatch(
+      [
+        candidate('A', {
+          givenName: 'Maria',
+          familyName: 'Ruiz',
+          street: '5 Oak St',
+          postalCode: '43201',
+          birthYear: 1950,
+        }),
+      ],
+      thresholds,
+      (c) => c,
+    );
     expect(weak.outcome).toBe('no_match');
     expect(decideMatch([], thresholds, (c: string) => c).outcome).toBe('no_match');
   });
 });
 
 describe('voterObservationValue', () => {
-  const facts = { voterId: 'AA100001', status: 'active', party: 'DEM', precinct: '01-25', registrationDate: '2012-03-14', districts: { congressional: '04' }, county: 'DURHAM' };
+  const facts = {
+    voterId: 'AA100001',
+    status: 'active',
+    party: 'DEM',
+    precinct: '01-25',
+    registrationDate: '2012-03-14',
+    districts: { congressional: '04' },
+    county: 'DURHAM',
+  };
 
   it('lists votes newest first, at most twenty, and says when no history was loaded', () => {
-    const votes = Array.from({ length: 25 }, (_, i) => ({ date: `${2000 + i}-11-05`, election: `${2000 + i} GENERAL`, method: 'IN-PERSON', party: null }));
+    const votes = Array.from({ length: 25 }, (_, i) => ({
+      date: `${2000 + i}-11-05`,
+      election: `${2000 + i} GENERAL`,
+      method: 'IN-PERSON',
+      party: null,
+    }));
     const value = voterObservationValue(facts, votes, 0.99876, null);
     expect(value.voteCount).toBe(25);
     expect((value.votes as Array<{ date: string }>)[0]!.date).toBe('2024-11-05');
     expect(value.votes).toHaveLength(MAX_VOTES_LISTED);
     expect(value.matchScore).toBe(0.9988);
     expect(value).not.toHaveProperty('scoreBreakdown');
-    const unknown = voterObservationValue(facts, null, 1, roundedBreakdown(scoreCandidate(keys({ givenName: 'A', familyName: 'B' }), keys({ givenName: 'A', familyName: 'B' }), FREQ)));
+    const unknown = voterObservationValue(
+      facts,
+      null,
+      1,
+      roundedBreakdown(
+        scoreCandidate(keys({ givenName: 'A', familyName: 'B' }), keys({ givenName: 'A', familyName: 'B' }), FREQ),
+      ),
+    );
     expect(unknown).not.toHaveProperty('votes');
     expect(unknown.scoreBreakdown).toMatchObject({ firstName: { level: 'exact' }, lastName: { level: 'exact' } });
   });

@@ -43,15 +43,92 @@ const FRENCH_MAPPING = {
   },
 };
 
-const FAMILY_NAMES = ['BERNARD', 'THOMAS', 'PETIT', 'ROBERT', 'RICHARD', 'DURAND', 'MOREAU', 'LAURENT', 'SIMON', 'LEROY', 'ROUX', 'DAVID',
-  'BERTRAND', 'MOREL', 'FOURNIER', 'GIRARD', 'BONNET', 'DUPONT', 'LAMBERT', 'FONTAINE', 'ROUSSEAU', 'VINCENT', 'MULLER', 'FAURE', 'ANDRÉ',
-  'MERCIER', 'BLANC', 'GUÉRIN', 'BOYER', 'GARNIER', 'CHEVALIER', 'LEGRAND', 'GAUTHIER', 'GARCIA', 'PERRIN', 'ROBIN', 'CLÉMENT', 'MORIN',
-  'NICOLAS', 'HENRY'];
-const GIVEN_NAMES = ['JEAN', 'MARIE', 'PIERRE', 'NATHALIE', 'ISABELLE', 'PHILIPPE', 'SYLVIE', 'ALAIN', 'CATHERINE', 'NICOLAS', 'SANDRINE',
-  'CHRISTOPHE', 'VALÉRIE', 'STÉPHANE', 'SOPHIE', 'LAURENT', 'CÉLINE', 'JULIEN', 'AURÉLIE', 'THOMAS', 'ÉMILIE', 'ANTOINE', 'CHLOÉ', 'LUCAS', 'MANON'];
-const COMMUNES = [['80000', 'AMIENS'], ['75011', 'PARIS'], ['69003', 'LYON'], ['13001', 'MARSEILLE'], ['33000', 'BORDEAUX'], ['59000', 'LILLE'],
-  ['31000', 'TOULOUSE'], ['44000', 'NANTES']] as const;
-const STREETS = ['RUE DE LA PAIX', 'RUE VICTOR HUGO', 'AVENUE JEAN JAURÈS', 'PLACE DE LA RÉPUBLIQUE', 'BOULEVARD PASTEUR'];
+const FAMILY_NAMES = [
+  'BERNARD',
+  'THOMAS',
+  'PETIT',
+  'ROBERT',
+  'RICHARD',
+  'DURAND',
+  'MOREAU',
+  'LAURENT',
+  'SIMON',
+  'LEROY',
+  'ROUX',
+  'DAVID',
+  'BERTRAND',
+  'MOREL',
+  'FOURNIER',
+  'GIRARD',
+  'BONNET',
+  'DUPONT',
+  'LAMBERT',
+  'FONTAINE',
+  'ROUSSEAU',
+  'VINCENT',
+  'MULLER',
+  'FAURE',
+  'ANDRÉ',
+  'MERCIER',
+  'BLANC',
+  'GUÉRIN',
+  'BOYER',
+  'GARNIER',
+  'CHEVALIER',
+  'LEGRAND',
+  'GAUTHIER',
+  'GARCIA',
+  'PERRIN',
+  'ROBIN',
+  'CLÉMENT',
+  'MORIN',
+  'NICOLAS',
+  'HENRY',
+];
+const GIVEN_NAMES = [
+  'JEAN',
+  'MARIE',
+  'PIERRE',
+  'NATHALIE',
+  'ISABELLE',
+  'PHILIPPE',
+  'SYLVIE',
+  'ALAIN',
+  'CATHERINE',
+  'NICOLAS',
+  'SANDRINE',
+  'CHRISTOPHE',
+  'VALÉRIE',
+  'STÉPHANE',
+  'SOPHIE',
+  'LAURENT',
+  'CÉLINE',
+  'JULIEN',
+  'AURÉLIE',
+  'THOMAS',
+  'ÉMILIE',
+  'ANTOINE',
+  'CHLOÉ',
+  'LUCAS',
+  'MANON',
+];
+const COMMUNES = [
+  ['80000', 'AMIENS'],
+  ['75011', 'PARIS'],
+  ['69003', 'LYON'],
+  ['13001', 'MARSEILLE'],
+  ['33000', 'BORDEAUX'],
+  ['59000', 'LILLE'],
+  ['31000', 'TOULOUSE'],
+  ['44000', 'NANTES'],
+] as const;
+const STREETS = [
+  'RUE DE LA PAIX',
+  'RUE VICTOR HUGO',
+  'AVENUE JEAN JAURÈS',
+  'PLACE DE LA RÉPUBLIQUE',
+  'BOULEVARD PASTEUR',
+];
 
 /** 1,000 other voters (common French names across eight communes), so names and places are as rare as in a real list. */
 const OTHER_VOTERS = Array.from({ length: FAMILY_NAMES.length * GIVEN_NAMES.length }, (_, i) => {
@@ -81,7 +158,12 @@ const helene: Signup = {
   postalAddress: { lines: ['12 rue des Lilas'], postalCode: '80000', locality: 'Amiens', country: 'FR' },
 };
 /** Typed without accents, a commune and no code postal, and no country: JURISDICTION=FR makes it French. */
-const francois: Signup = { email: 'francois.garcon@example.fr', givenName: 'Francois', familyName: 'Garcon', postalAddress: { locality: 'Paris' } };
+const francois: Signup = {
+  email: 'francois.garcon@example.fr',
+  givenName: 'Francois',
+  familyName: 'Garcon',
+  postalAddress: { locality: 'Paris' },
+};
 /** `bd` for `BOULEVARD`, a country-less code postal: matched on name and code postal. */
 const camille: Signup = {
   email: 'camille.martin@example.fr',
@@ -98,7 +180,12 @@ describe('the voter file of a French organisation (VOTERFILE_COUNTRIES=FR, JURIS
 
   /** The voter-file input the workflow plans for this signup, from the input the client builds with this configuration. */
   const plannedInput = (config: Config, signup: Signup): LookupInput | undefined => {
-    const input = buildEnrichContactInput(config, contactKeyFor(signup.email, config.pseudonymKey), signup, new Date('2026-11-01T12:00:00Z'));
+    const input = buildEnrichContactInput(
+      config,
+      contactKeyFor(signup.email, config.pseudonymKey),
+      signup,
+      new Date('2026-11-01T12:00:00Z'),
+    );
     return stageOneInput('voterfile', input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries });
   };
   const lookup = (input: LookupInput): Promise<ProviderAnswer | LookupError> =>
@@ -111,7 +198,12 @@ describe('the voter file of a French organisation (VOTERFILE_COUNTRIES=FR, JURIS
   const voterOf = (answer: ProviderAnswer | LookupError) => {
     if (answer instanceof LookupError) throw answer;
     expect(answer.outcome).toBe('matched');
-    return answer.observations[0]?.value as { voterId: string; precinct: string; matchScore: number; scoreBreakdown: Record<string, { level: string }> };
+    return answer.observations[0]?.value as {
+      voterId: string;
+      precinct: string;
+      matchScore: number;
+      scoreBreakdown: Record<string, { level: string }>;
+    };
   };
 
   beforeAll(async () => {
@@ -142,7 +234,12 @@ describe('the voter file of a French organisation (VOTERFILE_COUNTRIES=FR, JURIS
 
   it('matches Hélène Lefèvre to her registration by folded name, code postal, street and birth year, not her namesake', async () => {
     const input = plannedInput(frConfig, helene);
-    expect(input).toMatchObject({ givenName: 'Hélène', familyName: 'Lefèvre', birthYear: 1979, postalAddress: { postalCode: '80000' } });
+    expect(input).toMatchObject({
+      givenName: 'Hélène',
+      familyName: 'Lefèvre',
+      birthYear: 1979,
+      postalAddress: { postalCode: '80000' },
+    });
     const voter = voterOf(await lookup(input!));
     expect(voter).toMatchObject({ voterId: '100000001', precinct: '0012' });
     expect(voter.matchScore).toBeGreaterThanOrEqual(frConfig.voterfile.highThreshold);
@@ -181,7 +278,11 @@ describe('the voter file of a French organisation (VOTERFILE_COUNTRIES=FR, JURIS
   });
 
   it('records the list as French', async () => {
-    const file = await withVoterTables(handle.db).selectFrom('voter_imports').select('country').where('state', '=', 'active').executeTakeFirstOrThrow();
+    const file = await withVoterTables(handle.db)
+      .selectFrom('voter_imports')
+      .select('country')
+      .where('state', '=', 'active')
+      .executeTakeFirstOrThrow();
     expect(file.country).toBe('FR');
   });
 
@@ -204,18 +305,31 @@ describe('the voter file of a French organisation (VOTERFILE_COUNTRIES=FR, JURIS
     const keys = voterLookupKeys({ contactKey: 'x', ...jean })!;
     const thresholds = { high: frConfig.voterfile.highThreshold, low: frConfig.voterfile.lowThreshold };
     // Without its country the name and code would be taken for the French voter's.
-    expect((await matchVoter(withVoterTables(handle.db), keys, thresholds, undefined)).decision.outcome).toBe('matched');
-    const ids = { elodie: contactKeyFor(elodie.email, frConfig.pseudonymKey), jean: contactKeyFor(jean.email, frConfig.pseudonymKey) };
-    for (const [id, signup] of [[ids.elodie, elodie], [ids.jean, jean]] as const) await upsertContact(handle.db, { id, workflowId: `enrich-contact:${id}`, signup });
+    expect((await matchVoter(withVoterTables(handle.db), keys, thresholds, undefined)).decision.outcome).toBe(
+      'matched',
+    );
+    const ids = {
+      elodie: contactKeyFor(elodie.email, frConfig.pseudonymKey),
+      jean: contactKeyFor(jean.email, frConfig.pseudonymKey),
+    };
+    for (const [id, signup] of [
+      [ids.elodie, elodie],
+      [ids.jean, jean],
+    ] as const)
+      await upsertContact(handle.db, { id, workflowId: `enrich-contact:${id}`, signup });
 
     const result = await rematchVoters(handle.db, { postgresUrl: testDb.url, thresholds });
     // Hélène, François and Camille keep the voters their lookups matched; Jean is skipped (his country is not the list's).
     expect(result).toMatchObject({ skipped: 1, changes: { new_match: 1, dropped: 0 } });
     expect(result.changedContactIds).toEqual([ids.elodie]);
     const { rows } = await sql<{ contact_id: string; state: string; voter_id: string | null }>`
-      select contact_id, state, voter_id from voter_matches where contact_id in (${ids.elodie}, ${ids.jean})`.execute(handle.db);
+      select contact_id, state, voter_id from voter_matches where contact_id in (${ids.elodie}, ${ids.jean})`.execute(
+      handle.db,
+    );
     expect(rows).toEqual([{ contact_id: ids.elodie, state: 'matched', voter_id: '100000005' }]);
-    const { rows: keyed } = await sql<{ contact_id: string }>`select contact_id from voter_contact_keys where contact_id = ${ids.jean}`.execute(handle.db);
+    const { rows: keyed } = await sql<{
+      contact_id: string;
+    }>`select contact_id from voter_contact_keys where contact_id = ${ids.jean}`.execute(handle.db);
     expect(keyed).toEqual([]);
   });
 });
@@ -233,7 +347,6 @@ describe('the country of a voter file mapping', () => {
     }
   });
 });
-
 
 describe.each(STORE_BACKENDS)('a US voter file and French signups (VOTERFILE_COUNTRIES=US,FR) on $name', ({ open }) => {
   let handle: DatabaseHandle;
@@ -267,13 +380,16 @@ describe.each(STORE_BACKENDS)('a US voter file and French signups (VOTERFILE_COU
   };
   const plannedInput = (signup: Signup): LookupInput => {
     const input = buildEnrichContactInput(config, idOf(signup), signup, new Date('2026-11-01T12:00:00Z'));
-    return stageOneInput('voterfile', input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries })!;
+    return stageOneInput('voterfile', input.contactKey, input.signup, {
+      voterfileCountries: input.voterfileCountries,
+    })!;
   };
 
   beforeAll(async () => {
     ({ handle, url, cleanup } = await open());
     await migrateToLatest(handle.db);
-    for (const signup of [priya, vikram, renee]) await upsertContact(handle.db, { id: idOf(signup), workflowId: `enrich-contact:${idOf(signup)}`, signup });
+    for (const signup of [priya, vikram, renee])
+      await upsertContact(handle.db, { id: idOf(signup), workflowId: `enrich-contact:${idOf(signup)}`, signup });
     await importVoterFile({
       db: handle.db,
       postgresUrl: url,
@@ -290,11 +406,17 @@ describe.each(STORE_BACKENDS)('a US voter file and French signups (VOTERFILE_COU
   const matchOf = async (signup: Signup) =>
     (
       await sql<{ state: string; voter_id: string | null; import_id: string | null }>`
-        select state, voter_id, import_id::text as import_id from voter_matches where contact_id = ${idOf(signup)}`.execute(handle.db)
+        select state, voter_id, import_id::text as import_id from voter_matches where contact_id = ${idOf(signup)}`.execute(
+        handle.db,
+      )
     ).rows[0];
 
-  it('gives a French signup no match, though its name and code postal are a US voter\'s name and ZIP', async () => {
-    const file = await withVoterTables(handle.db).selectFrom('voter_imports').select(['id', 'country']).where('state', '=', 'active').executeTakeFirstOrThrow();
+  it("gives a French signup no match, though its name and code postal are a US voter's name and ZIP", async () => {
+    const file = await withVoterTables(handle.db)
+      .selectFrom('voter_imports')
+      .select(['id', 'country'])
+      .where('state', '=', 'active')
+      .executeTakeFirstOrThrow();
     expect(file.country).toBe('US');
     const input = plannedInput(renee);
     expect(input.postalAddress).toMatchObject({ postalCode: '27511', country: 'FR' });
@@ -303,7 +425,10 @@ describe.each(STORE_BACKENDS)('a US voter file and French signups (VOTERFILE_COU
     // The JavaScript reference: without the country (unknown) the two would be taken for one person.
     const unknown = (await matchVoter(voters, keys, thresholds, undefined)).decision;
     expect(unknown.outcome).toBe('matched');
-    expect((await matchVoter(voters, keys, thresholds, countryOfAddress(input.postalAddress))).decision).toEqual({ outcome: 'no_match', ranked: [] });
+    expect((await matchVoter(voters, keys, thresholds, countryOfAddress(input.postalAddress))).decision).toEqual({
+      outcome: 'no_match',
+      ranked: [],
+    });
 
     const answer = await createVoterfileProvider(handle.db, config.voterfile).lookup(input);
     expect(answer).toEqual({ outcome: 'no_match', observations: [] });
@@ -316,7 +441,14 @@ describe.each(STORE_BACKENDS)('a US voter file and French signups (VOTERFILE_COU
     expect(answer.outcome).toBe('matched');
     expect(await matchOf(priya)).toMatchObject({ state: 'matched', voter_id: 'DU132018' });
     const keys = voterLookupKeys(plannedInput(priya))!;
-    const inDatabase = await matchVoterInDatabase(withVoterTables(handle.db), idOf(priya), keys, thresholds, 'lookup', undefined);
+    const inDatabase = await matchVoterInDatabase(
+      withVoterTables(handle.db),
+      idOf(priya),
+      keys,
+      thresholds,
+      'lookup',
+      undefined,
+    );
     expect(inDatabase).toMatchObject({ outcome: 'matched', recorded: { facts: { voterId: 'DU132018' } } });
   });
 
@@ -342,7 +474,13 @@ describe.each(STORE_BACKENDS)('a US voter file and French signups (VOTERFILE_COU
     });
     const result = await rematchVoters(handle.db, { postgresUrl: url, thresholds });
     // Priya and Vikram are skipped (their voters left with the US file); Renée is considered: not on the list.
-    expect(result).toMatchObject({ contacts: 3, skipped: 2, matched: 0, noMatch: 3, changes: { new_match: 0, dropped: 2 } });
+    expect(result).toMatchObject({
+      contacts: 3,
+      skipped: 2,
+      matched: 0,
+      noMatch: 3,
+      changes: { new_match: 0, dropped: 2 },
+    });
     expect(result.changedContactIds).toEqual([idOf(priya), idOf(vikram)].sort());
     expect(await matchOf(priya)).toMatchObject({ state: 'no_match', voter_id: null });
     expect(await matchOf(vikram)).toMatchObject({ state: 'no_match', voter_id: null });

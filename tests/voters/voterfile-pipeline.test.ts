@@ -29,7 +29,10 @@ const DEMO_SUPPORTERS = 'demo/supporters.csv';
 const DEMO_VOTERS = 'demo/data/ncvoter-demo.txt';
 
 /** The demo voter file with rows edited, dropped (edit returns null) or added, as Latin-1 text ("next month's file"). */
-async function editedDemoFile(edit: (row: Record<string, string>) => Record<string, string> | null, added: Array<Record<string, string>>): Promise<string> {
+async function editedDemoFile(
+  edit: (row: Record<string, string>) => Record<string, string> | null,
+  added: Array<Record<string, string>>,
+): Promise<string> {
   const lines = (await readFile(DEMO_VOTERS)).toString('latin1').split('\r\n').filter(Boolean);
   const rows = lines.slice(1).flatMap((line) => {
     const values = line.slice(1, -1).split('"\t"');
@@ -73,10 +76,19 @@ describe('the voterfile provider in the enrichment pipeline', () => {
   afterAll(async () => pipeline?.close());
 
   it('backfills the demo supporters: voter attributes on the matched, the ambiguous one flagged with its candidates', async () => {
-    const result = await backfill({ input: createReadStream(DEMO_SUPPORTERS), concurrency: 8, start: temporalStarter(env.client, config) });
+    const result = await backfill({
+      input: createReadStream(DEMO_SUPPORTERS),
+      concurrency: 8,
+      start: temporalStarter(env.client, config),
+    });
     expect(result).toMatchObject({ rows: 50, started: 50, rejected: 0 });
-    const emails = (await readFile(DEMO_SUPPORTERS, 'utf8')).trim().split('\n').slice(1).map((line) => line.split(',')[0]!.toLowerCase());
-    for (const email of emails) views.set(email, await waitForSettled(env.client, enrichContactWorkflowId(keyOf(email))));
+    const emails = (await readFile(DEMO_SUPPORTERS, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',')[0]!.toLowerCase());
+    for (const email of emails)
+      views.set(email, await waitForSettled(env.client, enrichContactWorkflowId(keyOf(email))));
 
     // Exact, typo (STELA, BROWNE), nickname (TERRY for Terrence, WALT for Walter), a move within the ZIP, a mistyped
     // house number, and the right one of two namesakes.
@@ -102,7 +114,13 @@ describe('the voterfile provider in the enrichment pipeline', () => {
 
     const rosa = await recordOf('rosa.retry@example.org');
     expect(rosa.status).toBe('enriched');
-    expect(rosa.voter).toMatchObject({ status: 'active', party: 'DEM', precinct: '07', registrationDate: '2008-06-12', districts: { congressional: '02' } });
+    expect(rosa.voter).toMatchObject({
+      status: 'active',
+      party: 'DEM',
+      precinct: '07',
+      registrationDate: '2008-06-12',
+      districts: { congressional: '02' },
+    });
     expect(rosa.voter).toHaveProperty('scoreBreakdown.firstName.level', 'exact');
     expect((rosa.voter as { voteCount?: number }).voteCount).toBeGreaterThan(0);
     expect(rosa.provenance.voter?.[0]?.confidence).toBe(rosa.voter!.matchScore);
@@ -117,15 +135,26 @@ describe('the voterfile provider in the enrichment pipeline', () => {
     expect(jamal.lookups.voterfile?.lastError).toContain('kept for review');
     const jamalKey = keyOf('jamal.wright@example.net');
     const review = await findVoterReview(withVoterTables(database.db), jamalKey);
-    expect((review?.candidates as Array<{ voterId: string }>).map((c) => c.voterId).sort()).toEqual(['BY131508', 'BY131655']);
+    expect((review?.candidates as Array<{ voterId: string }>).map((c) => c.voterId).sort()).toEqual([
+      'BY131508',
+      'BY131655',
+    ]);
     const jamalView = await findContactView(database.db, jamalKey);
-    expect(jamalView).toMatchObject({ status: 'flagged', voter: null, lookups: { voterfile: { outcome: 'failed', attempts: 1 } } });
+    expect(jamalView).toMatchObject({
+      status: 'flagged',
+      voter: null,
+      lookups: { voterfile: { outcome: 'failed', attempts: 1 } },
+    });
     // The contact view (`enrich contact`, GET /v1/contacts/:ref) shows the reviewer the candidates.
-    const shown = (jamalView?.voterReview as { candidates: Array<{ voterId: string; probability: number }>; decidedBy: string }) ?? undefined;
+    const shown =
+      (jamalView?.voterReview as { candidates: Array<{ voterId: string; probability: number }>; decidedBy: string }) ??
+      undefined;
     expect(shown?.candidates.map((c) => c.voterId).sort()).toEqual(['BY131508', 'BY131655']);
     expect(shown?.decidedBy).toBe('lookup');
     const flagged = await listFailedLookups(database.db);
-    expect(flagged.filter((l) => l.provider === 'voterfile').map((l) => [l.email, l.errorType])).toEqual([['jamal.wright@example.net', 'AmbiguousMatch']]);
+    expect(flagged.filter((l) => l.provider === 'voterfile').map((l) => [l.email, l.errorType])).toEqual([
+      ['jamal.wright@example.net', 'AmbiguousMatch'],
+    ]);
     const description = await env.client.workflow.getHandle(enrichContactWorkflowId(jamalKey)).describe();
     expect(description.typedSearchAttributes.get(FlaggedProvidersKey)).toEqual(['voterfile']);
 
@@ -134,9 +163,14 @@ describe('the voterfile provider in the enrichment pipeline', () => {
       expect(views.get(email)?.lookups.voterfile, email).toMatchObject({ outcome: 'no_match' });
       expect((await recordOf(email)).voter, email).toBeNull();
     }
-    expect(views.get('jules.martin@example.org')?.lookups.voterfile).toMatchObject({ outcome: 'skipped', reason: 'missing_input' });
+    expect(views.get('jules.martin@example.org')?.lookups.voterfile).toMatchObject({
+      outcome: 'skipped',
+      reason: 'missing_input',
+    });
     // Nobody else is flagged: every other lookup of this run is disabled.
-    expect([...views].filter(([, v]) => v.status === 'flagged').map(([email]) => email)).toEqual(['jamal.wright@example.net']);
+    expect([...views].filter(([, v]) => v.status === 'flagged').map(([email]) => email)).toEqual([
+      'jamal.wright@example.net',
+    ]);
   }, 240_000);
 
   it('rematches next month’s file and re-merges the records it changed', async () => {
@@ -147,7 +181,23 @@ describe('the voterfile provider in the enrichment pipeline', () => {
         if (row.ncid === 'BY131655') return null; // JAMAL D WRIGHT left: the other one is Jamal
         return row;
       },
-      [{ county_id: '60', county_desc: 'MECKLENBURG', ncid: 'CW999001', last_name: 'HADDAD', first_name: 'OMAR', status_cd: 'A', res_street_address: '2214  PARK RD', res_city_desc: 'CHARLOTTE', state_cd: 'NC', zip_code: '28203', birth_year: '1976', party_cd: 'DEM', registr_dt: '01/15/2026' }],
+      [
+        {
+          county_id: '60',
+          county_desc: 'MECKLENBURG',
+          ncid: 'CW999001',
+          last_name: 'HADDAD',
+          first_name: 'OMAR',
+          status_cd: 'A',
+          res_street_address: '2214  PARK RD',
+          res_city_desc: 'CHARLOTTE',
+          state_cd: 'NC',
+          zip_code: '28203',
+          birth_year: '1976',
+          party_cd: 'DEM',
+          registr_dt: '01/15/2026',
+        },
+      ],
     );
     await importVoterFile({
       db: database.db,
@@ -184,12 +234,21 @@ describe('the voterfile provider in the enrichment pipeline', () => {
     // The ambiguity resolved itself: matched, unflagged, the review closed.
     const jamalKey = keyOf('jamal.wright@example.net');
     const jamal = await recordOf('jamal.wright@example.net');
-    expect(jamal).toMatchObject({ status: 'enriched', voter: { voterId: 'BY131508' }, lookups: { voterfile: { outcome: 'matched' } } });
+    expect(jamal).toMatchObject({
+      status: 'enriched',
+      voter: { voterId: 'BY131508' },
+      lookups: { voterfile: { outcome: 'matched' } },
+    });
     expect(await findVoterReview(withVoterTables(database.db), jamalKey)).toBeUndefined();
-    expect((await listLookups(database.db, jamalKey)).find((l) => l.provider === 'voterfile')).toMatchObject({ outcome: 'matched', error_type: null });
+    expect((await listLookups(database.db, jamalKey)).find((l) => l.provider === 'voterfile')).toMatchObject({
+      outcome: 'matched',
+      error_type: null,
+    });
 
     // Nothing changed since: a second rematch re-merges nothing.
-    const again = JSON.parse(await runVotersRematch(config, { json: true })) as { remerged: { examined: number; changed: number } };
+    const again = JSON.parse(await runVotersRematch(config, { json: true })) as {
+      remerged: { examined: number; changed: number };
+    };
     expect(again.remerged).toEqual({ examined: 0, changed: 0 });
   }, 120_000);
 

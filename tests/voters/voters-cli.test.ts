@@ -37,9 +37,26 @@ describe('enrich voters (the commands)', () => {
 
   it('imports the demo file with its history, writes the rejects, and rematches', async () => {
     const rejects = join(dir, 'rejects.csv');
-    const imported = await enrich(['voters', 'import', 'demo/data/ncvoter-demo.txt', '--format', 'ncvoter', '--history', 'demo/data/ncvhis-demo.txt', '--rejects', rejects, '--json']);
+    const imported = await enrich([
+      'voters',
+      'import',
+      'demo/data/ncvoter-demo.txt',
+      '--format',
+      'ncvoter',
+      '--history',
+      'demo/data/ncvhis-demo.txt',
+      '--rejects',
+      rejects,
+      '--json',
+    ]);
     expect({ code: imported.code, stderr: imported.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(imported.stdout)).toMatchObject({ rows: 57, voters: 54, rejected: 3, historyRows: 52, encoding: 'latin-1' });
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      rows: 57,
+      voters: 54,
+      rejected: 3,
+      historyRows: 52,
+      encoding: 'latin-1',
+    });
     expect((await readFile(rejects, 'utf8')).split('\n')[0]).toBe('line,reason');
     const rematched = await enrich(['voters', 'rematch', '--json']);
     expect(rematched.code).toBe(0);
@@ -52,7 +69,15 @@ describe('enrich voters (the commands)', () => {
     expect(noMapping.stderr).toMatch(/^enrich: voters import: --format csv needs --mapping FILE/);
     const missing = await enrich(['voters', 'import', join(dir, 'nope.txt'), '--format', 'ncvoter']);
     expect(missing.stderr).toMatch(/^enrich: voters import: cannot read .*nope\.txt \(ENOENT\)\n$/);
-    const badMapping = await enrich(['voters', 'import', 'demo/data/ncvoter-demo.txt', '--format', 'csv', '--mapping', 'demo/supporters.csv']);
+    const badMapping = await enrich([
+      'voters',
+      'import',
+      'demo/data/ncvoter-demo.txt',
+      '--format',
+      'csv',
+      '--mapping',
+      'demo/supporters.csv',
+    ]);
     expect(badMapping.code).toBe(1);
     expect(badMapping.stderr).toMatch(/the mapping is not JSON/);
   });

@@ -10,7 +10,12 @@ import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import { listLookups } from '../../store/lookups.js';
 import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
 import { retryLookupsUpdate, statusQuery } from '../../workflows/enrich-contact.js';
-import { consented, createEnrichmentHarness, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
+import {
+  consented,
+  createEnrichmentHarness,
+  providerConfig,
+  type EnrichmentHarness,
+} from '../support/enrichment-harness.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 /**
@@ -44,7 +49,10 @@ describe('enrichContact continues as new', () => {
 
   beforeAll(async () => {
     [env, harness] = await Promise.all([
-      createDevServerEnv(['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}`]),
+      createDevServerEnv([
+        '--dynamic-config-value',
+        `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}`,
+      ]),
       createEnrichmentHarness(),
     ]);
   });
@@ -59,10 +67,27 @@ describe('enrichContact continues as new', () => {
 
   async function start(email: string, fault: Fault, schedule: string) {
     gravatar = await startGravatarDemo({
-      entries: [{ email, fault, profile: { hash: '0'.repeat(64), display_name: 'Long Runner', profile_url: 'https://gravatar.com/long', avatar_url: 'https://0.gravatar.com/avatar/x', verified_accounts: [] } }],
+      entries: [
+        {
+          email,
+          fault,
+          profile: {
+            hash: '0'.repeat(64),
+            display_name: 'Long Runner',
+            profile_url: 'https://gravatar.com/long',
+            avatar_url: 'https://0.gravatar.com/avatar/x',
+            verified_accounts: [],
+          },
+        },
+      ],
     });
     const config = providerConfig({ gravatar: gravatar.url }, { LOOKUP_RETRY_SCHEDULE: schedule });
-    workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+    workers = await startWorkers({
+      config,
+      connection: env.nativeConnection,
+      db: harness.database.db,
+      workflowBundle: harness.bundle,
+    });
     running = workers.run();
     return startEnrichment(env.client, config, { email, consent: consented });
   }
@@ -89,7 +114,9 @@ describe('enrichContact continues as new', () => {
     const started = await start('long.operator@example.org', { kind: 'server_error', times: 6 }, '1s,1h');
     const handle = env.client.workflow.getHandle(started.workflowId);
     await expect.poll(() => gravatar!.requests(), { timeout: 30_000 }).toBe(6);
-    await expect.poll(async () => (await runChain(env.client, started.workflowId)).length, { timeout: 30_000 }).toBeGreaterThan(1);
+    await expect
+      .poll(async () => (await runChain(env.client, started.workflowId)).length, { timeout: 30_000 })
+      .toBeGreaterThan(1);
     const settled = await waitForSettled(env.client, started.workflowId);
     expect(settled.status).toBe('flagged');
 

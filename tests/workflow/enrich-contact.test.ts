@@ -11,7 +11,13 @@ import { startWorkers } from '../../worker/start-workers.js';
 import { startEnrichment } from '../../client/start-enrichment.js';
 import { statusQuery } from '../../workflows/enrich-contact.js';
 import { EnrichmentStatusKey, FlaggedProvidersKey } from '../../workflows/search-attributes.js';
-import { consented, createEnrichmentHarness, enrichWithWorkers, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
+import {
+  consented,
+  createEnrichmentHarness,
+  enrichWithWorkers,
+  providerConfig,
+  type EnrichmentHarness,
+} from '../support/enrichment-harness.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 /** Workflow tests on the real Temporal dev server, real Postgres, and the demo providers speaking the real APIs. */
@@ -72,8 +78,17 @@ describe('enrichContact', () => {
     );
     // Every field shows its sources, best first: what she typed outranks every profile; among profiles linked
     // equally strongly (0.9) the more recent wins (Mastodon, found in stage 2); GitHub's email link is weaker (0.85).
-    expect(record.provenance['name.display']?.map((p) => p.provider)).toEqual(['signup', 'mastodon', 'gravatar', 'github']);
-    expect(record.provenance['work.title']?.[0]).toMatchObject({ provider: 'gravatar', confidence: 0.9, sourceUrl: expect.stringContaining('gravatar') });
+    expect(record.provenance['name.display']?.map((p) => p.provider)).toEqual([
+      'signup',
+      'mastodon',
+      'gravatar',
+      'github',
+    ]);
+    expect(record.provenance['work.title']?.[0]).toMatchObject({
+      provider: 'gravatar',
+      confidence: 0.9,
+      sourceUrl: expect.stringContaining('gravatar'),
+    });
     expect(record.provenance['profiles']?.some((p) => p.provider === 'github')).toBe(true);
 
     const description = await env.client.workflow.getHandle(started.workflowId).describe();
@@ -87,10 +102,20 @@ describe('enrichContact', () => {
       email: 'tomas.lindqvist@example.net',
       givenName: 'Tomas',
       familyName: 'Lindqvist',
-      postalAddress: { lines: ['482 W Market St'], locality: 'Akron', region: 'OH', postalCode: '44303', country: 'US' },
+      postalAddress: {
+        lines: ['482 W Market St'],
+        locality: 'Akron',
+        region: 'OH',
+        postalCode: '44303',
+        country: 'US',
+      },
       consent: consented,
     });
-    expect(result.lookups).toMatchObject({ census: { outcome: 'matched' }, fec: { outcome: 'matched' }, ban: { outcome: 'skipped' } });
+    expect(result.lookups).toMatchObject({
+      census: { outcome: 'matched' },
+      fec: { outcome: 'matched' },
+      ban: { outcome: 'skipped' },
+    });
     const record = await recordOf(started.contactKey);
     expect(record.location.districts).toMatchObject({ congressional: 'OH-13', county: 'Summit County' });
     expect(record.location.lat).toBeCloseTo(41.087, 2);
@@ -100,36 +125,59 @@ describe('enrichContact', () => {
   });
 
   it('follows a verified GitHub account by login when the email search finds nothing', async () => {
-    const { result, started } = await enrichWithWorkers(env, harness, providerConfig(urls()), { email: 'grace.kim@example.com', consent: consented });
+    const { result, started } = await enrichWithWorkers(env, harness, providerConfig(urls()), {
+      email: 'grace.kim@example.com',
+      consent: consented,
+    });
     expect(result.lookups.github).toMatchObject({ outcome: 'matched' });
     expect(result.lookups.bluesky).toMatchObject({ outcome: 'matched' });
     const record = await recordOf(started.contactKey);
-    expect(record.profiles).toEqual(expect.arrayContaining([expect.objectContaining({ network: 'github', handle: 'gkim-designs', verified: true })]));
+    expect(record.profiles).toEqual(
+      expect.arrayContaining([expect.objectContaining({ network: 'github', handle: 'gkim-designs', verified: true })]),
+    );
     expect(record.provenance['profiles']?.some((p) => p.provider === 'github')).toBe(true);
   });
 
   it('flags the contact when a provider keeps failing, and stores why', async () => {
     const config = providerConfig(urls());
-    const { started, result } = await enrichWithWorkers(env, harness, config, { email: 'fiona.flaky@example.org', consent: consented });
+    const { started, result } = await enrichWithWorkers(env, harness, config, {
+      email: 'fiona.flaky@example.org',
+      consent: consented,
+    });
     expect(result.status).toBe('flagged');
-    expect(result.lookups.gravatar).toMatchObject({ outcome: 'failed', attempts: 3, errorType: 'ProviderUnavailable', lastError: 'gravatar answered HTTP 500' });
+    expect(result.lookups.gravatar).toMatchObject({
+      outcome: 'failed',
+      attempts: 3,
+      errorType: 'ProviderUnavailable',
+      lastError: 'gravatar answered HTTP 500',
+    });
     expect(result.lookups.github).toMatchObject({ outcome: 'no_match' });
 
     const lookups = await listLookups(harness.database.db, started.contactKey);
-    expect(lookups.find((l) => l.provider === 'gravatar')).toMatchObject({ outcome: 'failed', attempts: 3, error_type: 'ProviderUnavailable' });
+    expect(lookups.find((l) => l.provider === 'gravatar')).toMatchObject({
+      outcome: 'failed',
+      attempts: 3,
+      error_type: 'ProviderUnavailable',
+    });
     expect((await recordOf(started.contactKey)).status).toBe('flagged');
 
     const handle = env.client.workflow.getHandle(started.workflowId);
     expect((await handle.describe()).typedSearchAttributes.get(FlaggedProvidersKey)).toEqual(['gravatar']);
     // The `status` query answers from the closed run's history (the SDK replays it on a worker).
-    const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+    const workers = await startWorkers({
+      config,
+      connection: env.nativeConnection,
+      db: harness.database.db,
+      workflowBundle: harness.bundle,
+    });
     const status = await workers.runUntil(handle.query(statusQuery));
     expect(status).toEqual(result);
     // Operators find it in the UI with EnrichmentStatus = "flagged" (visibility catches up within moments).
     let found: string[] = [];
     for (let i = 0; i < 50 && !found.includes(started.workflowId); i++) {
       found = [];
-      for await (const wf of env.client.workflow.list({ query: 'EnrichmentStatus = "flagged"' })) found.push(wf.workflowId);
+      for await (const wf of env.client.workflow.list({ query: 'EnrichmentStatus = "flagged"' }))
+        found.push(wf.workflowId);
       if (!found.includes(started.workflowId)) await new Promise((r) => setTimeout(r, 200));
     }
     expect(found).toContain(started.workflowId);
@@ -137,7 +185,10 @@ describe('enrichContact', () => {
 
   it('fails a malformed reply at once, without retrying', async () => {
     const before = demo.gravatar.requests();
-    const { result } = await enrichWithWorkers(env, harness, providerConfig(urls()), { email: 'marco.mangled@example.net', consent: consented });
+    const { result } = await enrichWithWorkers(env, harness, providerConfig(urls()), {
+      email: 'marco.mangled@example.net',
+      consent: consented,
+    });
     expect(result.lookups.gravatar).toMatchObject({ outcome: 'failed', attempts: 1, errorType: 'MalformedResponse' });
     expect(demo.gravatar.requests() - before).toBe(1);
     expect(result.status).toBe('flagged');
@@ -146,7 +197,10 @@ describe('enrichContact', () => {
   it('waits for the announced reset after a 429, then succeeds', async () => {
     const log = () => demo.gravatar.requestLog().filter((r) => r.url.includes('/profiles/'));
     const before = log().length;
-    const { result } = await enrichWithWorkers(env, harness, providerConfig(urls()), { email: 'rosa.retry@example.org', consent: consented });
+    const { result } = await enrichWithWorkers(env, harness, providerConfig(urls()), {
+      email: 'rosa.retry@example.org',
+      consent: consented,
+    });
     expect(result.lookups.gravatar).toMatchObject({ outcome: 'matched', attempts: 2 });
     const [limited, retried] = log().slice(before);
     expect(limited?.status).toBe(429);
@@ -157,7 +211,9 @@ describe('enrichContact', () => {
 
   it('skips social lookups without consent and calls no provider', async () => {
     const before = demo.gravatar.requests() + demo.github.requests();
-    const { started, result } = await enrichWithWorkers(env, harness, providerConfig(urls()), { email: 'omar.haddad@example.net' });
+    const { started, result } = await enrichWithWorkers(env, harness, providerConfig(urls()), {
+      email: 'omar.haddad@example.net',
+    });
     expect(result.lookups).toMatchObject({
       gravatar: { outcome: 'skipped', reason: 'no_lawful_basis' },
       github: { outcome: 'skipped', reason: 'no_lawful_basis' },
@@ -171,7 +227,12 @@ describe('enrichContact', () => {
   it('finds the same workflow for a duplicate signup and starts nothing new', async () => {
     const config = providerConfig(urls());
     const signup = { email: 'lena.okafor@example.org', consent: consented };
-    const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+    const workers = await startWorkers({
+      config,
+      connection: env.nativeConnection,
+      db: harness.database.db,
+      workflowBundle: harness.bundle,
+    });
     const [first, second, third] = await workers.runUntil(
       (async () => {
         const a = await startEnrichment(env.client, config, signup);
@@ -185,13 +246,18 @@ describe('enrichContact', () => {
     expect(second).toEqual({ ...first, status: 'existing' });
     expect(third).toEqual({ ...first, status: 'existing' });
     const runs: string[] = [];
-    for await (const wf of env.client.workflow.list({ query: `WorkflowId = "${first.workflowId}"` })) runs.push(wf.runId);
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = "${first.workflowId}"` }))
+      runs.push(wf.runId);
     expect(runs).toHaveLength(1);
   });
 
   it('gives the same record when the merge runs again, and no duplicate observations', async () => {
     const config = providerConfig(urls());
-    const { started } = await enrichWithWorkers(env, harness, config, { email: 'grace.kim@example.com', givenName: 'Grace', consent: consented });
+    const { started } = await enrichWithWorkers(env, harness, config, {
+      email: 'grace.kim@example.com',
+      givenName: 'Grace',
+      consent: consented,
+    });
     const before = await recordOf(started.contactKey);
     const observations = await listObservations(harness.database.db, started.contactKey);
     await createStoreActivities(harness.database.db).mergeContact({ contactKey: started.contactKey });

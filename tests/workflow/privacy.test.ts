@@ -13,7 +13,12 @@ import { HTTP_PROVIDER_NAMES, PROVIDER_NAMES } from '../../schemas/providers.js'
 import { findContactById } from '../../store/contacts.js';
 import { listObservations } from '../../store/observations.js';
 import { findSuppression } from '../../store/privacy.js';
-import { consented, startDemoPipeline, type DemoPipeline, type EnrichmentHarness } from '../support/enrichment-harness.js';
+import {
+  consented,
+  startDemoPipeline,
+  type DemoPipeline,
+  type EnrichmentHarness,
+} from '../support/enrichment-harness.js';
 
 /** Suppression and erasure, on the real dev server and real Postgres. */
 describe('privacy requests', () => {
@@ -26,7 +31,11 @@ describe('privacy requests', () => {
   const providerRequests = () => HTTP_PROVIDER_NAMES.reduce((sum, name) => sum + demo[name].requests(), 0);
 
   beforeAll(async () => {
-    pipeline = await startDemoPipeline({ API_TOKEN: 'api-token', SIGNUP_TOKEN: 'signup-token', LOOKUP_RETRY_SCHEDULE: '1h' });
+    pipeline = await startDemoPipeline({
+      API_TOKEN: 'api-token',
+      SIGNUP_TOKEN: 'signup-token',
+      LOOKUP_RETRY_SCHEDULE: '1h',
+    });
     ({ env, harness, demo, api, config } = pipeline);
   });
   afterAll(() => pipeline?.close());
@@ -36,7 +45,13 @@ describe('privacy requests', () => {
     return { started, view: await waitForSettled(env.client, started.workflowId) };
   };
   const request = async (action: 'erase' | 'suppress', email: string) => {
-    const workflowId = await startPrivacyRequest(env.client, config, action, contactKeyFor(email, config.pseudonymKey), 'test');
+    const workflowId = await startPrivacyRequest(
+      env.client,
+      config,
+      action,
+      contactKeyFor(email, config.pseudonymKey),
+      'test',
+    );
     return (await env.client.workflow.getHandle(workflowId).result()) as unknown;
   };
 
@@ -45,12 +60,20 @@ describe('privacy requests', () => {
     expect(await listObservations(harness.database.db, started.contactKey)).not.toEqual([]);
 
     const receipt = (await request('erase', 'dana.ruiz@example.org')) as ErasureReceipt;
-    expect(receipt).toMatchObject({ contactKey: started.contactKey, suppressed: true, deleted: { contacts: 1, lookups: PROVIDER_NAMES.length } });
+    expect(receipt).toMatchObject({
+      contactKey: started.contactKey,
+      suppressed: true,
+      deleted: { contacts: 1, lookups: PROVIDER_NAMES.length },
+    });
     expect(receipt.deleted.observations).toBeGreaterThan(5);
     expect(await findContactById(harness.database.db, started.contactKey)).toBeUndefined();
     expect(await listObservations(harness.database.db, started.contactKey)).toEqual([]);
     expect(await findSuppression(harness.database.db, started.contactKey)).toBe('erasure');
-    const audit = await harness.database.db.selectFrom('audit_log').selectAll().where('subject_key', '=', started.contactKey).execute();
+    const audit = await harness.database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('subject_key', '=', started.contactKey)
+      .execute();
     expect(audit.map((a) => a.action)).toEqual(['erase']);
 
     const again = (await request('erase', 'dana.ruiz@example.org')) as ErasureReceipt;
@@ -94,7 +117,11 @@ describe('privacy requests', () => {
     const handle = env.client.workflow.getHandle(started.workflowId);
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
-    const res = await api.inject({ method: 'DELETE', url: '/v1/contacts/fiona.flaky%40example.org', headers: { authorization: 'Bearer api-token' } });
+    const res = await api.inject({
+      method: 'DELETE',
+      url: '/v1/contacts/fiona.flaky%40example.org',
+      headers: { authorization: 'Bearer api-token' },
+    });
     expect(res.statusCode).toBe(202);
     const { workflowId } = res.json<{ workflowId: string }>();
     const receipt = (await env.client.workflow.getHandle(workflowId).result()) as ErasureReceipt;

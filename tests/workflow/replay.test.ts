@@ -12,14 +12,21 @@ const REPLAY_DIR = fileURLToPath(new URL('../replay/', import.meta.url));
  * `patched()` and record new histories with `npx tsx scripts/export-replay-histories.ts`, keeping the old ones.
  */
 describe('enrichContact replay', () => {
-  const files = readdirSync(REPLAY_DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(REPLAY_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   it('has the representative histories', () => {
-    expect(files).toEqual(expect.arrayContaining(['flagged.json', 'happy.json', 'reset.json', 'retried.json', 'voter.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['flagged.json', 'happy.json', 'reset.json', 'retried.json', 'voter.json']),
+    );
   });
 
   it('replays every recorded history without a nondeterminism error', async () => {
-    const histories = files.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(`${REPLAY_DIR}${file}`, 'utf8')) as unknown }));
+    const histories = files.map((file) => ({
+      workflowId: file.replace(/\.json$/, ''),
+      history: JSON.parse(readFileSync(`${REPLAY_DIR}${file}`, 'utf8')) as unknown,
+    }));
     const results: Array<{ workflowId: string; error: unknown }> = [];
     for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
       results.push({ workflowId: result.workflowId, error: result.error });

@@ -3,7 +3,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startGithubDemo } from '../../demo/servers/github-server.js';
 import { gravatarHash, startGravatarDemo } from '../../demo/servers/gravatar-server.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
-import { consented, createEnrichmentHarness, enrichWithWorkers, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
+import {
+  consented,
+  createEnrichmentHarness,
+  enrichWithWorkers,
+  providerConfig,
+  type EnrichmentHarness,
+} from '../support/enrichment-harness.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
 const EMAIL = 'hour.wait@example.org';
@@ -35,7 +41,11 @@ describe('enrichContact under a one-hour rate-limit reset', () => {
       createEnrichmentHarness(),
       startGravatarDemo({
         entries: [
-          { email: EMAIL, profile: profile('Hour Wait'), fault: { kind: 'rate_limit', times: 1, retryAfterSeconds: ONE_HOUR_S } },
+          {
+            email: EMAIL,
+            profile: profile('Hour Wait'),
+            fault: { kind: 'rate_limit', times: 1, retryAfterSeconds: ONE_HOUR_S },
+          },
         ],
       }),
       startGithubDemo({ entries: [] }),
@@ -52,14 +62,21 @@ describe('enrichContact under a one-hour rate-limit reset', () => {
     expect(result.lookups.gravatar).toMatchObject({ outcome: 'matched', attempts: 2 });
     expect(result.status).toBe('enriched');
 
-    const statuses = gravatar.requestLog().filter((r) => r.url.endsWith(gravatarHash(EMAIL))).map((r) => r.status);
+    const statuses = gravatar
+      .requestLog()
+      .filter((r) => r.url.endsWith(gravatarHash(EMAIL)))
+      .map((r) => r.status);
     expect(statuses).toEqual([429, 200]);
 
     const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
     const events = history.events ?? [];
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'lookupGravatar');
+    const scheduled = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'lookupGravatar',
+    );
     const startedEvent = events.find(
-      (e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled?.eventId),
+      (e) =>
+        e.activityTaskStartedEventAttributes &&
+        String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled?.eventId),
     );
     expect(startedEvent?.activityTaskStartedEventAttributes?.attempt).toBe(2);
     const seconds = (e: typeof scheduled) => Number(e?.eventTime?.seconds ?? 0);
@@ -94,7 +111,11 @@ describe('enrichContact automatic retries of a flagged contact', () => {
     await Promise.all([env?.teardown(), harness?.close(), gravatar?.close(), github?.close()]);
   });
 
-  const requestsFor = (email: string) => gravatar.requestLog().filter((r) => r.url.endsWith(gravatarHash(email))).map((r) => r.status);
+  const requestsFor = (email: string) =>
+    gravatar
+      .requestLog()
+      .filter((r) => r.url.endsWith(gravatarHash(email)))
+      .map((r) => r.status);
 
   it('retries a transient failure after the scheduled hour and completes enriched', async () => {
     const config = providerConfig({ gravatar: gravatar.url, github: github.url }, { LOOKUP_RETRY_SCHEDULE: '1h,6h' });
@@ -104,7 +125,9 @@ describe('enrichContact automatic retries of a flagged contact', () => {
     expect(requestsFor(TRANSIENT)).toEqual([500, 500, 500, 200]);
 
     const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
-    const timers = (history.events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds)] : []));
+    const timers = (history.events ?? []).flatMap((e) =>
+      e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds)] : [],
+    );
     expect(timers).toEqual([ONE_HOUR_S]);
   });
 

@@ -12,7 +12,12 @@ import { flaggedWorkflowIds, retryContact } from '../../cli/commands/retry.js';
 import { startWorkers, type WorkerGroup } from '../../worker/start-workers.js';
 import { retryLookupsSignal, retryLookupsUpdate } from '../../workflows/enrich-contact.js';
 import { FlaggedProvidersKey } from '../../workflows/search-attributes.js';
-import { consented, createEnrichmentHarness, providerConfig, type EnrichmentHarness } from '../support/enrichment-harness.js';
+import {
+  consented,
+  createEnrichmentHarness,
+  providerConfig,
+  type EnrichmentHarness,
+} from '../support/enrichment-harness.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 const profile = (email: string) => ({
@@ -50,7 +55,12 @@ describe('retryLookups', () => {
   async function flaggedContact(email: string, fault: Fault) {
     gravatar = await startGravatarDemo({ entries: [{ email, profile: profile(email), fault }] });
     const config = providerConfig({ gravatar: gravatar.url }, { LOOKUP_RETRY_SCHEDULE: '1h' });
-    workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+    workers = await startWorkers({
+      config,
+      connection: env.nativeConnection,
+      db: harness.database.db,
+      workflowBundle: harness.bundle,
+    });
     running = workers.run();
     const started = await startEnrichment(env.client, config, { email, consent: consented });
     const settled = await waitForSettled(env.client, started.workflowId);
@@ -59,7 +69,10 @@ describe('retryLookups', () => {
 
   it('re-runs a failed lookup on the update, answers the new status, and completes', async () => {
     // Three attempts (the test policy) all fail; the fourth request, made for the operator, succeeds.
-    const { started, settled, handle } = await flaggedContact('retry.update@example.org', { kind: 'server_error', times: 3 });
+    const { started, settled, handle } = await flaggedContact('retry.update@example.org', {
+      kind: 'server_error',
+      times: 3,
+    });
     expect(settled.status).toBe('flagged');
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
@@ -88,7 +101,9 @@ describe('retryLookups', () => {
 
   it('refuses an update naming a provider it does not know, and changes nothing', async () => {
     const { handle } = await flaggedContact('retry.refused@example.org', { kind: 'server_error' });
-    const refusal = await handle.executeUpdate(retryLookupsUpdate, { args: [{ providers: ['myspace' as 'gravatar'] }] }).catch((err: Error) => err);
+    const refusal = await handle
+      .executeUpdate(retryLookupsUpdate, { args: [{ providers: ['myspace' as 'gravatar'] }] })
+      .catch((err: Error) => err);
     expect(refusal).toBeInstanceOf(Error);
     expect((refusal as Error & { cause?: Error }).cause?.message).toMatch(/unknown provider\(s\): myspace/);
     expect(gravatar!.requests()).toBe(3);
@@ -97,14 +112,28 @@ describe('retryLookups', () => {
 
   it('starts a closed flagged enrichment again for `enrich retry`, with the signup it had', async () => {
     const email = 'retry.closed@example.org';
-    gravatar = await startGravatarDemo({ entries: [{ email, profile: profile(email), fault: { kind: 'server_error', times: 3 } }] });
+    gravatar = await startGravatarDemo({
+      entries: [{ email, profile: profile(email), fault: { kind: 'server_error', times: 3 } }],
+    });
     // No scheduled retries: the workflow completes flagged as soon as it has settled.
     const config = providerConfig({ gravatar: gravatar.url }, { LOOKUP_RETRY_SCHEDULE: 'none' });
-    workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle });
+    workers = await startWorkers({
+      config,
+      connection: env.nativeConnection,
+      db: harness.database.db,
+      workflowBundle: harness.bundle,
+    });
     running = workers.run();
     // The typed name agrees with the profile (a confident disagreement would flag the contact on its own).
-    const started = await startEnrichment(env.client, config, { email, givenName: 'Retry', familyName: 'Person', consent: consented });
-    expect(((await env.client.workflow.getHandle(started.workflowId).result()) as EnrichmentStatusView).status).toBe('flagged');
+    const started = await startEnrichment(env.client, config, {
+      email,
+      givenName: 'Retry',
+      familyName: 'Person',
+      consent: consented,
+    });
+    expect(((await env.client.workflow.getHandle(started.workflowId).result()) as EnrichmentStatusView).status).toBe(
+      'flagged',
+    );
 
     expect(await flaggedWorkflowIds(env.client)).toContain(started.workflowId);
     const retried = await retryContact(env.client, config, started.workflowId);

@@ -47,9 +47,20 @@ describe('values the store refuses', () => {
   }
 
   it('a signup with a NUL byte ends its run at once, failed with the reason, instead of retrying saveSignup for ever', async () => {
-    const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle, queues: ['workflows'] });
+    const workers = await startWorkers({
+      config,
+      connection: env.nativeConnection,
+      db: harness.database.db,
+      workflowBundle: harness.bundle,
+      queues: ['workflows'],
+    });
     const { handle, contactKey } = await startUnchecked({ email: 'nul.signup@example.org', givenName: 'Ada\u0000' });
-    const failure = await workers.runUntil(handle.result().then(() => undefined, (err: unknown) => err));
+    const failure = await workers.runUntil(
+      handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    );
 
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause;
@@ -61,7 +72,9 @@ describe('values the store refuses', () => {
     expect(description.searchAttributes.EnrichmentStatus).toEqual(['rejected']);
     // One attempt, not a retry loop: the activity failed once and was not retried.
     const history = await handle.fetchHistory();
-    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    const attempts = (history.events ?? [])
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     expect(attempts).toEqual([1]);
     expect(await findContactById(harness.database.db, contactKey)).toBeUndefined();
   });
@@ -73,11 +86,24 @@ describe('values the store refuses', () => {
       lookup: () =>
         Promise.resolve({
           outcome: 'matched',
-          observations: [{ field: 'name.display', value: 'Grace\u0000 Hopper', confidence: 0.9, fetchedAt: '2026-12-01T00:00:00.000Z' }],
+          observations: [
+            {
+              field: 'name.display',
+              value: 'Grace\u0000 Hopper',
+              confidence: 0.9,
+              fetchedAt: '2026-12-01T00:00:00.000Z',
+            },
+          ],
         }),
       close: () => Promise.resolve(),
     };
-    const workers = await startWorkers({ config, connection: env.nativeConnection, db: harness.database.db, workflowBundle: harness.bundle, queues: ['workflows'] });
+    const workers = await startWorkers({
+      config,
+      connection: env.nativeConnection,
+      db: harness.database.db,
+      workflowBundle: harness.bundle,
+      queues: ['workflows'],
+    });
     const voterfile = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: providerTaskQueue(config.temporal.taskQueue, 'voterfile'),
@@ -97,9 +123,14 @@ describe('values the store refuses', () => {
 
     expect(result.status).toBe('flagged');
     expect(result.lookups.voterfile).toMatchObject({ outcome: 'failed', errorType: 'StoreRejected', attempts: 1 });
-    expect(result.lookups.voterfile?.lastError).toMatch(/recordLookup: the database refused the write \(SQLSTATE 22P05/);
+    expect(result.lookups.voterfile?.lastError).toMatch(
+      /recordLookup: the database refused the write \(SQLSTATE 22P05/,
+    );
     const lookups = await listLookups(harness.database.db, contactKey);
-    expect(lookups.find((l) => l.provider === 'voterfile')).toMatchObject({ outcome: 'failed', error_type: 'StoreRejected' });
+    expect(lookups.find((l) => l.provider === 'voterfile')).toMatchObject({
+      outcome: 'failed',
+      error_type: 'StoreRejected',
+    });
     const observations = await listObservations(harness.database.db, contactKey);
     expect(observations.map((o) => o.provider)).not.toContain('voterfile');
     expect(observations.some((o) => o.provider === 'signup')).toBe(true);

@@ -11,7 +11,8 @@ import { createVotesSql } from './stage.js';
  */
 export async function loadHistory(session: SqlSession, table: string, file: FileInput): Promise<Loaded> {
   const historyMapping = file.mapping.history;
-  if (!historyMapping) throw new VoterFileError(`format ${file.format} has no history layout; add "history" to the mapping`);
+  if (!historyMapping)
+    throw new VoterFileError(`format ${file.format} has no history layout; add "history" to the mapping`);
   let missingColumns: string[] = [];
   const stats: LoadStats = { rows: 0, rejected: 0 };
   const rows = rowsOf<VoteRow>(

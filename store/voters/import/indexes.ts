@@ -10,7 +10,15 @@ import type { LoadTables } from './stage.js';
  */
 
 /** The columns the ZIP blocking index carries besides its key: the voter id and the other match keys. */
-const ZIP_BLOCK_INCLUDE = ['voter_id', 'first_norm', 'middle_norm', 'birth_year', 'house_number', 'street_core', 'city_norm'];
+const ZIP_BLOCK_INCLUDE = [
+  'voter_id',
+  'first_norm',
+  'middle_norm',
+  'birth_year',
+  'house_number',
+  'street_core',
+  'city_norm',
+];
 
 /**
  * The columns queries filter and join `voters` by: the only ones whose statistics the planner needs, so the only
@@ -36,7 +44,8 @@ function createZipNamesSql(table: string, id: string, partitions: number): strin
     `create table ${table} (zip5 text collate "C" not null, name text collate "C" not null, phonetic text collate "C" not null) partition by hash (zip5)`,
     ...Array.from(
       { length: partitions },
-      (_, i) => `create table voter_zip_names_${id}_p${i} partition of ${table} for values with (modulus ${partitions}, remainder ${i})`,
+      (_, i) =>
+        `create table voter_zip_names_${id}_p${i} partition of ${table} for values with (modulus ${partitions}, remainder ${i})`,
     ),
   ];
 }
@@ -86,7 +95,8 @@ async function addVoterIdIndex(session: SqlSession, table: string, id: string, r
   }
   const removed = await session.query<{ line: number; voter_id: string; first_line: number }>(deleteRepeatsSql(table));
   removed.sort((a, b) => a.line - b.line);
-  for (const row of removed) await reject(row.line, `voter id ${row.voter_id} again (first on line ${row.first_line}); the first row is kept`);
+  for (const row of removed)
+    await reject(row.line, `voter id ${row.voter_id} again (first on line ${row.first_line}); the first row is kept`);
   await session.query(add);
   return removed.length;
 }
@@ -106,17 +116,37 @@ export interface IndexInput {
  * rejected, before anything is counted. It becomes the primary key at the swap (a unique index builds beside the
  * others; adding the constraint directly would lock them out). `duplicates` is told how many were rejected so.
  */
-function indexSteps({ id, tables, rows, withHistory, reject }: IndexInput, duplicates: (count: number) => void): IndexStep[] {
+function indexSteps(
+  { id, tables, rows, withHistory, reject }: IndexInput,
+  duplicates: (count: number) => void,
+): IndexStep[] {
   return [
     { name: 'voter id', run: async (on) => duplicates(await addVoterIdIndex(on, tables.voters, id, reject)) },
     // The ZIP block carries every other column a candidate is scored on, so the block is read from the index
     // alone (the rows are all-visible from the load): most candidates of a lookup or a rematch come through it.
-    statement('zip block', `create index voters_${id}_zip_block on ${tables.voters} (zip5, last_phonetic, last_norm) include (${ZIP_BLOCK_INCLUDE.join(', ')})`),
+    statement(
+      'zip block',
+      `create index voters_${id}_zip_block on ${tables.voters} (zip5, last_phonetic, last_norm) include (${ZIP_BLOCK_INCLUDE.join(', ')})`,
+    ),
     statement('name counts', createCountsSql(tables.counts, tables.voters), ['voter id']),
-    statement('locality block', `create index voters_${id}_city_block on ${tables.voters} (city_norm, last_phonetic, last_norm)`),
-    statement('person block', `create index voters_${id}_person_block on ${tables.voters} (last_phonetic, birth_year, first_norm)`),
-    statement('name counts key', `alter table ${tables.counts} add constraint voter_name_counts_${id}_pkey primary key (kind, name)`, ['name counts']),
-    statement('family name trigrams', `create index voter_name_counts_${id}_trgm on ${tables.counts} using gin (name gin_trgm_ops) where kind = 'last'`, ['name counts']),
+    statement(
+      'locality block',
+      `create index voters_${id}_city_block on ${tables.voters} (city_norm, last_phonetic, last_norm)`,
+    ),
+    statement(
+      'person block',
+      `create index voters_${id}_person_block on ${tables.voters} (last_phonetic, birth_year, first_norm)`,
+    ),
+    statement(
+      'name counts key',
+      `alter table ${tables.counts} add constraint voter_name_counts_${id}_pkey primary key (kind, name)`,
+      ['name counts'],
+    ),
+    statement(
+      'family name trigrams',
+      `create index voter_name_counts_${id}_trgm on ${tables.counts} using gin (name gin_trgm_ops) where kind = 'last'`,
+      ['name counts'],
+    ),
     {
       name: 'zip names',
       run: async (on) => {
@@ -125,7 +155,11 @@ function indexSteps({ id, tables, rows, withHistory, reject }: IndexInput, dupli
       },
       after: ['voter id'],
     },
-    statement('zip name trigrams', `create index voter_zip_names_${id}_trgm on ${tables.zipNames} using gin (name gin_trgm_ops)`, ['zip names']),
+    statement(
+      'zip name trigrams',
+      `create index voter_zip_names_${id}_trgm on ${tables.zipNames} using gin (name gin_trgm_ops)`,
+      ['zip names'],
+    ),
     statement('analyze voters', `analyze ${tables.voters} (${ANALYZED_COLUMNS.join(', ')})`, ['voter id']),
     statement('analyze name counts', `analyze ${tables.counts}`, ['name counts key', 'family name trigrams']),
     ...(withHistory
@@ -141,8 +175,14 @@ function indexSteps({ id, tables, rows, withHistory, reject }: IndexInput, dupli
  * Stage "index": runs the steps on `sessions` (the import's own and, on Postgres, a second one); returns each step's
  * time and how many voter rows were rejected as repeats of a voter id.
  */
-export async function buildIndexes(sessions: SqlSession[], input: IndexInput): Promise<{ steps: Record<string, number>; duplicates: number }> {
+export async function buildIndexes(
+  sessions: SqlSession[],
+  input: IndexInput,
+): Promise<{ steps: Record<string, number>; duplicates: number }> {
   let duplicates = 0;
-  const steps = await runOnSessions(sessions, indexSteps(input, (count) => (duplicates = count)));
+  const steps = await runOnSessions(
+    sessions,
+    indexSteps(input, (count) => (duplicates = count)),
+  );
   return { steps, duplicates };
 }

@@ -58,7 +58,8 @@ export async function* rowsOf<R>(
     const rows: R[] = [];
     for (const record of records) {
       if (convert === undefined) {
-        if ('reason' in record) throw new VoterFileError(`line ${record.line}: the header cannot be read (${record.reason})`);
+        if ('reason' in record)
+          throw new VoterFileError(`line ${record.line}: the header cannot be read (${record.reason})`);
         convert = onHeader(record.values);
         continue;
       }
@@ -86,7 +87,10 @@ export async function* rowsOf<R>(
 }
 
 /** COPY text for batches of rows, in chunks of about COPY_CHUNK_CHARS. */
-async function* copyChunks<T extends object>(batches: AsyncIterable<T[]>, columns: ReadonlyArray<keyof T>): AsyncGenerator<Buffer> {
+async function* copyChunks<T extends object>(
+  batches: AsyncIterable<T[]>,
+  columns: ReadonlyArray<keyof T>,
+): AsyncGenerator<Buffer> {
   let lines: string[] = [];
   let size = 0;
   for await (const rows of batches) {
@@ -108,7 +112,12 @@ async function* copyChunks<T extends object>(batches: AsyncIterable<T[]>, column
 export type LoadSource<T> = { rows: AsyncIterable<T[]>; batchSize: number } | { copyText: AsyncIterable<Buffer> };
 
 /** Without COPY (PGlite): INSERTs of `batchSize` rows from one JSON parameter each. */
-async function insertInBatches<T>(session: SqlSession, table: string, list: string, source: { rows: AsyncIterable<T[]>; batchSize: number }): Promise<void> {
+async function insertInBatches<T>(
+  session: SqlSession,
+  table: string,
+  list: string,
+  source: { rows: AsyncIterable<T[]>; batchSize: number },
+): Promise<void> {
   const insert = `insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, $1::json)`;
   let batch: T[] = [];
   for await (const rows of source.rows) {

@@ -8,7 +8,11 @@ export interface IndexStep {
 }
 
 /** A step that is one statement. */
-export const statement = (name: string, sql: string, after?: string[]): IndexStep => ({ name, run: (session) => session.query(sql), after });
+export const statement = (name: string, sql: string, after?: string[]): IndexStep => ({
+  name,
+  run: (session) => session.query(sql),
+  after,
+});
 
 /**
  * Runs the steps on the sessions, each session taking the next step whose prerequisites are done; returns each

@@ -34,7 +34,9 @@ export type LoadTables = ReturnType<typeof loadTables>;
 
 /** `voters`' shape, for the next copy, from the one list of its columns. */
 export function createVotersSql(table: string): string {
-  return `create table ${table} (${Object.entries(VOTER_COLUMN_TYPES).map(([column, type]) => `${column} ${type}`).join(', ')})`;
+  return `create table ${table} (${Object.entries(VOTER_COLUMN_TYPES)
+    .map(([column, type]) => `${column} ${type}`)
+    .join(', ')})`;
 }
 
 export function createVotesSql(table: string): string {
@@ -44,7 +46,8 @@ export function createVotesSql(table: string): string {
 /** On Postgres: takes the import lock (or fails at once: another import is running) and sets the session's memory. */
 export async function prepareImportSession(session: SqlSession): Promise<void> {
   const [lock] = await session.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [IMPORT_LOCK]);
-  if (!lock?.locked) throw new VoterFileError('another voter import is running on this database; try again when it has finished');
+  if (!lock?.locked)
+    throw new VoterFileError('another voter import is running on this database; try again when it has finished');
   await session.query(MAINTENANCE_MEMORY);
 }
 
@@ -54,7 +57,10 @@ async function dropLeftovers(session: SqlSession, db: Kysely<VoterDatabase>): Pr
   for (const { name } of rows) await session.query(`drop table if exists ${name}`);
   await queryCompiled(
     session,
-    db.updateTable('voter_imports').set({ state: 'failed', error: 'interrupted', finished_at: sql`now()` }).where('state', '=', 'loading'),
+    db
+      .updateTable('voter_imports')
+      .set({ state: 'failed', error: 'interrupted', finished_at: sql`now()` })
+      .where('state', '=', 'loading'),
   );
 }
 
@@ -72,16 +78,28 @@ export async function startImport(session: SqlSession, db: Kysely<VoterDatabase>
     session,
     db
       .insertInto('voter_imports')
-      .values({ source: file.source, history_source: file.historySource, format: file.format, country: file.country ?? DEFAULT_VOTER_FILE_COUNTRY })
+      .values({
+        source: file.source,
+        history_source: file.historySource,
+        format: file.format,
+        country: file.country ?? DEFAULT_VOTER_FILE_COUNTRY,
+      })
       .returning(sql<string>`id::text`.as('id')),
   );
   return created!.id;
 }
 
 /** After a failure: drops the import's half-built tables and records why it failed (each best effort). */
-export async function abandonImport(session: SqlSession, db: Kysely<VoterDatabase>, id: string, err: unknown): Promise<void> {
+export async function abandonImport(
+  session: SqlSession,
+  db: Kysely<VoterDatabase>,
+  id: string,
+  err: unknown,
+): Promise<void> {
   const tables = loadTables(id);
-  await session.query(`drop table if exists ${tables.voters}, ${tables.votes}, ${tables.counts}, ${tables.zipNames}`).catch(() => undefined);
+  await session
+    .query(`drop table if exists ${tables.voters}, ${tables.votes}, ${tables.counts}, ${tables.zipNames}`)
+    .catch(() => undefined);
   await queryCompiled(
     session,
     db

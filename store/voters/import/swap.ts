@@ -18,7 +18,14 @@ export interface ImportCounts {
  * locked, each is renamed away and dropped as the new one is renamed over it, and the import becomes the active one.
  * A lookup sees the old file or the new one, never half of one.
  */
-export async function swapIn(session: SqlSession, db: Kysely<VoterDatabase>, id: string, tables: LoadTables, withHistory: boolean, counts: ImportCounts): Promise<void> {
+export async function swapIn(
+  session: SqlSession,
+  db: Kysely<VoterDatabase>,
+  id: string,
+  tables: LoadTables,
+  withHistory: boolean,
+  counts: ImportCounts,
+): Promise<void> {
   await session.transaction(async () => {
     const swapped: Array<[string, string]> = [
       ['voters', tables.voters],
@@ -26,14 +33,19 @@ export async function swapIn(session: SqlSession, db: Kysely<VoterDatabase>, id:
       ['voter_zip_names', tables.zipNames],
       ...(withHistory ? [['voter_votes', tables.votes] as [string, string]] : []),
     ];
-    await session.query(`alter table ${tables.voters} add constraint voters_${id}_pkey primary key using index voters_${id}_pkey`);
+    await session.query(
+      `alter table ${tables.voters} add constraint voters_${id}_pkey primary key using index voters_${id}_pkey`,
+    );
     await session.query(`lock table ${swapped.map(([live]) => live).join(', ')} in access exclusive mode`);
     for (const [live, next] of swapped) {
       await session.query(`alter table ${live} rename to ${live}_old_${id}`);
       await session.query(`alter table ${next} rename to ${live}`);
       await session.query(`drop table ${live}_old_${id}`);
     }
-    await queryCompiled(session, db.updateTable('voter_imports').set({ state: 'replaced' }).where('state', '=', 'active'));
+    await queryCompiled(
+      session,
+      db.updateTable('voter_imports').set({ state: 'replaced' }).where('state', '=', 'active'),
+    );
     await queryCompiled(
       session,
       db

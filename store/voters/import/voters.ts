@@ -26,7 +26,13 @@ export async function loadVoters(session: SqlSession, table: string, file: FileI
     const copyText = voterCopyInWorkers({ text: file.text, onHeader: setupOf, reject, stats, progress });
     await loadTable(session, create, table, VOTER_COLUMNS, { copyText });
   } else {
-    const rows = rowsOf<VoterRow>(delimitedRecords(file.text, file.mapping.delimiter), (header) => readerOf(setupOf(header)), reject, stats, progress);
+    const rows = rowsOf<VoterRow>(
+      delimitedRecords(file.text, file.mapping.delimiter),
+      (header) => readerOf(setupOf(header)),
+      reject,
+      stats,
+      progress,
+    );
     await loadTable(session, create, table, VOTER_COLUMNS, { rows, batchSize: file.batchSize });
   }
   return { stats, missingColumns };

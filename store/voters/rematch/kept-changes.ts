@@ -25,7 +25,9 @@ const KEPT_CHANGES_COLUMNS = 'contact_id text, kind text, voter_id text, score d
  * keys up to date; they are awaited in the write stage (a failure is told there, not as an unhandled rejection).
  */
 export function readKeptChanges(side: SideSession): Promise<Array<{ rows: string }>> {
-  const pending = side.query<{ rows: string }>(`select coalesce(json_agg(c), '[]')::text as rows from (${KEPT_CHANGES_SQL}) c`);
+  const pending = side.query<{ rows: string }>(
+    `select coalesce(json_agg(c), '[]')::text as rows from (${KEPT_CHANGES_SQL}) c`,
+  );
   pending.catch(() => undefined);
   return pending;
 }
@@ -34,9 +36,16 @@ export function readKeptChanges(side: SideSession): Promise<Array<{ rows: string
  * Temp table `rm_kept_changes`: the kept changes read by the second session meanwhile (`pending`), or, without
  * one, read here.
  */
-export async function createKeptChanges(trx: Trx, pending: Promise<Array<{ rows: string }>> | undefined): Promise<void> {
+export async function createKeptChanges(
+  trx: Trx,
+  pending: Promise<Array<{ rows: string }>> | undefined,
+): Promise<void> {
   if (pending) {
     const [kept] = await pending;
-    await run(trx, `create temp table rm_kept_changes on commit drop as select * from json_to_recordset($1::json) as c(${KEPT_CHANGES_COLUMNS})`, [kept!.rows]);
+    await run(
+      trx,
+      `create temp table rm_kept_changes on commit drop as select * from json_to_recordset($1::json) as c(${KEPT_CHANGES_COLUMNS})`,
+      [kept!.rows],
+    );
   } else await run(trx, `create temp table rm_kept_changes on commit drop as ${KEPT_CHANGES_SQL}`);
 }

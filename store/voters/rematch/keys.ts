@@ -82,7 +82,9 @@ interface SignupFields {
   signup_locality: unknown;
 }
 
-type StaleKeyRow = SignupFields & { id: string; signup_hash: string } & ({ has_keys: false } | ({ has_keys: true } & MatchKeyColumns));
+type StaleKeyRow = SignupFields & { id: string; signup_hash: string } & (
+    { has_keys: false } | ({ has_keys: true } & MatchKeyColumns)
+  );
 type KeyRow = MatchKeyColumns & { contact_id: string; signup_hash: string };
 
 const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -131,7 +133,11 @@ async function writeKeys(trx: Trx, { changed, gone }: { changed: KeyRow[]; gone:
  * change. A contact whose signup is of another country than the file's (`country`) is one with too little: its keys
  * are dropped (one statement) and none are computed. Returns how many have keys and how many have too little.
  */
-async function refreshContactKeys(trx: Trx, pageSize: number, country: string | null): Promise<{ keyed: number; skipped: number }> {
+async function refreshContactKeys(
+  trx: Trx,
+  pageSize: number,
+  country: string | null,
+): Promise<{ keyed: number; skipped: number }> {
   await run(trx, DROP_OTHER_COUNTRY_KEYS_SQL, [country]);
   let after = '';
   for (;;) {
@@ -148,7 +154,11 @@ async function refreshContactKeys(trx: Trx, pageSize: number, country: string | 
  * Stage "keys": sets the contacts that keep their voter apart (`rm_kept`), then brings every other contact's keys
  * up to date (see refreshContactKeys) for a file of `country` (null without one).
  */
-export async function refreshKeys(trx: Trx, pageSize: number, country: string | null): Promise<{ keyed: number; skipped: number }> {
+export async function refreshKeys(
+  trx: Trx,
+  pageSize: number,
+  country: string | null,
+): Promise<{ keyed: number; skipped: number }> {
   await run(trx, CREATE_KEPT_SQL);
   await run(trx, 'analyze rm_kept (contact_id)');
   return refreshContactKeys(trx, pageSize, country);

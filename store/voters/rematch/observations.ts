@@ -1,4 +1,9 @@
-import { roundedBreakdown, roundScore, voterObservationValue, type VoterChangeKind } from '../../../domain/voter-matching/voter-observation.js';
+import {
+  roundedBreakdown,
+  roundScore,
+  voterObservationValue,
+  type VoterChangeKind,
+} from '../../../domain/voter-matching/voter-observation.js';
 import type { JsonValue } from '../../../schemas/lookup.js';
 import { hashValue } from '../../observations.js';
 import { findVotes, voterFactsOf } from '../voter-lookups.js';
@@ -37,7 +42,14 @@ const CHANGES_PAGE_SQL = `select c.contact_id, c.kind, c.voter_id, c.previous_vo
 /** The `voter` observation's value: the registration as it is now, or `dropped` for a voter gone from the file. */
 function voterValueOf(row: ChangeRow, votes: Awaited<ReturnType<typeof findVotes>>): JsonValue {
   if (!row.present) {
-    return { voterId: row.voter_id!, status: 'dropped', party: null, precinct: null, registrationDate: null, matchScore: roundScore(row.score ?? 0) };
+    return {
+      voterId: row.voter_id!,
+      status: 'dropped',
+      party: null,
+      precinct: null,
+      registrationDate: null,
+      matchScore: roundScore(row.score ?? 0),
+    };
   }
   const fresh = row.kind === 'new_match' || row.kind === 'other_voter';
   return voterObservationValue(
@@ -53,7 +65,9 @@ function changeValueOf(row: ChangeRow, importId: string): JsonValue {
   return {
     kind: row.kind,
     voterId: row.voter_id,
-    ...(row.previous_voter_id && row.previous_voter_id !== row.voter_id ? { previousVoterId: row.previous_voter_id } : {}),
+    ...(row.previous_voter_id && row.previous_voter_id !== row.voter_id
+      ? { previousVoterId: row.previous_voter_id }
+      : {}),
     ...(row.kind === 'moved' ? { fromPrecinct: row.from_precinct, toPrecinct: row.precinct } : {}),
     importId,
   };
@@ -104,7 +118,10 @@ export async function writeChangeObservations(
     const rows = await run<ChangeRow>(trx, CHANGES_PAGE_SQL, [after, pageSize]);
     if (rows.length === 0) return contacts;
     after = rows[rows.length - 1]!.contact_id;
-    const votes = await findVotes(trx, rows.flatMap((r) => (r.present && r.voter_id ? [r.voter_id] : [])));
+    const votes = await findVotes(
+      trx,
+      rows.flatMap((r) => (r.present && r.voter_id ? [r.voter_id] : [])),
+    );
     const observations = rows.flatMap((row) => {
       counts[row.kind]++;
       contacts.push(row.contact_id);

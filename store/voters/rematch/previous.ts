@@ -47,14 +47,20 @@ async function syncNicknames(trx: Trx): Promise<void> {
   const wanted = rows.map((r) => `${r.name}:${r.group_id}`).join(',');
   const stored = await trx
     .selectFrom('voter_nicknames')
-    .select(sql<string>`coalesce(string_agg(name || ':' || group_id, ',' order by name collate "C", group_id), '')`.as('list'))
+    .select(
+      sql<string>`coalesce(string_agg(name || ':' || group_id, ',' order by name collate "C", group_id), '')`.as(
+        'list',
+      ),
+    )
     .executeTakeFirst();
   if (stored?.list === wanted) return;
   await trx.deleteFrom('voter_nicknames').execute();
   await trx
     .insertInto('voter_nicknames')
     .columns(['name', 'group_id'])
-    .expression(sql`select name, group_id from json_populate_recordset(null::voter_nicknames, ${JSON.stringify(rows)}::json)`)
+    .expression(
+      sql`select name, group_id from json_populate_recordset(null::voter_nicknames, ${JSON.stringify(rows)}::json)`,
+    )
     .execute();
 }
 

@@ -34,16 +34,14 @@ function reviewOf(contactId: string, ranked: ReviewRow[], importId: string, now:
     import_id: importId,
     candidates: ranked
       .filter((c, i) => i < 2 || c.probability >= REVIEW_MIN_PROBABILITY)
-      .map(
-        (c): ReviewCandidate => ({
-          voterId: c.voter_id,
-          probability: roundScore(c.probability),
-          name: c.name,
-          address: c.address,
-          birthYear: c.birth_year,
-          breakdown: roundedBreakdown(breakdownOf(c)),
-        }),
-      ),
+      .map((c): ReviewCandidate => ({
+        voterId: c.voter_id,
+        probability: roundScore(c.probability),
+        name: c.name,
+        address: c.address,
+        birthYear: c.birth_year,
+        breakdown: roundedBreakdown(breakdownOf(c)),
+      })),
     probability_top_two: ranked[0]!.p_top2,
     decided_by: 'rematch',
     updated_at: now.toISOString(),

@@ -86,8 +86,15 @@ const SCORED_ROWS_SQL = `select (select coalesce(json_agg(t), '[]')::text from r
         (select coalesce(json_agg(e), '[]')::text from rm_extra e) as extra`;
 
 /** Scores the other half on the second session, and returns its rm_top and rm_extra as JSON. */
-async function scoreOtherHalf(side: SideSession, other: { rows: string; columns: string }, high: number): Promise<{ top: string; extra: string }> {
-  await side.query(`create temp table rm_query on commit drop as select * from json_to_recordset($1::json) as q(${other.columns})`, [other.rows]);
+async function scoreOtherHalf(
+  side: SideSession,
+  other: { rows: string; columns: string },
+  high: number,
+): Promise<{ top: string; extra: string }> {
+  await side.query(
+    `create temp table rm_query on commit drop as select * from json_to_recordset($1::json) as q(${other.columns})`,
+    [other.rows],
+  );
   await scoreBlocks(side.query, 'rm_query', high);
   const [rows] = await side.query<{ top: string; extra: string }>(SCORED_ROWS_SQL);
   return rows!;

@@ -114,13 +114,22 @@ export interface Written {
 export async function writeChanges(trx: Trx, { importId, now, pageSize, keptChanges }: WriteInput): Promise<Written> {
   await createKeptChanges(trx, keptChanges);
   await run(trx, CREATE_CHANGES_SQL);
-  for (const statement of [WRITE_DECIDED_STATES_SQL, WRITE_KEPT_STATES_SQL, WRITE_LEFT_STATES_SQL]) await run(trx, statement, [importId, now]);
+  for (const statement of [WRITE_DECIDED_STATES_SQL, WRITE_KEPT_STATES_SQL, WRITE_LEFT_STATES_SQL])
+    await run(trx, statement, [importId, now]);
   await writeReviews(trx, importId, now, Math.min(pageSize, WRITE_PAGE));
   const runId = `rematch:${importId}:${now.toISOString()}`;
-  const lookupChanged = await run<{ contact_id: string }>(trx, WRITE_LOOKUPS_SQL, [PROVIDER, now, REMATCH_WORKFLOW_ID, runId]);
+  const lookupChanged = await run<{ contact_id: string }>(trx, WRITE_LOOKUPS_SQL, [
+    PROVIDER,
+    now,
+    REMATCH_WORKFLOW_ID,
+    runId,
+  ]);
   const changes = noChanges();
   const observed = await writeChangeObservations(trx, importId, now, runId, Math.min(pageSize, WRITE_PAGE), changes);
-  const [totals] = await run<{ matched: number; ambiguous: number; no_match: number; contacts: number }>(trx, TOTALS_SQL);
+  const [totals] = await run<{ matched: number; ambiguous: number; no_match: number; contacts: number }>(
+    trx,
+    TOTALS_SQL,
+  );
   return {
     contacts: totals?.contacts ?? 0,
     matched: totals?.matched ?? 0,
