@@ -12,7 +12,7 @@ import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 const MAX_CONFIDENCE = 0.9;
 /**
  * The minimum score when the deployment sets none (`PROVIDER_BAN_MIN_SCORE` has the same default). BAN documents
- * the 0–1 score but publishes no threshold for accepting a match (docs/providers.md, BAN).
+ * the 0–1 score but publishes no threshold for accepting a match (docs/provider-apis.md, BAN).
  */
 const DEFAULT_MIN_SCORE = 0.6;
 /** The limit is 50 requests a second, so a 429 without a wait clears quickly. */

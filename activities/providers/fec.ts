@@ -239,7 +239,7 @@ function errorCode(reply: JsonReply): string | undefined {
  * reset and, as documented, no Retry-After; its hourly window rolls, so nothing says when it reopens. Without a
  * Retry-After the lookup activity backs off with full jitter inside the lookup's budget (retry-backoff.ts); waiting
  * out a whole hour per attempt would spend the budget before the third refusal, and the flagged contact's automatic
- * retries (hours apart, LOOKUP_RETRY_SCHEDULE) cover a window that stays shut (docs/providers.md). A 403 means the
+ * retries (hours apart, LOOKUP_RETRY_SCHEDULE) cover a window that stays shut (docs/provider-apis.md). A 403 means the
  * api.data.gov key is missing or invalid, a 422 a filter the API refuses: retrying cannot help either.
  */
 const FEC_REPLIES = {

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the French Base Adresse Nationale geocoder (`GET /search/?q=`), answering from demo
- * entries with the real path, parameters, status codes and GeoCodeJSON shape (docs/providers.md, "BAN").
+ * entries with the real path, parameters, status codes and GeoCodeJSON shape (docs/provider-apis.md, "BAN").
  */
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';

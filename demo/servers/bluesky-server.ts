@@ -1,7 +1,7 @@
 /**
  * A local stand-in for the Bluesky public AppView's `GET /xrpc/app.bsky.actor.getProfile?actor=`, answering
  * from demo entries with the real path, status codes (400, not 404, for an unknown actor), headers and JSON
- * shapes (docs/providers.md, "Bluesky").
+ * shapes (docs/provider-apis.md, "Bluesky").
  */
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';

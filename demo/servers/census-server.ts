@@ -2,7 +2,7 @@
  * A local stand-in for the US Census geocoder's one-line address search
  * (`GET /geocoder/geographies/onelineaddress` and `/geocoder/locations/onelineaddress`), answering from demo
  * entries with the real paths, parameters, status codes and JSON shapes, versioned layer names included
- * (docs/providers.md, "US Census geocoder").
+ * (docs/provider-apis.md, "US Census geocoder").
  */
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';

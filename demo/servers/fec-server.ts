@@ -1,7 +1,7 @@
 /**
  * A local stand-in for OpenFEC Schedule A (`GET /v1/schedules/schedule_a/`), the itemized individual
  * contributions, answering from demo entries with the real path, api.data.gov key handling and rate-limit
- * headers, status codes and JSON shapes (docs/providers.md, "OpenFEC").
+ * headers, status codes and JSON shapes (docs/provider-apis.md, "OpenFEC").
  */
 import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -225,7 +225,7 @@ function budgetFor(ctx: FecContext, key: string): RateWindow {
 /**
  * The 400 and 422 answers openFEC gives for queries it refuses, or undefined when valid: 422 for a filter given more
  * than 10 values, a bad `per_page` or `sort`, or a next page asked with `last_index` alone; 400 for a query with
- * neither one two-year period nor an indexed filter (docs/providers.md, "OpenFEC").
+ * neither one two-year period nor an indexed filter (docs/provider-apis.md, "OpenFEC").
  */
 function validate(query: Query): DemoAnswer | undefined {
   for (const filter of MULTI_VALUE_FILTERS) {

@@ -2,7 +2,7 @@
  * A local stand-in for the two GitHub REST calls the pipeline makes:
  * `GET /search/users?q=<email> in:email type:user` and `GET /users/{login}`,
  * with GitHub's status codes, rate-limit headers and JSON shapes
- * (docs/providers.md, "GitHub").
+ * (docs/provider-apis.md, "GitHub").
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';

@@ -1,7 +1,7 @@
 /**
  * A local stand-in for the Gravatar profiles API v3 (`GET /v3/profiles/{identifier}`),
  * answering from demo entries with the real paths, status codes, headers and
- * JSON shapes (docs/providers.md, "Gravatar").
+ * JSON shapes (docs/provider-apis.md, "Gravatar").
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for Mastodon's account lookup (`GET /api/v1/accounts/lookup?acct=`), answering from demo
- * entries with the real path, status codes, headers and JSON shapes (docs/providers.md, "Mastodon").
+ * entries with the real path, status codes, headers and JSON shapes (docs/provider-apis.md, "Mastodon").
  *
  * One server plays every instance: it knows each entry by its full address `user@host` and, like a server
  * asked about its own accounts, by the bare `user` when only one entry has that username.

@@ -23,7 +23,7 @@ const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$/, 'mus
 
 // ---------------------------------------------------------------- FEC
 
-/** One Schedule A row: the fields the FEC provider reads (docs/providers.md, "OpenFEC"), as openFEC spells them. */
+/** One Schedule A row: the fields the FEC provider reads (docs/provider-apis.md, "OpenFEC"), as openFEC spells them. */
 const FecReceiptSchema = z.looseObject({
   sub_id: z.string().regex(/^\d{10,20}$/, 'must be the digits of a sub_id'),
   committee_id: z.string().regex(/^C\d{8}$/, 'must be a committee ID like C00999999'),

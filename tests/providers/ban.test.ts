@@ -16,7 +16,7 @@ import { startProviderStub } from '../support/provider-stub-server.js';
 
 const Q = '8 bd du Port 80000 Amiens';
 
-/** The BAN's answer for 8 boulevard du Port, Amiens, as GeoCodeJSON (docs/providers.md, "BAN"). */
+/** The BAN's answer for 8 boulevard du Port, Amiens, as GeoCodeJSON (docs/provider-apis.md, "BAN"). */
 function portFeature(score = 0.9712): Record<string, unknown> {
   return {
     type: 'Feature',

@@ -22,7 +22,7 @@ import { startProviderStub } from '../support/provider-stub-server.js';
 
 const ADDRESS = '12 Elm St, Columbus, OH 43215';
 
-/** The geocoder's match for 12 Elm St, with versioned layer names (docs/providers.md, "US Census geocoder"). */
+/** The geocoder's match for 12 Elm St, with versioned layer names (docs/provider-apis.md, "US Census geocoder"). */
 function elmStMatch(): Record<string, unknown> {
   return {
     matchedAddress: '12 ELM ST, COLUMBUS, OH, 43215',
