@@ -105,7 +105,8 @@ async function sniff(text: AsyncIterable<string>): Promise<{ format: BackfillFor
 }
 
 /** The input as rows, decoded and sniffed, with the counters of bytes read and the encoding found. */
-async function openRows(options: BackfillOptions, source: string) {
+async function openRows(options: BackfillOptions) {
+  const source = options.source ?? 'backfill';
   const bytes = { bytes: 0 };
   const decoding: DecodeState = { encoding: 'utf-8' };
   const sniffed = options.format
@@ -134,10 +135,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   const start = options.start;
   if (!dryRun && !start) throw new TypeError('backfill needs a start function unless it is a dry run');
   const retry = options.retry ?? DEFAULT_START_RETRY;
-  const source = options.source ?? 'backfill';
   const began = Date.now();
 
-  const { rows, bytes, decoding, format } = await openRows(options, source);
+  const { rows, bytes, decoding, format } = await openRows(options);
 
   const counts = { rows: 0, started: 0, existing: 0, rejected: 0, suppressed: 0, notStarted: 0, valid: 0 };
   const inFlight = new Set<Promise<void>>();
