@@ -13,12 +13,15 @@ import {
   DatabaseEnv,
   LookupEnv,
   ObservabilityEnv,
+  PriorityEnv,
   PrivacyEnv,
   ProviderSecretsEnv,
   TemporalEnv,
   WorkerEnv,
 } from './schemas/config-env.js';
 import { countryList } from './schemas/env-values.js';
+import type { PriorityClass } from './schemas/priority.js';
+import { CREDENTIAL_VARIABLES, isKeyedProvider, KEYLESS_LIMITS, runsKeyless } from './domain/keyless-limits.js';
 import {
   DEFAULT_BASE_URLS,
   HTTP_PROVIDER_ENV,
@@ -103,11 +106,24 @@ export const LOCAL_DEFAULT_RPS: Record<LocalProviderName, number> = { voterfile:
 
 /** The windows a provider's rate must keep: the operator's declared ones (each over every path), else the documented ones. */
 function limitsInForce(
-  name: HttpProviderName,
+  documented: readonly DocumentedLimit[],
   declared: readonly DocumentedLimit[] | undefined,
   lookup: LookupRequests,
 ): readonly DocumentedLimit[] {
-  return declared ? declared.map((limit) => windowOverAllPaths(limit, lookup)) : DOCUMENTED_LIMITS[name];
+  return declared ? declared.map((limit) => windowOverAllPaths(limit, lookup)) : documented;
+}
+
+/**
+ * How the credentials shape a provider at the public service: key-less, its documented key-less limits are the ones
+ * in force; FEC without any key is off (never a silent `DEMO_KEY`). Another base URL keeps the keyed defaults.
+ */
+function credentialsOf(name: HttpProviderName, publicService: boolean, env: Record<string, string>) {
+  const keyless = publicService && runsKeyless(name, env) === true;
+  return {
+    keyless,
+    documented: keyless && isKeyedProvider(name) ? KEYLESS_LIMITS[name] : DOCUMENTED_LIMITS[name],
+    offWithoutKey: name === 'fec' && publicService && env[CREDENTIAL_VARIABLES.fec] === undefined,
+  };
 }
 
 /** The settings every provider takes from its own variables, whether it is asked over HTTP or in our database. */
@@ -134,10 +150,27 @@ function localProviderSettings(name: LocalProviderName, v: LocalProviderEnv): Pr
  * An HTTP provider's settings. Unset, its rate is the largest that keeps every window in force (documented, or
  * declared in LIMITS) with headroom; a declared window too small for any rate is an error on LIMITS.
  */
-function httpProviderSettings(name: HttpProviderName, v: HttpProviderEnv, ctx: z.RefinementCtx): ProviderConfig {
+function httpProviderSettings(
+  name: HttpProviderName,
+  v: HttpProviderEnv,
+  ctx: z.RefinementCtx,
+  env: Record<string, string>,
+): ProviderConfig {
   const base = v.BASE_URL.replace(/\/+$/, '');
   const lookup = lookupRequests(name, v.TIMEOUT_MS);
-  const windows = limitsInForce(name, v.LIMITS, lookup);
+  // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
+  // a demo server) has limits of its own that only the operator knows: checked once declared.
+  const publicService = base === DEFAULT_BASE_URLS[name];
+  const credentials = credentialsOf(name, publicService, env);
+  if (credentials.offWithoutKey && v.ENABLED && env[`${providerEnvPrefix(name)}ENABLED`] !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ENABLED'],
+      message: `needs ${CREDENTIAL_VARIABLES.fec} (a personal api.data.gov key, or DEMO_KEY on purpose: 30/h and 50/day)`,
+    });
+    return z.NEVER;
+  }
+  const windows = limitsInForce(credentials.documented, v.LIMITS, lookup);
   let rps: number;
   try {
     rps = v.RPS ?? burstSafeRate(windows, lookup);
@@ -145,15 +178,14 @@ function httpProviderSettings(name: HttpProviderName, v: HttpProviderEnv, ctx: z
     ctx.addIssue({ code: 'custom', path: ['LIMITS'], message: (error as Error).message });
     return z.NEVER;
   }
-  // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
-  // a demo server) has limits of its own that only the operator knows: checked once declared.
-  const publicService = base === DEFAULT_BASE_URLS[name];
   const limits = v.LIMITS || publicService ? windows : undefined;
   return {
     name,
     baseUrl: base,
-    enabled: v.ENABLED,
+    enabled: v.ENABLED && !credentials.offWithoutKey,
     rps,
+    ...(credentials.keyless ? { keyless: true } : {}),
+    ...(credentials.offWithoutKey ? { offWithoutKey: true } : {}),
     ...(limits ? { limits, declaredLimits: v.LIMITS !== undefined } : {}),
     ...sharedSettings(v),
   };
@@ -175,7 +207,7 @@ function parseProvider(
   );
   const parsed = isLocalProvider(name)
     ? LOCAL_PROVIDER_ENV[name].transform((v) => localProviderSettings(name, v)).safeParse(own)
-    : HTTP_PROVIDER_ENV[name].transform((v, ctx) => httpProviderSettings(name, v, ctx)).safeParse(own);
+    : HTTP_PROVIDER_ENV[name].transform((v, ctx) => httpProviderSettings(name, v, ctx, env)).safeParse(own);
   if (parsed.success) return { settings: parsed.data };
   return { issues: parsed.error.issues.map((i) => `${prefix}${i.path.join('.')}: ${i.message}`) };
 }
@@ -248,6 +280,7 @@ export const ENV_SECTIONS = [
   { title: 'Provider credentials', schema: ProviderSecretsEnv },
   { title: 'Voter file', schema: VoterfileEnv },
   { title: 'Lookups and retries', schema: LookupEnv },
+  { title: 'Priorities', schema: PriorityEnv },
   { title: 'Logs and metrics', schema: ObservabilityEnv },
   { title: 'Workers', schema: WorkerEnv },
 ] as const;
@@ -261,6 +294,7 @@ const BaseEnvSchema = z.object({
   ...ProviderSecretsEnv.shape,
   ...VoterfileEnv.shape,
   ...LookupEnv.shape,
+  ...PriorityEnv.shape,
   ...ObservabilityEnv.shape,
   ...WorkerEnv.shape,
 });
@@ -280,6 +314,10 @@ export interface ProviderSettings {
   limits?: readonly DocumentedLimit[];
   /** Whether `limits` are the operator's (`PROVIDER_<NAME>_LIMITS`) rather than the documented ones. */
   declaredLimits?: boolean;
+  /** At the public service without its credential: the documented key-less limits are the defaults (keyless-limits.ts). */
+  keyless?: boolean;
+  /** Off because it cannot run key-less here (FEC at the public service without `FEC_API_KEY`). */
+  offWithoutKey?: boolean;
   timeoutMs: number;
   maxAttempts: number;
   /** Where set, these replace the global RETRY_* values for this provider. */
@@ -358,8 +396,16 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
       maximumIntervalMs: env.RETRY_MAXIMUM_INTERVAL_MS,
       backoffCoefficient: env.RETRY_BACKOFF,
       scheduleToCloseMs: env.LOOKUP_SCHEDULE_TO_CLOSE_MS,
+      queueWaitMs: env.LOOKUP_QUEUE_WAIT_MS,
       automaticDelaysMs: env.LOOKUP_RETRY_SCHEDULE,
     },
+    quotaWait: { budgetMs: env.LOOKUP_QUOTA_WAIT_MS, maxWaits: env.LOOKUP_QUOTA_WAITS },
+    priority: {
+      live: env.PRIORITY_LIVE,
+      operator: env.PRIORITY_OPERATOR_RETRY,
+      automatic: env.PRIORITY_AUTOMATIC_RETRY,
+      backfill: env.PRIORITY_BACKFILL,
+    } satisfies Record<PriorityClass, number>,
     providers,
     logLevel: env.LOG_LEVEL,
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT, token: env.METRICS_TOKEN },

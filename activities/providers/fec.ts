@@ -12,8 +12,6 @@ import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
  * reported, api.open.fec.gov/developers, `schedules/schedule_a`), so the link is probabilistic.
  */
 const CONFIDENCE = 0.6;
-/** api.data.gov's anonymous key: 30/h and 50/day per IP. Fine for a demo, never for production. */
-const DEMO_KEY = 'DEMO_KEY';
 /** The most rows one Schedule A page returns. */
 const PER_PAGE = '100';
 /** The public page listing individual contributions, for when the newest receipt has no scanned image. */
@@ -267,8 +265,9 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     baseUrl: config.baseUrl,
     timeoutMs: config.timeoutMs,
     maxResponseBytes: deps.maxResponseBytes,
-    // In a header, never in the URL: URLs end up in logs, request histories and sourceUrls.
-    headers: { 'x-api-key': deps.apiKey ?? DEMO_KEY },
+    // In a header, never in the URL: URLs end up in logs, request histories and sourceUrls. Only the configured key:
+    // never a silent DEMO_KEY (30/h, 50/day); the configuration turns FEC off at the public service without one.
+    headers: deps.apiKey ? { 'x-api-key': deps.apiKey } : {},
   });
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {

@@ -84,5 +84,9 @@ export async function startDemoProviders(opts: DemoProvidersOptions = {}): Promi
 /** The environment that points every provider at its demo server. */
 export function demoProviderEnv(demo: DemoProviders): Record<string, string> {
   const names = Object.keys(DEMO_STARTERS) as HttpProviderName[];
-  return Object.fromEntries(names.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url]));
+  return {
+    ...Object.fromEntries(names.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url])),
+    // The demo declares api.data.gov's shared key on purpose (the FEC client never falls back to it by itself).
+    FEC_API_KEY: 'DEMO_KEY',
+  };
 }

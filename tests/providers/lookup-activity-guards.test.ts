@@ -140,7 +140,7 @@ describe('the lookup activity, in a mocked activity context', () => {
     ]);
     const provider = createFecProvider(
       { name: 'fec', baseUrl: server.url, enabled: true, rps: 50, timeoutMs: 1000, maxAttempts: 6 },
-      { maxResponseBytes: 65536 },
+      { maxResponseBytes: 65536, apiKey: 'DEMO_KEY' },
     );
     closers.push(() => provider.close());
     const now = Date.now();
