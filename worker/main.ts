@@ -1,3 +1,4 @@
+import { credentialsNotice } from './credentials-notice.js';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -26,6 +27,8 @@ export interface RunWorkerOptions {
  */
 export async function runWorker(config: Config, logger: Logger, options: RunWorkerOptions = {}): Promise<void> {
   installTemporalRuntime(logger, 'INFO', { metricsBindAddress: config.temporal.metricsBindAddress });
+  const keyless = credentialsNotice(config);
+  if (keyless) logger.warn(keyless);
   const queues = options.queues ?? [...WORKER_QUEUES];
   const database = await openStore(config, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
