@@ -324,7 +324,7 @@ describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', ()
     expect(configErrorOf({ PROVIDER_MASTODON_LIMITS: '5/s', PROVIDER_MASTODON_RPS: '4' }).message).toContain(
       'can send 9 requests in 1 s',
     );
-    expect(configErrorOf({ PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message).toContain(
+    expect(configErrorOf({ ...KEYED, PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message).toContain(
       'can send 7 requests in 1 s',
     );
   });
