@@ -9,7 +9,6 @@ import {
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { LookupActivities, LookupFailureDetails } from '../activities/lookup-activity.js';
-import { fullJitterDelayMs } from '../activities/retry-backoff.js';
 import type { ProviderPlan, QuotaWaitPlan } from '../schemas/enrichment.js';
 import type { LookupInput, LookupState, ProviderLookupResult } from '../schemas/lookup.js';
 // From the zod-free module: anything imported here is bundled into every workflow (see lookup-outcomes.ts).
@@ -79,7 +78,7 @@ export async function attemptLookup(
       if (!(err instanceof ActivityFailure)) throw err;
       const refusal = quotaRefusal(err);
       if (refusal && waits < options.quotaWait.maxWaits && patched(QUOTA_WAIT_PATCH)) {
-        const waitMs = Math.max(1, refusal.waitMs ?? fullJitterDelayMs(waits + 1, plan, Math.random));
+        const waitMs = Math.max(1, refusal.waitMs ?? fullJitterDelayMs(waits + 1, plan));
         if (waitedMs + waitMs <= options.quotaWait.budgetMs) {
           waits += 1;
           waitedMs += waitMs;
@@ -129,4 +128,13 @@ function lookupProxy(plan: ProviderPlan, priorityKey: number | undefined, maximu
     },
     ...(priorityKey !== undefined ? { priority: { priorityKey } } : {}),
   });
+}
+
+/**
+ * A full-jitter wait after the `wait`-th refusal that named no time: uniform below the plan's exponential interval
+ * (as activities/retry-backoff.ts does for activities). Math.random is deterministic in workflow code.
+ */
+function fullJitterDelayMs(wait: number, plan: ProviderPlan): number {
+  const ceiling = Math.min(plan.maximumIntervalMs, plan.initialIntervalMs * plan.backoffCoefficient ** (wait - 1));
+  return Math.max(1, Math.floor(Math.random() * ceiling));
 }
