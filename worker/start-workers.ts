@@ -13,6 +13,7 @@ import type { Database } from '../store/database.js';
 import { providerTaskQueue } from '../schemas/ids.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import { failingActivities } from './failing-activities.js';
+import { createBackfillActivities } from './backfill-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -61,7 +62,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         taskQueue: config.temporal.taskQueue,
         maxCachedWorkflows: config.worker.maxCachedWorkflows,
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-        activities: { ...createStoreActivities(db), ...createPrivacyActivities(db), ...createRetentionActivities(db) },
+        activities: {
+          ...createStoreActivities(db),
+          ...createPrivacyActivities(db),
+          ...createRetentionActivities(db),
+          ...createBackfillActivities(db, config),
+        },
       }),
     );
   }
