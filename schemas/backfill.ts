@@ -136,7 +136,12 @@ export interface BackfillActivities {
   setBackfillState(input: { backfillId: string; state: BackfillState }): Promise<void>;
 }
 
-export const BACKFILL_SIGNALS = { pause: 'pause', resume: 'resume', cancel: 'cancel', settled: 'contactSettled' } as const;
+export const BACKFILL_SIGNALS = {
+  pause: 'pause',
+  resume: 'resume',
+  cancel: 'cancel',
+  settled: 'contactSettled',
+} as const;
 export const BACKFILL_PROGRESS_QUERY = 'progress';
 
 /**

@@ -29,7 +29,14 @@ export interface BackfillRecord {
 export async function findBackfill(db: Kysely<Database>, id: string): Promise<BackfillRecord | undefined> {
   const row = await db.selectFrom('backfills').selectAll().where('id', '=', id).executeTakeFirst();
   return row
-    ? { id: row.id, workflowId: row.workflow_id, state: row.state, rows: row.rows, valid: row.valid, rejected: row.rejected }
+    ? {
+        id: row.id,
+        workflowId: row.workflow_id,
+        state: row.state,
+        rows: row.rows,
+        valid: row.valid,
+        rejected: row.rejected,
+      }
     : undefined;
 }
 
@@ -50,7 +57,10 @@ export async function stageWithCopy(
   try {
     return await session.transaction(async () => {
       await session.query(`delete from backfills where id = $1 and state = 'loading'`, [backfill.id]);
-      await session.query(`insert into backfills (id, workflow_id) values ($1, $2)`, [backfill.id, backfill.workflowId]);
+      await session.query(`insert into backfills (id, workflow_id) values ($1, $2)`, [
+        backfill.id,
+        backfill.workflowId,
+      ]);
       async function* lines(): AsyncGenerator<string> {
         for await (const row of rows) yield `${copyLine({ ...row, backfill_id: backfill.id }, COPY_COLUMNS)}`;
       }
@@ -112,7 +122,12 @@ export async function rowsToAdmit(db: Kysely<Database>, id: string, afterSeq: nu
 }
 
 export async function markAdmitted(db: Kysely<Database>, id: string, seq: number, status: string): Promise<void> {
-  await db.updateTable('backfill_rows').set({ admitted: status }).where('backfill_id', '=', id).where('seq', '=', seq).execute();
+  await db
+    .updateTable('backfill_rows')
+    .set({ admitted: status })
+    .where('backfill_id', '=', id)
+    .where('seq', '=', seq)
+    .execute();
 }
 
 export async function setBackfillState(db: Kysely<Database>, id: string, state: string): Promise<void> {

@@ -23,7 +23,9 @@ export function plannedProviders(config: Config, signup: Signup): ProviderName[]
         input.socialLookupBasis !== 'consent' ||
         input.signup.consent?.socialProfiles === true,
     )
-    .filter((plan) => stageOneInput(plan.name, contactKey, input.signup, { voterfileCountries: input.voterfileCountries }))
+    .filter((plan) =>
+      stageOneInput(plan.name, contactKey, input.signup, { voterfileCountries: input.voterfileCountries }),
+    )
     .map((plan) => plan.name);
 }
 

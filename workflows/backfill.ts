@@ -122,7 +122,10 @@ class BackfillRun {
         }),
       );
       pages++;
-      if (!this.#exhausted && (pages >= this.input.pacing.continueAsNewPages || workflowInfo().continueAsNewSuggested)) {
+      if (
+        !this.#exhausted &&
+        (pages >= this.input.pacing.continueAsNewPages || workflowInfo().continueAsNewSuggested)
+      ) {
         await condition(allHandlersFinished);
         return continueAsNew<typeof backfill>({ ...this.input, carry: { ...this.carry, run: this.carry.run + 1 } });
       }
