@@ -2,6 +2,8 @@
 // The `enrich` command runs the JavaScript that `npm run build` writes to dist/ (`npm run setup` builds it), so
 // a call starts Node and its command's modules, and compiles nothing. `npm run enrich:src` runs the sources.
 import { existsSync } from 'node:fs';
+import process from 'node:process';
+import { URL } from 'node:url';
 
 const main = new URL('../dist/enrich.js', import.meta.url);
 if (existsSync(main)) {
