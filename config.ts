@@ -362,6 +362,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     },
     providers,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT, token: env.METRICS_TOKEN },
     worker: { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, failingAttempts: env.WORKER_FAILING_ATTEMPTS },
   } as const;

@@ -236,7 +236,13 @@ export const ObservabilityEnv = z.object({
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')
     .describe(
-      'pino level (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`); logs are JSON on stderr and carry no email, name or phone',
+      'pino level (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`); logs go to stderr and carry no email, name or phone',
+    ),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe(
+      '`auto`: one human-readable line per entry when stderr is a terminal, JSON lines otherwise (a file, a pipe, a log collector); `json` or `pretty` force one',
     ),
   METRICS_PORT: port
     .optional()
