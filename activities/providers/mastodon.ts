@@ -54,13 +54,15 @@ function isHttpUrl(value: string): boolean {
 }
 
 /**
- * The account asked the lookup to stay out of indexes and searches, or is no longer a live account
- * (suspended, limited by its server, or moved): either way there is nothing we may record.
+ * The account asked to stay out of discovery (`discoverable: false`: not featured in the profile directory and
+ * suggestions) or out of search engines (`noindex: true`), or is no longer a live account (suspended, limited by
+ * its server, or moved): either way there is nothing we may record. `indexable` is not an opt-out: it only says
+ * whether the account's public posts may be found by full-text search, and is false for many accounts that never
+ * opted in (docs.joinmastodon.org, "Account" entity).
  */
 export function mastodonOptedOut(account: MastodonAccount): boolean {
   return (
     account.discoverable === false ||
-    account.indexable === false ||
     account.noindex === true ||
     account.suspended === true ||
     account.limited === true ||

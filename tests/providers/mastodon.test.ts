@@ -165,7 +165,6 @@ describe('createMastodonProvider', () => {
 
   it.each([
     ['discoverable: false', { discoverable: false }],
-    ['indexable: false', { indexable: false }],
     ['noindex: true', { noindex: true }],
     ['suspended', { suspended: true }],
     ['limited', { limited: true }],
@@ -177,6 +176,15 @@ describe('createMastodonProvider', () => {
 
     expect(answer).toEqual({ outcome: 'no_match', observations: [] });
     expect(server.requestLog().map((r) => r.status)).toEqual([200]);
+  });
+
+  it('matches an account with indexable: false (its posts are not searchable; not a discovery opt-out)', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount({ indexable: false }) }]);
+
+    const answer = await provider.lookup(input(ADA, 0.9));
+
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations.map((o) => o.field)).toContain('name.display');
   });
 
   it('treats opt-out flags a remote server left null as not set', async () => {
