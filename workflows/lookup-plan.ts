@@ -97,7 +97,7 @@ export function stageOneInput(
             ...base,
             givenName: signup.givenName,
             familyName: signup.familyName,
-            postalAddress: addressParts(address!, ['lines', 'locality', 'postalCode', 'country']),
+            postalAddress: addressParts(address, ['lines', 'locality', 'postalCode', 'country']),
             ...(signup.birthYear !== undefined ? { birthYear: signup.birthYear } : {}),
           }
         : undefined;

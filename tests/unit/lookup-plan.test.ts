@@ -35,7 +35,7 @@ describe('stageOneInput', () => {
   });
 
   it('gives each provider only what it uses: the email to Gravatar and GitHub alone, each geocoder its address parts', () => {
-    const full: Signup = { ...usSignup, birthYear: 1988, phone: '+16145550100' } as Signup;
+    const full: Signup = { ...usSignup, birthYear: 1988, phone: '+16145550100' };
     const { country: _country, ...usParts } = usSignup.postalAddress!;
     expect(stageOneInput('census', KEY, full)).toEqual({ contactKey: KEY, postalAddress: usParts });
     expect(stageOneInput('fec', KEY, full)).toEqual({
