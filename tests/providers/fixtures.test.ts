@@ -38,7 +38,7 @@ describe('provider fixtures from the documentation', () => {
     closers.push(() => server.close());
 
     const demo = await (
-      await fetch(`${server.url}/search?${new URLSearchParams({ q: query, index: 'address' })}`)
+      await fetch(`${server.url}/search?${new URLSearchParams({ q: query, index: 'address' }).toString()}`)
     ).json();
 
     expect(shapeDifferences(answer, demo)).toEqual([]);
@@ -53,7 +53,7 @@ describe('provider fixtures from the documentation', () => {
     closers.push(() => server.close());
 
     const reply = await fetch(
-      `${server.url}/v1/schedules/schedule_a/?${new URLSearchParams({ contributor_name: name, contributor_zip: zip, per_page: '100' })}`,
+      `${server.url}/v1/schedules/schedule_a/?${new URLSearchParams({ contributor_name: name, contributor_zip: zip, per_page: '100' }).toString()}`,
       { headers: { 'x-api-key': 'fixture-key' } },
     );
 
