@@ -348,6 +348,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     retention: { observationsDays: env.RETENTION_OBSERVATIONS_DAYS, purgeCron: env.RETENTION_PURGE_CRON },
     secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN, fecApiKey: env.FEC_API_KEY },
     ban: { minScore: env.PROVIDER_BAN_MIN_SCORE },
+    fec: { maxPages: env.PROVIDER_FEC_MAX_PAGES },
     // The provider's own options (registry.ts passes this object to createVoterfileProvider).
     voterfile: { highThreshold: env.VOTERFILE_HIGH_THRESHOLD, lowThreshold: env.VOTERFILE_LOW_THRESHOLD },
     // Which signups the workflow's plan sends to the voter file: carried in each workflow's input.

@@ -191,6 +191,15 @@ export const ProviderSecretsEnv = z.object({
     .max(1)
     .default(0.6)
     .describe('BAN scores a match 0–1; a match scored below this counts as not found'),
+  PROVIDER_FEC_MAX_PAGES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(3)
+    .describe(
+      'Schedule A pages of 100 receipts one FEC lookup reads at most (keyset paging); a donor with more is recorded with `donations.complete: false`. Each page is one request against the api.data.gov limit',
+    ),
 });
 
 export const LookupEnv = z.object({
