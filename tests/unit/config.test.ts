@@ -325,7 +325,8 @@ describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', ()
       'can send 9 requests in 1 s',
     );
     expect(
-      configErrorOf({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message,
+      configErrorOf({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' })
+        .message,
     ).toContain('can send 7 requests in 1 s');
   });
 
