@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { gravatarHash, startGravatarDemo } from '../../demo/servers/gravatar-server.js';
 import type { DemoServer } from '../../demo/servers/demo-server.js';
 import { startEnrichment } from '../../client/start-enrichment.js';
+import type { EnrichmentStatusView } from '../../schemas/enrichment.js';
 import { startWorkers } from '../../worker/start-workers.js';
 import {
   consented,
@@ -78,7 +79,7 @@ describe('task-queue priority on a rate-limited provider queue', () => {
         expect(servedBefore).toBeLessThan(BACKFILL / 2);
 
         const live = await startEnrichment(env.client, config, { email: LIVE, consent: consented });
-        const result = await env.client.workflow.getHandle(live.workflowId).result();
+        const result = (await env.client.workflow.getHandle(live.workflowId).result()) as EnrichmentStatusView;
         expect(result.lookups.gravatar).toMatchObject({ outcome: 'no_match' });
 
         // When the live enrichment is done, most of the backfill has not been asked yet.
