@@ -4,12 +4,14 @@
 FROM node:20.20.2-bookworm-slim
 
 WORKDIR /app
-# Dependencies first, so a source change does not reinstall them. Runtime only: tsx runs the TypeScript sources.
+# Dependencies first, so a source change does not reinstall them. All of them: the build needs esbuild.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --no-audit --no-fund
 
 COPY . .
-# tsx keeps its transform cache under the temp folder; nothing else is written at run time.
+# dist/: the CLI as JavaScript and the prebuilt workflow bundles (workers refuse a bundle older than its sources);
+# then the build tools go. The voter import's parser threads still load TypeScript through tsx, a dependency.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund && npm cache clean --force
 USER node
 ENTRYPOINT ["node", "bin/enrich.js"]
 CMD ["api"]

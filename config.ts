@@ -11,6 +11,7 @@ import {
 import {
   ApiEnv,
   DatabaseEnv,
+  DEFAULT_FEC_MAX_PAGES,
   LookupEnv,
   ObservabilityEnv,
   PriorityEnv,
@@ -74,27 +75,39 @@ export const DOCUMENTED_LIMITS: Record<HttpProviderName, readonly DocumentedLimi
 /**
  * The most HTTP requests one lookup (one activity attempt) sends, every path together: the task queue meters
  * lookups, so a provider that asks twice per lookup sends twice the queue rate. GitHub's stage 1 searches, then
- * fetches the one user found (stage 2 fetches only the user); every other provider asks once. A retry is another
- * attempt, dispatched through the queue again, so it is metered like a new lookup. A provider that comes to send
- * more requests per lookup must raise its count here.
+ * fetches the one user found (stage 2 fetches only the user); FEC reads up to PROVIDER_FEC_MAX_PAGES pages of
+ * receipts one after the other (the default shown here, the configured count in {@link lookupRequests}); every other
+ * provider asks once. A retry is another attempt, dispatched through the queue again, so it is metered like a new
+ * lookup. A provider that comes to send more requests per lookup must raise its count here.
  */
 export const REQUESTS_PER_LOOKUP: Record<HttpProviderName, number> = {
   gravatar: 1,
   github: 2,
   mastodon: 1,
   bluesky: 1,
-  fec: 1,
+  fec: DEFAULT_FEC_MAX_PAGES,
   census: 1,
   ban: 1,
 };
 
 /**
- * How a lookup at `name` spends requests: its later requests each wait for the previous reply, which the request
- * timeout bounds, so they trail its first by at most the timeout.
+ * How a lookup at `name` spends requests (FEC: `fecMaxPages`, one request a page): its later requests each wait for
+ * the previous reply, which the request timeout bounds, so the last trails its first by at most one timeout per
+ * request after the first.
  */
-export function lookupRequests(name: HttpProviderName, timeoutMs: number): LookupRequests {
-  const requests = REQUESTS_PER_LOOKUP[name];
-  return { requests, trailSeconds: requests > 1 ? timeoutMs / 1000 : 0 };
+export function lookupRequests(
+  name: HttpProviderName,
+  timeoutMs: number,
+  fecMaxPages = DEFAULT_FEC_MAX_PAGES,
+): LookupRequests {
+  const requests = name === 'fec' ? fecMaxPages : REQUESTS_PER_LOOKUP[name];
+  return { requests, trailSeconds: ((requests - 1) * timeoutMs) / 1000 };
+}
+
+/** PROVIDER_FEC_MAX_PAGES as the base schema reads it (an invalid value is reported there; the default meanwhile). */
+function fecMaxPagesOf(env: Record<string, string>): number {
+  const parsed = ProviderSecretsEnv.shape.PROVIDER_FEC_MAX_PAGES.safeParse(env.PROVIDER_FEC_MAX_PAGES);
+  return parsed.success ? parsed.data : DEFAULT_FEC_MAX_PAGES;
 }
 
 /**
@@ -157,7 +170,7 @@ function httpProviderSettings(
   env: Record<string, string>,
 ): ProviderConfig {
   const base = v.BASE_URL.replace(/\/+$/, '');
-  const lookup = lookupRequests(name, v.TIMEOUT_MS);
+  const lookup = lookupRequests(name, v.TIMEOUT_MS, fecMaxPagesOf(env));
   // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
   // a demo server) has limits of its own that only the operator knows: checked once declared.
   const publicService = base === DEFAULT_BASE_URLS[name];
@@ -216,9 +229,9 @@ function parseProvider(
  * Why an enabled provider's queue rate can overrun one of its windows, in one line naming the variable, the window
  * and the worst case (`PROVIDER_GITHUB_RPS=4 can send 58 requests in 1 s; …`); undefined when it keeps them all.
  */
-function rateOverrun(settings: ProviderSettings): string | undefined {
+function rateOverrun(settings: ProviderSettings, env: Record<string, string>): string | undefined {
   if (!settings.enabled || !settings.limits || isLocalProvider(settings.name)) return undefined;
-  const lookup = lookupRequests(settings.name, settings.timeoutMs);
+  const lookup = lookupRequests(settings.name, settings.timeoutMs, fecMaxPagesOf(env));
   const overrun = overrunWindow(settings.rps, settings.limits, lookup);
   if (!overrun) return undefined;
   const prefix = `PROVIDER_${settings.name.toUpperCase()}_`;
@@ -386,6 +399,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     retention: { observationsDays: env.RETENTION_OBSERVATIONS_DAYS, purgeCron: env.RETENTION_PURGE_CRON },
     secrets: { gravatarApiKey: env.GRAVATAR_API_KEY, githubToken: env.GITHUB_TOKEN, fecApiKey: env.FEC_API_KEY },
     ban: { minScore: env.PROVIDER_BAN_MIN_SCORE },
+    fec: { maxPages: env.PROVIDER_FEC_MAX_PAGES },
     // The provider's own options (registry.ts passes this object to createVoterfileProvider).
     voterfile: { highThreshold: env.VOTERFILE_HIGH_THRESHOLD, lowThreshold: env.VOTERFILE_LOW_THRESHOLD },
     // Which signups the workflow's plan sends to the voter file: carried in each workflow's input.
@@ -408,6 +422,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     } satisfies Record<PriorityClass, number>,
     providers,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT, token: env.METRICS_TOKEN },
     worker: { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, failingAttempts: env.WORKER_FAILING_ATTEMPTS },
   } as const;
@@ -442,7 +457,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const parsed = parseProvider(name, cleaned);
     if ('settings' in parsed) {
       providers[name] = parsed.settings;
-      const overrun = rateOverrun(parsed.settings);
+      const overrun = rateOverrun(parsed.settings, cleaned);
       if (overrun) issues.push(overrun);
     } else issues.push(...parsed.issues);
   }

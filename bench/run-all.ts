@@ -79,6 +79,14 @@ const BENCHES: Bench[] = [
     timeoutSeconds: 90,
   },
   {
+    name: 'cli',
+    script: 'cli.ts',
+    args: ['--runs', '10'],
+    size: (f) => `fresh \`enrich\` processes against a running stack, median of ${n(f.runs)}`,
+    context: ['contact_from_source_seconds'],
+    timeoutSeconds: 90,
+  },
+  {
     name: 'voterfile',
     script: 'voterfile.ts',
     args: ['--rows', '100000'],

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The `enrich` command: runs the TypeScript sources through tsx, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
+// The `enrich` command runs the JavaScript that `npm run build` writes to dist/ (`npm run setup` builds it), so
+// a call starts Node and its command's modules, and compiles nothing. `npm run enrich:src` runs the sources.
+import { existsSync } from 'node:fs';
+import process from 'node:process';
+import { URL } from 'node:url';
 
-register();
-await import('../cli/main.ts');
+const main = new URL('../dist/enrich.js', import.meta.url);
+if (existsSync(main)) {
+  await import(main.href);
+} else {
+  process.stderr.write('enrich: dist/ is missing: run `npm run build` (or `npm run setup`)\n');
+  process.exitCode = 1;
+}

@@ -28,7 +28,7 @@ export function cliContext(program: Command, env: Record<string, string | undefi
       return config;
     },
     get logger(): Logger {
-      logger ??= createLogger(this.config.logLevel);
+      logger ??= createLogger(this.config.logLevel, 'enrich', this.config.logFormat);
       return logger;
     },
   };

@@ -20,6 +20,7 @@ import { decodeText } from '../domain/decode-text.js';
 import { openStore } from '../store/open-store.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import { startWorkers, type WorkerGroup } from '../worker/start-workers.js';
+import { prebuiltWorkflowBundle } from '../worker/prebuilt-workflow-bundle.js';
 import { buildApi } from '../api/build-api.js';
 import { ensureRetentionSchedule } from '../client/retention-schedule.js';
 import { resolveTemporalBinary } from './temporal-binary.js';
@@ -131,6 +132,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       logger.warn('PSEUDONYM_KEY is not set: using the development key (never in production)');
     const keyless = credentialsNotice(config);
     if (keyless) logger.warn(keyless);
+    const workflowBundle = prebuiltWorkflowBundle(config.payloads.encryption);
 
     const { temporalAddress, uiUrl } = await temporalFor(config, options.headless ?? false, stoppers);
 
@@ -148,7 +150,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
     stoppers.push(() => workerConnection.close());
-    const workers: WorkerGroup = await startWorkers({ config, connection: workerConnection, db: database.db });
+    const workers: WorkerGroup = await startWorkers({
+      config,
+      connection: workerConnection,
+      db: database.db,
+      workflowBundle,
+    });
     const running = workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
     stoppers.push(async () => {
       workers.shutdown();

@@ -176,6 +176,9 @@ export const PrivacyEnv = z.object({
     .describe('when the retention purge runs: a Temporal Schedule, five-field cron, UTC'),
 });
 
+/** Schedule A pages one FEC lookup reads at most, unless PROVIDER_FEC_MAX_PAGES says otherwise. */
+export const DEFAULT_FEC_MAX_PAGES = 3;
+
 export const ProviderSecretsEnv = z.object({
   GRAVATAR_API_KEY: optionalSecret.describe(
     "Gravatar API key; unset: the default rate keeps Gravatar's key-less limit (100 an hour) at the public service (docs/rate-limits.md)",
@@ -192,6 +195,15 @@ export const ProviderSecretsEnv = z.object({
     .max(1)
     .default(0.6)
     .describe('BAN scores a match 0–1; a match scored below this counts as not found'),
+  PROVIDER_FEC_MAX_PAGES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(DEFAULT_FEC_MAX_PAGES)
+    .describe(
+      'Schedule A pages of 100 receipts one FEC lookup reads at most (keyset paging); a donor with more is recorded with `donations.complete: false`. Each page is one request against the api.data.gov limit',
+    ),
 });
 
 export const LookupEnv = z.object({
@@ -264,7 +276,13 @@ export const ObservabilityEnv = z.object({
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')
     .describe(
-      'pino level (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`); logs are JSON on stderr and carry no email, name or phone',
+      'pino level (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`); logs go to stderr and carry no email, name or phone',
+    ),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe(
+      '`auto`: one human-readable line per entry when stderr is a terminal, JSON lines otherwise (a file, a pipe, a log collector); `json` or `pretty` force one',
     ),
   METRICS_PORT: port
     .optional()

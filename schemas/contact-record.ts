@@ -18,6 +18,8 @@ export const DonationsSchema = z.object({
   total: z.number(),
   lastDate: z.string().nullable(),
   restricted: z.literal(true),
+  /** False when the lookup stopped at its page bound (PROVIDER_FEC_MAX_PAGES): count and total are then too low. */
+  complete: z.boolean().optional(),
 });
 export type Donations = z.infer<typeof DonationsSchema>;
 

@@ -36,11 +36,14 @@ export interface ObservationInput {
 
 /**
  * What a provider looks a supporter up by: what the signup gave (stage 1), or an account that stage 1 found
- * (stage 2). The workflow decides which fields a provider gets; a provider with too little input is skipped.
+ * (stage 2). The workflow decides which fields a provider gets, and gives each only what it uses
+ * (workflows/lookup-plan.ts): the email only to the providers that look people up by it (Gravatar, GitHub's
+ * search), since every input is kept in the workflow's history. A provider with too little input is skipped.
  */
 export interface LookupInput {
   contactKey: string;
-  email: string;
+  /** Gravatar and GitHub's email search only; absent for every other lookup (histories before: present for all). */
+  email?: string;
   givenName?: string;
   familyName?: string;
   /** The year of birth the supporter gave: the voter file tells namesakes apart by it (never a full date). */

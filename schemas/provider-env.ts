@@ -99,7 +99,7 @@ export const DEFAULT_BASE_URLS: Readonly<Record<HttpProviderName, string>> = Obj
   bluesky: 'https://public.api.bsky.app',
   fec: 'https://api.open.fec.gov',
   census: 'https://geocoding.geo.census.gov',
-  ban: 'https://api-adresse.data.gouv.fr',
+  ban: 'https://data.geopf.fr/geocodage',
 });
 
 /** Each HTTP provider's schema. A schema's description is the note the configuration reference prints beside it. */

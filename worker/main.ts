@@ -8,6 +8,7 @@ import { createTemporalClient, temporalAddress, temporalConnectionOptions } from
 import { ensureRetentionSchedule } from '../client/retention-schedule.js';
 import { startMetricsServer } from './metrics-server.js';
 import { installTemporalRuntime } from './runtime.js';
+import { prebuiltWorkflowBundle } from './prebuilt-workflow-bundle.js';
 import { startWorkers } from './start-workers.js';
 import { untilSignal } from './until-signal.js';
 
@@ -26,10 +27,12 @@ export interface RunWorkerOptions {
  * it must be before any connection is made.
  */
 export async function runWorker(config: Config, logger: Logger, options: RunWorkerOptions = {}): Promise<void> {
+  const queues = options.queues ?? [...WORKER_QUEUES];
+  // A missing or stale bundle is refused before anything connects, in one line.
+  const workflowBundle = queues.includes('workflows') ? prebuiltWorkflowBundle(config.payloads.encryption) : undefined;
   installTemporalRuntime(logger, 'INFO', { metricsBindAddress: config.temporal.metricsBindAddress });
   const keyless = credentialsNotice(config);
   if (keyless) logger.warn(keyless);
-  const queues = options.queues ?? [...WORKER_QUEUES];
   const database = await openStore(config, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const metrics =
@@ -37,7 +40,7 @@ export async function runWorker(config: Config, logger: Logger, options: RunWork
       ? undefined
       : await startMetricsServer({ ...config.metrics, port: config.metrics.port });
   if (metrics) logger.info({ url: metrics.url }, 'metrics served');
-  const workers = await startWorkers({ config, connection, db: database.db, queues });
+  const workers = await startWorkers({ config, connection, db: database.db, queues, workflowBundle });
   logger.info({ queues, address: temporalAddress(config) }, 'workers running');
   if (queues.includes('workflows')) await keepRetentionSchedule(config, logger);
   const running = workers.run();

@@ -14,7 +14,9 @@ import { providerTaskQueue } from '../schemas/ids.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import { failingActivities } from './failing-activities.js';
 import { createBackfillActivities } from './backfill-activities.js';
+import { prebuiltWorkflowBundle } from './prebuilt-workflow-bundle.js';
 
+/** The workflows' entry module: what `npm run build` bundles, and what tests bundle from source. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface StartWorkersOptions {
@@ -23,7 +25,7 @@ export interface StartWorkersOptions {
   db: Kysely<Database>;
   /** Which queues this process polls: `workflows` (workflows and store activities) and/or provider names. Default: all. */
   queues?: Array<'workflows' | ProviderName>;
-  /** A prebuilt workflow bundle (tests build it once per file); otherwise workflows are bundled from source. */
+  /** A workflow bundle (tests build one per file from source); otherwise the one `npm run build` wrote to dist/. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
@@ -61,7 +63,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         ...common,
         taskQueue: config.temporal.taskQueue,
         maxCachedWorkflows: config.worker.maxCachedWorkflows,
-        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        workflowBundle: options.workflowBundle ?? prebuiltWorkflowBundle(config.payloads.encryption),
         activities: {
           ...createStoreActivities(db),
           ...createPrivacyActivities(db),

@@ -179,7 +179,6 @@ class EnrichmentRun {
     // Stage 2: the accounts stage 1 found. GitHub runs again only when its email search missed but a verified link names the account.
     const found = stageTwoInputs(
       input.contactKey,
-      input.signup.email,
       stageOne.flatMap((r) => r?.observations ?? []),
       {
         githubFound: this.view.lookups.github?.outcome === 'matched',

@@ -1,7 +1,7 @@
 import { countryOfAddress, US_ZIP } from '../schemas/address-country.js';
 import type { LookupInput, ObservationInput, Profile } from '../schemas/lookup.js';
 import type { ProviderName } from '../schemas/providers.js';
-import type { Signup } from '../schemas/signup.js';
+import type { PostalAddress, Signup } from '../schemas/signup.js';
 
 /**
  * Which provider looks a supporter up with what. Pure, so the workflow can decide without I/O and tests can
@@ -39,32 +39,51 @@ function inVoterfileCountries(signup: Signup, options: StageOneOptions): boolean
   return country !== undefined && (options.voterfileCountries ?? DEFAULT_VOTERFILE_COUNTRIES).includes(country);
 }
 
-/** The stage-1 input of a provider, or undefined when the signup lacks what it needs. */
+/**
+ * Only the named parts of an address, the ones a provider reads: every lookup input is kept in the workflow's
+ * history (and in every continued run's input), so what a provider does not use is not given to it.
+ */
+function addressParts(address: PostalAddress, parts: readonly (keyof PostalAddress)[]): PostalAddress {
+  const kept: PostalAddress = {};
+  for (const part of parts) if (address[part] !== undefined) Object.assign(kept, { [part]: address[part] });
+  return kept;
+}
+
+/**
+ * The stage-1 input of a provider, or undefined when the signup lacks what it needs. Each provider gets what it
+ * uses and nothing else: the email goes to Gravatar and GitHub only, the name to FEC and the voter file, and each
+ * geocoder only the address parts it queries by (data minimisation, docs/privacy.md).
+ */
 export function stageOneInput(
   provider: ProviderName,
   contactKey: string,
   signup: Signup,
   options: StageOneOptions = {},
 ): LookupInput | undefined {
-  const base = { contactKey, email: signup.email };
+  const base = { contactKey };
   const address = signup.postalAddress;
   switch (provider) {
     case 'gravatar':
     case 'github':
-      return base;
+      return { ...base, email: signup.email };
     case 'census':
       // The Census geocoder needs a street line and either a ZIP or a city and state.
       return isUs(signup) && address?.lines?.length && (address.postalCode || (address.locality && address.region))
-        ? { ...base, postalAddress: address }
+        ? { ...base, postalAddress: addressParts(address, ['lines', 'locality', 'region', 'postalCode']) }
         : undefined;
     case 'ban':
       return address?.country === 'FR' && (address.lines?.length || address.locality)
-        ? { ...base, postalAddress: address }
+        ? { ...base, postalAddress: addressParts(address, ['lines', 'postalCode', 'locality']) }
         : undefined;
     case 'fec':
       // FEC records carry no email: a full name and a US ZIP are the least that can tell donors apart.
       return isUs(signup) && signup.givenName && signup.familyName && US_ZIP.test(address?.postalCode ?? '')
-        ? { ...base, givenName: signup.givenName, familyName: signup.familyName, postalAddress: address }
+        ? {
+            ...base,
+            givenName: signup.givenName,
+            familyName: signup.familyName,
+            postalAddress: addressParts(address!, ['postalCode']),
+          }
         : undefined;
     case 'voterfile':
       // Matched in our own database against the imported voter file, for signups of the countries it covers: a
@@ -78,7 +97,7 @@ export function stageOneInput(
             ...base,
             givenName: signup.givenName,
             familyName: signup.familyName,
-            postalAddress: address,
+            postalAddress: addressParts(address, ['lines', 'locality', 'postalCode', 'country']),
             ...(signup.birthYear !== undefined ? { birthYear: signup.birthYear } : {}),
           }
         : undefined;
@@ -111,11 +130,11 @@ function best(candidates: Candidate[]): Candidate | undefined {
 /**
  * Stage-2 inputs from what stage 1 observed: accounts on Mastodon and Bluesky linked from the supporter's
  * profiles, and a GitHub login when GitHub's email search found nothing but a verified link names the account.
- * The link's confidence travels with the handle. Only the best-linked account per provider is followed.
+ * The link's confidence travels with the handle; the email does not (each is looked up by its handle). Only the
+ * best-linked account per provider is followed.
  */
 export function stageTwoInputs(
   contactKey: string,
-  email: string,
   observations: ObservationInput[],
   options: { githubFound: boolean },
 ): Partial<Record<ProviderName, LookupInput>> {
@@ -130,8 +149,7 @@ export function stageTwoInputs(
 
   const inputs: Partial<Record<ProviderName, LookupInput>> = {};
   const add = (provider: ProviderName, candidate: Candidate | undefined) => {
-    if (candidate)
-      inputs[provider] = { contactKey, email, handle: candidate.handle, linkConfidence: candidate.confidence };
+    if (candidate) inputs[provider] = { contactKey, handle: candidate.handle, linkConfidence: candidate.confidence };
   };
   add(
     'mastodon',

@@ -8,21 +8,31 @@ import type { JsonReply, ReplyRules } from './provider-reply.js';
 import { header, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
 
-/** Even a perfect score only says the typed address exists, so the supporter's own address caps confidence here. */
-const MAX_CONFIDENCE = 0.9;
+/**
+ * Even a perfect score only says the typed address exists, so the supporter's own address caps confidence here; a
+ * hit on the street or the town alone says less still (it places the supporter no closer than that).
+ */
+const MAX_CONFIDENCE: Record<string, number> = { housenumber: 0.9, street: 0.7 };
+/** The cap for a hit coarser than a street (`locality`, `municipality`) or of a type we do not know. */
+const COARSE_CONFIDENCE = 0.6;
+/** The only result type that places the address itself: coordinates are recorded from it alone. */
+export const HOUSENUMBER = 'housenumber';
 /**
  * The minimum score when the deployment sets none (`PROVIDER_BAN_MIN_SCORE` has the same default). BAN documents
  * the 0–1 score but publishes no threshold for accepting a match (docs/provider-apis.md, BAN).
  */
 const DEFAULT_MIN_SCORE = 0.6;
-/** The limit is 50 requests a second, so a 429 without a wait clears quickly. */
+/**
+ * The limit is 50 requests a second, so a 429 without a wait clears quickly. The Géoplateforme's 429 is an HTML page
+ * (no JSON body), read by its status alone.
+ */
 const RATE_LIMIT_DEFAULT_MS = 1000;
 
 const optionalText = z.string().nullish();
 
 /**
  * One GeoCodeJSON feature, the parts we read: a `Point` geometry `[lon, lat]` and the `properties` addok adds.
- * Source: adresse.data.gouv.fr/api-doc/adresse and the GeoCodeJSON spec (github.com/geocoders/geocodejson-spec).
+ * Source: geoservices.ign.fr (Géoplateforme geocoding), adresse.data.gouv.fr/api-doc/adresse and the GeoCodeJSON spec (github.com/geocoders/geocodejson-spec).
  */
 export const BanFeatureSchema = z.object({
   geometry: z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]) }),
@@ -33,6 +43,8 @@ export const BanFeatureSchema = z.object({
     postcode: optionalText,
     citycode: optionalText,
     context: optionalText,
+    /** `housenumber`, `street`, `locality` or `municipality`: how precisely the hit places the query. */
+    type: optionalText,
   }),
 });
 export type BanFeature = z.infer<typeof BanFeatureSchema>;
@@ -121,8 +133,14 @@ function contextParts(context: string | null | undefined): { department?: string
   return { department: parts[0], region: parts.length > 1 ? parts.at(-1) : undefined };
 }
 
+/**
+ * Observations from the chosen feature. Only a `housenumber` hit places the supporter's address, so only it gives
+ * coordinates; a street or town hit (the house number unknown to BAN, or missing from the query) still tells the
+ * commune, department, postcode and town, at a lower confidence.
+ */
 export function banObservations(feature: BanFeature, sourceUrl: string, fetchedAt: string): ObservationInput[] {
-  const confidence = Math.min(MAX_CONFIDENCE, feature.properties.score);
+  const type = feature.properties.type?.trim() ?? '';
+  const confidence = Math.min(MAX_CONFIDENCE[type] ?? COARSE_CONFIDENCE, feature.properties.score);
   const obs: ObservationInput[] = [];
   const add = (field: string, value: string | number | null | undefined) => {
     if (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) {
@@ -132,8 +150,10 @@ export function banObservations(feature: BanFeature, sourceUrl: string, fetchedA
   // GeoJSON puts longitude first.
   const [lon, lat] = feature.geometry.coordinates;
   const { department, region } = contextParts(feature.properties.context);
-  add('location.lat', lat);
-  add('location.lon', lon);
+  if (type === HOUSENUMBER) {
+    add('location.lat', lat);
+    add('location.lon', lon);
+  }
   add('location.locality', feature.properties.city);
   add('location.postalCode', feature.properties.postcode);
   add('location.region', region);
@@ -175,7 +195,14 @@ export function createBanProvider(config: ProviderConfig, deps: ProviderDeps): P
     const q = address ? banQuery(address) : '';
     if (q === '') throw invalidInput('ban', 'an address or a locality is needed');
     const postcode = address?.postalCode?.trim();
-    const url = http.url('search/', { q, limit: CANDIDATES, autocomplete: '0', ...(postcode ? { postcode } : {}) });
+    // The Géoplateforme's search (`index=address`: the BAN addresses, not its places or cadastral parcels).
+    const url = http.url('search', {
+      q,
+      index: 'address',
+      limit: CANDIDATES,
+      autocomplete: '0',
+      ...(postcode ? { postcode } : {}),
+    });
     const search = await http.getParsed(url, BanSearchSchema, BAN_REPLIES, signal);
     // A low score means the geocoder guessed (another street, only the town): not the supporter's address.
     const best = chooseFeature(search.features, minScore);

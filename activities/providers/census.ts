@@ -54,6 +54,23 @@ export const CENSUS_LAYERS = {
   stateLower: 'State Legislative Districts - Lower',
 } as const;
 
+/**
+ * The layers asked for (`layers`), by the names the geocoder gives them in the current vintage (`Current_Current`):
+ * without `layers` it answers its default set, States, Counties, Census Tracts and Census Blocks, and no district.
+ * The versioned names change when a new Congress or a new set of state districts is loaded; the answer is then
+ * still read by suffix ({@link findLayerName}), and `npm run check:providers` reports the layers that came back.
+ * Source: geocoding.geo.census.gov/geocoder/Geocoding_Services_API.html (`layers`: IDs or names, or `all`), and the
+ * layer names of TIGERweb's `tigerWMS_Current` service (docs/provider-apis.md, "US Census geocoder").
+ */
+export const CENSUS_LAYER_REQUEST = [
+  'States',
+  'Counties',
+  'Census Tracts',
+  '119th Congressional Districts',
+  '2024 State Legislative Districts - Upper',
+  '2024 State Legislative Districts - Lower',
+] as const;
+
 const collapse = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
 /** `119th Congressional Districts` → 119, `2024 State Legislative …` → 2024, `States` → 0. */
 const leadingNumber = (name: string) => Number(/^\d+/.exec(name.trim())?.[0] ?? 0);
@@ -222,6 +239,7 @@ export function createCensusProvider(config: ProviderConfig, deps: ProviderDeps)
       address: oneLineAddress(address),
       benchmark: 'Public_AR_Current',
       vintage: 'Current_Current',
+      layers: CENSUS_LAYER_REQUEST.join(','),
       format: 'json',
     });
     const answer = await http.getParsed(url, CensusAnswerSchema, CENSUS_REPLIES, signal);

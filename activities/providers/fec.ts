@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
+import { DEFAULT_FEC_MAX_PAGES } from '../../schemas/config-env.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import { invalidInput, LookupError } from './lookup-error.js';
 import { ProviderHttpClient } from './provider-http-client.js';
@@ -39,7 +40,58 @@ export type FecReceipt = z.infer<typeof FecReceiptSchema>;
 
 export const FecScheduleASchema = z.object({
   results: z.array(FecReceiptSchema),
+  /**
+   * Keyset paging: the next page is asked with `last_index` and the last row's sort value
+   * (`last_contribution_receipt_date`); null or absent on an empty page.
+   */
+  pagination: z
+    .looseObject({
+      last_indexes: z
+        .looseObject({
+          last_index: z.union([z.string(), z.number()]).nullish(),
+          last_contribution_receipt_date: z.string().nullish(),
+        })
+        .nullish(),
+    })
+    .nullish(),
 });
+export type FecScheduleAPage = z.infer<typeof FecScheduleASchema>;
+
+/** The pages one lookup reads when the deployment sets none (`PROVIDER_FEC_MAX_PAGES` has the same default). */
+export const DEFAULT_MAX_PAGES = DEFAULT_FEC_MAX_PAGES;
+
+/**
+ * The query of the page after `page`, or undefined when `page` was the last: a short page, or one without keyset.
+ * openFEC pages Schedule A by keyset, not by page number: the next page needs `last_index` and the last row's
+ * sort value; once that value is null (receipts without a date, sorted last) it needs `sort_null_only=true`
+ * instead, and `last_index` alone is refused (422). Source: api.open.fec.gov/developers (Schedule A, "keyset
+ * pagination") and fecgov/openFEC `webservices/docs.py`.
+ */
+export function nextPageQuery(page: FecScheduleAPage, perPage: number): Record<string, string> | undefined {
+  const last = page.pagination?.last_indexes;
+  if (page.results.length < perPage || last?.last_index === undefined || last.last_index === null) return undefined;
+  const lastIndex = String(last.last_index);
+  const date = last.last_contribution_receipt_date;
+  return date
+    ? { last_index: lastIndex, last_contribution_receipt_date: date }
+    : { last_index: lastIndex, sort_null_only: 'true' };
+}
+
+/**
+ * api.data.gov's quota headers, `X-RateLimit-Limit` and `X-RateLimit-Remaining`, on every answer. It sends no reset
+ * (its hourly window rolls) and no Retry-After, so when nothing remains the wait is our estimate: one slot of the
+ * window (an hour over the limit), the time an evenly spread request takes to age out. Source:
+ * api.data.gov/docs/developer-manual ("Web Service Rate Limits").
+ */
+export function apiDataGovQuota(
+  headers: Record<string, string | string[] | undefined>,
+): { remaining: number; resetMs: number } | undefined {
+  const remaining = header(headers, 'x-ratelimit-remaining')?.trim();
+  const limit = header(headers, 'x-ratelimit-limit')?.trim();
+  if (remaining === undefined || !/^\d+$/.test(remaining) || limit === undefined || !/^\d+$/.test(limit))
+    return undefined;
+  return { remaining: Number(remaining), resetMs: Math.ceil(3_600_000 / Math.max(1, Number(limit))) };
+}
 
 /** Case-, accent- and punctuation-insensitive form of a name or street: `Chloé  O'Neil` → `CHLOE O NEIL`. */
 export function foldText(text: string): string {
@@ -203,6 +255,7 @@ export function fecObservations(
   receipts: FecReceipt[],
   fetchedAt: string,
   fallbackSourceUrl: string = RECEIPTS_PAGE,
+  complete = true,
 ): ObservationInput[] {
   const sorted = [...receipts].sort((a, b) => (receiptDay(b) ?? '').localeCompare(receiptDay(a) ?? ''));
   const newest = sorted[0];
@@ -218,7 +271,14 @@ export function fecObservations(
   const cents = sorted.reduce((sum, r) => sum + Math.round((r.contribution_receipt_amount ?? 0) * 100), 0);
   obs.push({
     field: 'donations',
-    value: { count: sorted.length, total: cents / 100, lastDate: receiptDay(newest) ?? null, restricted: true },
+    value: {
+      count: sorted.length,
+      total: cents / 100,
+      lastDate: receiptDay(newest) ?? null,
+      restricted: true,
+      // The page bound was hit: more receipts exist than were read, so count and total are at least these.
+      complete,
+    },
     confidence: CONFIDENCE,
     sourceUrl,
     fetchedAt,
@@ -268,7 +328,26 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     // In a header, never in the URL: URLs end up in logs, request histories and sourceUrls. Only the configured key:
     // never a silent DEMO_KEY (30/h, 50/day); the configuration turns FEC off at the public service without one.
     headers: deps.apiKey ? { 'x-api-key': deps.apiKey } : {},
+    quota: apiDataGovQuota,
   });
+  const maxPages = deps.maxPages ?? DEFAULT_MAX_PAGES;
+
+  /** Up to `maxPages` pages of the newest receipts; `complete` false when more were left unread. */
+  async function receipts(query: Record<string, string>, signal?: AbortSignal) {
+    const rows: FecReceipt[] = [];
+    let next: Record<string, string> | undefined = {};
+    for (let pages = 0; next !== undefined && pages < maxPages; pages += 1) {
+      const page = await http.getParsed(
+        http.url('v1/schedules/schedule_a/', { ...query, ...next }),
+        FecScheduleASchema,
+        FEC_REPLIES,
+        signal,
+      );
+      rows.push(...page.results);
+      next = nextPageQuery(page, Number(PER_PAGE));
+    }
+    return { rows, complete: next === undefined };
+  }
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     const given = input.givenName?.trim() ?? '';
@@ -277,16 +356,18 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     if (given === '' || family === '' || zip === undefined)
       throw invalidInput('fec', 'a given name, a family name and a US ZIP are needed');
     const contributorName = `${foldText(family)}, ${foldText(given)}`;
-    const url = http.url('v1/schedules/schedule_a/', {
-      contributor_name: contributorName,
-      contributor_zip: zip,
-      is_individual: 'true',
-      per_page: PER_PAGE,
-      sort: '-contribution_receipt_date',
-    });
-    const page = await http.getParsed(url, FecScheduleASchema, FEC_REPLIES, signal);
-    // One page of the newest 100 receipts: enough to name an employer and sum recent giving.
-    const kept = matchingReceipts(page.results, given, family, zip);
+    // `contributor_name` matches word prefixes, so namesakes share the pages: read up to `maxPages` of them.
+    const { rows, complete } = await receipts(
+      {
+        contributor_name: contributorName,
+        contributor_zip: zip,
+        is_individual: 'true',
+        per_page: PER_PAGE,
+        sort: '-contribution_receipt_date',
+      },
+      signal,
+    );
+    const kept = matchingReceipts(rows, given, family, zip);
     if (kept.length === 0) return { outcome: 'no_match', observations: [] };
     const streets = distinctStreets(kept);
     if (streets.length > 1) {
@@ -300,7 +381,7 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     receiptsPage.searchParams.set('contributor_zip', zip);
     return {
       outcome: 'matched',
-      observations: fecObservations(kept, new Date().toISOString(), receiptsPage.toString()),
+      observations: fecObservations(kept, new Date().toISOString(), receiptsPage.toString(), complete),
     };
   }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { normalizeEmail } from '../../schemas/email.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
-import { LookupError } from './lookup-error.js';
+import { invalidInput, LookupError } from './lookup-error.js';
 import { ProviderHttpClient, type QuotaState } from './provider-http-client.js';
 import { NOT_FOUND, type JsonReply, type ReplyRules } from './provider-reply.js';
 import { epochResetQuota, header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
@@ -148,6 +148,7 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
         observations: githubObservations(user, new Date().toISOString(), input.linkConfidence ?? CONFIDENCE),
       };
     }
+    if (!input.email) throw invalidInput('github', 'input.email is missing; the search needs an email or a login');
     // `in:email` searches public profile emails only; that is the only email lookup GitHub offers.
     const searchUrl = http.url('search/users', { q: `${normalizeEmail(input.email)} in:email type:user` });
     const search = await http.getParsed(searchUrl, GithubSearchSchema, GITHUB_REPLIES, signal);

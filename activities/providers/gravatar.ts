@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
 import { normalizeEmail } from '../../schemas/email.js';
 import type { LookupInput, ObservationInput } from '../../schemas/lookup.js';
+import { invalidInput } from './lookup-error.js';
 import { ProviderHttpClient } from './provider-http-client.js';
 import { NOT_FOUND, type ReplyRules } from './provider-reply.js';
 import { epochResetQuota, header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
@@ -123,6 +124,7 @@ export function createGravatarProvider(config: ProviderConfig, deps: ProviderDep
   });
 
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
+    if (!input.email) throw invalidInput('gravatar', 'input.email is missing; the lookup hashes the email');
     const profile = await http.getParsed(
       http.url(`profiles/${gravatarHash(input.email)}`),
       GravatarProfileSchema,

@@ -6,6 +6,7 @@ import { BoundedClientCache } from './bounded-client-cache.js';
 import { htmlToText } from './html-text.js';
 import { invalidInput, LookupError } from './lookup-error.js';
 import { INSTANCE_PLACEHOLDER, instanceOrigin, parseMastodonHandle } from './mastodon-handle.js';
+import { resolveWebfinger } from './mastodon-webfinger.js';
 import { ProviderHttpClient } from './provider-http-client.js';
 import { NOT_FOUND, type ReplyRules } from './provider-reply.js';
 import { header, parseIsoReset, parseRetryAfter } from './rate-limit-headers.js';
@@ -54,13 +55,15 @@ function isHttpUrl(value: string): boolean {
 }
 
 /**
- * The account asked the lookup to stay out of indexes and searches, or is no longer a live account
- * (suspended, limited by its server, or moved): either way there is nothing we may record.
+ * The account asked to stay out of discovery (`discoverable: false`: not featured in the profile directory and
+ * suggestions) or out of search engines (`noindex: true`), or is no longer a live account (suspended, limited by
+ * its server, or moved): either way there is nothing we may record. `indexable` is not an opt-out: it only says
+ * whether the account's public posts may be found by full-text search, and is false for many accounts that never
+ * opted in (docs.joinmastodon.org, "Account" entity).
  */
 export function mastodonOptedOut(account: MastodonAccount): boolean {
   return (
     account.discoverable === false ||
-    account.indexable === false ||
     account.noindex === true ||
     account.suspended === true ||
     account.limited === true ||
@@ -175,17 +178,30 @@ export function createMastodonProvider(config: ProviderConfig, deps: MastodonDep
   async function lookup(input: LookupInput, signal?: AbortSignal): Promise<ProviderAnswer> {
     if (!input.handle) throw invalidInput('mastodon', 'input.handle is missing; the lookup needs a user@host address');
     const { user, host } = parseMastodonHandle(input.handle);
-    // On the handle's own server the account is local (`acct=user`); a fixed server is asked for the full address.
-    const http = clients.get(perInstance ? instanceOrigin(config.baseUrl, host) : config.baseUrl);
-    const url = http.url('api/v1/accounts/lookup', { acct: perInstance ? user : `${user}@${host}` });
+    // Per instance, WebFinger on the handle's domain names the server that hosts the account (its WEB_DOMAIN may
+    // differ), where the account is local (`acct=user`); a fixed server is asked for the full address.
+    let asked = { user, host };
+    if (perInstance) {
+      const resolved = await resolveWebfinger(
+        (o) => clients.get(o),
+        config.baseUrl,
+        asked,
+        mastodonReplies(host),
+        signal,
+      );
+      if (resolved === NOT_FOUND) return { outcome: 'no_match', observations: [] };
+      asked = resolved;
+    }
+    const http = clients.get(perInstance ? instanceOrigin(config.baseUrl, asked.host) : config.baseUrl);
+    const url = http.url('api/v1/accounts/lookup', { acct: perInstance ? asked.user : `${user}@${host}` });
     const account = await http.getParsed(
       url,
       MastodonAccountSchema,
-      mastodonReplies(perInstance ? host : 'the server'),
+      mastodonReplies(perInstance ? asked.host : 'the server'),
       signal,
     );
     if (account === NOT_FOUND) return { outcome: 'no_match', observations: [] };
-    if (!isAccountAsked(account, user, host)) {
+    if (!isAccountAsked(account, asked.user, perInstance ? asked.host : host)) {
       throw new LookupError(
         LOOKUP_ERROR_TYPES.malformedResponse,
         'mastodon: answered an account other than the one asked for',

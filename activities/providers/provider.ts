@@ -14,6 +14,8 @@ export interface ProviderDeps {
   apiKey?: string | undefined;
   /** For providers that score their matches (BAN): below this a candidate counts as no match. */
   minScore?: number;
+  /** For providers that page (FEC): the most pages one lookup reads. */
+  maxPages?: number;
 }
 
 /**

@@ -32,7 +32,11 @@ export const PROVIDER_FACTORIES: Record<ProviderName, (deps: ProviderFactoryDeps
   github: ({ config }) => createGithubProvider(config.providers.github, depsOf(config, config.secrets.githubToken)),
   mastodon: ({ config }) => createMastodonProvider(config.providers.mastodon, depsOf(config)),
   bluesky: ({ config }) => createBlueskyProvider(config.providers.bluesky, depsOf(config)),
-  fec: ({ config }) => createFecProvider(config.providers.fec, depsOf(config, config.secrets.fecApiKey)),
+  fec: ({ config }) =>
+    createFecProvider(config.providers.fec, {
+      ...depsOf(config, config.secrets.fecApiKey),
+      maxPages: config.fec.maxPages,
+    }),
   census: ({ config }) => createCensusProvider(config.providers.census, depsOf(config)),
   ban: ({ config }) => createBanProvider(config.providers.ban, { ...depsOf(config), minScore: config.ban.minScore }),
   voterfile: ({ config, db }) => createVoterfileProvider(db, config.voterfile),

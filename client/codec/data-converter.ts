@@ -3,7 +3,8 @@ import type { DataConverter } from '@temporalio/common';
 import type { Config } from '../../config.js';
 import { AesGcmPayloadCodec, derivedPayloadKey, parsePayloadKeys } from './aes-gcm-codec.js';
 
-const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
+/** The failure converter module that moves messages into payloads; workflow bundles for encrypted payloads include it. */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
 
 /** The codec every client, worker and the codec endpoints share; undefined when encryption is off. */
 export function payloadCodecFor(config: Config): AesGcmPayloadCodec | undefined {

@@ -1,6 +1,7 @@
 /**
- * A local stand-in for the French Base Adresse Nationale geocoder (`GET /search/?q=`), answering from demo
- * entries with the real path, parameters, status codes and GeoCodeJSON shape (docs/provider-apis.md, "BAN").
+ * A local stand-in for the French Base Adresse Nationale geocoder as IGN's Géoplateforme serves it
+ * (`GET /geocodage/search?q=&index=address`), answering from demo entries with the real path, parameters, status
+ * codes and GeoCodeJSON shape, and the gateway's HTML 429 (docs/provider-apis.md, "BAN").
  */
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
@@ -57,17 +58,35 @@ interface BanContext {
 
 type Params = Record<string, string | string[] | undefined>;
 
-/** Starts the demo BAN server; its `url` is the server root, like `https://api-adresse.data.gouv.fr`. */
+/** The service's path under the host, as in `https://data.geopf.fr/geocodage`. */
+export const BAN_BASE_PATH = '/geocodage';
+/** The indexes the Géoplateforme searches: BAN addresses, places (BD TOPO), cadastral parcels. */
+const INDEXES = ['address', 'poi', 'parcel'];
+
+/** Starts the demo BAN server; its `url` is the service root, like `https://data.geopf.fr/geocodage`. */
 export async function startBanDemo(opts: BanDemoOptions): Promise<DemoServer> {
   const ctx: BanContext = { queries: indexQueries(opts.entries), counter: new FaultCounter() };
   const demo = createDemoApp();
-  for (const path of ['/search/', '/search']) {
-    demo.app.get<{ Querystring: Params }>(path, (request, reply) => answerSearch(ctx, request.query, reply));
-  }
+  demo.app.get<{ Querystring: Params }>(`${BAN_BASE_PATH}/search`, (request, reply) =>
+    answerSearch(ctx, request.query, reply),
+  );
   demo.app.setNotFoundHandler((_request, reply) =>
     send(reply, { status: 404, body: JSON.stringify({ code: 404, message: 'Not Found' }) }),
   );
-  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
+  return listenDemo(demo, opts, { basePath: BAN_BASE_PATH, resetFaults: () => ctx.counter.reset() });
+}
+
+/**
+ * The gateway's over-limit answer: an HTML page, not JSON (geoservices.ign.fr, "Limite d'usage"), with a
+ * Retry-After when the fault names a wait.
+ */
+export function banRateLimited(resetSeconds: number): DemoAnswer & { contentType: string } {
+  return {
+    status: 429,
+    contentType: 'text/html; charset=utf-8',
+    body: '<html><head><title>429 Too Many Requests</title></head><body><h1>Erreur 429</h1><p>Trop de requêtes.</p></body></html>',
+    headers: { 'Retry-After': resetSeconds },
+  };
 }
 
 function indexQueries(entries: BanDemoEntry[]): Map<string, KnownQuery> {
@@ -85,8 +104,8 @@ function first(params: Params, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function send(reply: FastifyReply, answer: DemoAnswer): FastifyReply {
-  return sendAnswer(reply, answer, CONTENT_TYPE);
+function send(reply: FastifyReply, answer: DemoAnswer & { contentType?: string }): FastifyReply {
+  return sendAnswer(reply, answer, answer.contentType ?? CONTENT_TYPE);
 }
 
 async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply): Promise<FastifyReply> {
@@ -102,6 +121,10 @@ async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply
   ) {
     return send(reply, badRequest(`limit must be an integer between 1 and ${MAX_LIMIT}`));
   }
+  const index = first(params, 'index');
+  if (index !== undefined && !index.split(',').every((name) => INDEXES.includes(name.trim()))) {
+    return send(reply, badRequest(`index must be one of ${INDEXES.join(', ')}`));
+  }
   const limit = Number(limitText ?? DEFAULT_LIMIT);
   const filters = Object.fromEntries(
     PROPERTY_FILTERS.flatMap((name) => {
@@ -116,32 +139,34 @@ async function answerSearch(ctx: BanContext, params: Params, reply: FastifyReply
     .filter((feature) => Object.entries(filters).every(([name, value]) => propertyOf(feature, name) === value))
     .slice(0, limit);
   const body = (list: unknown[]) => JSON.stringify(collection(q, limit, filters, list));
-  const answer = await answerWithFault<DemoAnswer>(fault, () => ({ status: 200, body: body(features) }), {
-    // Over 50 requests a second per IP; the gateway says when to come back.
-    rateLimited: (resetSeconds) => ({
-      status: 429,
-      body: JSON.stringify({ code: 429, message: 'Too Many Requests' }),
-      headers: { 'Retry-After': resetSeconds },
-    }),
-    serverError: () => ({ status: 502, body: JSON.stringify({ code: 502, message: 'Bad Gateway' }) }),
-    // Valid JSON, wrong types: only a client that validates the schema notices.
-    malformed: () => ({
-      status: 200,
-      body: body([
-        { type: 'Feature', geometry: { type: 'Point', coordinates: '4.85,45.76' }, properties: { score: 'high' } },
-      ]),
-    }),
-    truncated: () => ({ status: 200, body: truncateJson(body(features)) }),
-    oversized: (filler) => ({
-      status: 200,
-      body: body(features.map((feature) => ({ ...feature, properties: { ...propertiesOf(feature), label: filler } }))),
-    }),
-    // The commune and the label as a bad import would leave them: a NUL, a lone surrogate.
-    hostileText: () => ({
-      status: 200,
-      body: body(features.map((feature) => ({ ...feature, properties: withHostileText(propertiesOf(feature)) }))),
-    }),
-  });
+  const answer = await answerWithFault<DemoAnswer & { contentType?: string }>(
+    fault,
+    () => ({ status: 200, body: body(features) }),
+    {
+      // Over 50 requests a second per IP: the gateway's HTML page.
+      rateLimited: banRateLimited,
+      serverError: () => ({ status: 502, body: JSON.stringify({ code: 502, message: 'Bad Gateway' }) }),
+      // Valid JSON, wrong types: only a client that validates the schema notices.
+      malformed: () => ({
+        status: 200,
+        body: body([
+          { type: 'Feature', geometry: { type: 'Point', coordinates: '4.85,45.76' }, properties: { score: 'high' } },
+        ]),
+      }),
+      truncated: () => ({ status: 200, body: truncateJson(body(features)) }),
+      oversized: (filler) => ({
+        status: 200,
+        body: body(
+          features.map((feature) => ({ ...feature, properties: { ...propertiesOf(feature), label: filler } })),
+        ),
+      }),
+      // The commune and the label as a bad import would leave them: a NUL, a lone surrogate.
+      hostileText: () => ({
+        status: 200,
+        body: body(features.map((feature) => ({ ...feature, properties: withHostileText(propertiesOf(feature)) }))),
+      }),
+    },
+  );
   return send(reply, answer);
 }
 

@@ -132,8 +132,9 @@ async function answerOneLine(
 
   const place = ctx.places.get(addressKey(address));
   const fault = place && activeFault(place.fault, ctx.counter.next(place.key));
+  const layers = requestedLayers(first(query, 'layers'));
   const matches = (place?.addressMatches ?? []).map((match) =>
-    returnType === 'locations' ? withoutGeographies(match) : match,
+    returnType === 'locations' ? withoutGeographies(match) : onlyLayers(match, layers),
   );
   const body = (addressMatches: unknown[]) => JSON.stringify(result(returnType, address, addressMatches));
   const answer = await answerWithFault<DemoAnswer>(fault, () => ({ status: 200, body: body(matches) }), {
@@ -159,6 +160,36 @@ async function answerOneLine(
     ambiguous: () => ({ status: 200, body: body(matches.flatMap((match) => [match, inOtherDistricts(match)])) }),
   });
   return send(reply, answer);
+}
+
+/**
+ * The layers the geocoder answers without `layers`: its default set (States, Counties, Census Tracts and Census
+ * Blocks, as recorded answers show it), no district among them.
+ */
+const DEFAULT_LAYER_SUFFIXES = ['States', 'Counties', 'Census Tracts', 'Census Blocks'];
+
+/** `all`, the named layers (comma-separated, exact names), or undefined for the default set. */
+function requestedLayers(layers: string | undefined): 'all' | string[] | undefined {
+  const names = (layers ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0) return undefined;
+  return names.some((name) => name.toLowerCase() === 'all') ? 'all' : names;
+}
+
+/** The match with only the layers asked for: the named ones, every one for `all`, the default set for none. */
+function onlyLayers(match: object, layers: 'all' | string[] | undefined): object {
+  const { geographies, ...rest } = match as Json;
+  if (layers === 'all' || geographies === null || typeof geographies !== 'object') return match;
+  const wanted = (name: string) =>
+    layers === undefined
+      ? DEFAULT_LAYER_SUFFIXES.some((suffix) => name === suffix || name.endsWith(` ${suffix}`))
+      : layers.includes(name);
+  return {
+    ...rest,
+    geographies: Object.fromEntries(Object.entries(geographies as Json).filter(([name]) => wanted(name))),
+  };
 }
 
 /** The geocoder's own refusals: an empty or long address, an unknown benchmark or vintage. */

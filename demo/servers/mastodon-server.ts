@@ -29,6 +29,11 @@ export interface MastodonDemoEntry {
   acct: string;
   /** The Account JSON served for it; absent = 404 `Record not found`. */
   account?: object | undefined;
+  /**
+   * The server that hosts the account when it is not the handle's domain (Mastodon's WEB_DOMAIN beside its
+   * LOCAL_DOMAIN): asked by that name, the handle's domain redirects WebFinger there, and the API answers there.
+   */
+  webDomain?: string | undefined;
   fault?: Fault | undefined;
 }
 
@@ -40,6 +45,7 @@ export interface MastodonDemoOptions extends ListenOptions {
 export const MastodonDemoEntrySchema = z.object({
   acct: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be user@host'),
   account: z.looseObject({}).optional(),
+  webDomain: z.string().min(1).optional(),
   fault: FaultSchema.optional(),
 });
 
@@ -64,7 +70,15 @@ export async function startMastodonDemo(opts: MastodonDemoOptions): Promise<Demo
   };
   const demo = createDemoApp();
   demo.app.get<{ Querystring: { acct?: string | string[] } }>('/api/v1/accounts/lookup', (request, reply) =>
-    answerLookup(ctx, firstValue(request.query.acct), reply),
+    answerLookup(ctx, servedAcct(ctx, firstValue(request.query.acct), request.host), reply),
+  );
+  demo.app.get<{ Querystring: { resource?: string | string[] } }>('/.well-known/webfinger', (request, reply) =>
+    answerWebfinger(
+      ctx,
+      firstValue(request.query.resource),
+      { hostname: request.host, protocol: request.protocol, url: request.url },
+      reply,
+    ),
   );
   demo.app.setNotFoundHandler((_request, reply) => sendAnswer(reply, withRateHeaders(ctx, notFound()), CONTENT_TYPE));
   return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
@@ -90,6 +104,66 @@ function indexEntries(entries: MastodonDemoEntry[]): Pick<MastodonContext, 'byAc
 /** Fastify gives an array when `acct` is repeated; Rails uses the last, but any one will do for a demo. */
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A request's host name without its port; undefined for an address (one server playing every instance). */
+function namedHost(hostname: string): string | undefined {
+  const name = hostname
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
+  return /^[\d.]+$/.test(name) || name.includes(':') || name === 'localhost' ? undefined : name;
+}
+
+/** The host an entry's API answers on: its WEB_DOMAIN, else the handle's domain. */
+const servingHost = (entry: MastodonDemoEntry) => (entry.webDomain ?? entry.acct.split('@')[1]!).toLowerCase();
+
+/** Asked by name for a bare `user`, the account that server hosts (as `user@domain`); otherwise `acct` as given. */
+function servedAcct(ctx: MastodonContext, acct: string | undefined, hostname: string): string | undefined {
+  const host = namedHost(hostname);
+  const wanted = acct?.trim().replace(/^@/, '').toLowerCase();
+  if (host === undefined || !wanted || wanted.includes('@')) return acct;
+  return (ctx.byUsername.get(wanted) ?? []).find((entry) => servingHost(entry) === host)?.acct ?? `${wanted}@${host}`;
+}
+
+/**
+ * `/.well-known/webfinger?resource=acct:user@domain`: the JRD (subject, aliases, the profile page and the ActivityPub
+ * `self` link on the hosting server), as Mastodon's WebfingerController answers; an unknown account is a bare 404.
+ * Asked by the handle's domain for an account hosted on another (`webDomain`), a 301 to that server, as the
+ * LOCAL_DOMAIN's web server is told to answer (same scheme and port here, so a test reaches the demo again).
+ */
+async function answerWebfinger(
+  ctx: MastodonContext,
+  resource: string | undefined,
+  request: { hostname: string; protocol: string; url: string },
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const acct = /^acct:([^@\s]+@[^@\s]+)$/i.exec(resource?.trim() ?? '')?.[1]?.toLowerCase();
+  if (acct === undefined) return reply.code(400).send();
+  const entry =
+    ctx.byAcct.get(acct) ?? [...ctx.byAcct.values()].find((e) => `${e.acct.split('@')[0]}@${servingHost(e)}` === acct);
+  const host = namedHost(request.hostname);
+  if (entry === undefined || entry.account === undefined) return reply.code(404).send();
+  const domain = entry.acct.split('@')[1]!;
+  const serving = servingHost(entry);
+  if (host !== undefined && host !== serving) {
+    if (host !== domain) return reply.code(404).send();
+    const port = /:(\d+)$/.exec(request.hostname)?.[1];
+    return reply
+      .code(301)
+      .header('location', `${request.protocol}://${serving}${port ? `:${port}` : ''}${request.url}`)
+      .send();
+  }
+  const user = entry.acct.split('@')[0]!;
+  const jrd = {
+    subject: `acct:${entry.acct}`,
+    aliases: [`https://${serving}/@${user}`, `https://${serving}/users/${user}`],
+    links: [
+      { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: `https://${serving}/@${user}` },
+      { rel: 'self', type: 'application/activity+json', href: `https://${serving}/users/${user}` },
+    ],
+  };
+  return reply.code(200).type('application/jrd+json; charset=utf-8').send(JSON.stringify(jrd));
 }
 
 function findEntry(ctx: MastodonContext, acct: string | undefined): MastodonDemoEntry | undefined {

@@ -81,12 +81,16 @@ export async function startDemoProviders(opts: DemoProvidersOptions = {}): Promi
   return { ...(Object.fromEntries(started) as Record<HttpProviderName, DemoServer>), close: closeAll };
 }
 
-/** The environment that points every provider at its demo server. */
+/**
+ * The environment that points every provider at its demo server. The demo FEC server gets a key of its own (it
+ * accepts any): with DEMO_KEY it announces api.data.gov's 30 an hour, which the client obeys, and the demo's
+ * supporters are more than that; a real key is never sent to a demo server either.
+ */
 export function demoProviderEnv(demo: DemoProviders): Record<string, string> {
   const names = Object.keys(DEMO_STARTERS) as HttpProviderName[];
   return {
     ...Object.fromEntries(names.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url])),
-    // The demo declares api.data.gov's shared key on purpose (the FEC client never falls back to it by itself).
-    FEC_API_KEY: 'DEMO_KEY',
+    // Set explicitly: the FEC client never falls back to DEMO_KEY by itself.
+    FEC_API_KEY: 'demo-personal-key',
   };
 }

@@ -203,6 +203,8 @@ describe('docker-compose.yml', () => {
     const from = /^FROM node:(\d+)\.[\d.]+-bookworm-slim$/m.exec(dockerfile);
     expect(from?.[1]).toBe(read('.nvmrc').trim());
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/enrich\.js"\]$/m);
+    // bin/enrich.js runs dist/, which the image must build after copying the sources.
+    expect(dockerfile).toMatch(/^COPY \. \.\n(?:#.*\n)*RUN npm run build/m);
     for (const [, service] of Object.entries(services)) {
       for (const volume of service.volumes ?? []) {
         const source = volume.split(':')[0]!;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { ProviderConfig } from '../../config.js';
+import { loadConfig, type ProviderConfig } from '../../config.js';
 import { banQuery, createBanProvider } from '../../activities/providers/ban.js';
 import type { Provider } from '../../activities/providers/provider.js';
 import type { LookupInput } from '../../schemas/lookup.js';
@@ -52,7 +52,7 @@ const CAMILLE: LookupInput = {
   postalAddress: { lines: ['8 bd du Port'], locality: 'Amiens', postalCode: '80000', country: 'FR' },
 };
 
-const SEARCH_PATH = '/search/?q=8+bd+du+Port+80000+Amiens&limit=5&autocomplete=0&postcode=80000';
+const SEARCH_PATH = '/geocodage/search?q=8+bd+du+Port+80000+Amiens&index=address&limit=5&autocomplete=0&postcode=80000';
 
 function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'ban', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
@@ -86,7 +86,7 @@ describe('createBanProvider', () => {
 
     const fetchedAt = expect.any(String) as unknown as string;
     // A 0.97 score is capped at 0.9: the address is what the supporter typed, not more certain than that.
-    const common = { confidence: 0.9, sourceUrl: `${server.url}${SEARCH_PATH}`, fetchedAt };
+    const common = { confidence: 0.9, sourceUrl: `${new URL(server.url).origin}${SEARCH_PATH}`, fetchedAt };
     expect(answer.outcome).toBe('matched');
     expect(answer.observations).toEqual([
       { field: 'location.lat', value: 49.897443, ...common },
@@ -98,6 +98,43 @@ describe('createBanProvider', () => {
       { field: 'location.districts.department', value: '80', ...common },
     ]);
     expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([['GET', SEARCH_PATH, 200]]);
+  });
+
+  it('asks the Géoplateforme by default (the DINUM host is gone), for BAN addresses (index=address)', async () => {
+    expect(loadConfig({}).providers.ban.baseUrl).toBe('https://data.geopf.fr/geocodage');
+    const { provider, server } = await demoWith([{ q: Q, features: [portFeature()] }]);
+
+    await provider.lookup(CAMILLE);
+
+    expect(server.url).toMatch(/\/geocodage$/);
+    const asked = new URL(server.requestLog()[0]!.url, server.url);
+    expect([asked.pathname, asked.searchParams.get('index')]).toEqual(['/geocodage/search', 'address']);
+  });
+
+  it('takes coordinates only from a housenumber hit: a street or town hit gives districts, at lower confidence', async () => {
+    const street = feature({
+      type: 'street',
+      score: 0.93,
+      housenumber: undefined,
+      label: 'Boulevard du Port 80000 Amiens',
+    });
+    const town = feature({ type: 'municipality', score: 0.93, label: 'Amiens' });
+    const { server } = await demoWith([{ q: Q, features: [street] }]);
+    const { server: townServer } = await demoWith([{ q: Q, features: [town] }]);
+
+    const byStreet = await providerAt(server.url).lookup(CAMILLE);
+    const byTown = await providerAt(townServer.url).lookup(CAMILLE);
+
+    for (const answer of [byStreet, byTown]) {
+      expect(answer.outcome).toBe('matched');
+      expect(answer.observations.map((o) => o.field)).not.toContain('location.lat');
+      expect(answer.observations.map((o) => o.field)).not.toContain('location.lon');
+      expect(answer.observations).toContainEqual(
+        expect.objectContaining({ field: 'location.districts.commune', value: '80021' }),
+      );
+    }
+    expect(new Set(byStreet.observations.map((o) => o.confidence))).toEqual(new Set([0.7]));
+    expect(new Set(byTown.observations.map((o) => o.confidence))).toEqual(new Set([0.6]));
   });
 
   it('answers no_match when nothing is found (200, features: [])', async () => {
@@ -166,6 +203,9 @@ describe('createBanProvider', () => {
 
     const announced = await lookupError(provider);
     const unannounced = await lookupError(providerAt(stub.url));
+    const demo429 = await fetch(
+      `${(await demoWith([{ q: Q, features: [], fault: { kind: 'rate_limit' } }])).server.url}/search?q=${encodeURIComponent(Q)}`,
+    );
 
     expect(announced.type).toBe('RateLimited');
     expect(announced.retryable).toBe(true);
@@ -173,6 +213,9 @@ describe('createBanProvider', () => {
     expect(announced.retryAfterMs).toBe(3_000);
     expect(unannounced.type).toBe('RateLimited');
     expect(unannounced.retryAfterMs).toBe(1_000);
+    // The Géoplateforme's 429 is an HTML page, and the demo's too.
+    expect([demo429.status, demo429.headers.get('content-type')]).toEqual([429, 'text/html; charset=utf-8']);
+    expect(await demo429.text()).toMatch(/^<html>.*429/);
   });
 
   it('classifies a 400 (a query addok refuses) as a non-retryable ProviderRejected that quotes it', async () => {
@@ -193,6 +236,7 @@ describe('createBanProvider', () => {
     serverErrorStatus: 502,
     malformedField: 'features.0.geometry.coordinates',
     firstRequest: SEARCH_PATH,
+    basePath: '/geocodage',
     recovery: { fault: { kind: 'rate_limit' }, statuses: [429, 200] },
   });
 

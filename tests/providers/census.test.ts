@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import {
   censusDistricts,
+  CENSUS_LAYER_REQUEST,
   createCensusProvider,
   findLayerName,
   oneLineAddress,
@@ -61,8 +62,9 @@ const DANA: LookupInput = {
   postalAddress: { lines: ['12 Elm St'], locality: 'Columbus', region: 'OH', postalCode: '43215', country: 'US' },
 };
 
-const GEOCODE_PATH =
-  '/geocoder/geographies/onelineaddress?address=12+Elm+St%2C+Columbus%2C+OH+43215&benchmark=Public_AR_Current&vintage=Current_Current&format=json';
+const LAYERS =
+  'States%2CCounties%2CCensus+Tracts%2C119th+Congressional+Districts%2C2024+State+Legislative+Districts+-+Upper%2C2024+State+Legislative+Districts+-+Lower';
+const GEOCODE_PATH = `/geocoder/geographies/onelineaddress?address=12+Elm+St%2C+Columbus%2C+OH+43215&benchmark=Public_AR_Current&vintage=Current_Current&layers=${LAYERS}&format=json`;
 
 function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
   return { name: 'census', baseUrl, enabled: true, rps: 50, timeoutMs, maxAttempts: 3 };
@@ -106,6 +108,19 @@ describe('createCensusProvider', () => {
       { field: 'location.districts.tract', value: '39049004000', ...common },
     ]);
     expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([['GET', GEOCODE_PATH, 200]]);
+  });
+
+  it('names the layers it reads: the demo, like the geocoder, answers only those (without `layers`, no district)', async () => {
+    const { server } = await demoWith([{ address: ADDRESS, addressMatches: [elmStMatch()] }]);
+    const layersOf = async (extra: string) => {
+      const url = `${server.url}/geocoder/geographies/onelineaddress?address=${encodeURIComponent(ADDRESS)}&benchmark=Public_AR_Current&vintage=Current_Current&format=json${extra}`;
+      const body = (await (await fetch(url)).json()) as { result: { addressMatches: { geographies: object }[] } };
+      return Object.keys(body.result.addressMatches[0]!.geographies).sort();
+    };
+
+    expect(await layersOf('')).toEqual(['Census Tracts', 'Counties', 'States']);
+    expect(await layersOf('&layers=Counties')).toEqual(['Counties']);
+    expect(await layersOf(`&layers=${LAYERS}`)).toEqual([...CENSUS_LAYER_REQUEST].sort());
   });
 
   it('answers no_match when the geocoder cannot place the address (200, addressMatches: [])', async () => {

@@ -90,7 +90,7 @@ describe('hostile_text', () => {
     });
     closers.push(() => ban.close());
 
-    const res = await fetch(`${ban.url}/search/?q=${encodeURIComponent('8 bd du Port 80000 Amiens')}`);
+    const res = await fetch(`${ban.url}/search?q=${encodeURIComponent('8 bd du Port 80000 Amiens')}`);
 
     expect(res.status).toBe(500);
   });
@@ -137,7 +137,7 @@ describe('bait_urls', () => {
 describe('ambiguous', () => {
   it('Census: 4407 Lorain Ave matches twice, the second time in other congressional and legislative districts', async () => {
     const raw = await get(
-      `${demo.census.url}/geocoder/geographies/onelineaddress?address=${encodeURIComponent('4407 Lorain Ave, Cleveland, OH 44102')}&benchmark=Public_AR_Current&vintage=Current_Current&format=json`,
+      `${demo.census.url}/geocoder/geographies/onelineaddress?address=${encodeURIComponent('4407 Lorain Ave, Cleveland, OH 44102')}&benchmark=Public_AR_Current&vintage=Current_Current&layers=all&format=json`,
     );
     type Layer = Array<Record<string, string>>;
     const matches = (

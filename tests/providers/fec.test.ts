@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../config.js';
 import {
+  apiDataGovQuota,
   createFecProvider,
   fecObservations,
   matchingReceipts,
@@ -116,7 +117,11 @@ describe('createFecProvider', () => {
     expect(answer.observations).toEqual([
       { field: 'work.employer', value: 'Riverside Food Bank', ...common },
       { field: 'work.occupation', value: 'Program Manager', ...common },
-      { field: 'donations', value: { count: 2, total: 350.3, lastDate: '2025-10-14', restricted: true }, ...common },
+      {
+        field: 'donations',
+        value: { count: 2, total: 350.3, lastDate: '2025-10-14', restricted: true, complete: true },
+        ...common,
+      },
     ]);
     expect(server.requestLog().map((r) => [r.method, r.url, r.status])).toEqual([['GET', SEARCH_PATH, 200]]);
   });
@@ -176,9 +181,57 @@ describe('createFecProvider', () => {
     expect(answer.observations).toContainEqual(
       expect.objectContaining({
         field: 'donations',
-        value: { count: 1, total: 40, lastDate: '2025-10-14', restricted: true },
+        value: { count: 1, total: 40, lastDate: '2025-10-14', restricted: true, complete: true },
       }),
     );
+  });
+
+  it('pages by keyset (last_index + last_contribution_receipt_date) past 100 receipts, up to its bound', async () => {
+    // 230 receipts, one a day: namesakes and a frequent donor fill more than one page of 100.
+    const many = Array.from({ length: 230 }, (_, i) =>
+      receipt({
+        sub_id: String(4200000000000 + i),
+        contribution_receipt_amount: 10,
+        contribution_receipt_date: new Date(Date.UTC(2025, 0, 1) + i * 86_400_000).toISOString().slice(0, 10),
+      }),
+    );
+    const { server } = await demoWith([danaEntry({ results: many })]);
+
+    const all = await providerAt(server.url, 1000, { maxPages: 3 }).lookup(DANA);
+    const bounded = await providerAt(server.url, 1000, { maxPages: 2 }).lookup(DANA);
+
+    const donations = (answer: typeof all) => answer.observations.find((o) => o.field === 'donations')?.value;
+    expect(donations(all)).toMatchObject({ count: 230, total: 2300, complete: true });
+    expect(donations(bounded)).toMatchObject({ count: 200, total: 2000, complete: false });
+    const urls = server.requestLog().map((r) => new URL(r.url, server.url));
+    expect(urls).toHaveLength(5);
+    // The second page continues after the last row of the first, by its sub_id and date.
+    expect(urls[1]!.searchParams.get('last_index')).toBe(String(4200000000000 + 130));
+    expect(urls[1]!.searchParams.get('last_contribution_receipt_date')).toBe('2025-05-11');
+    expect(urls.map((u) => u.searchParams.has('last_index'))).toEqual([false, true, true, false, true]);
+  });
+
+  it('reads api.data.gov’s X-RateLimit-Remaining: at 0, sends nothing more until a slot of the hour frees', async () => {
+    const stub = await startProviderStub(() => ({
+      status: 200,
+      headers: { 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '0' },
+      body: { api_version: '1.0', pagination: { count: 0, last_indexes: null }, results: [] },
+    }));
+    closers.push(() => stub.close());
+    const provider = providerAt(stub.url);
+
+    expect((await provider.lookup(DANA)).outcome).toBe('no_match');
+    const held = await lookupError(provider);
+
+    expect(held.type).toBe('RateLimited');
+    // No reset header: one slot of the rolling hour, 3600 s / 30.
+    expect(held.retryAfterMs).toBeGreaterThan(119_000);
+    expect(held.retryAfterMs).toBeLessThanOrEqual(120_000);
+    expect(stub.requests).toHaveLength(1);
+    expect(apiDataGovQuota({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '12' })).toEqual({
+      remaining: 12,
+      resetMs: 3600,
+    });
   });
 
   it('answers no_match when no receipt fits the name and ZIP (200, results: [])', async () => {

@@ -208,7 +208,7 @@ describe('the lookup activity, through real workflows', () => {
     );
 
     const { result } = await enrichWithWorkers(env, harness, config, {
-      email: DANA.email,
+      email: DANA.email!,
       givenName: 'Dana',
       familyName: 'Ruiz',
       postalAddress: { postalCode: '43215', country: 'US' },

@@ -165,7 +165,6 @@ describe('createMastodonProvider', () => {
 
   it.each([
     ['discoverable: false', { discoverable: false }],
-    ['indexable: false', { indexable: false }],
     ['noindex: true', { noindex: true }],
     ['suspended', { suspended: true }],
     ['limited', { limited: true }],
@@ -177,6 +176,15 @@ describe('createMastodonProvider', () => {
 
     expect(answer).toEqual({ outcome: 'no_match', observations: [] });
     expect(server.requestLog().map((r) => r.status)).toEqual([200]);
+  });
+
+  it('matches an account with indexable: false (its posts are not searchable; not a discovery opt-out)', async () => {
+    const { provider } = await demoWith([{ acct: ADA, account: adaAccount({ indexable: false }) }]);
+
+    const answer = await provider.lookup(input(ADA, 0.9));
+
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations.map((o) => o.field)).toContain('name.display');
   });
 
   it('treats opt-out flags a remote server left null as not set', async () => {
@@ -351,6 +359,26 @@ describe('the {instance} base URL', () => {
   });
 });
 
+/** Mastodon's WebFinger answer for `user@host`, its actor on `host` (docs.joinmastodon.org, "WebFinger"). */
+function jrd(user: string, host: string): Record<string, unknown> {
+  return {
+    subject: `acct:${user}@${host}`,
+    aliases: [`https://${host}/@${user}`, `https://${host}/users/${user}`],
+    links: [
+      { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: `https://${host}/@${user}` },
+      { rel: 'self', type: 'application/activity+json', href: `https://${host}/users/${user}` },
+    ],
+  };
+}
+
+/** A server hosting Ada only: WebFinger names itself (by the Host asked), the lookup answers her account. */
+function instanceAnswers(request: { url: string; headers: Record<string, string | string[] | undefined> }) {
+  const host = String(request.headers['host'] ?? '').replace(/:\d+$/, '');
+  if (request.url.startsWith('/.well-known/webfinger'))
+    return request.url.includes('acct%3Aadaq%40') ? { status: 200, body: jrd('adaq', host) } : { status: 404 };
+  return { status: 200, body: adaAccount() };
+}
+
 describe('instance hosts that resolve to private addresses (SSRF)', () => {
   /** A resolver standing in for DNS: every name answers what `answers` says (no DNS server needed). */
   const resolver = (answers: Record<string, string[]>) => {
@@ -364,7 +392,7 @@ describe('instance hosts that resolve to private addresses (SSRF)', () => {
   };
 
   async function perInstance(answers: Record<string, string[]>, allowedHosts: string[] = []) {
-    const stub = await startProviderStub(() => ({ status: 200, body: adaAccount() }));
+    const stub = await startProviderStub(instanceAnswers);
     closers.push(() => stub.close());
     const { resolve, asked } = resolver(answers);
     const config = { ...providerConfig(stub.origin.replace('127.0.0.1', '{instance}'), 300), allowedHosts };
@@ -401,7 +429,7 @@ describe('instance hosts that resolve to private addresses (SSRF)', () => {
   );
 
   it('checks the addresses each connection uses, so a name that rebinds to loopback after a first answer is refused', async () => {
-    const stub = await startProviderStub(() => ({ status: 200, body: adaAccount() }));
+    const stub = await startProviderStub(instanceAnswers);
     closers.push(() => stub.close());
     // The first answer is a public address (nothing answers there within the timeout: a network failure); the
     // second, for the retry's new connection, is loopback.
@@ -426,7 +454,74 @@ describe('instance hosts that resolve to private addresses (SSRF)', () => {
     const answer = await provider.lookup(input('adaq@Toot.Intranet.Example', 0.9));
 
     expect(answer.outcome).toBe('matched');
-    expect(stub.requests.map((r) => r.url)).toEqual(['/api/v1/accounts/lookup?acct=adaq']);
+    expect(stub.requests.map((r) => r.url)).toEqual([
+      '/.well-known/webfinger?resource=acct%3Aadaq%40toot.intranet.example',
+      '/api/v1/accounts/lookup?acct=adaq',
+    ]);
+  });
+
+  it('resolves user@domain by WebFinger, follows the redirect to the hosting server, and asks the account there', async () => {
+    // Mastodon with LOCAL_DOMAIN example.org and WEB_DOMAIN social.example.org: one demo server, two host names.
+    const server = await startMastodonDemo({
+      entries: [
+        {
+          acct: 'adaq@example.org',
+          webDomain: 'social.example.org',
+          account: account('adaq', 'social.example.org'),
+        },
+      ],
+    });
+    closers.push(() => server.close());
+    const { resolve, asked } = resolver({ 'example.org': ['127.0.0.1'], 'social.example.org': ['127.0.0.1'] });
+    const config = {
+      ...providerConfig(server.url.replace('127.0.0.1', '{instance}'), 1000),
+      allowedHosts: ['example.org', 'social.example.org'],
+    };
+    const provider = track(createMastodonProvider(config, { maxResponseBytes: 65536, resolve }));
+
+    const answer = await provider.lookup(input('adaq@example.org', 0.9));
+
+    expect(answer.outcome).toBe('matched');
+    expect(answer.observations[0]?.value).toMatchObject({
+      handle: 'adaq@example.org',
+      url: 'https://social.example.org/@adaq',
+    });
+    expect(server.requestLog().map((r) => [r.url, r.status])).toEqual([
+      ['/.well-known/webfinger?resource=acct%3Aadaq%40example.org', 301],
+      ['/.well-known/webfinger?resource=acct%3Aadaq%40example.org', 200],
+      ['/api/v1/accounts/lookup?acct=adaq', 200],
+    ]);
+    expect([...new Set(asked)]).toEqual(['example.org', 'social.example.org']);
+  });
+
+  it('refuses a WebFinger answer that names a host resolving to a private address, before asking it', async () => {
+    const stub = await startProviderStub((request) =>
+      request.url.startsWith('/.well-known/webfinger')
+        ? { status: 200, body: jrd('adaq', 'evil.example') }
+        : { status: 200, body: adaAccount() },
+    );
+    closers.push(() => stub.close());
+    const { resolve } = resolver({ 'good.example': ['127.0.0.1'], 'evil.example': ['10.0.0.7'] });
+    const config = {
+      ...providerConfig(stub.origin.replace('127.0.0.1', '{instance}'), 300),
+      allowedHosts: ['good.example'],
+    };
+    const provider = track(createMastodonProvider(config, { maxResponseBytes: 65536, resolve }));
+
+    const err = await lookupError(provider, 'adaq@good.example');
+
+    expect(err.type).toBe('ForbiddenHost');
+    expect(stub.requests.map((r) => r.url)).toEqual(['/.well-known/webfinger?resource=acct%3Aadaq%40good.example']);
+  });
+
+  it('answers no_match when the domain’s WebFinger knows no such account (a bare 404)', async () => {
+    const { provider, stub } = await perInstance({ 'toot.intranet.example': ['127.0.0.1'] }, ['toot.intranet.example']);
+
+    expect(await provider.lookup(input('nobody@toot.intranet.example', 0.9))).toEqual({
+      outcome: 'no_match',
+      observations: [],
+    });
+    expect(stub.requests).toHaveLength(1);
   });
 
   it('uses a fixed base URL (the configured demo host, on loopback) as configured, with no address check', async () => {

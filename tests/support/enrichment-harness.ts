@@ -41,6 +41,9 @@ export async function createEnrichmentHarness(): Promise<EnrichmentHarness> {
 const noop = () => undefined;
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
+/** The api.data.gov key the demo pipelines send their demo FEC server. */
+export const DEMO_FEC_KEY = 'demo-personal-key';
+
 /**
  * A configuration pointing providers at the given (demo) servers, plus test overrides. A provider without a
  * server is disabled, so no test ever reaches a real provider.
@@ -55,6 +58,9 @@ export function providerConfig(
     if (url) env[`PROVIDER_${name.toUpperCase()}_BASE_URL`] = url;
     else env[`PROVIDER_${name.toUpperCase()}_ENABLED`] = 'false';
   }
+  // A personal key's quota (the demo accepts any key): DEMO_KEY's 30 an hour, which the client now obeys from
+  // X-RateLimit-Remaining, would hold back the FEC lookups of any test that makes more.
+  if (urls.fec) env['FEC_API_KEY'] = DEMO_FEC_KEY;
   return testConfig({ ...env, ...overrides });
 }
 

@@ -128,6 +128,9 @@ export function faultEnv(options: FaultEnvOptions): Record<string, string> {
     env[`${prefix}MAX_ATTEMPTS`] = String(options.maxAttempts ?? 10);
     env[`${prefix}TIMEOUT_MS`] = '2000';
   }
+  // A personal key's quota at the demo FEC server (any key is accepted): DEMO_KEY's announced 30 an hour, which
+  // the client obeys, would hold back a run with more FEC lookups than that.
+  if (options.urls.fec) env['FEC_API_KEY'] = 'demo-personal-key';
   return { ...env, ...options.extra };
 }
 

@@ -324,15 +324,29 @@ describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', ()
     expect(configErrorOf({ PROVIDER_MASTODON_LIMITS: '5/s', PROVIDER_MASTODON_RPS: '4' }).message).toContain(
       'can send 9 requests in 1 s',
     );
-    expect(configErrorOf({ ...KEYED, PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message).toContain(
-      'can send 7 requests in 1 s',
+    expect(
+      configErrorOf({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' })
+        .message,
+    ).toContain('can send 7 requests in 1 s');
+  });
+
+  it('counts every FEC page a lookup may read against the api.data.gov window (PROVIDER_FEC_MAX_PAGES)', () => {
+    const rate = (pages: string) => loadConfig({ ...KEYED, PROVIDER_FEC_MAX_PAGES: pages }).providers.fec.rps;
+    // 1,000 an hour: one page a lookup allows about three times the rate of three pages, and of the default.
+    expect(rate('1') / rate('3')).toBeGreaterThan(2.9);
+    expect(loadConfig(KEYED).providers.fec.rps).toBe(rate('3'));
+    expect(rate('3') * 3 * 3600).toBeLessThanOrEqual(1000);
+    expect(configErrorOf({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '3', PROVIDER_FEC_RPS: '0.2' }).message).toContain(
+      'PROVIDER_FEC_RPS=0.2 can send',
     );
+    expect(loadConfig({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_RPS: '0.2' }).providers.fec.rps).toBe(0.2);
   });
 
   it('lets a declared bigger plan raise the rate, and does not check a disabled provider', () => {
     // An upgraded api.data.gov key: 7,200 an hour.
-    expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h' }).providers.fec.rps).toBeCloseTo(1.8, 1);
-    expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h', PROVIDER_FEC_RPS: '1.99' }).providers.fec.rps).toBe(1.99);
+    const onePage = { PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_LIMITS: '7200/1h' };
+    expect(loadConfig(onePage).providers.fec.rps).toBeCloseTo(1.8, 1);
+    expect(loadConfig({ ...onePage, PROVIDER_FEC_RPS: '1.99' }).providers.fec.rps).toBe(1.99);
     expect(loadConfig({ PROVIDER_GITHUB_ENABLED: 'false', PROVIDER_GITHUB_RPS: '4' }).providers.github.enabled).toBe(
       false,
     );

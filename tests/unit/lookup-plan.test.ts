@@ -34,10 +34,31 @@ describe('stageOneInput', () => {
     expect(stageOneInput('github', KEY, { email: EMAIL })).toEqual({ contactKey: KEY, email: EMAIL });
   });
 
+  it('gives each provider only what it uses: the email to Gravatar and GitHub alone, each geocoder its address parts', () => {
+    const full: Signup = { ...usSignup, birthYear: 1988, phone: '+16145550100' };
+    const { country: _country, ...usParts } = usSignup.postalAddress!;
+    expect(stageOneInput('census', KEY, full)).toEqual({ contactKey: KEY, postalAddress: usParts });
+    expect(stageOneInput('fec', KEY, full)).toEqual({
+      contactKey: KEY,
+      givenName: 'Dana',
+      familyName: 'Ruiz',
+      postalAddress: { postalCode: '43215' },
+    });
+    const { country: _fr, ...frParts } = frSignup.postalAddress!;
+    expect(stageOneInput('ban', KEY, frSignup)).toEqual({ contactKey: KEY, postalAddress: frParts });
+    for (const provider of ['census', 'ban', 'fec', 'voterfile'] as const) {
+      for (const signup of [full, frSignup]) {
+        expect(stageOneInput(provider, KEY, signup, { voterfileCountries: ['US', 'FR'] }) ?? {}).not.toHaveProperty(
+          'email',
+        );
+      }
+    }
+  });
+
   it('geocodes a US address with the Census and a French one with the BAN, never the other way round', () => {
-    expect(stageOneInput('census', KEY, usSignup)?.postalAddress).toEqual(usSignup.postalAddress);
+    expect(stageOneInput('census', KEY, usSignup)?.postalAddress).toMatchObject({ lines: ['12 Elm St'] });
     expect(stageOneInput('ban', KEY, usSignup)).toBeUndefined();
-    expect(stageOneInput('ban', KEY, frSignup)?.postalAddress).toEqual(frSignup.postalAddress);
+    expect(stageOneInput('ban', KEY, frSignup)?.postalAddress).toMatchObject({ lines: ['8 bd du Port'] });
     expect(stageOneInput('census', KEY, frSignup)).toBeUndefined();
   });
 
@@ -59,18 +80,21 @@ describe('stageOneInput', () => {
   });
 
   it('matches the voter file on a full name and a US ZIP or locality, with the birth year when given', () => {
+    const { region: _region, ...voterParts } = usSignup.postalAddress!;
     expect(stageOneInput('voterfile', KEY, { ...usSignup, birthYear: 1988 })).toEqual({
       contactKey: KEY,
-      email: EMAIL,
       givenName: 'Dana',
       familyName: 'Ruiz',
-      postalAddress: usSignup.postalAddress,
+      postalAddress: voterParts,
       birthYear: 1988,
     });
     // No birth year: none is passed (not even as undefined, which would not survive the history's JSON anyway).
     expect(stageOneInput('voterfile', KEY, usSignup)).not.toHaveProperty('birthYear');
     const localityOnly: Signup = { ...usSignup, postalAddress: { locality: 'Columbus', region: 'OH', country: 'US' } };
-    expect(stageOneInput('voterfile', KEY, localityOnly)?.postalAddress).toEqual(localityOnly.postalAddress);
+    expect(stageOneInput('voterfile', KEY, localityOnly)?.postalAddress).toEqual({
+      locality: 'Columbus',
+      country: 'US',
+    });
   });
 
   it('skips the voter file without a full name, a ZIP or locality, or a US address', () => {
@@ -131,7 +155,6 @@ describe('stageOneInput for the voter file, by VOTERFILE_COUNTRIES', () => {
   it('looks up a French signup, accents and code postal as typed, when FR is listed', () => {
     expect(planned(input({ VOTERFILE_COUNTRIES: 'FR' }, helene))).toEqual({
       contactKey: KEY,
-      email: helene.email,
       givenName: 'Hélène',
       familyName: 'Lefèvre',
       postalAddress: helene.postalAddress,
@@ -223,7 +246,6 @@ describe('stageTwoInputs', () => {
   it('follows the best-linked Mastodon and Bluesky accounts, carrying the link confidence', () => {
     const inputs = stageTwoInputs(
       KEY,
-      EMAIL,
       [
         profile('mastodon', 'druiz@mastodon.example.net', 'https://mastodon.example.net/@druiz', true, 0.9),
         profile('mastodon', 'dana@other.example', 'https://other.example/@dana', false, 0.6),
@@ -233,25 +255,24 @@ describe('stageTwoInputs', () => {
       { githubFound: true },
     );
     expect(inputs).toEqual({
-      mastodon: { contactKey: KEY, email: EMAIL, handle: 'druiz@mastodon.example.net', linkConfidence: 0.9 },
-      bluesky: { contactKey: KEY, email: EMAIL, handle: 'druiz.bsky.social', linkConfidence: 0.9 },
+      mastodon: { contactKey: KEY, handle: 'druiz@mastodon.example.net', linkConfidence: 0.9 },
+      bluesky: { contactKey: KEY, handle: 'druiz.bsky.social', linkConfidence: 0.9 },
     });
   });
 
   it('looks up a verified GitHub account by login only when the email search found nothing', () => {
     const observed = [profile('github', 'gkim-designs', 'https://github.com/gkim-designs', true, 0.9)];
-    expect(stageTwoInputs(KEY, EMAIL, observed, { githubFound: false }).github).toEqual({
+    expect(stageTwoInputs(KEY, observed, { githubFound: false }).github).toEqual({
       contactKey: KEY,
-      email: EMAIL,
       handle: 'gkim-designs',
       linkConfidence: 0.9,
     });
-    expect(stageTwoInputs(KEY, EMAIL, observed, { githubFound: true }).github).toBeUndefined();
+    expect(stageTwoInputs(KEY, observed, { githubFound: true }).github).toBeUndefined();
     const unverified = [profile('github', 'someone', 'https://github.com/someone', false, 0.6)];
-    expect(stageTwoInputs(KEY, EMAIL, unverified, { githubFound: false }).github).toBeUndefined();
+    expect(stageTwoInputs(KEY, unverified, { githubFound: false }).github).toBeUndefined();
   });
 
   it('finds nothing to follow in a profile-less stage 1', () => {
-    expect(stageTwoInputs(KEY, EMAIL, [], { githubFound: false })).toEqual({});
+    expect(stageTwoInputs(KEY, [], { githubFound: false })).toEqual({});
   });
 });
