@@ -5,6 +5,7 @@ import * as api from './commands/api.js';
 import * as backfill from './commands/backfill.js';
 import * as contact from './commands/contact.js';
 import * as dev from './commands/dev.js';
+import * as exportCommand from './commands/export.js';
 import * as flagged from './commands/flagged.js';
 import * as migrate from './commands/migrate.js';
 import * as privacyRequest from './commands/privacy-request.js';
@@ -26,6 +27,7 @@ const COMMANDS: ReadonlyArray<{ register(program: Command, context: CliContext):
   backfill,
   contact,
   segment,
+  exportCommand,
   remerge,
   flagged,
   retry,

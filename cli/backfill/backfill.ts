@@ -179,18 +179,18 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
         continue;
       }
       counts.valid++;
-      if (dryRun) {
-        report();
-        continue;
-      }
-      if (startError !== undefined) {
-        counts.notStarted++;
-        report();
-        continue;
-      }
       const { signup, statuses = [] } = row;
-      if (!options.honoursStatuses && optOutsOf(statuses).length > 0) {
-        counts.suppressed++;
+      // Not started: a dry run; a row after Temporal stopped answering; a person the list says opted out, when
+      // `start` would not honour that itself.
+      const unstarted = dryRun
+        ? 'dryRun'
+        : startError !== undefined
+          ? 'notStarted'
+          : !options.honoursStatuses && optOutsOf(statuses).length > 0
+            ? 'suppressed'
+            : undefined;
+      if (unstarted) {
+        if (unstarted !== 'dryRun') counts[unstarted]++;
         report();
         continue;
       }

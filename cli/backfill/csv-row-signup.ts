@@ -62,6 +62,43 @@ function rowStatuses(pick: ReturnType<typeof picker>, system: string, issues: Fi
   return statuses;
 }
 
+const FIELD_PATHS = [
+  ['email', 'email'],
+  ['givenName', 'givenName'],
+  ['familyName', 'familyName'],
+  ['phone', 'phone'],
+  ['mobilePhone', 'mobilePhone'],
+  ['workPhone', 'workPhone'],
+  ['birthYear', 'birthYear'],
+  ['locality', 'postalAddress.locality'],
+  ['region', 'postalAddress.region'],
+  ['postalCode', 'postalAddress.postalCode'],
+  ['country', 'postalAddress.country'],
+  ['source', 'source'],
+  ['consentSocial', 'consent'],
+  ['consentAt', 'consent.at'],
+  ['consentNotice', 'consent.noticeVersion'],
+  ['consentSource', 'consent.source'],
+  ['tags', 'tags'],
+] as const;
+
+/** The value of each field (first non-blank column) and the header it came from, per signup path. */
+function readValues(pick: ReturnType<typeof picker>) {
+  const values: Partial<Record<CsvField, string>> = {};
+  const origins: Record<string, string> = {};
+  const read = (field: CsvField, path: string) => {
+    const { value, header: name } = pick(field);
+    origins[path] = name;
+    if (value !== undefined) values[field] = value;
+    return value;
+  };
+  const address = read('address', 'postalAddress.lines.0');
+  read('address2', 'postalAddress.lines.1');
+  if (address === undefined) origins['postalAddress.lines.0'] = origins['postalAddress.lines.1'] as string;
+  for (const [field, path] of FIELD_PATHS) read(field, path);
+  return { values, origins };
+}
+
 /**
  * Turns one CSV record into a signup, validated by the same schema as `POST /v1/signups`, or into a reject whose
  * reason names the column as the file's header writes it. The row's list statuses ride along: an opt-out means the
@@ -81,38 +118,7 @@ export function csvRowSignup(
 ): BackfillRow {
   const pick = picker(record, header);
   const system = SYSTEM[header.source ?? 'generic'];
-  const values: Partial<Record<CsvField, string>> = {};
-  const origins: Record<string, string> = {};
-  const read = (field: CsvField, path: string) => {
-    const { value, header: name } = pick(field);
-    origins[path] = name;
-    if (value !== undefined) values[field] = value;
-    return value;
-  };
-  const address = read('address', 'postalAddress.lines.0');
-  read('address2', 'postalAddress.lines.1');
-  if (address === undefined) origins['postalAddress.lines.0'] = origins['postalAddress.lines.1'] as string;
-  for (const [field, path] of [
-    ['email', 'email'],
-    ['givenName', 'givenName'],
-    ['familyName', 'familyName'],
-    ['phone', 'phone'],
-    ['mobilePhone', 'mobilePhone'],
-    ['workPhone', 'workPhone'],
-    ['birthYear', 'birthYear'],
-    ['locality', 'postalAddress.locality'],
-    ['region', 'postalAddress.region'],
-    ['postalCode', 'postalAddress.postalCode'],
-    ['country', 'postalAddress.country'],
-    ['source', 'source'],
-    ['consentSocial', 'consent'],
-    ['consentAt', 'consent.at'],
-    ['consentNotice', 'consent.noticeVersion'],
-    ['consentSource', 'consent.source'],
-    ['tags', 'tags'],
-  ] as const)
-    read(field, path);
-
+  const { values, origins } = readValues(pick);
   const issues: FieldIssue[] = [];
   const statuses = rowStatuses(pick, system, issues);
   const tagged =
