@@ -221,13 +221,10 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
     await Promise.allSettled(inFlight);
     await rejects?.close();
   }
-  return {
-    ...progress(),
-    format,
-    encoding: decoding.encoding,
-    interrupted,
-    ...(startError !== undefined
-      ? { startError: startError instanceof Error ? startError.message : JSON.stringify(startError) }
-      : {}),
-  };
+  return { ...progress(), format, encoding: decoding.encoding, interrupted, ...startErrorText(startError) };
+}
+
+function startErrorText(startError: unknown): { startError?: string } {
+  if (startError === undefined) return {};
+  return { startError: startError instanceof Error ? startError.message : JSON.stringify(startError) };
 }
