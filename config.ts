@@ -12,14 +12,18 @@ import {
   ApiEnv,
   ActionNetworkExportEnv,
   DatabaseEnv,
+  DEFAULT_FEC_MAX_PAGES,
   LookupEnv,
   ObservabilityEnv,
+  PriorityEnv,
   PrivacyEnv,
   ProviderSecretsEnv,
   TemporalEnv,
   WorkerEnv,
 } from './schemas/config-env.js';
 import { countryList } from './schemas/env-values.js';
+import type { PriorityClass } from './schemas/priority.js';
+import { CREDENTIAL_VARIABLES, isKeyedProvider, KEYLESS_LIMITS, runsKeyless } from './domain/keyless-limits.js';
 import {
   DEFAULT_BASE_URLS,
   HTTP_PROVIDER_ENV,
@@ -72,27 +76,39 @@ export const DOCUMENTED_LIMITS: Record<HttpProviderName, readonly DocumentedLimi
 /**
  * The most HTTP requests one lookup (one activity attempt) sends, every path together: the task queue meters
  * lookups, so a provider that asks twice per lookup sends twice the queue rate. GitHub's stage 1 searches, then
- * fetches the one user found (stage 2 fetches only the user); every other provider asks once. A retry is another
- * attempt, dispatched through the queue again, so it is metered like a new lookup. A provider that comes to send
- * more requests per lookup must raise its count here.
+ * fetches the one user found (stage 2 fetches only the user); FEC reads up to PROVIDER_FEC_MAX_PAGES pages of
+ * receipts one after the other (the default shown here, the configured count in {@link lookupRequests}); every other
+ * provider asks once. A retry is another attempt, dispatched through the queue again, so it is metered like a new
+ * lookup. A provider that comes to send more requests per lookup must raise its count here.
  */
 export const REQUESTS_PER_LOOKUP: Record<HttpProviderName, number> = {
   gravatar: 1,
   github: 2,
   mastodon: 1,
   bluesky: 1,
-  fec: 1,
+  fec: DEFAULT_FEC_MAX_PAGES,
   census: 1,
   ban: 1,
 };
 
 /**
- * How a lookup at `name` spends requests: its later requests each wait for the previous reply, which the request
- * timeout bounds, so they trail its first by at most the timeout.
+ * How a lookup at `name` spends requests (FEC: `fecMaxPages`, one request a page): its later requests each wait for
+ * the previous reply, which the request timeout bounds, so the last trails its first by at most one timeout per
+ * request after the first.
  */
-export function lookupRequests(name: HttpProviderName, timeoutMs: number): LookupRequests {
-  const requests = REQUESTS_PER_LOOKUP[name];
-  return { requests, trailSeconds: requests > 1 ? timeoutMs / 1000 : 0 };
+export function lookupRequests(
+  name: HttpProviderName,
+  timeoutMs: number,
+  fecMaxPages = DEFAULT_FEC_MAX_PAGES,
+): LookupRequests {
+  const requests = name === 'fec' ? fecMaxPages : REQUESTS_PER_LOOKUP[name];
+  return { requests, trailSeconds: ((requests - 1) * timeoutMs) / 1000 };
+}
+
+/** PROVIDER_FEC_MAX_PAGES as the base schema reads it (an invalid value is reported there; the default meanwhile). */
+function fecMaxPagesOf(env: Record<string, string>): number {
+  const parsed = ProviderSecretsEnv.shape.PROVIDER_FEC_MAX_PAGES.safeParse(env.PROVIDER_FEC_MAX_PAGES);
+  return parsed.success ? parsed.data : DEFAULT_FEC_MAX_PAGES;
 }
 
 /**
@@ -104,11 +120,24 @@ export const LOCAL_DEFAULT_RPS: Record<LocalProviderName, number> = { voterfile:
 
 /** The windows a provider's rate must keep: the operator's declared ones (each over every path), else the documented ones. */
 function limitsInForce(
-  name: HttpProviderName,
+  documented: readonly DocumentedLimit[],
   declared: readonly DocumentedLimit[] | undefined,
   lookup: LookupRequests,
 ): readonly DocumentedLimit[] {
-  return declared ? declared.map((limit) => windowOverAllPaths(limit, lookup)) : DOCUMENTED_LIMITS[name];
+  return declared ? declared.map((limit) => windowOverAllPaths(limit, lookup)) : documented;
+}
+
+/**
+ * How the credentials shape a provider at the public service: key-less, its documented key-less limits are the ones
+ * in force; FEC without any key is off (never a silent `DEMO_KEY`). Another base URL keeps the keyed defaults.
+ */
+function credentialsOf(name: HttpProviderName, publicService: boolean, env: Record<string, string>) {
+  const keyless = publicService && runsKeyless(name, env) === true;
+  return {
+    keyless,
+    documented: keyless && isKeyedProvider(name) ? KEYLESS_LIMITS[name] : DOCUMENTED_LIMITS[name],
+    offWithoutKey: name === 'fec' && publicService && env[CREDENTIAL_VARIABLES.fec] === undefined,
+  };
 }
 
 /** The settings every provider takes from its own variables, whether it is asked over HTTP or in our database. */
@@ -135,10 +164,27 @@ function localProviderSettings(name: LocalProviderName, v: LocalProviderEnv): Pr
  * An HTTP provider's settings. Unset, its rate is the largest that keeps every window in force (documented, or
  * declared in LIMITS) with headroom; a declared window too small for any rate is an error on LIMITS.
  */
-function httpProviderSettings(name: HttpProviderName, v: HttpProviderEnv, ctx: z.RefinementCtx): ProviderConfig {
+function httpProviderSettings(
+  name: HttpProviderName,
+  v: HttpProviderEnv,
+  ctx: z.RefinementCtx,
+  env: Record<string, string>,
+): ProviderConfig {
   const base = v.BASE_URL.replace(/\/+$/, '');
-  const lookup = lookupRequests(name, v.TIMEOUT_MS);
-  const windows = limitsInForce(name, v.LIMITS, lookup);
+  const lookup = lookupRequests(name, v.TIMEOUT_MS, fecMaxPagesOf(env));
+  // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
+  // a demo server) has limits of its own that only the operator knows: checked once declared.
+  const publicService = base === DEFAULT_BASE_URLS[name];
+  const credentials = credentialsOf(name, publicService, env);
+  if (credentials.offWithoutKey && v.ENABLED && env[`${providerEnvPrefix(name)}ENABLED`] !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ENABLED'],
+      message: `needs ${CREDENTIAL_VARIABLES.fec} (a personal api.data.gov key, or DEMO_KEY on purpose: 30/h and 50/day)`,
+    });
+    return z.NEVER;
+  }
+  const windows = limitsInForce(credentials.documented, v.LIMITS, lookup);
   let rps: number;
   try {
     rps = v.RPS ?? burstSafeRate(windows, lookup);
@@ -146,15 +192,14 @@ function httpProviderSettings(name: HttpProviderName, v: HttpProviderEnv, ctx: z
     ctx.addIssue({ code: 'custom', path: ['LIMITS'], message: (error as Error).message });
     return z.NEVER;
   }
-  // The documented limits are the public service's. Another base URL (a self-hosted BAN, GitHub Enterprise,
-  // a demo server) has limits of its own that only the operator knows: checked once declared.
-  const publicService = base === DEFAULT_BASE_URLS[name];
   const limits = v.LIMITS || publicService ? windows : undefined;
   return {
     name,
     baseUrl: base,
-    enabled: v.ENABLED,
+    enabled: v.ENABLED && !credentials.offWithoutKey,
     rps,
+    ...(credentials.keyless ? { keyless: true } : {}),
+    ...(credentials.offWithoutKey ? { offWithoutKey: true } : {}),
     ...(limits ? { limits, declaredLimits: v.LIMITS !== undefined } : {}),
     ...sharedSettings(v),
   };
@@ -176,7 +221,7 @@ function parseProvider(
   );
   const parsed = isLocalProvider(name)
     ? LOCAL_PROVIDER_ENV[name].transform((v) => localProviderSettings(name, v)).safeParse(own)
-    : HTTP_PROVIDER_ENV[name].transform((v, ctx) => httpProviderSettings(name, v, ctx)).safeParse(own);
+    : HTTP_PROVIDER_ENV[name].transform((v, ctx) => httpProviderSettings(name, v, ctx, env)).safeParse(own);
   if (parsed.success) return { settings: parsed.data };
   return { issues: parsed.error.issues.map((i) => `${prefix}${i.path.join('.')}: ${i.message}`) };
 }
@@ -185,9 +230,9 @@ function parseProvider(
  * Why an enabled provider's queue rate can overrun one of its windows, in one line naming the variable, the window
  * and the worst case (`PROVIDER_GITHUB_RPS=4 can send 58 requests in 1 s; …`); undefined when it keeps them all.
  */
-function rateOverrun(settings: ProviderSettings): string | undefined {
+function rateOverrun(settings: ProviderSettings, env: Record<string, string>): string | undefined {
   if (!settings.enabled || !settings.limits || isLocalProvider(settings.name)) return undefined;
-  const lookup = lookupRequests(settings.name, settings.timeoutMs);
+  const lookup = lookupRequests(settings.name, settings.timeoutMs, fecMaxPagesOf(env));
   const overrun = overrunWindow(settings.rps, settings.limits, lookup);
   if (!overrun) return undefined;
   const prefix = `PROVIDER_${settings.name.toUpperCase()}_`;
@@ -250,6 +295,7 @@ export const ENV_SECTIONS = [
   { title: 'Provider credentials', schema: ProviderSecretsEnv },
   { title: 'Voter file', schema: VoterfileEnv },
   { title: 'Lookups and retries', schema: LookupEnv },
+  { title: 'Priorities', schema: PriorityEnv },
   { title: 'Logs and metrics', schema: ObservabilityEnv },
   { title: 'Workers', schema: WorkerEnv },
 ] as const;
@@ -264,6 +310,7 @@ const BaseEnvSchema = z.object({
   ...ProviderSecretsEnv.shape,
   ...VoterfileEnv.shape,
   ...LookupEnv.shape,
+  ...PriorityEnv.shape,
   ...ObservabilityEnv.shape,
   ...WorkerEnv.shape,
 });
@@ -283,6 +330,10 @@ export interface ProviderSettings {
   limits?: readonly DocumentedLimit[];
   /** Whether `limits` are the operator's (`PROVIDER_<NAME>_LIMITS`) rather than the documented ones. */
   declaredLimits?: boolean;
+  /** At the public service without its credential: the documented key-less limits are the defaults (keyless-limits.ts). */
+  keyless?: boolean;
+  /** Off because it cannot run key-less here (FEC at the public service without `FEC_API_KEY`). */
+  offWithoutKey?: boolean;
   timeoutMs: number;
   maxAttempts: number;
   /** Where set, these replace the global RETRY_* values for this provider. */
@@ -367,8 +418,16 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
       maximumIntervalMs: env.RETRY_MAXIMUM_INTERVAL_MS,
       backoffCoefficient: env.RETRY_BACKOFF,
       scheduleToCloseMs: env.LOOKUP_SCHEDULE_TO_CLOSE_MS,
+      queueWaitMs: env.LOOKUP_QUEUE_WAIT_MS,
       automaticDelaysMs: env.LOOKUP_RETRY_SCHEDULE,
     },
+    quotaWait: { budgetMs: env.LOOKUP_QUOTA_WAIT_MS, maxWaits: env.LOOKUP_QUOTA_WAITS },
+    priority: {
+      live: env.PRIORITY_LIVE,
+      operator: env.PRIORITY_OPERATOR_RETRY,
+      automatic: env.PRIORITY_AUTOMATIC_RETRY,
+      backfill: env.PRIORITY_BACKFILL,
+    } satisfies Record<PriorityClass, number>,
     providers,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
@@ -406,7 +465,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const parsed = parseProvider(name, cleaned);
     if ('settings' in parsed) {
       providers[name] = parsed.settings;
-      const overrun = rateOverrun(parsed.settings);
+      const overrun = rateOverrun(parsed.settings, cleaned);
       if (overrun) issues.push(overrun);
     } else issues.push(...parsed.issues);
   }

@@ -15,6 +15,11 @@ export type LookupActivities = { [K in ProviderName as `lookup${Capitalize<K>}`]
 export interface LookupFailureDetails {
   attempt: number;
   httpStatus?: number;
+  /**
+   * A RateLimited refusal: how long the provider (or the client's own quota guard) said to wait; absent when it
+   * named no time. The workflow waits it out and asks again (workflows/lookup-attempt.ts).
+   */
+  quotaWaitMs?: number;
 }
 
 export interface LookupActivityOptions {
@@ -75,7 +80,10 @@ export function createLookupActivity(provider: Provider, options: LookupActivity
       lookupsTotal.inc({ ...labels, outcome: 'error' });
       lookupErrorsTotal.inc({ ...labels, error_type: err instanceof LookupError ? err.type : 'Unexpected' });
       if (!(err instanceof LookupError)) throw err;
-      const nextRetryDelay = err.retryable ? nextRetryDelayOf(err, context.info) : undefined;
+      // Waiting for quota is not failing: a refusal for quota is never retried by the activity's policy (whose
+      // attempts are for errors); the workflow sleeps for the wait it carries and runs the lookup again.
+      const quota = err.type === LOOKUP_ERROR_TYPES.rateLimited;
+      const nextRetryDelay = err.retryable && !quota ? nextRetryDelayOf(err, context.info) : undefined;
       log.warn('lookup attempt failed', {
         provider: provider.name,
         errorType: err.type,
@@ -86,11 +94,12 @@ export function createLookupActivity(provider: Provider, options: LookupActivity
       const details: LookupFailureDetails = {
         attempt,
         ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}),
+        ...(quota && err.retryAfterMs !== undefined ? { quotaWaitMs: Math.max(1, err.retryAfterMs) } : {}),
       };
       throw ApplicationFailure.create({
         type: err.type,
         message: err.message,
-        nonRetryable: !err.retryable,
+        nonRetryable: quota || !err.retryable,
         details: [details],
         ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
       });

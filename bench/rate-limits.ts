@@ -77,6 +77,7 @@ function phaseEnv(phase: Phase, providers: BenchProvider[], base: NodeJS.Process
     env[`${prefix}MAX_ATTEMPTS`] = '20';
   }
   env.PROVIDER_GITHUB_TIMEOUT_MS = GITHUB_TIMEOUT_MS;
+  env.FEC_API_KEY ??= 'DEMO_KEY'; // the demo FEC server's shared key, declared (never a silent fallback)
   if (phase === 'near_limit') {
     const derived = loadConfig(env);
     for (const name of HTTP_PROVIDER_NAMES) {

@@ -8,6 +8,9 @@ import { enrichContactWorkflowId } from '../schemas/ids.js';
 import { ContactKeyKey, EnrichmentStatusKey } from '../workflows/search-attributes.js';
 import { contactKeyFor } from '../domain/contact-key.js';
 import { socialLookupBasisFor, withPresumedCountry } from './jurisdiction.js';
+import { retryPolicyBudgetMs } from '../domain/retry-budget.js';
+import type { PriorityClass } from '../schemas/priority.js';
+import { lookupAttemptTimeoutMs } from '../schemas/ids.js';
 
 export interface StartEnrichmentResult {
   workflowId: string;
@@ -31,6 +34,7 @@ export function buildEnrichContactInput(
   contactKey: string,
   input: Signup,
   receivedAt: Date,
+  priority: PriorityClass = 'live',
 ): EnrichContactInput {
   const signup = withPresumedCountry(input, config.jurisdiction.default);
   return {
@@ -40,18 +44,31 @@ export function buildEnrichContactInput(
     providers: PROVIDER_NAMES.map((name) => {
       const provider = config.providers[name];
       const overrides = provider.retryOverrides ?? {};
-      return {
-        name,
-        enabled: provider.enabled,
-        timeoutMs: provider.timeoutMs,
+      const policy = {
         maxAttempts: provider.maxAttempts,
         initialIntervalMs: overrides.initialIntervalMs ?? config.retry.initialIntervalMs,
         backoffCoefficient: overrides.backoffCoefficient ?? config.retry.backoffCoefficient,
         maximumIntervalMs: overrides.maximumIntervalMs ?? config.retry.maximumIntervalMs,
-        scheduleToCloseMs: overrides.scheduleToCloseMs ?? config.retry.scheduleToCloseMs,
+      };
+      // Unset, the budget is the queue-wait allowance plus the retry policy's own whole budget.
+      const budget =
+        config.retry.queueWaitMs +
+        retryPolicyBudgetMs({ ...policy, attemptTimeoutMs: lookupAttemptTimeoutMs(provider.timeoutMs) });
+      return {
+        name,
+        enabled: provider.enabled,
+        timeoutMs: provider.timeoutMs,
+        ...policy,
+        scheduleToCloseMs: overrides.scheduleToCloseMs ?? config.retry.scheduleToCloseMs ?? budget,
       };
     }),
     retry: { automaticDelaysMs: [...config.retry.automaticDelaysMs] },
+    priority: {
+      firstPass: config.priority[priority],
+      operatorRetry: config.priority.operator,
+      automaticRetry: config.priority.automatic,
+    },
+    quotaWait: { ...config.quotaWait },
     socialLookupBasis: socialLookupBasisFor(config, signup),
     voterfileCountries: [...config.voterfileCountries],
   };
@@ -68,6 +85,8 @@ export interface StartEnrichmentOptions {
    * a re-enrichment re-enriches again; records stay consistent since observations are idempotent.
    */
   reenrich?: boolean;
+  /** Whose work this is, for the task-queue priority of every activity it runs (schemas/priority.ts); default `live`. */
+  priority?: PriorityClass;
 }
 
 export async function startEnrichment(
@@ -87,7 +106,9 @@ export async function startEnrichment(
     await client.workflow.start(enrichContact, {
       workflowId,
       taskQueue: config.temporal.taskQueue,
-      args: [buildEnrichContactInput(config, contactKey, signup, receivedAt)],
+      args: [buildEnrichContactInput(config, contactKey, signup, receivedAt, options.priority)],
+      // The workflow's own tasks too; its activities set their keys explicitly (workflows/enrich-contact.ts).
+      priority: { priorityKey: config.priority[options.priority ?? 'live'] },
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: options.reenrich ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       typedSearchAttributes: [

@@ -1,3 +1,4 @@
+import { credentialsNotice } from '../worker/credentials-notice.js';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -129,6 +130,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const config = loadConfig(env);
     if (config.usingDevPseudonymKey)
       logger.warn('PSEUDONYM_KEY is not set: using the development key (never in production)');
+    const keyless = credentialsNotice(config);
+    if (keyless) logger.warn(keyless);
     const workflowBundle = prebuiltWorkflowBundle(config.payloads.encryption);
 
     const { temporalAddress, uiUrl } = await temporalFor(config, options.headless ?? false, stoppers);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { countryList, daysOrOff, durationList, optionalSecret, port } from './env-values.js';
+import { DEFAULT_PRIORITY_KEYS } from './priority.js';
 
 /**
  * The environment variables config.ts reads (each provider's own `PROVIDER_<NAME>_` ones aside: schemas/provider-env.ts),
@@ -192,15 +193,18 @@ export const PrivacyEnv = z.object({
     .describe('when the retention purge runs: a Temporal Schedule, five-field cron, UTC'),
 });
 
+/** Schedule A pages one FEC lookup reads at most, unless PROVIDER_FEC_MAX_PAGES says otherwise. */
+export const DEFAULT_FEC_MAX_PAGES = 3;
+
 export const ProviderSecretsEnv = z.object({
   GRAVATAR_API_KEY: optionalSecret.describe(
-    'Gravatar API key; the default rate assumes the keyed limit (docs/rate-limits.md)',
+    "Gravatar API key; unset: the default rate keeps Gravatar's key-less limit (100 an hour) at the public service (docs/rate-limits.md)",
   ),
   GITHUB_TOKEN: optionalSecret.describe(
-    "GitHub token; the default rate assumes a token's limits (docs/rate-limits.md)",
+    'GitHub token; unset: the default rate keeps the key-less limits (search 10 a minute, core 60 an hour per IP) at the public service (docs/rate-limits.md)',
   ),
   FEC_API_KEY: optionalSecret.describe(
-    'api.data.gov key for OpenFEC, sent in the `X-Api-Key` header; unset: `DEMO_KEY` (30 requests an hour)',
+    'api.data.gov key for OpenFEC, sent in the `X-Api-Key` header; unset: FEC lookups are off at the public service (no silent `DEMO_KEY`). `DEMO_KEY` on purpose: its limits (30 an hour, 50 a day) set the default rate',
   ),
   PROVIDER_BAN_MIN_SCORE: z.coerce
     .number()
@@ -213,7 +217,7 @@ export const ProviderSecretsEnv = z.object({
     .int()
     .min(1)
     .max(20)
-    .default(3)
+    .default(DEFAULT_FEC_MAX_PAGES)
     .describe(
       'Schedule A pages of 100 receipts one FEC lookup reads at most (keyset paging); a donor with more is recorded with `donations.complete: false`. Each page is one request against the api.data.gov limit',
     ),
@@ -248,8 +252,35 @@ export const LookupEnv = z.object({
     .number()
     .int()
     .min(1000)
+    .optional()
+    .describe(
+      "the whole budget of one lookup activity, queueing and retries included; unset: `LOOKUP_QUEUE_WAIT_MS` plus the retry policy's whole budget (every attempt's timeout and every backoff between them)",
+    ),
+  LOOKUP_QUEUE_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
     .default(24 * 3600 * 1000)
-    .describe('the whole budget of one lookup, queueing and retries included'),
+    .describe(
+      "how long one lookup may wait on its provider's rate-limited queue (behind higher-priority lookups, a backlog) before it times out: the part of the default `LOOKUP_SCHEDULE_TO_CLOSE_MS` that is not the retry policy's",
+    ),
+  LOOKUP_QUOTA_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(48 * 3600 * 1000)
+    .describe(
+      "how long one lookup may wait in all for a provider's quota (its reset, a 429's retry time): waiting for quota spends this budget, never the lookup's attempts; past it the lookup ends failed `RateLimited`",
+    ),
+  LOOKUP_QUOTA_WAITS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(100)
+    .describe(
+      'how many times one lookup may be refused for quota and wait before it ends failed `RateLimited`; `0`: a refusal fails the lookup at once',
+    ),
   LOOKUP_RETRY_SCHEDULE: durationList
     .prefault('1h,6h,24h')
     .describe(
@@ -283,6 +314,31 @@ export const ObservabilityEnv = z.object({
   METRICS_TOKEN: optionalSecret.describe(
     'bearer token `/metrics` then requires, on the API and the workers; unset: open (metrics carry counts only, never personal data)',
   ),
+});
+
+/** The task-queue priority key of each class of work (schemas/priority.ts); lower runs first. */
+const priorityKey = (fallback: number, what: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .default(fallback)
+    .describe(
+      `Temporal task-queue priority key (1 first, 5 last; the server's default range) of ${what}, on every provider queue and the workflows queue`,
+    );
+
+export const PriorityEnv = z.object({
+  PRIORITY_LIVE: priorityKey(DEFAULT_PRIORITY_KEYS.live, 'live signups and webhooks'),
+  PRIORITY_OPERATOR_RETRY: priorityKey(
+    DEFAULT_PRIORITY_KEYS.operator,
+    'lookups an operator re-runs (`enrich retry`, the `retryLookups` update or signal)',
+  ),
+  PRIORITY_AUTOMATIC_RETRY: priorityKey(
+    DEFAULT_PRIORITY_KEYS.automatic,
+    "a flagged contact's automatic retries (`LOOKUP_RETRY_SCHEDULE`)",
+  ),
+  PRIORITY_BACKFILL: priorityKey(DEFAULT_PRIORITY_KEYS.backfill, 'backfilled contacts (`enrich backfill`)'),
 });
 
 export const WorkerEnv = z.object({

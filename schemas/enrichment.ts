@@ -2,6 +2,7 @@ import type { ProviderName } from './providers.js';
 import type { Signup } from './signup.js';
 import type { ContactStatus, Conflict } from './contact-record.js';
 import type { LookupInput, LookupState } from './lookup.js';
+import type { EnrichmentPriority } from './priority.js';
 
 /** How one provider is to be called and retried, decided by the client from configuration (workflows never read config). */
 export interface ProviderPlan {
@@ -14,9 +15,22 @@ export interface ProviderPlan {
   backoffCoefficient: number;
   /** The policy's cap on backoff; a provider's own retry time (429 + reset) overrides it. */
   maximumIntervalMs: number;
-  /** The whole budget of one lookup including every retry and its wait on the rate-limited queue. */
+  /** The whole budget of one lookup activity including every retry and its wait on the rate-limited queue. */
   scheduleToCloseMs: number;
 }
+
+/**
+ * How long one lookup may wait for a provider's quota, in all and in how many waits. Waiting is not failing: a lookup
+ * refused for quota sleeps in the workflow until the provider's reset and runs again, spending this budget, not
+ * its attempts.
+ */
+export interface QuotaWaitPlan {
+  budgetMs: number;
+  maxWaits: number;
+}
+
+/** For inputs recorded before the plan existed: the configuration's defaults (LOOKUP_QUOTA_WAIT_MS, LOOKUP_QUOTA_WAITS). */
+export const DEFAULT_QUOTA_WAIT: QuotaWaitPlan = { budgetMs: 48 * 3600 * 1000, maxWaits: 100 };
 
 export interface RetryPlan {
   /**
@@ -52,6 +66,13 @@ export interface EnrichContactInput {
    * Absent in inputs recorded before the setting existed: those runs look up US signups only, as they did.
    */
   voterfileCountries?: string[];
+  /**
+   * The task-queue priority keys of its activities (schemas/priority.ts). Absent in inputs recorded before it
+   * existed: their activities carry no priority, as they did.
+   */
+  priority?: EnrichmentPriority;
+  /** How long a lookup may wait for quota; absent in older inputs: {@link DEFAULT_QUOTA_WAIT}. */
+  quotaWait?: QuotaWaitPlan;
   /** Set only by the workflow itself when it continues as new. */
   resume?: EnrichmentResume;
 }

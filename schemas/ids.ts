@@ -31,3 +31,8 @@ export function providerTaskQueue(workflowTaskQueue: string, provider: ProviderN
 export function lookupActivityName(provider: ProviderName): `lookup${Capitalize<ProviderName>}` {
   return `lookup${provider.charAt(0).toUpperCase()}${provider.slice(1)}` as `lookup${Capitalize<ProviderName>}`;
 }
+
+/** A lookup attempt's start-to-close: the provider's request timeout and a little more for the activity around it. */
+export function lookupAttemptTimeoutMs(requestTimeoutMs: number): number {
+  return requestTimeoutMs + 5_000;
+}

@@ -1,11 +1,11 @@
 /**
  * Records representative `enrichContact` histories for the replay tests in tests/replay/: a happy run, a flagged
  * run, a run retried by an operator (update), a run reset from the UI's point of view (ResetWorkflowExecution),
- * and a run matched in the voter file. Run it after a deliberate workflow change that is safe to record, naming
+ * a run matched in the voter file, and a run that waited for quota (a Gravatar 429: patched('quota-wait'), a timer). Run it after a deliberate workflow change that is safe to record, naming
  * the new scenarios only: the old files must stay, they are what running workflows look like. Needs the local
  * Postgres (TEST_DATABASE_URL or 127.0.0.1:5432) and `npm run setup`.
  *
- *   npx tsx scripts/export-replay-histories.ts [happy flagged retried reset voter]   (default: all)
+ *   npx tsx scripts/export-replay-histories.ts [happy flagged retried reset voter quota]   (default: all)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -35,7 +35,7 @@ import { testConfig } from '../tests/support/test-config.js';
 const run = promisify(execFile);
 const OUT = fileURLToPath(new URL('../tests/replay/', import.meta.url));
 const consent = { socialProfiles: true, at: '2026-11-01T12:00:00.000Z', noticeVersion: 'v1' };
-const SCENARIOS = ['happy', 'flagged', 'retried', 'reset', 'voter'] as const;
+const SCENARIOS = ['happy', 'flagged', 'retried', 'reset', 'voter', 'quota'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const chosen = new Set<Scenario>(process.argv.length > 2 ? (process.argv.slice(2) as Scenario[]) : SCENARIOS);
 const unknown = [...chosen].filter((name) => !SCENARIOS.includes(name));
@@ -124,6 +124,28 @@ async function main(): Promise<void> {
           const handle = client.workflow.getHandle(rosa.workflowId);
           if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('recorded for replay');
           await save('voter', rosa.workflowId);
+        }
+
+        // Waited for quota: Rosa's Gravatar answers 429 with a reset a few seconds away, so the workflow sleeps that
+        // long (patched('quota-wait'), a timer) and runs the lookup again.
+        if (chosen.has('quota')) {
+          demo.gravatar.resetFaults();
+          const quota = await startEnrichment(
+            client,
+            config,
+            { email: 'rosa.retry@example.org', givenName: 'Rosa', familyName: 'Delgado', consent },
+            new Date(),
+            { reenrich: true },
+          );
+          await waitForSettled(client, quota.workflowId);
+          const handle = client.workflow.getHandle(quota.workflowId);
+          const events = (await handle.fetchHistory()).events ?? [];
+          const waited = events.some(
+            (e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 3600) < 60,
+          );
+          if (!waited) throw new Error('expected a quota wait (a timer of seconds) in the quota history');
+          if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('recorded for replay');
+          await save('quota', quota.workflowId);
         }
 
         // Reset to the first workflow task with the CLI, as an operator would, and let the new run finish.

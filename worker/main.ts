@@ -1,3 +1,4 @@
+import { credentialsNotice } from './credentials-notice.js';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -30,6 +31,8 @@ export async function runWorker(config: Config, logger: Logger, options: RunWork
   // A missing or stale bundle is refused before anything connects, in one line.
   const workflowBundle = queues.includes('workflows') ? prebuiltWorkflowBundle(config.payloads.encryption) : undefined;
   installTemporalRuntime(logger, 'INFO', { metricsBindAddress: config.temporal.metricsBindAddress });
+  const keyless = credentialsNotice(config);
+  if (keyless) logger.warn(keyless);
   const database = await openStore(config, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const metrics =

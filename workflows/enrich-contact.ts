@@ -13,8 +13,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { RetryState } from '@temporalio/common';
-import type { LookupActivities, LookupFailureDetails } from '../activities/lookup-activity.js';
 import type { StoreActivities } from '../activities/store-activities.js';
 import type {
   EnrichContactInput,
@@ -22,11 +20,12 @@ import type {
   ProviderPlan,
   RetryLookupsRequest,
 } from '../schemas/enrichment.js';
+import { DEFAULT_QUOTA_WAIT } from '../schemas/enrichment.js';
 import type { LookupInput, LookupState, ProviderLookupResult } from '../schemas/lookup.js';
 // From the zod-free module: anything imported here is bundled into every workflow (see lookup-outcomes.ts).
 import { LOOKUP_ERROR_TYPES, NON_RETRYABLE_ERROR_TYPES, type SkipReason } from '../schemas/lookup-outcomes.js';
 import { SOCIAL_PROVIDERS, type ProviderName } from '../schemas/providers.js';
-import { lookupActivityName, providerTaskQueue } from '../schemas/ids.js';
+import { attemptLookup, type LookupAttempt } from './lookup-attempt.js';
 import { STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from './lookup-plan.js';
 import { EnrichmentStatusKey, FlaggedProvidersKey } from './search-attributes.js';
 
@@ -42,11 +41,15 @@ export const retryLookupsSignal = defineSignal<[RetryLookupsRequest]>('retryLook
  * Database writes retry until Postgres is back: a contact is never dropped because the store was briefly away.
  * Each write is an idempotent upsert, so a repeated attempt changes nothing.
  */
-const store = proxyActivities<StoreActivities>({
-  // Short: a write takes milliseconds, and after a worker crash its lost attempt is retried this much later.
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+function storeAt(priorityKey: number | undefined) {
+  return proxyActivities<StoreActivities>({
+    // Short: a write takes milliseconds, and after a worker crash its lost attempt is retried this much later.
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    // The same priority as the lookups they record: a live signup's writes do not queue behind a backfill's.
+    ...(priorityKey !== undefined ? { priority: { priorityKey } } : {}),
+  });
+}
 
 function skipReason(plan: ProviderPlan, input: EnrichContactInput): SkipReason | undefined {
   if (!plan.enabled) return 'disabled';
@@ -54,15 +57,6 @@ function skipReason(plan: ProviderPlan, input: EnrichContactInput): SkipReason |
   if (social && input.socialLookupBasis === 'consent' && input.signup.consent?.socialProfiles !== true)
     return 'no_lawful_basis';
   return undefined;
-}
-
-/** How many attempts a failed lookup made: the last attempt reports it; a timeout on the last attempt spent them all. */
-function attemptsOf(failure: ActivityFailure, plan: ProviderPlan): number {
-  if (failure.cause instanceof ApplicationFailure) {
-    const details = failure.cause.details?.[0] as LookupFailureDetails | undefined;
-    if (typeof details?.attempt === 'number') return details.attempt;
-  }
-  return failure.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? plan.maxAttempts : 1;
 }
 
 /**
@@ -136,7 +130,7 @@ class EnrichmentRun {
       retryLookupsUpdate,
       async (request: RetryLookupsRequest | undefined) => {
         await condition(() => !this.#busy);
-        await this.#retryFailed(request?.providers);
+        await this.#retryFailed(request?.providers, this.input.priority?.operatorRetry);
         return this.view;
       },
       {
@@ -153,7 +147,8 @@ class EnrichmentRun {
   async firstPass(): Promise<'suppressed' | 'done'> {
     const { input } = this;
     upsertSearchAttributes([{ key: EnrichmentStatusKey, value: 'running' }]);
-    const saved = await this.#saveSignup();
+    const priorityKey = input.priority?.firstPass;
+    const saved = await this.#saveSignup(priorityKey);
     // Opted out or erased: nothing is looked up or kept. (Histories recorded before suppression existed took the
     // other branch with an empty answer, so they replay unchanged.)
     if (saved?.suppressed) {
@@ -168,6 +163,7 @@ class EnrichmentRun {
         this.#runLookup(
           plan,
           stageOneInput(plan.name, input.contactKey, input.signup, { voterfileCountries: input.voterfileCountries }),
+          priorityKey,
         ),
       ),
     );
@@ -183,16 +179,16 @@ class EnrichmentRun {
     await Promise.all(
       this.#planned(STAGE_TWO)
         .filter((plan) => plan.name !== 'github' || found.github)
-        .map((plan) => this.#runLookup(plan, found[plan.name])),
+        .map((plan) => this.#runLookup(plan, found[plan.name], priorityKey)),
     );
-    await this.#mergeAndPublish();
+    await this.#mergeAndPublish(priorityKey);
     return 'done';
   }
 
-  async #saveSignup(): Promise<Awaited<ReturnType<StoreActivities['saveSignup']>>> {
+  async #saveSignup(priorityKey: number | undefined): Promise<Awaited<ReturnType<StoreActivities['saveSignup']>>> {
     const { input } = this;
     try {
-      return await store.saveSignup({
+      return await storeAt(priorityKey).saveSignup({
         contactKey: input.contactKey,
         signup: input.signup,
         receivedAt: input.receivedAt,
@@ -227,10 +223,10 @@ class EnrichmentRun {
       if (asked && this.#signalled) {
         const request = this.#signalled;
         this.#signalled = undefined;
-        await this.#retryFailed(request.providers);
+        await this.#retryFailed(request.providers, input.priority?.operatorRetry);
       } else {
         delays.shift();
-        await this.#retryFailed(this.failedProviders(transient));
+        await this.#retryFailed(this.failedProviders(transient), input.priority?.automaticRetry);
       }
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
@@ -246,6 +242,7 @@ class EnrichmentRun {
   async #runLookup(
     plan: ProviderPlan,
     lookupInput: LookupInput | undefined,
+    priorityKey: number | undefined,
   ): Promise<ProviderLookupResult | undefined> {
     const skipped = skipReason(plan, this.input) ?? (lookupInput ? undefined : 'missing_input');
     let state: LookupState;
@@ -255,9 +252,10 @@ class EnrichmentRun {
     } else {
       this.#inputs[plan.name] = lookupInput;
       this.view.lookups[plan.name] = { outcome: 'pending', attempts: 0 };
-      ({ state, result } = await attemptLookup(plan, lookupInput));
+      const quotaWait = this.input.quotaWait ?? DEFAULT_QUOTA_WAIT;
+      ({ state, result } = await attemptLookup(plan, lookupInput, { priorityKey, quotaWait }));
     }
-    ({ state, result } = await this.#recordLookup(plan, state, result));
+    ({ state, result } = await this.#recordLookup(plan, state, result, priorityKey));
     this.view.lookups[plan.name] = state;
     return result;
   }
@@ -267,8 +265,10 @@ class EnrichmentRun {
     plan: ProviderPlan,
     state: LookupState,
     result: ProviderLookupResult | undefined,
+    priorityKey: number | undefined,
   ): Promise<LookupAttempt> {
     const { contactKey } = this.input;
+    const store = storeAt(priorityKey);
     try {
       await store.recordLookup({ contactKey, provider: plan.name, state, observations: result?.observations ?? [] });
       return { state, result };
@@ -291,8 +291,8 @@ class EnrichmentRun {
   }
 
   /** Re-derives the record and publishes its status (query, search attributes). */
-  async #mergeAndPublish(): Promise<void> {
-    const merged = await store.mergeContact({ contactKey: this.input.contactKey });
+  async #mergeAndPublish(priorityKey: number | undefined): Promise<void> {
+    const merged = await storeAt(priorityKey).mergeContact({ contactKey: this.input.contactKey });
     this.view.status = merged.status;
     this.view.conflicts = merged.conflicts;
     upsertSearchAttributes([
@@ -309,58 +309,14 @@ class EnrichmentRun {
   }
 
   /** Runs the chosen failed lookups again with the inputs they had, then re-merges. */
-  async #retryFailed(only?: ProviderName[]): Promise<void> {
+  async #retryFailed(only: ProviderName[] | undefined, priorityKey: number | undefined): Promise<void> {
     this.#busy = true;
     try {
       const chosen = this.failedProviders().filter((name) => !only || only.includes(name));
-      await Promise.all(chosen.map((name) => this.#runLookup(this.#plans.get(name)!, this.#inputs[name])));
-      if (chosen.length > 0) await this.#mergeAndPublish();
+      await Promise.all(chosen.map((name) => this.#runLookup(this.#plans.get(name)!, this.#inputs[name], priorityKey)));
+      if (chosen.length > 0) await this.#mergeAndPublish(priorityKey);
     } finally {
       this.#busy = false;
     }
   }
-}
-
-interface LookupAttempt {
-  state: LookupState;
-  result: ProviderLookupResult | undefined;
-}
-
-/** Runs one provider's lookup activity; a failure that outlived its retries becomes the `failed` state. */
-async function attemptLookup(plan: ProviderPlan, lookupInput: LookupInput): Promise<LookupAttempt> {
-  try {
-    const result = await lookupProxy(plan)[lookupActivityName(plan.name)](lookupInput);
-    return { state: { outcome: result.outcome, attempts: result.attempts, at: new Date().toISOString() }, result };
-  } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause;
-    const state: LookupState = {
-      outcome: 'failed',
-      attempts: attemptsOf(err, plan),
-      at: new Date().toISOString(),
-      errorType: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error'),
-      lastError: cause?.message ?? err.message,
-    };
-    log.warn('lookup failed', { provider: plan.name, errorType: state.errorType, attempts: state.attempts });
-    return { state, result: undefined };
-  }
-}
-
-/** The provider's activities on its own rate-limited queue, with its plan's timeouts and retries. */
-function lookupProxy(plan: ProviderPlan) {
-  return proxyActivities<LookupActivities>({
-    // Without an explicit queue the activity would run on the workflow's queue, outside the provider's rate limit.
-    taskQueue: providerTaskQueue(workflowInfo().taskQueue, plan.name),
-    startToCloseTimeout: plan.timeoutMs + 5_000,
-    // Heartbeats carry cancellation to the HTTP request and detect a dead worker before startToClose.
-    heartbeatTimeout: Math.min(plan.timeoutMs + 5_000, 30_000),
-    scheduleToCloseTimeout: plan.scheduleToCloseMs,
-    retry: {
-      initialInterval: plan.initialIntervalMs,
-      backoffCoefficient: plan.backoffCoefficient,
-      maximumInterval: plan.maximumIntervalMs,
-      maximumAttempts: plan.maxAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-    },
-  });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProviderConfig } from '../../config.js';
+import { DEFAULT_FEC_MAX_PAGES } from '../../schemas/config-env.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import { invalidInput, LookupError } from './lookup-error.js';
 import { ProviderHttpClient } from './provider-http-client.js';
@@ -12,8 +13,6 @@ import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
  * reported, api.open.fec.gov/developers, `schedules/schedule_a`), so the link is probabilistic.
  */
 const CONFIDENCE = 0.6;
-/** api.data.gov's anonymous key: 30/h and 50/day per IP. Fine for a demo, never for production. */
-const DEMO_KEY = 'DEMO_KEY';
 /** The most rows one Schedule A page returns. */
 const PER_PAGE = '100';
 /** The public page listing individual contributions, for when the newest receipt has no scanned image. */
@@ -59,7 +58,7 @@ export const FecScheduleASchema = z.object({
 export type FecScheduleAPage = z.infer<typeof FecScheduleASchema>;
 
 /** The pages one lookup reads when the deployment sets none (`PROVIDER_FEC_MAX_PAGES` has the same default). */
-export const DEFAULT_MAX_PAGES = 3;
+export const DEFAULT_MAX_PAGES = DEFAULT_FEC_MAX_PAGES;
 
 /**
  * The query of the page after `page`, or undefined when `page` was the last: a short page, or one without keyset.
@@ -326,8 +325,9 @@ export function createFecProvider(config: ProviderConfig, deps: ProviderDeps): P
     baseUrl: config.baseUrl,
     timeoutMs: config.timeoutMs,
     maxResponseBytes: deps.maxResponseBytes,
-    // In a header, never in the URL: URLs end up in logs, request histories and sourceUrls.
-    headers: { 'x-api-key': deps.apiKey ?? DEMO_KEY },
+    // In a header, never in the URL: URLs end up in logs, request histories and sourceUrls. Only the configured key:
+    // never a silent DEMO_KEY (30/h, 50/day); the configuration turns FEC off at the public service without one.
+    headers: deps.apiKey ? { 'x-api-key': deps.apiKey } : {},
     quota: apiDataGovQuota,
   });
   const maxPages = deps.maxPages ?? DEFAULT_MAX_PAGES;

@@ -3,7 +3,7 @@ import type { ProviderConfig } from '../../config.js';
 import { normalizeEmail } from '../../schemas/email.js';
 import { LOOKUP_ERROR_TYPES, type LookupInput, type ObservationInput } from '../../schemas/lookup.js';
 import { invalidInput, LookupError } from './lookup-error.js';
-import { ProviderHttpClient } from './provider-http-client.js';
+import { ProviderHttpClient, type QuotaState } from './provider-http-client.js';
 import { NOT_FOUND, type JsonReply, type ReplyRules } from './provider-reply.js';
 import { epochResetQuota, header, parseEpochSecondsReset, parseRetryAfter } from './rate-limit-headers.js';
 import type { Provider, ProviderAnswer, ProviderDeps } from './provider.js';
@@ -20,6 +20,8 @@ const SECONDARY_LIMIT_DEFAULT_MS = 60_000;
 
 export const GithubSearchSchema = z.object({
   total_count: z.number().int().min(0),
+  /** True when the search timed out before it had looked everywhere (docs.github.com, "Timeouts and incomplete results"). */
+  incomplete_results: z.boolean().optional(),
   items: z.array(z.object({ login: z.string(), html_url: z.string(), type: z.string() })),
 });
 
@@ -66,6 +68,20 @@ const GITHUB_REPLIES = {
   rateLimit: { delayMs: githubRateLimitDelay, alsoStatuses: [403], detail: (reply) => `HTTP ${reply.status}` },
 } satisfies ReplyRules;
 
+/**
+ * GitHub meters its search and its other REST requests apart (`search` 30/min, `core` 5,000/h with a token) and
+ * names the one a reply counted against in `x-ratelimit-resource`: a search that spent the last search request must
+ * not hold back the `/users/{login}` request that follows.
+ */
+export function githubBucket(url: URL): string {
+  return /^\/search\//.test(url.pathname) ? 'search' : 'core';
+}
+
+export function githubQuota(headers: JsonReply['headers'], now: number): QuotaState | undefined {
+  const quota = epochResetQuota(headers, now);
+  return quota && { ...quota, bucket: header(headers, 'x-ratelimit-resource') };
+}
+
 export function githubObservations(user: GithubUser, fetchedAt: string, confidence = CONFIDENCE): ObservationInput[] {
   const sourceUrl = user.html_url;
   const obs: ObservationInput[] = [
@@ -108,7 +124,8 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
     baseUrl: config.baseUrl,
     timeoutMs: config.timeoutMs,
     maxResponseBytes: deps.maxResponseBytes,
-    quota: epochResetQuota,
+    quota: githubQuota,
+    bucketOf: githubBucket,
     headers: {
       accept: 'application/vnd.github+json',
       'x-github-api-version': '2022-11-28',
@@ -135,6 +152,13 @@ export function createGithubProvider(config: ProviderConfig, deps: ProviderDeps)
     // `in:email` searches public profile emails only; that is the only email lookup GitHub offers.
     const searchUrl = http.url('search/users', { q: `${normalizeEmail(input.email)} in:email type:user` });
     const search = await http.getParsed(searchUrl, GithubSearchSchema, GITHUB_REPLIES, signal);
+    // A search that timed out may have missed the user (or a second one): not an answer, asked again later.
+    if (search !== NOT_FOUND && search.incomplete_results === true) {
+      throw new LookupError(
+        LOOKUP_ERROR_TYPES.providerUnavailable,
+        'github: the search timed out (incomplete_results)',
+      );
+    }
     const users = (search === NOT_FOUND ? [] : search.items).filter((item) => item.type === 'User');
     if (users.length === 0) return { outcome: 'no_match', observations: [] };
     if (users.length > 1) {

@@ -21,6 +21,11 @@ export interface ProviderHttpClientOptions {
    */
   quota?: (headers: JsonReply['headers'], now: number) => QuotaState | undefined;
   /**
+   * Which of the provider's quotas a request spends, for a provider that meters several apart (GitHub's `search`
+   * and `core`): a spent quota holds back only the requests of its own bucket. Unset: one quota for everything.
+   */
+  bucketOf?: (url: URL) => string;
+  /**
    * Resolves host names for new connections (`net.connect`'s `lookup`); for hosts learned from data, one that
    * refuses private addresses (see `address-guard.ts`). A LookupError it raises is thrown as it is.
    */
@@ -31,7 +36,12 @@ export interface QuotaState {
   remaining: number;
   /** Milliseconds until the quota resets. */
   resetMs: number;
+  /** The quota the reply names (GitHub's `x-ratelimit-resource`); unset: the request's own bucket. */
+  bucket?: string | undefined;
 }
+
+/** The bucket of a provider that meters everything together. */
+const ONE_BUCKET = '';
 
 const USER_AGENT = 'contact-enrichment/0.1 (+https://github.com/contact-enrichment)';
 
@@ -44,8 +54,8 @@ export class ProviderHttpClient {
   readonly #options: ProviderHttpClientOptions;
   readonly #base: URL;
   readonly #dispatcher: Dispatcher;
-  /** Epoch ms before which the provider said its quota is spent. */
-  #exhaustedUntil = 0;
+  /** Per quota bucket, the epoch ms before which the provider said it is spent. */
+  readonly #exhaustedUntil = new Map<string, number>();
 
   constructor(options: ProviderHttpClientOptions) {
     this.#options = options;
@@ -74,11 +84,13 @@ export class ProviderHttpClient {
         `${provider}: refused request to ${url.origin}, not the configured host`,
       );
     }
-    const waitMs = this.#exhaustedUntil - Date.now();
+    const bucket = this.#options.bucketOf?.(url) ?? ONE_BUCKET;
+    const waitMs = (this.#exhaustedUntil.get(bucket) ?? 0) - Date.now();
     if (waitMs > 0) {
+      const which = bucket === ONE_BUCKET ? 'quota' : `${bucket} quota`;
       throw new LookupError(
         LOOKUP_ERROR_TYPES.rateLimited,
-        `${provider}: quota exhausted, not sending until the provider's reset`,
+        `${provider}: ${which} exhausted, not sending until the provider's reset`,
         waitMs,
       );
     }
@@ -100,7 +112,7 @@ export class ProviderHttpClient {
     });
     // A refusal carries its own retry time for that attempt; a success that spent the last of the quota is what
     // must hold back this process's other lookups until the reset.
-    if (response.statusCode < 300) this.#noteQuota(response.headers);
+    if (response.statusCode < 300) this.#noteQuota(response.headers, bucket);
     let body: unknown;
     if (text.length > 0 && isJson(response.headers['content-type'])) {
       try {
@@ -140,10 +152,12 @@ export class ProviderHttpClient {
     return readReply(this.#options.provider, await this.getJson(url, signal), schema, rules);
   }
 
-  #noteQuota(headers: JsonReply['headers']): void {
+  #noteQuota(headers: JsonReply['headers'], requestBucket: string): void {
     const now = Date.now();
     const quota = this.#options.quota?.(headers, now);
-    if (quota && quota.remaining <= 0) this.#exhaustedUntil = Math.max(this.#exhaustedUntil, now + quota.resetMs);
+    if (!quota || quota.remaining > 0) return;
+    const bucket = this.#options.bucketOf ? (quota.bucket ?? requestBucket) : ONE_BUCKET;
+    this.#exhaustedUntil.set(bucket, Math.max(this.#exhaustedUntil.get(bucket) ?? 0, now + quota.resetMs));
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,8 @@ export const START_ATTEMPT_TIMEOUT_MS = 10_000;
 
 /**
  * The backfill's start function: `startEnrichment` (deterministic workflow ID, `existing` for a known supporter)
- * with a deadline per attempt, so an unreachable server fails the attempt instead of hanging the row.
+ * with a deadline per attempt, so an unreachable server fails the attempt instead of hanging the row. Its
+ * enrichments run at the backfill priority (`PRIORITY_BACKFILL`).
  */
 export function temporalStarter(
   client: Client,
@@ -24,7 +25,8 @@ export function temporalStarter(
 ): (signup: Signup) => Promise<StartEnrichmentResult> {
   return (signup) =>
     client.connection.withDeadline(Date.now() + attemptTimeoutMs, () =>
-      startEnrichment(client, config, signup, new Date(), options),
+      // Behind live signups and retries on every provider queue, unless the caller says otherwise.
+      startEnrichment(client, config, signup, new Date(), { priority: 'backfill', ...options }),
     );
 }
 

@@ -51,7 +51,8 @@ export async function retryContact(client: Client, config: Config, workflowId: s
   await client.workflow.start(enrichContact, {
     workflowId,
     taskQueue: config.temporal.taskQueue,
-    args: [buildEnrichContactInput(config, contactKey, previous.signup, new Date(previous.receivedAt))],
+    args: [buildEnrichContactInput(config, contactKey, previous.signup, new Date(previous.receivedAt), 'operator')],
+    priority: { priorityKey: config.priority.operator },
     // Deliberately again: the previous run is closed, and a retry asked for by an operator is a new run.
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     workflowIdConflictPolicy: 'FAIL',

@@ -27,7 +27,7 @@ import type { Fault } from './faults.js';
 import { parseSearchQuery } from './github-search-query.js';
 import type { SearchQuery, SearchQueryProblem } from './github-search-query.js';
 import { RateWindow } from './rate-window.js';
-import type { ProviderLimit } from './limit-enforcer.js';
+import { LimitEnforcer, type ProviderLimit } from './limit-enforcer.js';
 import type { RateSnapshot } from './rate-window.js';
 import { parseOrThrow } from './zod-issues.js';
 
@@ -41,6 +41,12 @@ export interface GithubDemoEntry {
 
 export interface GithubDemoOptions extends ListenOptions {
   entries: GithubDemoEntry[];
+  /**
+   * Enforce GitHub's primary limits the way GitHub does, each resource apart: a search spends only the `search`
+   * window, a `/users/{login}` only the `core` one. A request over its resource's window is refused with 403,
+   * `x-ratelimit-remaining: 0` and `x-ratelimit-resource`, and counted as a violation. The headers announce them.
+   */
+  resourceLimits?: Partial<Record<'search' | 'core', ProviderLimit>> | undefined;
 }
 
 /**
@@ -80,6 +86,7 @@ interface GithubContext {
   byLogin: Map<string, Person>;
   counter: FaultCounter;
   budgets: Record<Resource, RateWindow>;
+  enforcers: Partial<Record<Resource, LimitEnforcer>>;
 }
 
 /** What a single request is about, used to pick the fault, the headers and the bodies. */
@@ -106,7 +113,7 @@ const CORE_LIMIT_PER_HOUR = 5000;
 
 /** Starts the demo GitHub server; its `url` is the server root, like `https://api.github.com`. */
 export async function startGithubDemo(opts: GithubDemoOptions): Promise<DemoServer> {
-  const ctx = createContext(opts.entries, opts.limit);
+  const ctx = createContext(opts.entries, opts.limit, opts.resourceLimits ?? {});
   const demo = createDemoApp();
   demo.app.get<{ Querystring: { q?: string | string[] } }>('/search/users', (request, reply) =>
     answerSearch(ctx, firstValue(request.query.q), request.ip, reply),
@@ -115,19 +122,31 @@ export async function startGithubDemo(opts: GithubDemoOptions): Promise<DemoServ
     answerUser(ctx, request.params.login, request.ip, reply),
   );
   demo.app.setNotFoundHandler((_request, reply) => send(reply, withRateHeaders(ctx, 'core', notFound())));
-  return listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
+  const server = await listenDemo(demo, opts, { basePath: '', resetFaults: () => ctx.counter.reset() });
+  const own = () => (ctx.enforcers.search?.violations ?? 0) + (ctx.enforcers.core?.violations ?? 0);
+  return { ...server, violations: () => server.violations() + own() };
 }
 
-function createContext(entries: GithubDemoEntry[], limit: ProviderLimit | undefined): GithubContext {
+function createContext(
+  entries: GithubDemoEntry[],
+  limit: ProviderLimit | undefined,
+  resourceLimits: Partial<Record<Resource, ProviderLimit>>,
+): GithubContext {
+  // An enforced limit is also what the headers announce, as GitHub's would.
+  const search = resourceLimits.search ?? limit;
+  const core = resourceLimits.core;
   const ctx: GithubContext = {
     people: [],
     byEmail: new Map(),
     byLogin: new Map(),
     counter: new FaultCounter(),
     budgets: {
-      // An enforced limit is also what the search headers announce, as GitHub's would.
-      search: limit ? new RateWindow(limit.max, limit.windowMs / 1000) : new RateWindow(SEARCH_LIMIT_PER_MINUTE, 60),
-      core: new RateWindow(CORE_LIMIT_PER_HOUR, 3600),
+      search: search ? new RateWindow(search.max, search.windowMs / 1000) : new RateWindow(SEARCH_LIMIT_PER_MINUTE, 60),
+      core: core ? new RateWindow(core.max, core.windowMs / 1000) : new RateWindow(CORE_LIMIT_PER_HOUR, 3600),
+    },
+    enforcers: {
+      ...(resourceLimits.search ? { search: new LimitEnforcer(resourceLimits.search) } : {}),
+      ...(core ? { core: new LimitEnforcer(core) } : {}),
     },
   };
   const valid = parseOrThrow(z.array(GithubDemoEntrySchema), entries, 'startGithubDemo: invalid entries');
@@ -193,6 +212,8 @@ async function answerUser(
 
 /** Applies the person's fault (if it fires for this request) around the normal answer. */
 async function exchange(ctx: GithubContext, ex: Exchange): Promise<DemoAnswer> {
+  const verdict = ctx.enforcers[ex.resource]?.admit(Date.now());
+  if (verdict && !verdict.ok) return primaryLimitExceeded(ctx, ex, verdict.retryAfterMs);
   const fault = ex.person && activeFault(ex.person.fault, ctx.counter.next(ex.person.key));
   const budget = ctx.budgets[ex.resource].take();
   if (fault === undefined) return withHeaders(budget, ex.resource, ex.normal());
@@ -393,6 +414,19 @@ function rateLimited(fault: Extract<Fault, { kind: 'rate_limit' }>, budget: Rate
   };
   const message = `API rate limit exceeded for ${ex.clientIp}.`;
   return withHeaders(exhausted, ex.resource, { status, body: errorBody(message, RATE_LIMIT_DOCS, status) });
+}
+
+/** GitHub's answer once a resource's primary limit is spent: 403, nothing remaining, the reset of that resource. */
+function primaryLimitExceeded(ctx: GithubContext, ex: Exchange, retryAfterMs: number): DemoAnswer {
+  const limit = ctx.budgets[ex.resource].take().limit;
+  const exhausted: RateSnapshot = {
+    limit,
+    remaining: 0,
+    used: limit,
+    reset: Math.ceil((Date.now() + retryAfterMs) / 1000),
+  };
+  const message = `API rate limit exceeded for ${ex.clientIp}.`;
+  return withHeaders(exhausted, ex.resource, { status: 403, body: errorBody(message, RATE_LIMIT_DOCS, 403) });
 }
 
 function errorBody(message: string, documentationUrl: string, status: number): string {

@@ -90,6 +90,7 @@ export function demoProviderEnv(demo: DemoProviders): Record<string, string> {
   const names = Object.keys(DEMO_STARTERS) as HttpProviderName[];
   return {
     ...Object.fromEntries(names.map((name) => [`PROVIDER_${name.toUpperCase()}_BASE_URL`, demo[name].url])),
+    // Set explicitly: the FEC client never falls back to DEMO_KEY by itself.
     FEC_API_KEY: 'demo-personal-key',
   };
 }

@@ -80,7 +80,12 @@ function providerConfig(baseUrl: string, timeoutMs = 1000): ProviderConfig {
 const closers = closeAfterEach();
 
 function providerAt(baseUrl: string, timeoutMs = 1000, deps: Partial<ProviderDeps> = {}): Provider {
-  const provider = createFecProvider(providerConfig(baseUrl, timeoutMs), { maxResponseBytes: 65536, ...deps });
+  // The shared key declared on purpose, as the demo does; the client sends only the key it is given.
+  const provider = createFecProvider(providerConfig(baseUrl, timeoutMs), {
+    maxResponseBytes: 65536,
+    apiKey: 'DEMO_KEY',
+    ...deps,
+  });
   closers.push(() => provider.close());
   return provider;
 }
@@ -345,7 +350,7 @@ describe('createFecProvider', () => {
     firstRequest: SEARCH_PATH,
   });
 
-  it('sends the API key in the X-Api-Key header, DEMO_KEY without one, and never in the URL', async () => {
+  it('sends the API key in the X-Api-Key header, none (never a silent DEMO_KEY) without one, never in the URL', async () => {
     const stub = await startProviderStub(() => ({
       status: 200,
       body: { api_version: '1.0', pagination: { count: 0 }, results: [] },
@@ -353,9 +358,9 @@ describe('createFecProvider', () => {
     closers.push(() => stub.close());
 
     await providerAt(stub.url, 1000, { apiKey: 'fec-secret-key-123' }).lookup(DANA);
-    await providerAt(stub.url).lookup(DANA);
+    await providerAt(stub.url, 1000, { apiKey: undefined }).lookup(DANA);
 
-    expect(stub.requests.map((r) => r.headers['x-api-key'])).toEqual(['fec-secret-key-123', 'DEMO_KEY']);
+    expect(stub.requests.map((r) => r.headers['x-api-key'])).toEqual(['fec-secret-key-123', undefined]);
     for (const request of stub.requests) {
       expect(request.url).toBe(SEARCH_PATH);
       expect(request.url).not.toMatch(/api_key|fec-secret-key|DEMO_KEY/);

@@ -97,16 +97,18 @@ describe('createLookupActivity', () => {
     expect(result).toEqual({ outcome: 'no_match', observations: [], attempts: 1 });
   });
 
-  it('throws a retryable RateLimited failure whose nextRetryDelay is the announced reset', async () => {
+  it('throws a RateLimited failure the policy does not retry, carrying the announced reset for the workflow', async () => {
     const failure = await failureOf(runLookup(3, LIMITED));
 
     expect(failure.type).toBe('RateLimited');
-    expect(failure.nonRetryable).toBe(false);
+    // Waiting for quota is the workflow's (workflows/lookup-attempt.ts): it spends no attempt of the policy.
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.nextRetryDelay).toBeUndefined();
+    const details = failure.details?.[0] as LookupFailureDetails;
+    expect(details).toMatchObject({ attempt: 3, httpStatus: 429 });
     // X-RateLimit-Reset is now + 20 s in whole epoch seconds, rounded up.
-    expect(typeof failure.nextRetryDelay).toBe('number');
-    expect(failure.nextRetryDelay as number).toBeGreaterThan(18_500);
-    expect(failure.nextRetryDelay as number).toBeLessThanOrEqual(21_000);
-    expect(failure.details).toEqual([{ attempt: 3, httpStatus: 429 } satisfies LookupFailureDetails]);
+    expect(details.quotaWaitMs).toBeGreaterThan(18_500);
+    expect(details.quotaWaitMs).toBeLessThanOrEqual(21_000);
   });
 
   it('throws a non-retryable MalformedResponse failure that records the attempt', async () => {

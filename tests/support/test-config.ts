@@ -25,6 +25,9 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
         return quick ? [...settings, [`${prefix}RPS`, '50']] : settings;
       }),
     ),
+    // FEC pointed at a local server gets a key of the test's own, as the demo does: the client never falls back to
+    // api.data.gov's DEMO_KEY by itself, and with DEMO_KEY the demo server would apply its real 30 an hour.
+    ...(overrides.PROVIDER_FEC_BASE_URL !== undefined ? { FEC_API_KEY: 'demo-personal-key' } : {}),
     SOCIAL_LOOKUP_BASIS: 'consent',
     // No automatic retries after a contact is flagged, so a workflow completes as soon as it has settled.
     LOOKUP_RETRY_SCHEDULE: 'none',

@@ -6,6 +6,9 @@ import { ConfigError, DEV_PSEUDONYM_KEY, DOCUMENTED_LIMITS, loadConfig, lookupRe
 import { backfillClient } from '../../cli/backfill/temporal-starter.js';
 import { temporalAddress, temporalConnectionOptions } from '../../client/temporal-client.js';
 
+/** Every provider credential set: the keyed documented limits are in force. */
+const KEYED = { GRAVATAR_API_KEY: 'k', GITHUB_TOKEN: 't', FEC_API_KEY: 'f' };
+
 function configErrorOf(env: Record<string, string | undefined>): ConfigError {
   let caught: unknown;
   try {
@@ -43,7 +46,8 @@ describe('loadConfig', () => {
   });
 
   it('sets each provider rate to 90% of its documented limit', () => {
-    const config = loadConfig({});
+    // The keyed limits: with every credential set (key-less defaults are tested below).
+    const config = loadConfig(KEYED);
 
     // Gravatar documents 1,000 requests an hour, GitHub search 30 a minute.
     // About 90% of the documented rate for long windows; for every provider, no window can be exceeded.
@@ -111,6 +115,7 @@ describe('loadConfig', () => {
 
   it('coerces overrides to numbers and booleans', () => {
     const config = loadConfig({
+      ...KEYED,
       API_PORT: '8080',
       PROVIDER_GRAVATAR_RPS: '0.25',
       PROVIDER_GRAVATAR_TIMEOUT_MS: '1500',
@@ -307,7 +312,7 @@ describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', ()
   });
 
   it('refuses a rate over a documented window, and tells where a bigger plan is declared', () => {
-    expect(configErrorOf({ PROVIDER_GITHUB_RPS: '4' }).message).toContain(
+    expect(configErrorOf({ ...KEYED, PROVIDER_GITHUB_RPS: '4' }).message).toContain(
       'PROVIDER_GITHUB_RPS=4 can send 245 search requests in 60 s; github allows 30 per 60 s — at most 0.4666 (a plan with higher limits can declare them in PROVIDER_GITHUB_LIMITS)',
     );
     // One request per lookup: the burst alone decides a per-second window (BAN's 50/s).
@@ -319,15 +324,29 @@ describe('queue rates counted in requests (PROVIDER_<NAME>_RPS and _LIMITS)', ()
     expect(configErrorOf({ PROVIDER_MASTODON_LIMITS: '5/s', PROVIDER_MASTODON_RPS: '4' }).message).toContain(
       'can send 9 requests in 1 s',
     );
-    expect(configErrorOf({ PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' }).message).toContain(
-      'can send 7 requests in 1 s',
+    expect(
+      configErrorOf({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_LIMITS: '5/s', PROVIDER_FEC_RPS: '3' })
+        .message,
+    ).toContain('can send 7 requests in 1 s');
+  });
+
+  it('counts every FEC page a lookup may read against the api.data.gov window (PROVIDER_FEC_MAX_PAGES)', () => {
+    const rate = (pages: string) => loadConfig({ ...KEYED, PROVIDER_FEC_MAX_PAGES: pages }).providers.fec.rps;
+    // 1,000 an hour: one page a lookup allows about three times the rate of three pages, and of the default.
+    expect(rate('1') / rate('3')).toBeGreaterThan(2.9);
+    expect(loadConfig(KEYED).providers.fec.rps).toBe(rate('3'));
+    expect(rate('3') * 3 * 3600).toBeLessThanOrEqual(1000);
+    expect(configErrorOf({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '3', PROVIDER_FEC_RPS: '0.2' }).message).toContain(
+      'PROVIDER_FEC_RPS=0.2 can send',
     );
+    expect(loadConfig({ ...KEYED, PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_RPS: '0.2' }).providers.fec.rps).toBe(0.2);
   });
 
   it('lets a declared bigger plan raise the rate, and does not check a disabled provider', () => {
     // An upgraded api.data.gov key: 7,200 an hour.
-    expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h' }).providers.fec.rps).toBeCloseTo(1.8, 1);
-    expect(loadConfig({ PROVIDER_FEC_LIMITS: '7200/1h', PROVIDER_FEC_RPS: '1.99' }).providers.fec.rps).toBe(1.99);
+    const onePage = { PROVIDER_FEC_MAX_PAGES: '1', PROVIDER_FEC_LIMITS: '7200/1h' };
+    expect(loadConfig(onePage).providers.fec.rps).toBeCloseTo(1.8, 1);
+    expect(loadConfig({ ...onePage, PROVIDER_FEC_RPS: '1.99' }).providers.fec.rps).toBe(1.99);
     expect(loadConfig({ PROVIDER_GITHUB_ENABLED: 'false', PROVIDER_GITHUB_RPS: '4' }).providers.github.enabled).toBe(
       false,
     );

@@ -7,7 +7,7 @@ import { WORKFLOWS_PATH } from '../../worker/start-workers.js';
 const REPLAY_DIR = fileURLToPath(new URL('../replay/', import.meta.url));
 
 /**
- * Deploy safety: histories recorded from representative runs (happy, flagged, retried by an operator, reset) must
+ * Deploy safety: histories recorded from representative runs (happy, flagged, retried by an operator, reset, voter file, a quota wait) must
  * replay on today's workflow code. A change that would break running workflows fails here; guard it with
  * `patched()` and record new histories with `npx tsx scripts/export-replay-histories.ts`, keeping the old ones.
  */
@@ -18,8 +18,23 @@ describe('enrichContact replay', () => {
 
   it('has the representative histories', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['flagged.json', 'happy.json', 'reset.json', 'retried.json', 'voter.json']),
+      expect.arrayContaining(['flagged.json', 'happy.json', 'quota.json', 'reset.json', 'retried.json', 'voter.json']),
     );
+  });
+
+  it('covers the quota-wait path: a RateLimited failure, the quota-wait patch marker, then a timer', () => {
+    const history = JSON.parse(readFileSync(`${REPLAY_DIR}quota.json`, 'utf8')) as {
+      events: Array<{ eventType: string; markerRecordedEventAttributes?: { details?: unknown } }>;
+    };
+    const types = history.events.map((e) => e.eventType);
+    const marker = history.events.findIndex((e) =>
+      JSON.stringify(e.markerRecordedEventAttributes?.details ?? '').includes(
+        Buffer.from(JSON.stringify({ id: 'quota-wait', deprecated: false })).toString('base64'),
+      ),
+    );
+    expect(marker).toBeGreaterThan(types.indexOf('EVENT_TYPE_ACTIVITY_TASK_FAILED'));
+    expect(types.indexOf('EVENT_TYPE_ACTIVITY_TASK_FAILED')).toBeGreaterThan(-1);
+    expect(types.indexOf('EVENT_TYPE_TIMER_STARTED', marker)).toBeGreaterThan(marker);
   });
 
   it('replays every recorded history without a nondeterminism error', async () => {

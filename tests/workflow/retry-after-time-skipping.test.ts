@@ -26,7 +26,7 @@ const profile = (name: string) => ({
 });
 
 /**
- * A provider that says "come back in an hour" must be waited for, not hammered and not given up on. The
+ * A provider that says "come back in an hour" must be waited for (a workflow timer), not hammered and not given up on. The
  * time-skipping server lets the hour pass at once while the history keeps the real schedule.
  */
 describe('enrichContact under a one-hour rate-limit reset', () => {
@@ -55,10 +55,11 @@ describe('enrichContact under a one-hour rate-limit reset', () => {
     await Promise.all([env?.teardown(), harness?.close(), gravatar?.close(), github?.close()]);
   });
 
-  it('retries after the announced hour and then matches', async () => {
+  it('waits in the workflow for the announced hour, then runs the lookup again and matches', async () => {
     // The retry policy's own maximum interval is 500 ms: only the provider's reset explains an hour's wait.
     const config = providerConfig({ gravatar: gravatar.url, github: github.url });
     const { started, result } = await enrichWithWorkers(env, harness, config, { email: EMAIL, consent: consented });
+    // The refused attempt and the one that matched, both counted.
     expect(result.lookups.gravatar).toMatchObject({ outcome: 'matched', attempts: 2 });
     expect(result.status).toBe('enriched');
 
@@ -70,19 +71,44 @@ describe('enrichContact under a one-hour rate-limit reset', () => {
 
     const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
     const events = history.events ?? [];
-    const scheduled = events.find(
+    const seconds = (e: (typeof events)[number] | undefined) => Number(e?.eventTime?.seconds ?? 0);
+    const scheduled = events.filter(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'lookupGravatar',
     );
-    const startedEvent = events.find(
-      (e) =>
-        e.activityTaskStartedEventAttributes &&
-        String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled?.eventId),
+    const startedOf = (s: (typeof events)[number]) =>
+      events.find(
+        (e) =>
+          e.activityTaskStartedEventAttributes &&
+          String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(s.eventId),
+      );
+    // A RateLimited refusal spends no attempt of the server's policy: the lookup fails once, the workflow sleeps,
+    // and schedules the lookup again, which starts at attempt 1.
+    expect(scheduled).toHaveLength(2);
+    const [refused, again] = scheduled as [(typeof events)[number], (typeof events)[number]];
+    const failed = events.find(
+      (e) => String(e.activityTaskFailedEventAttributes?.scheduledEventId ?? '') === String(refused.eventId),
     );
-    expect(startedEvent?.activityTaskStartedEventAttributes?.attempt).toBe(2);
-    const seconds = (e: typeof scheduled) => Number(e?.eventTime?.seconds ?? 0);
-    // The reset is epoch seconds, so the wait is the hour minus at most one second of rounding.
-    expect(seconds(startedEvent) - seconds(scheduled)).toBeGreaterThanOrEqual(ONE_HOUR_S - 2);
-    expect(seconds(startedEvent) - seconds(scheduled)).toBeLessThan(ONE_HOUR_S + 120);
+    expect(failed?.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type).toBe('RateLimited');
+    expect(startedOf(refused)?.activityTaskStartedEventAttributes?.attempt).toBe(1);
+    expect(startedOf(again)?.activityTaskStartedEventAttributes?.attempt).toBe(1);
+
+    // One timer, between the refusal and the second lookup, of the announced hour. The reset is epoch seconds, so
+    // the wait is the hour minus at most a second or two of rounding.
+    const timers = events.filter((e) => e.timerStartedEventAttributes);
+    expect(timers).toHaveLength(1);
+    const timer = timers[0]!;
+    const timerSeconds = Number(timer.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0);
+    expect(timerSeconds).toBeGreaterThanOrEqual(ONE_HOUR_S - 2);
+    expect(timerSeconds).toBeLessThanOrEqual(ONE_HOUR_S);
+    expect(Number(timer.eventId)).toBeGreaterThan(Number(failed?.eventId));
+    expect(Number(again.eventId)).toBeGreaterThan(Number(timer.eventId));
+    const fired = events.find(
+      (e) => String(e.timerFiredEventAttributes?.startedEventId ?? '') === String(timer.eventId),
+    );
+    expect(fired).toBeDefined();
+    // On the (skipped) clock the second lookup ran an hour after the first.
+    expect(seconds(startedOf(again)) - seconds(startedOf(refused))).toBeGreaterThanOrEqual(ONE_HOUR_S - 2);
+    expect(seconds(startedOf(again)) - seconds(startedOf(refused))).toBeLessThan(ONE_HOUR_S + 120);
   });
 });
 
