@@ -10,6 +10,7 @@ import {
 } from './domain/rate-budget.js';
 import {
   ApiEnv,
+  ActionNetworkExportEnv,
   DatabaseEnv,
   DEFAULT_FEC_MAX_PAGES,
   LookupEnv,
@@ -289,6 +290,7 @@ export const ENV_SECTIONS = [
   { title: 'Database', schema: DatabaseEnv },
   { title: 'Temporal', schema: TemporalEnv },
   { title: 'HTTP API and webhooks', schema: ApiEnv },
+  { title: 'Action Network write-back', schema: ActionNetworkExportEnv },
   { title: 'Privacy', schema: PrivacyEnv },
   { title: 'Provider credentials', schema: ProviderSecretsEnv },
   { title: 'Voter file', schema: VoterfileEnv },
@@ -303,6 +305,7 @@ const BaseEnvSchema = z.object({
   ...DatabaseEnv.shape,
   ...TemporalEnv.shape,
   ...ApiEnv.shape,
+  ...ActionNetworkExportEnv.shape,
   ...PrivacyEnv.shape,
   ...ProviderSecretsEnv.shape,
   ...VoterfileEnv.shape,
@@ -389,6 +392,11 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
       actionNetworkWebhookSecret: env.ACTION_NETWORK_WEBHOOK_SECRET,
       bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
       startTimeoutMs: env.API_START_TIMEOUT_MS,
+    },
+    actionNetwork: {
+      apiKey: env.ACTION_NETWORK_API_KEY,
+      apiUrl: env.ACTION_NETWORK_API_URL.replace(/\/+$/, ''),
+      rps: env.ACTION_NETWORK_RPS,
     },
     pseudonymKey: env.PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
     payloads: { encryption: env.PAYLOAD_ENCRYPTION === 'on', keys: env.PAYLOAD_KEYS },

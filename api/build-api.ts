@@ -8,6 +8,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { signupsRoutes } from './routes/signups.js';
 import { actionNetworkWebhookRoutes } from './routes/webhooks-action-network.js';
 import { nationBuilderWebhookRoutes } from './routes/webhooks-nationbuilder.js';
+import { redactedRequest, redactUrl } from './redact-url.js';
 
 export type { ApiDeps } from './api-deps.js';
 
@@ -43,7 +44,11 @@ const badRequest = (message: string) => Object.assign(new Error(message), { stat
  * limit and the error shape are shared here.
  */
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const loggerInstance: FastifyBaseLogger = deps.logger.child({ component: 'api' });
+  // Fastify logs every request's URL; the Action Network webhook's URL holds its secret (api/redact-url.ts).
+  const loggerInstance: FastifyBaseLogger = deps.logger.child(
+    { component: 'api' },
+    { serializers: { req: redactedRequest } },
+  );
   const app = Fastify({ loggerInstance, bodyLimit: deps.config.api.bodyLimitBytes });
 
   // Keep the raw bytes: a webhook signature is over the body exactly as sent.
@@ -66,6 +71,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (status === 500) req.log.error({ err }, 'request failed');
     return reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
   });
+
+  // Fastify's own 404 logs the URL in its message, where the serializer cannot redact it.
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${redactUrl(req.url)}` }),
+  );
 
   healthRoutes(app, deps);
   signupsRoutes(app, deps);

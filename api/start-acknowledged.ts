@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Signup } from '../schemas/signup.js';
+import type { ListStatus } from '../schemas/list-status.js';
 import { startEnrichment, type StartEnrichmentResult } from '../client/start-enrichment.js';
+import { startUnlessOptedOut } from '../client/list-opt-outs.js';
 import type { ApiDeps } from './api-deps.js';
-import { contactKeyFor } from '../domain/contact-key.js';
-import { findSuppression } from '../store/privacy.js';
-import { enrichContactWorkflowId } from '../schemas/ids.js';
 
 /** Seconds a sender should wait before retrying a delivery that Temporal did not acknowledge. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -13,20 +12,23 @@ export const RETRY_AFTER_SECONDS = 5;
  * Starts (or finds) a supporter's enrichment and resolves only once Temporal acknowledged it, within
  * `API_START_TIMEOUT_MS`: a caller waiting on a Temporal that does not answer gets an error it turns into a 503,
  * not a hung request. Every gRPC call made inside `run` shares the one deadline, so a batch is bounded as a whole.
+ * `statuses` are what the sender's list says about the person (its opt-outs stop the start); `actor` names the
+ * sender in the audit log.
  */
 export function withStartDeadline<T>(
   deps: ApiDeps,
-  run: (start: (signup: Signup) => Promise<StartEnrichmentResult>) => Promise<T>,
+  run: (start: (signup: Signup, statuses?: readonly ListStatus[]) => Promise<StartEnrichmentResult>) => Promise<T>,
+  actor = 'api',
 ): Promise<T> {
   const { temporal, config, db } = deps;
   return temporal.connection.withDeadline(Date.now() + config.api.startTimeoutMs, () =>
-    run(async (signup) => {
-      // A person who opted out or was erased is acknowledged (the sender must not retry) and nothing starts.
-      const contactKey = contactKeyFor(signup.email, config.pseudonymKey);
-      if (await findSuppression(db, contactKey))
-        return { workflowId: enrichContactWorkflowId(contactKey), contactKey, status: 'suppressed' };
-      return startEnrichment(temporal, config, signup);
-    }),
+    // A person the list says opted out, or who opted out or was erased here, is acknowledged (the sender must not
+    // retry) and nothing starts; see client/list-opt-outs.ts.
+    run((signup, statuses = []) =>
+      startUnlessOptedOut({ db, temporal, config }, signup, statuses, actor, (s) =>
+        startEnrichment(temporal, config, s),
+      ),
+    ),
   );
 }
 

@@ -111,6 +111,23 @@ export const ApiEnv = z.object({
     .describe('how long a signup waits for Temporal before answering 503'),
 });
 
+/** `enrich export --to actionnetwork`: writing people back through Action Network's person signup helper. */
+export const ActionNetworkExportEnv = z.object({
+  ACTION_NETWORK_API_KEY: optionalSecret.describe(
+    'the Action Network API key (sent as `OSDI-API-Token`) that `enrich export --to actionnetwork --send` writes with; unset: only dry runs',
+  ),
+  ACTION_NETWORK_API_URL: z
+    .url()
+    .default('https://actionnetwork.org/api/v2')
+    .describe('the Action Network API v2 base URL; people are posted to `<this>/people`'),
+  ACTION_NETWORK_RPS: z.coerce
+    .number()
+    .positive()
+    .max(50)
+    .default(4)
+    .describe('requests per second the write-back sends at most (a 429 waits for its Retry-After)'),
+});
+
 export const PrivacyEnv = z.object({
   PSEUDONYM_KEY: z
     .string()

@@ -47,7 +47,12 @@ export const SignupSchema = z.object({
   email: EmailSchema,
   givenName: text(100).optional(),
   familyName: text(100).optional(),
+  /** The main (home) phone as the source gives it: NationBuilder `phone_number`, Action Network's first number. */
   phone: text(40).optional(),
+  /** A mobile number kept apart from `phone` (NationBuilder `mobile_number`, an OSDI `number_type: Mobile`). */
+  mobilePhone: text(40).optional(),
+  /** A work number (NationBuilder `work_phone_number`, OSDI `number_type: Work`). */
+  workPhone: text(40).optional(),
   birthYear: z.coerce.number().int().min(1900).max(2100).optional(),
   postalAddress: PostalAddressSchema.optional(),
   source: text(100).optional(),

@@ -112,10 +112,25 @@ export interface BackfillRowTable {
   admitted: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/**
+ * Migration 0011: what a supporter list said about a person (`subscribed`, or an opt-out such as `unsubscribed`,
+ * `do_not_contact`, `deceased`), keyed by the contact's keyed hash (never an email), with the field that said it.
+ * Opt-outs are never deleted by a later `subscribed`: the most restrictive word stands until an operator acts.
+ */
+export interface ListStatusTable {
+  contact_key: string;
+  status: string;
+  /** `nationbuilder:do_not_contact`, `action_network:email_addresses.status`, `csv:can2_subscription_status`. */
+  source: string;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
 export interface Database {
   backfills: BackfillTable;
   backfill_rows: BackfillRowTable;
   contacts: ContactTable;
+  list_statuses: ListStatusTable;
   observations: ObservationTable;
   lookups: LookupTable;
   suppressions: SuppressionTable;

@@ -1,4 +1,5 @@
 import type { ActionNetworkEvent, ActionNetworkPersonEventType } from '../../schemas/webhooks/action-network.js';
+import { parseEmailStatus, type ListStatus } from '../../schemas/list-status.js';
 import { parseFlag, text, type SignupDraft } from './signup-draft.js';
 
 /**
@@ -10,10 +11,10 @@ export const ACTION_NETWORK_CONSENT_FIELD = 'consent_social';
 /** The primary element of an OSDI array, else the first one that has the wanted field. */
 function primaryIndex<T extends { primary?: boolean | null }>(
   items: T[] | null | undefined,
-  has: (item: T) => boolean,
+  has: (item: T, index: number) => boolean,
 ): number {
   const list = items ?? [];
-  const primary = list.findIndex((item) => item.primary === true && has(item));
+  const primary = list.findIndex((item, i) => item.primary === true && has(item, i));
   return primary >= 0 ? primary : list.findIndex(has);
 }
 
@@ -22,7 +23,9 @@ function primaryIndex<T extends { primary?: boolean | null }>(
  * array (e.g. `0.osdi:submission`) so validation errors point into the delivery.
  *
  * Consent: being on a list (`email_addresses[].status = subscribed`) is consent to email, not to being looked up
- * on social networks, so it is ignored. The signup carries consent only when the form asked and the activist
+ * on social networks, so it is not read as consent; it is the list status (`unsubscribed`, `bouncing` and
+ * `spam complaints` are opt-outs: the person is not enriched). Phones: `number_type` Mobile and Work are kept
+ * apart from the main number. The signup carries consent only when the form asked and the activist
  * answered yes in the {@link ACTION_NETWORK_CONSENT_FIELD} custom field; the event's `created_date` is when.
  */
 export function actionNetworkSignup(
@@ -41,7 +44,11 @@ export function actionNetworkSignup(
   const emails = person.email_addresses ?? [];
   const e = primaryIndex(emails, (item) => text(item.address) !== undefined);
   const phones = person.phone_numbers ?? [];
-  const p = primaryIndex(phones, (item) => text(item.number) !== undefined);
+  const typed = (type: string) =>
+    phones.findIndex((item) => text(item.number) !== undefined && item.number_type?.trim().toLowerCase() === type);
+  const mobile = typed('mobile');
+  const work = typed('work');
+  const p = primaryIndex(phones, (item, i) => text(item.number) !== undefined && i !== mobile && i !== work);
   const addresses = person.postal_addresses ?? [];
   const a = primaryIndex(addresses, () => true);
   const address = addresses[a];
@@ -59,6 +66,8 @@ export function actionNetworkSignup(
       givenName: from('givenName', 'given_name', text(person.given_name)),
       familyName: from('familyName', 'family_name', text(person.family_name)),
       phone: from('phone', `phone_numbers.${p}.number`, text(phones[p]?.number)),
+      mobilePhone: from('mobilePhone', `phone_numbers.${mobile}.number`, text(phones[mobile]?.number)),
+      workPhone: from('workPhone', `phone_numbers.${work}.number`, text(phones[work]?.number)),
       birthYear: from('birthYear', 'birthdate.year', person.birthdate?.year ?? undefined),
       postalAddress: address
         ? {
@@ -84,5 +93,15 @@ export function actionNetworkSignup(
           : undefined,
     },
     origins,
+    statuses: emailStatuses(emails[e]?.status, `${type}.person.email_addresses.status`),
   };
+}
+
+/**
+ * The list status of the email used, as Action Network sends it (`subscribed`, `unsubscribed`, `bouncing`,
+ * `spam complaints`); an unknown word is not guessed at and records nothing.
+ */
+function emailStatuses(value: unknown, field: string): ListStatus[] {
+  const status = parseEmailStatus(value);
+  return status && status !== 'invalid' ? [{ status, source: `action_network:${field}` }] : [];
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SignupSchema, type Signup } from '../../schemas/signup.js';
+import type { ListStatus } from '../../schemas/list-status.js';
 
 /** A field-level validation problem as the API and the backfill report it: where, in the sender's terms, and why. */
 export interface FieldIssue {
@@ -13,6 +14,8 @@ export interface SignupDraftBody {
   givenName?: string;
   familyName?: string;
   phone?: string;
+  mobilePhone?: string;
+  workPhone?: string;
   birthYear?: string | number;
   postalAddress?: { lines?: string[]; locality?: string; region?: string; postalCode?: string; country?: string };
   source?: string;
@@ -32,6 +35,8 @@ export interface SignupDraft {
   body: SignupDraftBody;
   /** Signup path (`postalAddress.lines.0`) → the source's name for it. Looked up by longest prefix. */
   origins: Record<string, string>;
+  /** What the source's list says about the person (its opt-outs stop the enrichment); not part of the signup. */
+  statuses?: ListStatus[];
 }
 
 export type SignupDraftResult = { success: true; signup: Signup } | { success: false; issues: FieldIssue[] };

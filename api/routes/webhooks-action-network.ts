@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pLimit from 'p-limit';
 import type { Signup } from '../../schemas/signup.js';
+import type { ListStatus } from '../../schemas/list-status.js';
 import {
   ACTION_NETWORK_PERSON_EVENTS,
   ActionNetworkElementSchema,
@@ -22,13 +23,29 @@ export interface ActionNetworkEventResult {
   index: number;
   type?: string;
   idempotencyKey?: string;
-  /** `duplicate`: an earlier element of this delivery had the same idempotency key. */
-  status: 'started' | 'existing' | 'suppressed' | 'ignored' | 'duplicate';
+  /**
+   * `duplicate`: an earlier element of this delivery had the same idempotency key; `rejected`: the element cannot
+   * be read (its `issues` say where and why, never with the value); `suppressed`: the list says the person opted
+   * out (or they opted out here), nothing started.
+   */
+  status: 'started' | 'existing' | 'suppressed' | 'ignored' | 'duplicate' | 'rejected';
   workflowId?: string;
   reason?: string;
+  issues?: FieldIssue[];
 }
 
-type Planned = { result: ActionNetworkEventResult; signup?: Signup };
+type Planned = { result: ActionNetworkEventResult; signup?: Signup; statuses?: ListStatus[] };
+
+const rejected = (index: number, issues: FieldIssue[], type?: string, idempotencyKey?: string): Planned => ({
+  result: {
+    index,
+    ...(type ? { type } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+    status: 'rejected',
+    reason: 'invalid event',
+    issues,
+  },
+});
 
 const PERSON_EVENTS = new Set<string>(ACTION_NETWORK_PERSON_EVENTS);
 
@@ -36,9 +53,13 @@ const PERSON_EVENTS = new Set<string>(ACTION_NETWORK_PERSON_EVENTS);
  * Reads one element: its event type, its person as a signup, or why it starts nothing. Issues name the element
  * by index (`2.osdi:submission.person.email_addresses.0.address`).
  */
-function planElement(element: unknown, index: number): Planned | FieldIssue[] {
+function planElement(element: unknown, index: number): Planned {
   const parsed = ActionNetworkElementSchema.safeParse(element);
-  if (!parsed.success) return fieldIssues(parsed.error, (path) => (path ? `${index}.${path}` : String(index)));
+  if (!parsed.success)
+    return rejected(
+      index,
+      fieldIssues(parsed.error, (path) => (path ? `${index}.${path}` : String(index))),
+    );
   const idempotencyKey = parsed.data.idempotency_key ?? undefined;
   const base = { index, ...(idempotencyKey ? { idempotencyKey } : {}) };
   const type = Object.keys(parsed.data).find((key): key is ActionNetworkPersonEventType => PERSON_EVENTS.has(key));
@@ -49,13 +70,37 @@ function planElement(element: unknown, index: number): Planned | FieldIssue[] {
     };
   }
   const event = ActionNetworkEventSchema.safeParse(parsed.data[type]);
-  if (!event.success) return fieldIssues(event.error, (path) => [index, type, path].filter((p) => p !== '').join('.'));
+  if (!event.success)
+    return rejected(
+      index,
+      fieldIssues(event.error, (path) => [index, type, path].filter((p) => p !== '').join('.')),
+      type,
+      idempotencyKey,
+    );
   const draft = actionNetworkSignup(type, event.data, `${index}.${type}`);
   if (draft.body.email === undefined)
     return { result: { ...base, type, status: 'ignored', reason: 'the person has no email address' } };
   const signup = validateSignupDraft(draft);
-  if (!signup.success) return signup.issues;
-  return { result: { ...base, type, status: 'started' }, signup: signup.signup };
+  if (!signup.success) return rejected(index, signup.issues, type, idempotencyKey);
+  return { result: { ...base, type, status: 'started' }, signup: signup.signup, statuses: draft.statuses ?? [] };
+}
+
+/** Elements that start nothing, logged one line each by reason and field paths: no value, so no personal data. */
+function logUnstarted(log: FastifyBaseLogger, results: ActionNetworkEventResult[]): void {
+  for (const r of results) {
+    if (r.status !== 'rejected' && r.status !== 'ignored' && r.status !== 'duplicate') continue;
+    log.warn(
+      {
+        source: 'action_network',
+        index: r.index,
+        type: r.type,
+        status: r.status,
+        reason: r.reason,
+        ...(r.issues ? { fields: r.issues.map((i) => `${i.path}: ${i.message}`) } : {}),
+      },
+      'action network event not started',
+    );
+  }
 }
 
 /**
@@ -66,9 +111,12 @@ function planElement(element: unknown, index: number): Planned | FieldIssue[] {
  *
  * Each element with a person (`osdi:submission`, `osdi:signature`, `osdi:attendance`, `osdi:donation`,
  * `osdi:outreach`, `action_network:action`, `action_network:upload`) starts (or finds) that person's enrichment;
- * others are `ignored`. The whole delivery is validated before anything starts: one bad element is a 400 naming
- * its index, and nothing of it starts. 202 with one result per element once Temporal acknowledged every start;
- * else 503 + Retry-After, and the redelivery finds what did start (`existing`).
+ * others are `ignored`. Each element is handled on its own: one that cannot be read is answered `rejected` with its
+ * issues (index and field paths) and logged by reason, and the good ones of the same delivery still start; a bad
+ * element would never heal, so redelivering it would not help. A person whose email Action Network marks
+ * `unsubscribed`, `bouncing` or `spam complaints` is `suppressed`: the opt-out is recorded, nothing starts. 202 with
+ * one result per element once Temporal acknowledged every start; else 503 + Retry-After, and the redelivery finds
+ * what did start (`existing`). Only a body that is not an array (of at most 1000) is a 400.
  *
  * Idempotency: a redelivery carries the same `idempotency_key`. Workflow IDs come from the email, so a redelivered
  * event finds its enrichment (`existing`) and starts nothing, even across API restarts; within one delivery a
@@ -95,13 +143,7 @@ export function actionNetworkWebhookRoutes(app: FastifyInstance, deps: ApiDeps):
       });
     }
 
-    const planned: Planned[] = [];
-    for (const [index, element] of body.data.entries()) {
-      const plan = planElement(element, index);
-      if (Array.isArray(plan))
-        return reply.code(400).send({ error: `invalid Action Network event at index ${index}`, index, issues: plan });
-      planned.push(plan);
-    }
+    const planned = body.data.map((element, index) => planElement(element, index));
     const seen = new Set<string>();
     for (const plan of planned) {
       const key = plan.result.idempotencyKey;
@@ -116,29 +158,37 @@ export function actionNetworkWebhookRoutes(app: FastifyInstance, deps: ApiDeps):
 
     try {
       const limit = pLimit(BATCH_CONCURRENCY);
-      await withStartDeadline(deps, async (start) => {
-        const settled = await Promise.allSettled(
-          planned.map((plan) =>
-            limit(async () => {
-              if (!plan.signup) return;
-              const started = await start(plan.signup);
-              plan.result.status = started.status;
-              plan.result.workflowId = started.workflowId;
-            }),
-          ),
-        );
-        const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-        if (failed) throw failed.reason;
-      });
+      await withStartDeadline(
+        deps,
+        async (start) => {
+          const settled = await Promise.allSettled(
+            planned.map((plan) =>
+              limit(async () => {
+                if (!plan.signup) return;
+                const started = await start(plan.signup, plan.statuses);
+                plan.result.status = started.status;
+                plan.result.workflowId = started.workflowId;
+              }),
+            ),
+          );
+          const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+          if (failed) throw failed.reason;
+        },
+        'action_network',
+      );
     } catch (err) {
       return replyUnavailable(reply, req.log, err);
     }
     const results = planned.map((p) => p.result);
+    logUnstarted(req.log, results);
+    const count = (status: ActionNetworkEventResult['status']) => results.filter((r) => r.status === status).length;
     req.log.info(
       {
         source: 'action_network',
         events: results.length,
-        started: results.filter((r) => r.status === 'started').length,
+        started: count('started'),
+        suppressed: count('suppressed'),
+        rejected: count('rejected'),
       },
       'action network delivery accepted',
     );

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
-  NationBuilderEnvelopeSchema,
+  NationBuilderLegacyWebhookSchema,
   NationBuilderPersonWebhookSchema,
   NationBuilderTokenSchema,
 } from '../../schemas/webhooks/nationbuilder.js';
 import type { ApiDeps } from '../api-deps.js';
-import { nationBuilderSignup } from '../mappers/nationbuilder-signup.js';
-import { fieldIssues, validateSignupDraft } from '../mappers/signup-draft.js';
+import { nationBuilderLegacySignup, nationBuilderSignup } from '../mappers/nationbuilder-signup.js';
+import { fieldIssues, validateSignupDraft, type SignupDraft } from '../mappers/signup-draft.js';
 import { secretsEqual } from '../../domain/secrets.js';
 import { replyUnavailable, withStartDeadline } from '../start-acknowledged.js';
 
@@ -15,6 +15,33 @@ import { replyUnavailable, withStartDeadline } from '../start-acknowledged.js';
 const PERSON_CREATION = 'person_creation';
 
 const QuerySchema = z.object({ event: z.string().trim().min(1).max(64).optional() });
+
+/** Any NationBuilder body past the token check: `payload` an object, the rest read by the person schemas. */
+const BodySchema = z.object({ payload: z.record(z.string(), z.unknown()) });
+
+type Mapped = { draft: SignupDraft } | { status: number; body: Record<string, unknown> };
+
+/** The person of a v4 (`payload.person`) or ≤ v3 (`payload.signup`) person event, or the answer to give instead. */
+function mapPersonEvent(body: unknown): Mapped {
+  const envelope = BodySchema.safeParse(body);
+  if (!envelope.success)
+    return { status: 400, body: { error: 'invalid NationBuilder webhook', issues: fieldIssues(envelope.error) } };
+  const payload = envelope.data.payload;
+  if ('signup' in payload) {
+    const legacy = NationBuilderLegacyWebhookSchema.safeParse(body);
+    if (!legacy.success)
+      return { status: 400, body: { error: 'invalid NationBuilder webhook', issues: fieldIssues(legacy.error) } };
+    return { draft: nationBuilderLegacySignup(legacy.data) };
+  }
+  if (!('person' in payload)) {
+    const kind = Object.keys(payload).join(', ') || 'empty';
+    return { status: 202, body: { status: 'ignored', reason: `payload ${kind} is not a person_creation event` } };
+  }
+  const webhook = NationBuilderPersonWebhookSchema.safeParse(body);
+  if (!webhook.success)
+    return { status: 400, body: { error: 'invalid NationBuilder webhook', issues: fieldIssues(webhook.error) } };
+  return { draft: nationBuilderSignup(webhook.data) };
+}
 
 /**
  * `POST /v1/webhooks/nationbuilder`: NationBuilder's webhook envelope `{nation_slug, payload, token, version}`.
@@ -27,6 +54,10 @@ const QuerySchema = z.object({ event: z.string().trim().min(1).max(64).optional(
  * `?event=person_update` in the URL (any `?event=` other than `person_creation` is ignored), or don't register it.
  * Contact and donation events (`payload.person_call`, `payload.donation`) and people without an email are answered
  * 202 `{status: "ignored"}`, so NationBuilder does not retry what we will never act on.
+ *
+ * Payload versions: version 4's `payload.person` and the older versions' `payload.signup` (`email1`,
+ * `phone_number`, `tag_list`, …) are both mapped. The nation's opt-outs (`do_not_contact`, `is_deceased`,
+ * `unsubscribed_at`) are honoured: 202 `suppressed`, the opt-out recorded, nothing started.
  */
 export function nationBuilderWebhookRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const expected = deps.config.api.nationbuilderWebhookToken;
@@ -46,25 +77,20 @@ export function nationBuilderWebhookRoutes(app: FastifyInstance, deps: ApiDeps):
       return reply.code(202).send({ status: 'ignored', reason: `event ${query.data.event} starts no enrichment` });
     }
 
-    const envelope = NationBuilderEnvelopeSchema.safeParse(req.body);
-    if (!envelope.success)
-      return reply.code(400).send({ error: 'invalid NationBuilder webhook', issues: fieldIssues(envelope.error) });
-    if (!('person' in envelope.data.payload)) {
-      const kind = Object.keys(envelope.data.payload).join(', ') || 'empty';
-      return reply.code(202).send({ status: 'ignored', reason: `payload ${kind} is not a person_creation event` });
-    }
-    const webhook = NationBuilderPersonWebhookSchema.safeParse(req.body);
-    if (!webhook.success)
-      return reply.code(400).send({ error: 'invalid NationBuilder webhook', issues: fieldIssues(webhook.error) });
-
-    const draft = nationBuilderSignup(webhook.data);
+    const mapped = mapPersonEvent(req.body);
+    if (!('draft' in mapped)) return reply.code(mapped.status).send(mapped.body);
+    const draft = mapped.draft;
     if (draft.body.email === undefined)
       return reply.code(202).send({ status: 'ignored', reason: 'the person has no email address' });
     const signup = validateSignupDraft(draft);
     if (!signup.success) return reply.code(400).send({ error: 'invalid NationBuilder person', issues: signup.issues });
 
     try {
-      const started = await withStartDeadline(deps, (start) => start(signup.signup));
+      const started = await withStartDeadline(
+        deps,
+        (start) => start(signup.signup, draft.statuses ?? []),
+        'nationbuilder',
+      );
       req.log.info(
         { workflowId: started.workflowId, status: started.status, source: 'nationbuilder' },
         'signup accepted',

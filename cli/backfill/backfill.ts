@@ -1,4 +1,6 @@
 import type { Signup } from '../../schemas/signup.js';
+import { optOutsOf, type ListStatus } from '../../schemas/list-status.js';
+import type { CsvSource } from './column-aliases.js';
 import type { StartEnrichmentResult } from '../../client/start-enrichment.js';
 import type { BackfillRow } from './backfill-row.js';
 import { csvRows } from './csv-rows.js';
@@ -20,8 +22,19 @@ export interface BackfillOptions {
   dryRun?: boolean;
   /** Where to write rejected rows (`line,reason`); none when undefined. */
   rejectsPath?: string;
-  /** Starts or finds a supporter's enrichment, resolving once Temporal acknowledged it. Required unless `dryRun`. */
-  start?: (signup: Signup) => Promise<StartEnrichmentResult>;
+  /**
+   * Starts or finds a supporter's enrichment, resolving once Temporal acknowledged it. Required unless `dryRun`.
+   * Given what the row's list says (`statuses`); see `honoursStatuses`.
+   */
+  start?: (signup: Signup, statuses: readonly ListStatus[]) => Promise<StartEnrichmentResult>;
+  /**
+   * True when `start` honours a row's opt-outs itself (records them, marks the contact, answers `suppressed`: the
+   * CLI's start does, through the store). Otherwise a row whose list says unsubscribed, bouncing, do-not-contact or
+   * deceased is counted `suppressed` and `start` is never called for it.
+   */
+  honoursStatuses?: boolean;
+  /** The export a CSV comes from, when its header alone does not say (`column-aliases.ts`). */
+  from?: CsvSource;
   retry?: StartRetryOptions;
   /** Aborting stops reading; starts in flight finish, and the result says `interrupted`. */
   signal?: AbortSignal;
@@ -32,8 +45,8 @@ export interface BackfillOptions {
 }
 
 /**
- * The final summary, as `enrich backfill --json` prints it. `suppressed` counts rows the start function answered
- * `suppressed`; the CLI's start (`temporal-starter.ts`) does not consult the suppression list yet, so there it stays 0.
+ * The final summary, as `enrich backfill --json` prints it. `suppressed` counts rows not started because the list
+ * said the person opted out, or the suppression list has them.
  */
 export interface BackfillSummary {
   rows: number;
@@ -113,7 +126,7 @@ async function openRows(options: BackfillOptions) {
     ? { format: options.format, text: decodeText(countBytes(options.input, bytes), decoding) }
     : await sniff(decodeText(countBytes(options.input, bytes), decoding));
   const rows: AsyncIterable<BackfillRow> =
-    sniffed.format === 'jsonl' ? jsonlRows(sniffed.text, source) : csvRows(sniffed.text, source);
+    sniffed.format === 'jsonl' ? jsonlRows(sniffed.text, source) : csvRows(sniffed.text, source, options.from);
   return { rows, bytes, decoding, format: sniffed.format };
 }
 
@@ -166,17 +179,26 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
         continue;
       }
       counts.valid++;
-      if (dryRun) {
+      const { signup, statuses = [] } = row;
+      // Not started: a dry run; a row after Temporal stopped answering; a person the list says opted out, when
+      // `start` would not honour that itself.
+      const unstarted = dryRun
+        ? 'dryRun'
+        : startError !== undefined
+          ? 'notStarted'
+          : !options.honoursStatuses && optOutsOf(statuses).length > 0
+            ? 'suppressed'
+            : undefined;
+      if (unstarted) {
+        if (unstarted !== 'dryRun') counts[unstarted]++;
         report();
         continue;
       }
-      if (startError !== undefined) {
-        counts.notStarted++;
-        report();
-        continue;
-      }
-      const signup = row.signup;
-      const task: Promise<void> = startWithRetry(() => (start as NonNullable<typeof start>)(signup), retry, signal)
+      const task: Promise<void> = startWithRetry(
+        () => (start as NonNullable<typeof start>)(signup, statuses),
+        retry,
+        signal,
+      )
         .then(
           (result) => {
             counts[result.status]++;
@@ -199,13 +221,10 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
     await Promise.allSettled(inFlight);
     await rejects?.close();
   }
-  return {
-    ...progress(),
-    format,
-    encoding: decoding.encoding,
-    interrupted,
-    ...(startError !== undefined
-      ? { startError: startError instanceof Error ? startError.message : JSON.stringify(startError) }
-      : {}),
-  };
+  return { ...progress(), format, encoding: decoding.encoding, interrupted, ...startErrorText(startError) };
+}
+
+function startErrorText(startError: unknown): { startError?: string } {
+  if (startError === undefined) return {};
+  return { startError: startError instanceof Error ? startError.message : JSON.stringify(startError) };
 }

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { parse, type CsvError, type Info } from 'csv-parse';
 import type { BackfillRow } from './backfill-row.js';
-import { mapHeader, type CsvHeaderMapping } from './column-aliases.js';
+import { mapHeader, type CsvHeaderMapping, type CsvSource } from './column-aliases.js';
 import { csvRowSignup, type CsvRecord } from './csv-row-signup.js';
 import { firstLine } from '../../store/voters/delimited-records.js';
 
@@ -38,14 +38,19 @@ function skipReason(err: CsvError, context: SkipContext, line: number): string {
 
 /**
  * Streams the data rows of a CSV text as signups or rejects, with back-pressure: csv-parse reads only as fast as
- * the caller takes rows. The header maps columns by name and common aliases (see `column-aliases.ts`). A row csv-parse
+ * the caller takes rows. The header maps columns by name and common aliases, or by the columns of the export `from`
+ * names (see `column-aliases.ts`). A row csv-parse
  * cannot read (wrong field count, stray quote) is a reject with its line, not the end of the backfill.
  */
-export async function* csvRows(text: AsyncIterable<string>, defaultSource: string): AsyncGenerator<BackfillRow> {
+export async function* csvRows(
+  text: AsyncIterable<string>,
+  defaultSource: string,
+  from?: CsvSource,
+): AsyncGenerator<BackfillRow> {
   let header: CsvHeaderMapping | undefined;
   const parser = parse({
     columns: (row: string[]) => {
-      header = mapHeader(row);
+      header = mapHeader(row, from);
       return header.columns;
     },
     bom: true,

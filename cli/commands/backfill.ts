@@ -4,12 +4,20 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { backfill, backfillSummary, type BackfillFormat, type BackfillResult } from '../backfill/backfill.js';
-import { CsvHeaderError } from '../backfill/column-aliases.js';
+import { CSV_SOURCES, CsvHeaderError } from '../backfill/column-aliases.js';
 import { CsvInputError } from '../backfill/csv-rows.js';
 import { createProgressBar } from '../backfill/progress-bar.js';
 import { RejectsFileError } from '../backfill/rejects-file.js';
 import { backfillClient, temporalStarter } from '../backfill/temporal-starter.js';
 import { temporalAddress } from '../../client/temporal-client.js';
+import { startUnlessOptedOut } from '../../client/list-opt-outs.js';
+import type { Signup } from '../../schemas/signup.js';
+import type { ListStatus } from '../../schemas/list-status.js';
+import type { StartEnrichmentResult } from '../../client/start-enrichment.js';
+import { openStore } from '../../store/open-store.js';
+import { migrateToLatest } from '../../store/migrate.js';
+import type { DatabaseHandle } from '../../store/open-database.js';
+import { readDevStackInfo } from '../../dev/dev-stack-file.js';
 import { CommandError } from './command-error.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -24,6 +32,7 @@ export interface BackfillCommandOptions {
   rejects?: string;
   reenrich?: boolean;
   json?: boolean;
+  from?: string;
 }
 
 const OptionsSchema = z.object({
@@ -32,7 +41,20 @@ const OptionsSchema = z.object({
   rejects: z.string().min(1).optional(),
   reenrich: z.boolean().default(false),
   json: z.boolean().default(false),
+  from: z.enum(CSV_SOURCES, { error: `must be one of ${CSV_SOURCES.join(', ')}` }).optional(),
 });
+
+/**
+ * The store the backfill records list opt-outs in and checks the suppression list against: Postgres when
+ * `DATABASE_URL` is set, else the embedded database, unless a running `enrich dev` holds it (then none: opted-out
+ * rows are still not started, only not recorded).
+ */
+async function openGateStore(config: Config): Promise<DatabaseHandle | undefined> {
+  if (!config.database.url && (await readDevStackInfo(config.database.pgliteDir))) return undefined;
+  const database = await openStore(config, undefined, 4);
+  if (database.embedded) await migrateToLatest(database.db);
+  return database;
+}
 
 const FORMAT_BY_EXTENSION: Record<string, BackfillFormat> = { '.csv': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
 
@@ -80,7 +102,13 @@ export async function runBackfill(
   const { input, size, format } = await openInput(file);
 
   const client = options.dryRun ? undefined : backfillClient(temporalAddress(config), config);
-  const start = client ? temporalStarter(client, config, undefined, { reenrich: options.reenrich }) : undefined;
+  const database = options.dryRun ? undefined : await openGateStore(config);
+  const plain = client ? temporalStarter(client, config, undefined, { reenrich: options.reenrich }) : undefined;
+  const start =
+    client && plain && database
+      ? (signup: Signup, statuses: readonly ListStatus[]): Promise<StartEnrichmentResult> =>
+          startUnlessOptedOut({ db: database.db, temporal: client, config }, signup, statuses, 'backfill', plain)
+      : plain;
 
   const controller = new AbortController();
   let signals = 0;
@@ -103,6 +131,8 @@ export async function runBackfill(
       dryRun: options.dryRun,
       rejectsPath: options.rejects,
       start,
+      honoursStatuses: database !== undefined,
+      from: options.from,
       signal: controller.signal,
       onProgress: (p) => bar.update(p),
     });
@@ -116,6 +146,7 @@ export async function runBackfill(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await client?.connection.close();
+    await database?.close();
     if (input === process.stdin) process.stdin.destroy();
   }
 
@@ -149,6 +180,10 @@ export function register(program: Command, context: CliContext): void {
       'start a new enrichment for supporters whose enrichment has finished (running ones are left alone)',
     )
     .option('--json', 'print the final summary as one JSON object: {rows, started, existing, rejected, suppressed}')
+    .option(
+      '--from <export>',
+      'read the CSV as a nationbuilder or actionnetwork export (default: told by its header, else generic)',
+    )
     .action(async (file: string, opts: BackfillCommandOptions) => {
       await runBackfill(context.config, file, opts);
     });

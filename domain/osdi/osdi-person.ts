@@ -1,5 +1,7 @@
 import { recordForPurpose } from '../merge/restricted-fields.js';
 import { ContactRecordSchema, type ContactRecord, type ProvenanceEntry } from '../../schemas/contact-record.js';
+import { optOutsOf, type ListStatus } from '../../schemas/list-status.js';
+import { partyName } from './party-names.js';
 
 /** Our namespace for OSDI `identifiers` (`enrich:<contact id>`) and for `custom_fields` keys. */
 export const OSDI_NAMESPACE = 'enrich';
@@ -15,7 +17,16 @@ export interface OsdiPostalAddress {
   location?: { latitude: number; longitude: number; accuracy: 'Rooftop' | 'Approximate' };
   /** `Verified` when a geocoder or the voter file placed it, `Potential` when only the supporter typed it. */
   status: 'Verified' | 'Potential';
+  /** An ISO 8601 datetime (OSDI `datetime`), when a geocoder or the voter file last placed it. */
   last_verified_date?: string;
+}
+
+/** OSDI's `email_addresses.status` enum. */
+export type OsdiEmailStatus = 'subscribed' | 'unsubscribed' | 'bouncing' | 'spam complaints';
+
+/** What the store knows beside the record: what the supporter lists said about the person. */
+export interface OsdiContext {
+  listStatuses?: readonly ListStatus[];
 }
 
 /** An OSDI 1.2 person (opensupporter/osdi-docs `people.md`), with the fields the unified record can fill. */
@@ -23,12 +34,14 @@ export interface OsdiPerson {
   identifiers: string[];
   given_name?: string;
   family_name?: string;
-  email_addresses: Array<{ address: string; primary: true }>;
+  /** `status` only from what a list said (or `unsubscribed` for a suppressed contact); never guessed. */
+  email_addresses: Array<{ address: string; primary: true; status?: OsdiEmailStatus }>;
   postal_addresses?: OsdiPostalAddress[];
   employer?: string;
   occupation?: string;
   work_title?: string;
   profiles?: Array<{ provider: string; handle: string; url: string }>;
+  /** `identification` a party name (`Democratic`), not the voter file's code (`DEM`). */
   parties?: Array<{ identification: string; last_verified_date?: string; active?: boolean }>;
   /** A flat string → string map; our keys are prefixed `enrich:`. */
   custom_fields: Record<string, string>;
@@ -58,8 +71,39 @@ const providerLabel = (network: string) =>
 /** `stateUpper` → `state_upper`: custom field keys are snake_case, as OSDI's own fields are. */
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-const day = (iso: string | undefined) =>
-  iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toISOString().slice(0, 10) : undefined;
+/** An OSDI `datetime`: ISO 8601 with its time and zone (UTC), or undefined for what is not a time. */
+const datetime = (iso: string | undefined) =>
+  iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toISOString() : undefined;
+
+/**
+ * The email's OSDI status from what we know: `unsubscribed` for a contact suppressed here (an opt-out of any kind
+ * means no email either); else the most restrictive thing a list said (`bouncing`, `spam complaints`,
+ * `unsubscribed` for an unsubscribe, do-not-contact or deceased); else `subscribed` only if a list said so; else
+ * nothing. Action Network subscribes a new person who arrives without a status, so a missing status is a choice
+ * the write-back makes (cli/export), never a default here.
+ */
+export function osdiEmailStatus(record: { status: string }, context: OsdiContext = {}): OsdiEmailStatus | undefined {
+  const statuses = context.listStatuses ?? [];
+  const optOut = optOutsOf(statuses)[0];
+  if (optOut?.status === 'bouncing') return 'bouncing';
+  if (optOut?.status === 'spam_complaint') return 'spam complaints';
+  if (optOut || record.status === 'suppressed') return 'unsubscribed';
+  return statuses.some((s) => s.status === 'subscribed') ? 'subscribed' : undefined;
+}
+
+/**
+ * The voter file's identifier, namespaced by where the file is from (`voterfile-us-nc:AA123456`), since voter ids
+ * are unique only within one state's (or country's) file. The record's region and country are where the match
+ * placed the supporter.
+ */
+function voterIdentifier(record: ContactRecord): string | undefined {
+  if (!record.voter) return undefined;
+  const place = [record.location.country ?? 'us', record.location.region]
+    .filter((p): p is string => typeof p === 'string' && p !== '')
+    .map((p) => p.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+  const id = record.voter.voterId.replace(/[^\x21-\x7e]/g, '');
+  return id ? `voterfile-${place.join('-')}:${id}` : undefined;
+}
 
 /** The most recent time one of `providers` reported any of `fields`. */
 function latestFrom(record: ContactRecord, fields: string[], providers: Set<string>): string | undefined {
@@ -85,8 +129,8 @@ function postalAddress(record: ContactRecord): OsdiPostalAddress | undefined {
   const verifiedAt = latestFrom(record, [...locationFields, 'voter'], LOCATING_PROVIDERS);
   if (verifiedAt) {
     address.status = 'Verified';
-    const verifiedDay = day(verifiedAt);
-    if (verifiedDay) address.last_verified_date = verifiedDay;
+    const verified = datetime(verifiedAt);
+    if (verified) address.last_verified_date = verified;
   }
   return Object.keys(address).length > 3 ? address : undefined;
 }
@@ -136,13 +180,16 @@ function customFields(record: ContactRecord): Record<string, string> {
  * the voter id) under `identifiers`, and the rest under `enrich:`-prefixed `custom_fields`. Give it the record as
  * the export's purpose may see it: restricted FEC data is mapped only when it is still there.
  */
-export function toOsdiPerson(record: ContactRecord): OsdiPerson {
+export function toOsdiPerson(record: ContactRecord, context: OsdiContext = {}): OsdiPerson {
+  const voterId = voterIdentifier(record);
+  const emailStatus = osdiEmailStatus(record, context);
   const person: OsdiPerson = {
-    identifiers: [`${OSDI_NAMESPACE}:${record.id}`, ...(record.voter ? [`voterfile:${record.voter.voterId}`] : [])],
-    email_addresses: [{ address: record.email, primary: true }],
+    identifiers: [`${OSDI_NAMESPACE}:${record.id}`, ...(voterId ? [voterId] : [])],
+    email_addresses: [{ address: record.email, primary: true, ...(emailStatus ? { status: emailStatus } : {}) }],
     custom_fields: {},
-    modified_date: record.updatedAt,
   };
+  const modified = datetime(record.updatedAt);
+  if (modified) person.modified_date = modified;
   if (record.name.given) person.given_name = record.name.given;
   if (record.name.family) person.family_name = record.name.family;
   const address = postalAddress(record);
@@ -158,11 +205,11 @@ export function toOsdiPerson(record: ContactRecord): OsdiPerson {
     }));
   }
   if (record.voter?.party) {
-    const verified = day(latestFrom(record, ['voter'], new Set(['voterfile'])));
+    const verified = datetime(latestFrom(record, ['voter'], new Set(['voterfile'])));
     const status = record.voter.status?.toLowerCase();
     person.parties = [
       {
-        identification: record.voter.party,
+        identification: partyName(record.voter.party),
         ...(verified ? { last_verified_date: verified } : {}),
         ...(status ? { active: status === 'a' || status === 'active' } : {}),
       },
@@ -173,10 +220,15 @@ export function toOsdiPerson(record: ContactRecord): OsdiPerson {
 }
 
 /** A contact not merged yet: what is known is its id, email and status. */
-export function minimalOsdiPerson(view: { id: string; email?: unknown; status: string }): OsdiPerson {
+export function minimalOsdiPerson(
+  view: { id: string; email?: unknown; status: string },
+  context: OsdiContext = {},
+): OsdiPerson {
+  const status = osdiEmailStatus(view, context);
   return {
     identifiers: [`${OSDI_NAMESPACE}:${view.id}`],
-    email_addresses: typeof view.email === 'string' ? [{ address: view.email, primary: true }] : [],
+    email_addresses:
+      typeof view.email === 'string' ? [{ address: view.email, primary: true, ...(status ? { status } : {}) }] : [],
     custom_fields: { [`${OSDI_NAMESPACE}:status`]: view.status },
   };
 }
@@ -186,7 +238,12 @@ export function minimalOsdiPerson(view: { id: string; email?: unknown; status: s
  * OSDI person, restricted FEC data left out (OSDI output goes to other systems, where it could reach fundraising);
  * before the first merge, just the id, email and status.
  */
-export function contactViewAsOsdi(view: { id: string; status: string; email?: unknown }): OsdiPerson {
+export function contactViewAsOsdi(
+  view: { id: string; status: string; email?: unknown },
+  context: OsdiContext = {},
+): OsdiPerson {
   const record = ContactRecordSchema.safeParse(view);
-  return record.success ? toOsdiPerson(recordForPurpose(record.data, 'outreach')) : minimalOsdiPerson(view);
+  return record.success
+    ? toOsdiPerson(recordForPurpose(record.data, 'outreach'), context)
+    : minimalOsdiPerson(view, context);
 }

@@ -35,6 +35,7 @@ export const NationBuilderPersonSchema = z.object({
   last_name: nullableString,
   mobile: nullableString,
   phone: nullableString,
+  work_phone_number: nullableString,
   /** `YYYY-MM-DD`. */
   birthdate: nullableString,
   primary_address: NationBuilderAddressSchema.nullish(),
@@ -42,10 +43,44 @@ export const NationBuilderPersonSchema = z.object({
   submitted_address: nullableString,
   /** Consent to email correspondence: deliberately NOT read as consent to social matching. */
   email_opt_in: nullableBoolean,
+  /** The list's own opt-outs: honoured (the person is not enriched), see schemas/list-status.ts. */
+  do_not_contact: nullableBoolean,
+  is_deceased: nullableBoolean,
+  /** When the person unsubscribed from the nation's email, or null. */
+  unsubscribed_at: nullableString,
   tags: z.array(z.string()).nullish(),
   created_at: nullableString,
 });
 export type NationBuilderPerson = z.infer<typeof NationBuilderPersonSchema>;
+
+/**
+ * The person of payload versions 3 and below (`payload.signup`, NationBuilder's older webhook documentation): the
+ * same fields spelled as the people export spells them: `email1`…`email4`, `phone_number`, `mobile_number`,
+ * `work_phone_number`, `tag_list` (one comma-separated string), `born_at`, and the address under `address` (or
+ * `primary_address`).
+ */
+export const NationBuilderLegacySignupSchema = z.object({
+  nationbuilder_id: z.number().int().nullish(),
+  email: nullableString,
+  email1: nullableString,
+  email2: nullableString,
+  email3: nullableString,
+  email4: nullableString,
+  first_name: nullableString,
+  last_name: nullableString,
+  phone_number: nullableString,
+  mobile_number: nullableString,
+  work_phone_number: nullableString,
+  born_at: nullableString,
+  address: NationBuilderAddressSchema.nullish(),
+  primary_address: NationBuilderAddressSchema.nullish(),
+  email_opt_in: nullableBoolean,
+  do_not_contact: nullableBoolean,
+  is_deceased: nullableBoolean,
+  unsubscribed_at: nullableString,
+  tag_list: nullableString,
+});
+export type NationBuilderLegacySignup = z.infer<typeof NationBuilderLegacySignupSchema>;
 
 /**
  * Just enough of any NationBuilder webhook to authenticate it: the shared secret travels in the body as `token`
@@ -65,6 +100,15 @@ export const NationBuilderEnvelopeSchema = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 export type NationBuilderEnvelope = z.infer<typeof NationBuilderEnvelopeSchema>;
+
+/** A person event of payload version ≤ 3: `payload.signup`, and the nation's slug may be missing. */
+export const NationBuilderLegacyWebhookSchema = z.object({
+  nation_slug: z.string().trim().min(1).max(80).nullish(),
+  token: z.string(),
+  version: z.union([z.number(), z.string()]).optional(),
+  payload: z.object({ signup: NationBuilderLegacySignupSchema }),
+});
+export type NationBuilderLegacyWebhook = z.infer<typeof NationBuilderLegacyWebhookSchema>;
 
 /** A person event (`person_creation`, `person_update`): the envelope with `payload.person`. */
 export const NationBuilderPersonWebhookSchema = NationBuilderEnvelopeSchema.extend({

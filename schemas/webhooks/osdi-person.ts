@@ -26,6 +26,8 @@ export const OsdiPhoneNumberSchema = z.object({
   primary: nullableBoolean,
   /** Digits including the country code. */
   number: nullableString,
+  /** OSDI's flexenum: `Home`, `Work`, `Mobile`, `Other`, `Daytime`, `Evening`, `Fax`, or another value. */
+  number_type: nullableString,
 });
 
 /**

@@ -112,20 +112,27 @@ describe('email validation at the API', () => {
       });
     });
 
-    it('Action Network: answers 400 naming the element and the reason for a bad email', async () => {
+    it('Action Network: answers the element rejected, naming it and the reason for a bad email', async () => {
       const res = await post(
         `/v1/webhooks/action-network/${AN_SECRET}`,
         JSON.stringify([actionNetworkElement('osdi:submission', { email: 'mailto:an@example.org' })]),
       );
 
-      expect(res.statusCode).toBe(400);
+      // Accepted as a delivery (a bad element never heals, so a redelivery would not help), the element rejected.
+      expect(res.statusCode).toBe(202);
       expect(res.json()).toEqual({
-        error: 'invalid Action Network event at index 0',
-        index: 0,
-        issues: [
+        results: [
           {
-            path: '0.osdi:submission.person.email_addresses.0.address',
-            message: 'starts with a URL scheme (mailto:); give the bare address',
+            index: 0,
+            type: 'osdi:submission',
+            status: 'rejected',
+            reason: 'invalid event',
+            issues: [
+              {
+                path: '0.osdi:submission.person.email_addresses.0.address',
+                message: 'starts with a URL scheme (mailto:); give the bare address',
+              },
+            ],
           },
         ],
       });

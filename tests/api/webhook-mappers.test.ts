@@ -36,7 +36,7 @@ describe('nationBuilderSignup', () => {
         email: 'ada.moreau@example.org',
         givenName: 'Ada',
         familyName: 'Moreau',
-        phone: '9195550100',
+        mobilePhone: '9195550100',
         birthYear: 1988,
         postalAddress: {
           lines: ['12 Elm St', 'Apt 3'],

@@ -112,13 +112,23 @@ interface AnPerson {
   postalCode?: string;
   country?: string;
   customFields?: Record<string, string>;
+  /** The email's list status; `subscribed` unless said. */
+  status?: string;
 }
 
-function osdiPerson({ given, family, email, postalCode = '27601', country = 'US', customFields = {} }: AnPerson) {
+function osdiPerson({
+  given,
+  family,
+  email,
+  postalCode = '27601',
+  country = 'US',
+  customFields = {},
+  status = 'subscribed',
+}: AnPerson) {
   return {
     ...(given ? { given_name: given } : {}),
     ...(family ? { family_name: family } : {}),
-    email_addresses: email ? [{ address: email, primary: true, status: 'subscribed' }] : [],
+    email_addresses: email ? [{ address: email, primary: true, status }] : [],
     postal_addresses: [{ primary: true, postal_code: postalCode, country }],
     phone_numbers: [{ number: '19195550100', number_type: 'Mobile', primary: true }],
     custom_fields: customFields,

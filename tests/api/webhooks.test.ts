@@ -69,7 +69,7 @@ describe('webhooks', () => {
         email: 'ada.moreau@example.org',
         givenName: 'Ada',
         familyName: 'Moreau',
-        phone: '9195550100',
+        mobilePhone: '9195550100',
         birthYear: 1988,
         postalAddress: {
           lines: ['12 Elm St', 'Apt 3'],
@@ -256,7 +256,7 @@ describe('webhooks', () => {
       expect(input.signup).toEqual({
         email: 'an.ben@example.org',
         givenName: 'Ben',
-        phone: '19195550100',
+        mobilePhone: '19195550100',
         postalAddress: { postalCode: '75011', country: 'FR' },
         source: 'action_network:signature',
       });
@@ -327,25 +327,23 @@ describe('webhooks', () => {
       });
     });
 
-    it('answers 400 naming the index of a bad element, and starts nothing of that delivery', async () => {
+    it('handles each element on its own: a bad one is answered rejected with its issues, the good ones start', async () => {
       const good = actionNetworkElement('osdi:submission', { email: 'an.first@example.org' });
       const bad = actionNetworkElement('osdi:signature', { email: 'an.second@example.org', country: 'USA' });
-      const res = await postJson(url, [good, bad]);
-      expect(res.statusCode).toBe(400);
-      expect(res.json()).toEqual({
-        error: 'invalid Action Network event at index 1',
-        index: 1,
-        issues: [
-          { path: '1.osdi:signature.person.postal_addresses.0.country', message: 'must be an ISO 3166-1 alpha-2 code' },
-        ],
-      });
+      const res = await postJson(url, [good, bad, 'just a string']);
+      expect(res.statusCode).toBe(202);
+      const results = res.json<{ results: Array<{ status: string; issues?: Issue[] }> }>().results;
+      expect(results.map((r) => r.status)).toEqual(['started', 'rejected', 'rejected']);
+      expect(results[1]?.issues).toEqual([
+        { path: '1.osdi:signature.person.postal_addresses.0.country', message: 'must be an ISO 3166-1 alpha-2 code' },
+      ]);
+      expect(results[2]?.issues).toMatchObject([{ path: '2' }]);
       const badEmail = await postJson(url, [actionNetworkElement('osdi:submission', { email: 'nope' })]);
-      expect(badEmail.json<{ issues: Issue[] }>().issues).toEqual([
+      expect(badEmail.json<{ results: Array<{ issues: Issue[] }> }>().results[0]?.issues).toEqual([
         { path: '0.osdi:submission.person.email_addresses.0.address', message: 'must be an email address' },
       ]);
-      const notObject = await postJson(url, [good, 'just a string']);
-      expect(notObject.json()).toMatchObject({ index: 1, issues: [{ path: '1' }] });
-      expect(await workflowExists(env.client, workflowIdOf('an.first@example.org'))).toBe(false);
+      expect(await workflowExists(env.client, workflowIdOf('an.first@example.org'))).toBe(true);
+      expect(await workflowExists(env.client, workflowIdOf('an.second@example.org'))).toBe(false);
     });
 
     it('refuses a wrong path secret, and answers 400 for a body that is no array or no JSON, 415 and 413', async () => {

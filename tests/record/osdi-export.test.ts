@@ -5,6 +5,7 @@ import { recordForPurpose, restrictedFields } from '../../domain/merge/restricte
 import { contactViewAsOsdi, toOsdiPerson } from '../../domain/osdi/osdi-person.js';
 import { csvHeader, encodeSegment, type SegmentFormat } from '../../domain/osdi/segment-export.js';
 import type { ContactRecord } from '../../schemas/contact-record.js';
+import { validOsdiPerson } from '../support/osdi-schema.js';
 
 const AT = '2026-05-01T10:00:00.000Z';
 const obs = (
@@ -97,7 +98,7 @@ describe('toOsdiPerson', () => {
     const person = toOsdiPerson(recordForPurpose(priya(), 'outreach'));
 
     expect(person).toEqual({
-      identifiers: [`enrich:${'p'.repeat(64)}`, 'voterfile:BN12345'],
+      identifiers: [`enrich:${'p'.repeat(64)}`, 'voterfile-us-nc:BN12345'],
       given_name: 'Priya',
       family_name: 'Raman',
       email_addresses: [{ address: 'priya.primary@example.com', primary: true }],
@@ -111,7 +112,7 @@ describe('toOsdiPerson', () => {
           country: 'US',
           location: { latitude: 36.0, longitude: -78.92, accuracy: 'Approximate' },
           status: 'Verified',
-          last_verified_date: '2026-05-01',
+          last_verified_date: AT,
         },
       ],
       work_title: 'Pediatrician',
@@ -119,7 +120,7 @@ describe('toOsdiPerson', () => {
         { provider: 'GitHub', handle: 'praman', url: 'https://github.com/praman' },
         { provider: 'Mastodon', handle: 'priya@med.example', url: 'https://med.example/@priya' },
       ],
-      parties: [{ identification: 'DEM', last_verified_date: '2026-05-01', active: true }],
+      parties: [{ identification: 'Democratic', last_verified_date: AT, active: true }],
       custom_fields: {
         'enrich:status': 'enriched',
         'enrich:display_name': 'Priya Raman',
@@ -138,6 +139,44 @@ describe('toOsdiPerson', () => {
       modified_date: AT,
     });
     expect(Object.values(person.custom_fields).every((v) => typeof v === 'string')).toBe(true);
+    expect(validOsdiPerson(person), JSON.stringify(validOsdiPerson.errors)).toBe(true);
+  });
+
+  it('says the email status only from what the lists said, never subscribed by default', () => {
+    const record = recordForPurpose(priya(), 'outreach');
+    const statusOf = (person: ReturnType<typeof toOsdiPerson>) => person.email_addresses[0]?.status;
+    expect(statusOf(toOsdiPerson(record))).toBeUndefined();
+    const subscribed = toOsdiPerson(record, {
+      listStatuses: [{ status: 'subscribed', source: 'action_network:email_addresses.status' }],
+    });
+    expect(statusOf(subscribed)).toBe('subscribed');
+    const bouncing = toOsdiPerson(record, {
+      listStatuses: [
+        { status: 'subscribed', source: 'nationbuilder:email_opt_in' },
+        { status: 'bouncing', source: 'action_network:email_addresses.status' },
+      ],
+    });
+    expect(statusOf(bouncing)).toBe('bouncing');
+    expect(statusOf(toOsdiPerson({ ...record, status: 'suppressed' }))).toBe('unsubscribed');
+    for (const person of [subscribed, bouncing]) expect(validOsdiPerson(person)).toBe(true);
+  });
+
+  it('keeps a party code it does not know as written, and namespaces a voter id without a region by country', () => {
+    const record = recordForPurpose(priya(), 'outreach');
+    const person = toOsdiPerson({
+      ...record,
+      location: { ...record.location, region: null, country: 'FR' },
+      voter: { ...(record.voter as NonNullable<ContactRecord['voter']>), party: 'Parti Vert' },
+    });
+    expect(person.identifiers[1]).toBe('voterfile-fr:BN12345');
+    expect(person.parties?.[0]?.identification).toBe('Parti Vert');
+  });
+
+  it('is refused by the schema when it would carry a raw party code or a date without a time', () => {
+    const person = toOsdiPerson(recordForPurpose(priya(), 'outreach'));
+    expect(validOsdiPerson({ ...person, parties: [{ identification: 'DEM' }] })).toBe(false);
+    expect(validOsdiPerson({ ...person, modified_date: '2026-05-01' })).toBe(false);
+    expect(validOsdiPerson({ ...person, email_addresses: [{ address: 'x@example.org', status: 'yes' }] })).toBe(false);
   });
 
   it('maps FEC data only when the record still has it (a research export)', () => {
@@ -167,6 +206,7 @@ describe('toOsdiPerson', () => {
     expect(person).not.toHaveProperty('parties');
     expect(person).not.toHaveProperty('profiles');
     expect(person.identifiers).toEqual([`enrich:${'q'.repeat(64)}`]);
+    expect(validOsdiPerson(person)).toBe(true);
   });
 
   it('shows a contact as `enrich contact --format osdi` does: no FEC data; before the first merge, id, email and status', () => {

@@ -114,7 +114,7 @@ describe('enrich segment, remerge and contact --format osdi (the commands)', () 
     const { code, stdout } = await enrich(['contact', keyOf('ana@example.org'), '--format', 'osdi'], postgres);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({
-      identifiers: [`enrich:${keyOf('ana@example.org')}`, 'voterfile:NCDEM05-07'],
+      identifiers: [`enrich:${keyOf('ana@example.org')}`, 'voterfile-us-nc:NCDEM05-07'],
       given_name: 'Ana',
     });
     expect((await enrich(['contact', 'f'.repeat(64), '--format', 'osdi'], postgres)).code).toBe(2);

@@ -5,7 +5,8 @@ import { csvHeader } from '../../domain/osdi/segment-export.js';
 import type { ContactRecord } from '../../schemas/contact-record.js';
 import { testConfig } from '../support/test-config.js';
 import { startSeededApi, type SeededApi } from '../support/seeded-api.js';
-import { keyOf } from './segment-fixtures.js';
+import { AT, keyOf } from './segment-fixtures.js';
+import { validOsdiPerson } from '../support/osdi-schema.js';
 
 const API_TOKEN = 'api-token-for-tests';
 const config = testConfig({ API_TOKEN, SIGNUP_TOKEN: 'signup-token-for-tests' });
@@ -60,8 +61,9 @@ describe('GET /v1/segments and GET /v1/contacts/:ref?format=osdi', () => {
     const people = osdi.json<{ _embedded: { 'osdi:people': Array<{ identifiers: string[]; parties: unknown }> } }>()
       ._embedded['osdi:people'];
     expect(people).toHaveLength(1);
-    expect(people[0]!.identifiers).toEqual([`enrich:${keyOf('ana@example.org')}`, 'voterfile:NCDEM05-07']);
-    expect(people[0]!.parties).toEqual([{ identification: 'DEM', last_verified_date: '2026-05-01', active: true }]);
+    expect(people[0]!.identifiers).toEqual([`enrich:${keyOf('ana@example.org')}`, 'voterfile-us-nc:NCDEM05-07']);
+    expect(people[0]!.parties).toEqual([{ identification: 'Democratic', last_verified_date: AT, active: true }]);
+    for (const person of people) expect(validOsdiPerson(person), JSON.stringify(validOsdiPerson.errors)).toBe(true);
   });
 
   it('answers 400 naming each bad filter before streaming anything', async () => {
