@@ -10,6 +10,7 @@ import { contactKeyFor } from '../domain/contact-key.js';
 import { socialLookupBasisFor, withPresumedCountry } from './jurisdiction.js';
 import { retryPolicyBudgetMs } from '../domain/retry-budget.js';
 import type { PriorityClass } from '../schemas/priority.js';
+import type { BackfillRef } from '../schemas/backfill.js';
 import { lookupAttemptTimeoutMs } from '../schemas/ids.js';
 
 export interface StartEnrichmentResult {
@@ -87,6 +88,8 @@ export interface StartEnrichmentOptions {
   reenrich?: boolean;
   /** Whose work this is, for the task-queue priority of every activity it runs (schemas/priority.ts); default `live`. */
   priority?: PriorityClass;
+  /** Started by a backfill workflow, which the enrichment tells when its first pass has settled. */
+  backfill?: BackfillRef;
 }
 
 export async function startEnrichment(
@@ -106,7 +109,12 @@ export async function startEnrichment(
     await client.workflow.start(enrichContact, {
       workflowId,
       taskQueue: config.temporal.taskQueue,
-      args: [buildEnrichContactInput(config, contactKey, signup, receivedAt, options.priority)],
+      args: [
+        {
+          ...buildEnrichContactInput(config, contactKey, signup, receivedAt, options.priority),
+          ...(options.backfill ? { backfill: options.backfill } : {}),
+        },
+      ],
       // The workflow's own tasks too; its activities set their keys explicitly (workflows/enrich-contact.ts).
       priority: { priorityKey: config.priority[options.priority ?? 'live'] },
       workflowIdConflictPolicy: 'FAIL',

@@ -1,3 +1,4 @@
+import type { BackfillRef } from './backfill.js';
 import type { ProviderName } from './providers.js';
 import type { Signup } from './signup.js';
 import type { ContactStatus, Conflict } from './contact-record.js';
@@ -75,6 +76,8 @@ export interface EnrichContactInput {
   quotaWait?: QuotaWaitPlan;
   /** Set only by the workflow itself when it continues as new. */
   resume?: EnrichmentResume;
+  /** Started by a backfill: where to report once the first pass has settled (absent otherwise). */
+  backfill?: BackfillRef;
 }
 
 /** What the `status` query answers. */

@@ -89,6 +89,29 @@ export interface AuditLogTable {
   detail: Json;
 }
 
+/** One file given to `enrich backfill` (migration 0009). */
+export interface BackfillTable {
+  id: string;
+  workflow_id: string;
+  rows: Generated<number>;
+  valid: Generated<number>;
+  rejected: Generated<number>;
+  /** `loading` until every row is staged, then `loaded`; the workflow sets `running`, `paused`, `cancelled`, `completed`. */
+  state: Generated<string>;
+  created_at: Timestamp;
+  loaded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** A valid row of a backfill, in file order (`seq` from 1), with its line and the signup. */
+export interface BackfillRowTable {
+  backfill_id: string;
+  seq: number;
+  line: number;
+  signup: Json;
+  /** How its admission ended (`started`, `existing`, `suppressed`); null until admitted. */
+  admitted: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 /**
  * Migration 0011: what a supporter list said about a person (`subscribed`, or an opt-out such as `unsubscribed`,
  * `do_not_contact`, `deceased`), keyed by the contact's keyed hash (never an email), with the field that said it.
@@ -104,6 +127,8 @@ export interface ListStatusTable {
 }
 
 export interface Database {
+  backfills: BackfillTable;
+  backfill_rows: BackfillRowTable;
   contacts: ContactTable;
   list_statuses: ListStatusTable;
   observations: ObservationTable;

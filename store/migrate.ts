@@ -7,6 +7,7 @@ import * as privacyAudit from './migrations/0005-privacy-audit.js';
 import * as voterSimilarNames from './migrations/0006-voter-similar-names.js';
 import * as voterMatch from './migrations/0007-voter-match.js';
 import * as voterFileCountry from './migrations/0008-voter-file-country.js';
+import * as backfills from './migrations/0009-backfills.js';
 import * as listStatuses from './migrations/0011-list-statuses.js';
 
 /** Every migration, in order. Listed in code (not read from a folder) so bundlers and tsx see the same set. */
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-voter-similar-names': voterSimilarNames,
   '0007-voter-match': voterMatch,
   '0008-voter-file-country': voterFileCountry,
+  '0009-backfills': backfills,
   '0011-list-statuses': listStatuses,
 };
 

@@ -13,6 +13,7 @@ import type { Database } from '../store/database.js';
 import { providerTaskQueue } from '../schemas/ids.js';
 import { dataConverterFor } from '../client/codec/data-converter.js';
 import { failingActivities } from './failing-activities.js';
+import { createBackfillActivities } from './backfill-activities.js';
 import { prebuiltWorkflowBundle } from './prebuilt-workflow-bundle.js';
 
 /** The workflows' entry module: what `npm run build` bundles, and what tests bundle from source. */
@@ -63,7 +64,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         taskQueue: config.temporal.taskQueue,
         maxCachedWorkflows: config.worker.maxCachedWorkflows,
         workflowBundle: options.workflowBundle ?? prebuiltWorkflowBundle(config.payloads.encryption),
-        activities: { ...createStoreActivities(db), ...createPrivacyActivities(db), ...createRetentionActivities(db) },
+        activities: {
+          ...createStoreActivities(db),
+          ...createPrivacyActivities(db),
+          ...createRetentionActivities(db),
+          ...createBackfillActivities(db, config),
+        },
       }),
     );
   }

@@ -7,7 +7,9 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -28,6 +30,10 @@ import { SOCIAL_PROVIDERS, type ProviderName } from '../schemas/providers.js';
 import { attemptLookup, type LookupAttempt } from './lookup-attempt.js';
 import { STAGE_ONE, STAGE_TWO, stageOneInput, stageTwoInputs } from './lookup-plan.js';
 import { EnrichmentStatusKey, FlaggedProvidersKey } from './search-attributes.js';
+import { BACKFILL_SIGNALS, type BackfillSettled } from '../schemas/backfill.js';
+
+/** What an enrichment started by a backfill sends it when its first pass has settled. */
+export const backfillSettledSignal = defineSignal<[BackfillSettled]>(BACKFILL_SIGNALS.settled);
 
 /** The `status` query: the contact's status, each lookup's state and the record's conflicts. */
 export const statusQuery = defineQuery<EnrichmentStatusView>('status');
@@ -90,7 +96,9 @@ export async function enrichContact(input: EnrichContactInput): Promise<Enrichme
   const run = new EnrichmentRun(input);
   run.installHandlers();
   if (!input.resume) {
-    if ((await run.firstPass()) === 'suppressed') return run.view;
+    const first = await run.firstPass();
+    await run.reportToBackfill();
+    if (first === 'suppressed') return run.view;
   } else {
     run.view.status = run.failedProviders().length ? 'flagged' : 'enriched';
   }
@@ -204,6 +212,27 @@ class EnrichmentRun {
         message: `the signup cannot be stored: ${refused}`,
         nonRetryable: true,
       });
+    }
+  }
+
+  /**
+   * Started by a backfill: tells it this contact has settled (its status and the providers that ran, no personal
+   * data), so its window admits the next row. A backfill that has ended is not there to hear it: nothing to do.
+   */
+  async reportToBackfill(): Promise<void> {
+    const ref = this.input.backfill;
+    if (!ref || !patched('backfill-settled')) return;
+    const settled: BackfillSettled = {
+      seq: ref.seq,
+      status: this.view.status,
+      providers: (Object.keys(this.view.lookups) as ProviderName[]).filter(
+        (name) => this.view.lookups[name]?.outcome !== 'skipped',
+      ),
+    };
+    try {
+      await getExternalWorkflowHandle(ref.workflowId).signal(backfillSettledSignal, settled);
+    } catch (err) {
+      log.info('the backfill is not there to be told', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 

@@ -1,4 +1,11 @@
 // The worker's workflowsPath: every workflow type this project registers.
-export { enrichContact, retryLookupsSignal, retryLookupsUpdate, statusQuery } from './enrich-contact.js';
+export {
+  backfillSettledSignal,
+  enrichContact,
+  retryLookupsSignal,
+  retryLookupsUpdate,
+  statusQuery,
+} from './enrich-contact.js';
+export { backfill, cancelSignal, pauseSignal, progressQuery, resumeSignal } from './backfill.js';
 export { eraseContact, suppressContact } from './privacy.js';
 export { purgeExpired } from './retention.js';
