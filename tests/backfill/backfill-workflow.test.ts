@@ -63,14 +63,18 @@ describe('the backfill workflow', () => {
     expect(again).toMatchObject({ state: 'completed', admitted: 12, started: 0, existing: 12, terminal: 12 });
   }, 120_000);
 
-  it('admits nothing while paused, and finishes once resumed', async () => {
+  /** Stages `rows` supporters as backfill `name` and starts its workflow. */
+  async function startStaged(name: string, rows: number) {
     const { env, config } = pipeline;
-    const workflowId = await stage('bfpause', 15);
-    const handle = await env.client.workflow.start(backfill, {
-      workflowId,
+    return env.client.workflow.start(backfill, {
+      workflowId: await stage(name, rows),
       taskQueue: config.temporal.taskQueue,
-      args: [input('bfpause', 15)],
+      args: [input(name, rows)],
     });
+  }
+
+  it('admits nothing while paused, and finishes once resumed', async () => {
+    const handle = await startStaged('bfpause', 15);
     await handle.signal(pauseSignal);
     // Paused: the open enrichments settle, and none is admitted after them.
     let paused: BackfillProgress;
@@ -86,13 +90,7 @@ describe('the backfill workflow', () => {
   }, 120_000);
 
   it('stops admitting when cancelled, and says so', async () => {
-    const { env, config } = pipeline;
-    const workflowId = await stage('bfcancel', 40);
-    const handle = await env.client.workflow.start(backfill, {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [input('bfcancel', 40)],
-    });
+    const handle = await startStaged('bfcancel', 40);
     await handle.signal(cancelSignal);
     const result = await handle.result();
     expect(result.state).toBe('cancelled');
