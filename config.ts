@@ -385,6 +385,7 @@ function buildConfig(env: z.output<typeof BaseEnvSchema>, providers: ProvidersCo
     api: {
       host: env.API_HOST,
       port: env.API_PORT,
+      url: env.API_URL,
       apiToken: env.API_TOKEN,
       signupToken: env.SIGNUP_TOKEN,
       webhookSecret: env.WEBHOOK_SECRET,

@@ -2,8 +2,10 @@
  * How fast commands answer: the wall time of `enrich contact`, `enrich signup` and `enrich flagged` run as a user
  * runs them (a fresh `node bin/enrich.js` process each time) against a running stack (the dev stack in this
  * process, its Postgres and Temporal server), median of `--runs`; and how long `enrich worker` takes from its
- * start to polling every queue ("workers running"). Beside them, `enrich contact` through tsx from the sources, as
- * every command ran before the build, for reference. Writes bench/results/cli.json.
+ * start to polling every queue ("workers running"). `enrich signup` is timed as it runs beside a stack's API (the
+ * dev stack's, found in dev-stack.json, or `API_URL`), which is how a newcomer beside `enrich dev` runs it, and,
+ * for reference, straight to Temporal (no API known). Beside them, `enrich contact` through tsx from the
+ * sources, as every command ran before the build. Writes bench/results/cli.json.
  *
  *   npm run bench:cli [-- --runs 10]
  */
@@ -77,7 +79,7 @@ async function workerReadySeconds(env: NodeJS.ProcessEnv, runs: number): Promise
   return round(percentile(seconds, 50));
 }
 
-const signups = benchSignups(RUNS + 2);
+const signups = benchSignups(2 * RUNS + 4);
 const host = await startProviderHost({ contacts: signups.length, latencyMs: 0 });
 let bench: BenchStack | undefined;
 try {
@@ -88,7 +90,17 @@ try {
   const figures = {
     runs: RUNS,
     contact_seconds: await medianSeconds(() => [ENRICH, 'contact', known], env),
-    signup_seconds: await medianSeconds((i) => [ENRICH, 'signup', signups[i + 2]!.email, '--given-name', 'Bench'], env),
+    // As from a shell beside `enrich dev` (dev-stack.json) or with API_URL set: through the stack's API.
+    signup_seconds: await medianSeconds((i) => [ENRICH, 'signup', signups[i + 2]!.email, '--given-name', 'Bench'], {
+      ...env,
+      API_URL: bench.stack.apiUrl,
+      SIGNUP_TOKEN: bench.stack.signupToken,
+    }),
+    // With no API known, straight to Temporal: loading the Temporal client is most of this.
+    signup_direct_seconds: await medianSeconds(
+      (i) => [ENRICH, 'signup', signups[i + RUNS + 3]!.email, '--given-name', 'Bench'],
+      env,
+    ),
     flagged_seconds: await medianSeconds(() => [ENRICH, 'flagged'], env),
     worker_ready_seconds: await workerReadySeconds(env, Math.min(RUNS, 5)),
     contact_from_source_seconds: await medianSeconds(

@@ -83,6 +83,15 @@ export const TemporalEnv = z.object({
 
 export const ApiEnv = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1').describe('the address the HTTP API listens on'),
+  API_URL: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional()
+    .describe(
+      "a running API for commands to go through: `enrich signup` posts to it with `SIGNUP_TOKEN`, read commands (`contact`, `flagged`…) ask it with `API_TOKEN`; unset: the dev stack's API while `enrich dev` holds the embedded database, else Temporal and the database directly",
+    ),
   API_PORT: port.default(3000).describe('the port the HTTP API listens on'),
   API_TOKEN: optionalSecret.describe(
     'bearer token for reads; `enrich api` requires it, `enrich dev` makes one up per run',

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { readDevStackInfo } from '../../dev/dev-stack-file.js';
+import { runningApi } from './running-api.js';
 import { openStore } from '../../store/open-store.js';
 import { CommandError } from './command-error.js';
 
@@ -20,22 +20,25 @@ export interface StoreReader<T> {
 }
 
 /**
- * Reads from the store wherever it is: Postgres when DATABASE_URL is set; through the running `enrich dev` API when
- * that process holds the embedded database (only one process may open it); else the embedded database directly.
+ * Reads from the store wherever it is: through the API at `API_URL` when one is configured with `API_TOKEN`; else
+ * Postgres when DATABASE_URL is set; through the running `enrich dev` API when that process holds the embedded
+ * database (only one process may open it); else the embedded database directly.
  */
 export async function readStore<T>(config: Config, reader: StoreReader<T>): Promise<T> {
-  if (!config.database.url) {
-    const dev = await readDevStackInfo(config.database.pgliteDir);
-    if (dev) {
-      const response = await fetch(`${dev.apiUrl}${reader.apiPath}`, {
-        headers: { ...reader.apiHeaders, authorization: `Bearer ${dev.apiToken}` },
-      });
-      if (response.status >= 500 || response.status === 401)
-        throw new CommandError(`the dev stack's API answered HTTP ${response.status}`);
-      return reader.fromApi(response.status, await response.json());
-    }
-    if (!existsSync(config.database.pgliteDir)) return reader.empty;
+  const api = await runningApi(config);
+  if (api?.apiToken) {
+    const response = await fetch(`${api.url}${reader.apiPath}`, {
+      headers: { ...reader.apiHeaders, authorization: `Bearer ${api.apiToken}` },
+    }).catch((err: unknown) => {
+      throw new CommandError(
+        `cannot reach the API at ${api.url} (${err instanceof Error ? err.message : String(err)})`,
+      );
+    });
+    if (response.status >= 500 || response.status === 401)
+      throw new CommandError(`the API at ${api.url} answered HTTP ${response.status}`);
+    return reader.fromApi(response.status, await response.json());
   }
+  if (!config.database.url && !existsSync(config.database.pgliteDir)) return reader.empty;
   const database = await openStore(config, undefined, 1);
   try {
     if (database.embedded) await migrateToLatest(database.db);

@@ -1,8 +1,8 @@
 import type { Config } from '../../config.js';
 import { SignupSchema, type Signup } from '../../schemas/signup.js';
-import { createTemporalClient } from '../../client/temporal-client.js';
-import { startEnrichment, type StartEnrichmentResult } from '../../client/start-enrichment.js';
-import { waitForSettled } from '../../client/wait-for-settled.js';
+import type { StartEnrichmentResult } from '../../client/start-enrichment.js';
+import { contactKeyFromWorkflowId } from '../../schemas/ids.js';
+import { runningApi, type RunningApi } from './running-api.js';
 import { CommandError } from './command-error.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -47,12 +47,45 @@ export function signupFromOptions(email: string, options: SignupOptions, now = n
   return parsed.data;
 }
 
+/**
+ * Posts the signup to a running API, as a webhook would (the API answers once Temporal acknowledged the start, and
+ * `suppressed` for a person who opted out). A refusal is the command's error; an API that cannot be reached is too,
+ * rather than a silent fall-back that would bypass the suppression list the API checks.
+ */
+async function signupThroughApi(
+  api: RunningApi & { signupToken: string },
+  body: Signup,
+): Promise<StartEnrichmentResult> {
+  const response = await fetch(`${api.url}/v1/signups`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${api.signupToken}` },
+    body: JSON.stringify(body),
+  }).catch((err: unknown) => {
+    throw new CommandError(
+      `signup: cannot reach the API at ${api.url} (${err instanceof Error ? err.message : String(err)})`,
+    );
+  });
+  const answer = (await response.json().catch(() => ({}))) as { workflowId?: string; status?: string; error?: string };
+  if (response.status !== 202 || !answer.workflowId)
+    throw new CommandError(
+      `signup: the API answered HTTP ${response.status}${answer.error ? `: ${answer.error}` : ''}`,
+    );
+  const contactKey = contactKeyFromWorkflowId(answer.workflowId) ?? '';
+  return { workflowId: answer.workflowId, contactKey, status: answer.status as StartEnrichmentResult['status'] };
+}
+
 export async function signup(
   config: Config,
   email: string,
   options: SignupOptions,
 ): Promise<StartEnrichmentResult & { result?: unknown }> {
   const body = signupFromOptions(email, options);
+  // `--wait` follows the run through Temporal, so it needs the client anyway.
+  const api = options.wait ? undefined : await runningApi(config);
+  if (api?.signupToken) return signupThroughApi({ ...api, signupToken: api.signupToken }, body);
+  const { createTemporalClient } = await import('../../client/temporal-client.js');
+  const { startEnrichment } = await import('../../client/start-enrichment.js');
+  const { waitForSettled } = await import('../../client/wait-for-settled.js');
   const client = await createTemporalClient(config).catch((err: unknown) => {
     throw new CommandError(
       `signup: cannot reach Temporal (${err instanceof Error ? err.message : String(err)}); is \`enrich dev\` or a worker stack running?`,

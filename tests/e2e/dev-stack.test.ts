@@ -117,6 +117,40 @@ describe('enrich dev --demo', () => {
     expect(stack.demo!.gravatar.requests() - before).toBe(3);
   });
 
+  it('sends `enrich signup` through the dev stack API, which answers `suppressed` for an erased person', async () => {
+    const first = JSON.parse((await enrich('signup', 'erin.erased@example.org')).stdout) as Record<string, string>;
+    expect(first).toMatchObject({ status: 'started', workflowId: `enrich-contact:${first.contactKey}` });
+    let contact = await contactThroughApi('erin.erased@example.org');
+    for (let i = 0; i < 100 && (contact.status === 404 || contact.body.status === 'running'); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      contact = await contactThroughApi('erin.erased@example.org');
+    }
+    const erase = await fetch(`${stack.apiUrl}/v1/contacts/erin.erased%40example.org`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${stack.apiToken}` },
+    });
+    expect(erase.status).toBe(202);
+    for (let i = 0; i < 100 && contact.status !== 404; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      contact = await contactThroughApi('erin.erased@example.org');
+    }
+    expect(contact.status).toBe(404);
+    // Only the API sees the suppression list: straight to Temporal, this start would have been `existing`.
+    const again = JSON.parse((await enrich('signup', 'erin.erased@example.org')).stdout) as Record<string, string>;
+    expect(again).toEqual({ workflowId: first.workflowId, contactKey: first.contactKey, status: 'suppressed' });
+  });
+
+  it('names the API it could not reach when API_URL points nowhere', async () => {
+    const failure = await run(process.execPath, [ENRICH, 'signup', 'nobody@example.org'], {
+      env: { ...env, API_URL: `http://127.0.0.1:${await freePort()}`, SIGNUP_TOKEN: 'some-token-0123456789' },
+      timeout: 60_000,
+    }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failure?.stderr).toMatch(/^enrich: signup: cannot reach the API at http:\/\/127\.0\.0\.1:\d+ \(/);
+  });
+
   it('exits 2 with a one-line reason when the contact is unknown', async () => {
     const failure = await enrich('contact', 'nobody@example.org').then(
       () => undefined,
