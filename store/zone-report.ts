@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { chooseElections, electionBit, electionMask, type ZoneSupporterPoint } from '../domain/zones/zone-counts.js';
 import { buildZoneReport, MERGED_ZONE_ID, type ZoneRanking, type ZoneReport } from '../domain/zones/zone-report.js';
+import { addAuditSubjects, AUDIT_READ_ACTIONS, insertAudit, updateAuditDetail } from './audit.js';
+import { auditedFilters } from './audit-actors.js';
 import type { Database } from './database.js';
 import type { SegmentQuery } from './segments.js';
 import {
@@ -12,13 +14,16 @@ import {
   type ZoneCountsQuery,
 } from './zones.js';
 
+/** Elections averaged when the request does not say. */
+export const DEFAULT_ELECTIONS = 4;
+
 /** What `enrich zones` and `GET /v1/zones` ask for. */
 export interface ZoneReportRequest {
   level: string;
   /** A date (`YYYY-MM-DD`) or label; default the newest general election. */
   election?: string | undefined;
-  /** How many of the newest elections the average covers. */
-  elections: number;
+  /** How many of the newest elections the average covers; default DEFAULT_ELECTIONS, or all when fewer. */
+  elections?: number | undefined;
   minVoters: number;
   party?: string | undefined;
   rank: ZoneRanking;
@@ -39,7 +44,12 @@ export interface LoadedZoneReport {
  * Throws ZoneElectionError or ZoneLevelError naming a bad option.
  */
 export async function loadZoneReport(db: Kysely<Database>, request: ZoneReportRequest): Promise<LoadedZoneReport> {
-  const elections = chooseElections(await listZoneElections(db), request.election, request.elections);
+  const known = await listZoneElections(db);
+  const elections = chooseElections(
+    known,
+    request.election,
+    request.elections ?? Math.min(DEFAULT_ELECTIONS, known.length),
+  );
   const query: ZoneCountsQuery = {
     level: request.level,
     targetBit: electionBit(elections.target),
@@ -62,4 +72,41 @@ export async function loadZoneReport(db: Kysely<Database>, request: ZoneReportRe
   const shown = new Set(report.rows.filter((r) => r.zone !== MERGED_ZONE_ID).map((r) => r.zone));
   const points = (await listZoneSupporterPoints(db, query)).filter((p) => shown.has(p.zone));
   return { report, points };
+}
+
+/**
+ * The report, audited like a segment export: who asked, for what purpose, the zone level, filters and format before
+ * anything is read; then how many rows went out, and the contact key of every supporter whose point is on the map
+ * (a point is a person's neighbourhood). The rows themselves are counts of at least `minVoters` voters.
+ */
+export async function loadAuditedZoneReport(
+  db: Kysely<Database>,
+  request: ZoneReportRequest,
+  audit: { actor: string; format: string },
+): Promise<LoadedZoneReport> {
+  const auditId = await insertAudit(db, {
+    actor: audit.actor,
+    action: AUDIT_READ_ACTIONS.zoneReport,
+    purpose: request.segment.purpose,
+    detail: {
+      format: audit.format,
+      zone: request.level,
+      minVoters: request.minVoters,
+      filters: auditedFilters(request.segment.conditions),
+      rows: null,
+      complete: false,
+    },
+  });
+  const loaded = await loadZoneReport(db, request);
+  await addAuditSubjects(
+    db,
+    auditId,
+    loaded.points.map((p) => p.contactId),
+  );
+  await updateAuditDetail(db, auditId, {
+    rows: loaded.report.rows.length,
+    points: loaded.points.length,
+    complete: true,
+  });
+  return loaded;
 }
