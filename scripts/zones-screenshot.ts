@@ -34,19 +34,17 @@ try {
   });
   await page.setViewport({ width: 1150, height: 1100, deviceScaleFactor: 1 });
   await page.goto(pathToFileURL(resolve(input)).href, { waitUntil: 'load' });
-  const seen = await page.evaluate(() => {
-    // no named functions in here: tsx would wrap them in a helper the page does not have
-    return {
-      shapes: [...document.querySelectorAll('svg.zone-map path.zone, svg.zone-map circle.supporter')].filter(
-        (el) => el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().height > 0,
-      ).length,
-      zones: new Set([...document.querySelectorAll('svg.zone-map [data-zone]')].map((e) => e.getAttribute('data-zone')))
-        .size,
-      legend: document.querySelectorAll('svg.zone-map g.legend rect').length,
-      rows: document.querySelectorAll('table.zones tbody tr').length,
-      charts: document.querySelectorAll('svg.chart').length,
-    };
-  });
+  const count = async (selector: string) => (await page.$$(selector)).length;
+  // a shape counts when the browser laid it out with an area
+  const boxes = await Promise.all(
+    (await page.$$('svg.zone-map path.zone, svg.zone-map circle.supporter')).map((shape) => shape.boundingBox()),
+  );
+  const seen = {
+    shapes: boxes.filter((box) => box !== null && box.width > 0 && box.height > 0).length,
+    legend: await count('svg.zone-map g.legend rect'),
+    rows: await count('table.zones tbody tr'),
+    charts: await count('svg.chart'),
+  };
   const problems = [
     seen.shapes === 0 ? 'the map draws nothing' : '',
     seen.legend < 2 ? 'the map has no legend' : '',
@@ -59,9 +57,7 @@ try {
     process.exitCode = 1;
   } else {
     await page.screenshot({ path: output, clip: { x: 0, y: 0, width: 1150, height: 1100 } });
-    process.stdout.write(
-      `ok: ${seen.shapes} shapes for ${seen.zones} zones, a legend, ${seen.rows} rows, 2 charts; ${output}\n`,
-    );
+    process.stdout.write(`ok: ${seen.shapes} shapes drawn, a legend, ${seen.rows} rows, 2 charts; ${output}\n`);
   }
 } finally {
   await browser.close();
