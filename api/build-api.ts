@@ -3,6 +3,7 @@ import type { ApiDeps } from './api-deps.js';
 import { codecRoutes } from './routes/codec.js';
 import { contactsRoutes } from './routes/contacts.js';
 import { segmentsRoutes } from './routes/segments.js';
+import { zonesRoutes } from './routes/zones.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { signupsRoutes } from './routes/signups.js';
@@ -83,6 +84,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   actionNetworkWebhookRoutes(app, deps);
   contactsRoutes(app, deps);
   segmentsRoutes(app, deps);
+  zonesRoutes(app, deps);
   codecRoutes(app, deps);
   metricsRoutes(app, deps);
   return app;

@@ -93,6 +93,15 @@ const BENCHES: Bench[] = [
     size: (f) => `${n(f.rows)} voter rows, ${n(f.supporters)} supporters (1,000,000 alone)`,
     timeoutSeconds: 150,
   },
+  {
+    name: 'zones',
+    script: 'zones.ts',
+    args: ['--voters', '200000', '--supporters', '20000', '--precincts', '2700'],
+    size: (f) =>
+      `${n(f.voters)} voters, ${n(f.votes)} votes, ${n(f.supporters)} supporters, ${n(f.precincts)} precincts (1,000,000 voters, 100,000 supporters alone)`,
+    context: ['summary_build_seconds'],
+    timeoutSeconds: 90,
+  },
 ];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

@@ -21,6 +21,7 @@ export const COMMAND_TABLE: ReadonlyArray<{ names: readonly string[]; load: () =
   { names: ['backfill'], load: () => import('./commands/backfill.js') },
   { names: ['contact'], load: () => import('./commands/contact.js') },
   { names: ['segment'], load: () => import('./commands/segment.js') },
+  { names: ['zones'], load: () => import('./commands/zones.js') },
   { names: ['export'], load: () => import('./commands/export.js') },
   { names: ['remerge'], load: () => import('./commands/remerge.js') },
   { names: ['flagged'], load: () => import('./commands/flagged.js') },

@@ -13,7 +13,11 @@ type AuditLogRow = Selectable<AuditLogTable>;
 const withSubjects = (db: Db) => db.withTables<{ audit_subjects: AuditSubjectsTable }>();
 
 /** The audit actions of reads and exports (privacy actions write `suppress`, `erase` and `purge_expired`). */
-export const AUDIT_READ_ACTIONS = { readContact: 'read_contact', exportSegment: 'export_segment' } as const;
+export const AUDIT_READ_ACTIONS = {
+  readContact: 'read_contact',
+  exportSegment: 'export_segment',
+  zoneReport: 'zone_report',
+} as const;
 
 /** One entry of the audit log: who did what, about whom, for what purpose. */
 export interface AuditEntry {

@@ -9,6 +9,7 @@ import * as voterMatch from './migrations/0007-voter-match.js';
 import * as voterFileCountry from './migrations/0008-voter-file-country.js';
 import * as backfills from './migrations/0009-backfills.js';
 import * as listStatuses from './migrations/0011-list-statuses.js';
+import * as voterTurnout from './migrations/0012-voter-turnout.js';
 
 /** Every migration, in order. Listed in code (not read from a folder) so bundlers and tsx see the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-voter-file-country': voterFileCountry,
   '0009-backfills': backfills,
   '0011-list-statuses': listStatuses,
+  '0012-voter-turnout': voterTurnout,
 };
 
 /** Applies every pending migration; a no-op when the schema is current. Throws with the failing migration's name. */

@@ -244,7 +244,7 @@ export function conditionSql(condition: SegmentCondition, purpose: ExportPurpose
 }
 
 /** Contacts with a record, never the suppressed (an opt-out is out of every export), matching every condition. */
-function segmentWhere(query: SegmentQuery): Expression<SqlBool>[] {
+export function segmentWhere(query: SegmentQuery): Expression<SqlBool>[] {
   return [
     sql<SqlBool>`contacts.record is not null`,
     sql<SqlBool>`contacts.status <> 'suppressed'`,

@@ -51,7 +51,7 @@ export function segmentApiPath(options: Pick<SegmentCommandOptions, 'where' | 'f
  * Writes `chunks` to `--out` (through a `.partial` file renamed at the end, so a failed export leaves no
  * half-written file under the real name) or to stdout.
  */
-async function writeOut(chunks: AsyncIterable<string | Uint8Array>, out: string | undefined): Promise<void> {
+export async function writeOut(chunks: AsyncIterable<string | Uint8Array>, out: string | undefined): Promise<void> {
   if (!out) {
     await writeToStdout(chunks);
     return;

@@ -145,11 +145,11 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     const result = await importDemo(decodeText(createReadStream(DEMO_VOTERS), state), rejects);
     expect(state.encoding).toBe('latin-1');
     expect(result).toMatchObject({
-      rows: 57,
-      voters: 54,
+      rows: 2809,
+      voters: 2806,
       rejected: 3,
       duplicates: 1,
-      historyRows: 52,
+      historyRows: 5584,
       historyRejected: 0,
       missingColumns: [],
     });
@@ -407,7 +407,7 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
       ],
     );
     const imported = await importDemo(textOf(next), [], false);
-    expect(imported.voters).toBe(54);
+    expect(imported.voters).toBe(2806);
     const { rows: active } = await sql<{
       id: string;
       state: string;
@@ -415,7 +415,7 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
     expect(active.map((r) => r.state)).toEqual(['replaced', 'active']);
     // Without --history the votes already loaded stay.
     const { rows: votes } = await sql<{ n: number }>`select count(*)::int as n from voter_votes`.execute(handle.db);
-    expect(votes[0]!.n).toBe(52);
+    expect(votes[0]!.n).toBe(5584);
 
     const result = await rematchVoters(handle.db, {
       postgresUrl: url,
@@ -461,7 +461,7 @@ describe.each(STORE_BACKENDS)('voter file on $name', ({ open }) => {
       select (select state from voter_imports order by id desc limit 1) as state, (select count(*)::int from voters) as n`.execute(
       handle.db,
     );
-    expect(rows[0]).toEqual({ state: 'failed', n: 54 });
+    expect(rows[0]).toEqual({ state: 'failed', n: 2806 });
     const { rows: leftovers } = await sql<{
       n: number;
     }>`select count(*)::int as n from pg_tables where tablename like '%\_load\_%'`.execute(handle.db);

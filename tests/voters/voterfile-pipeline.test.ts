@@ -68,7 +68,7 @@ describe('the voterfile provider in the enrichment pipeline', () => {
     pipeline = await startVoterfilePipeline({}, async (db, url) => {
       // As `enrich dev --demo` does when no voter file is loaded; a second call finds it loaded and does nothing.
       const imported = await importDemoVoterFile(db.db, url);
-      expect(imported).toMatchObject({ voters: 54, rejected: 3, historyRows: 52 });
+      expect(imported).toMatchObject({ voters: 2806, rejected: 3, historyRows: 5584 });
       expect(await importDemoVoterFile(db.db, url)).toBeUndefined();
     });
     ({ env, database, config } = pipeline);

@@ -51,10 +51,10 @@ describe('enrich voters (the commands)', () => {
     ]);
     expect({ code: imported.code, stderr: imported.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(imported.stdout)).toMatchObject({
-      rows: 57,
-      voters: 54,
+      rows: 2809,
+      voters: 2806,
       rejected: 3,
-      historyRows: 52,
+      historyRows: 5584,
       encoding: 'latin-1',
     });
     expect((await readFile(rejects, 'utf8')).split('\n')[0]).toBe('line,reason');

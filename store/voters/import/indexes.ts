@@ -3,6 +3,7 @@ import { ZIP_NAME_PARTITIONS } from '../voter-tables.js';
 import type { RejectRow } from './load.js';
 import { runOnSessions, statement, type IndexStep } from './run-on-sessions.js';
 import type { LoadTables } from './stage.js';
+import { turnoutSteps } from './turnout.js';
 
 /*
  * Stage "index" of a voter import: the loaded tables' indexes, name counts, each ZIP's family names and the
@@ -168,6 +169,7 @@ function indexSteps(
           statement('analyze votes', `analyze ${tables.votes}`, ['votes index']),
         ]
       : []),
+    ...turnoutSteps(tables, withHistory, 'voter id'),
   ];
 }
 

@@ -19,7 +19,8 @@ export const MAINTENANCE_MEMORY = `set maintenance_work_mem = '256MB'; set work_
 /** Tables an interrupted import left behind (a killed process, a lost connection): every table named as a load table. */
 const LEFTOVER_TABLES_SQL = `select tablename as name from pg_tables where schemaname = current_schema()
        and (tablename like 'voters\\_load\\_%' or tablename like 'voter\\_votes\\_load\\_%' or tablename like 'voter\\_name\\_counts\\_load\\_%'
-            or tablename like 'voter\\_zip\\_names\\_load\\_%')`;
+            or tablename like 'voter\\_zip\\_names\\_load\\_%' or tablename like 'voter\\_elections\\_load\\_%'
+            or tablename like 'voter\\_turnout\\_load\\_%')`;
 
 /** The names of one import's tables, built beside the live ones. */
 export function loadTables(id: string) {
@@ -28,6 +29,8 @@ export function loadTables(id: string) {
     votes: `voter_votes_load_${id}`,
     counts: `voter_name_counts_load_${id}`,
     zipNames: `voter_zip_names_load_${id}`,
+    elections: `voter_elections_load_${id}`,
+    turnout: `voter_turnout_load_${id}`,
   };
 }
 export type LoadTables = ReturnType<typeof loadTables>;
@@ -98,7 +101,9 @@ export async function abandonImport(
 ): Promise<void> {
   const tables = loadTables(id);
   await session
-    .query(`drop table if exists ${tables.voters}, ${tables.votes}, ${tables.counts}, ${tables.zipNames}`)
+    .query(
+      `drop table if exists ${tables.voters}, ${tables.votes}, ${tables.counts}, ${tables.zipNames}, ${tables.elections}, ${tables.turnout}`,
+    )
     .catch(() => undefined);
   await queryCompiled(
     session,

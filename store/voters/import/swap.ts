@@ -31,6 +31,8 @@ export async function swapIn(
       ['voters', tables.voters],
       ['voter_name_counts', tables.counts],
       ['voter_zip_names', tables.zipNames],
+      ['voter_elections', tables.elections],
+      ['voter_turnout', tables.turnout],
       ...(withHistory ? [['voter_votes', tables.votes] as [string, string]] : []),
     ];
     await session.query(
