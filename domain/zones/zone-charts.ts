@@ -31,8 +31,8 @@ function chartSvg(name: string, title: string, height: number, body: string): st
   return `<svg class="chart ${name}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" font-size="11" role="img" aria-label="${escapeHtml(title)}">${body}</svg>`;
 }
 
-/** Turnout per zone: a bar for the chosen election and a thinner one for the recent average. */
-export function turnoutChartSvg(rows: readonly ZoneRow[], electionLabel: string, averaged: number): string {
+/** The layout both charts share: the zones charted, one band each, and a 0–100% axis. */
+function barLayout(rows: readonly ZoneRow[]) {
   const shown = rows.slice(0, CHARTED_ZONES);
   const height = TOP + shown.length * (BAR + 6) + 30;
   const y = scaleBand<string>()
@@ -42,6 +42,12 @@ export function turnoutChartSvg(rows: readonly ZoneRow[], electionLabel: string,
   const x = scaleLinear()
     .domain([0, 1])
     .range([LABEL, WIDTH - 20]);
+  return { shown, height, y, x };
+}
+
+/** Turnout per zone: a bar for the chosen election and a thinner one for the recent average. */
+export function turnoutChartSvg(rows: readonly ZoneRow[], electionLabel: string, averaged: number): string {
+  const { shown, height, y, x } = barLayout(rows);
   const bars = shown
     .map((r) => {
       const top = y(r.zone)!;
@@ -58,15 +64,7 @@ export function turnoutChartSvg(rows: readonly ZoneRow[], electionLabel: string,
 
 /** Party registration per zone: each zone's shares stacked in one bar, a colour per party. */
 export function partyChartSvg(rows: readonly ZoneRow[], parties: readonly string[]): string {
-  const shown = rows.slice(0, CHARTED_ZONES);
-  const height = TOP + shown.length * (BAR + 6) + 30;
-  const y = scaleBand<string>()
-    .domain(shown.map((r) => r.zone))
-    .range([TOP, TOP + shown.length * (BAR + 6)])
-    .padding(0.2);
-  const x = scaleLinear()
-    .domain([0, 1])
-    .range([LABEL, WIDTH - 20]);
+  const { shown, height, y, x } = barLayout(rows);
   const colour = scaleOrdinal<string, string>().domain(parties).range(schemeTableau10);
   const bars = shown
     .map((r) => {
